@@ -1,0 +1,18 @@
+// What `eslaunch check` prints: the spec as eslaunch will apply it, in text
+// for people or as one JSON object (shape documented in README.md).
+#pragma once
+
+#include <string>
+
+#include "eslaunch/environment.hpp"
+#include "eslaunch/error.hpp"
+#include "eslaunch/spec.hpp"
+
+namespace eslaunch {
+
+// `own_env` is eslaunch's own environment, the base of the program's.
+[[nodiscard]] std::string render_check_text(const Spec& spec, const EnvMap& own_env);
+[[nodiscard]] std::string render_check_json(const Spec& spec, const EnvMap& own_env);
+[[nodiscard]] std::string render_errors_json(const Errors& errors);
+
+}  // namespace eslaunch

@@ -1,0 +1,123 @@
+// The program spec (SPEC.md): one [program:NAME] section of a supervisord
+// INI file, read strictly into a typed Spec. Pure: the text, the path and a
+// ParseContext in; a Spec or every error found (FILE:LINE, status 78) out.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "eslaunch/environment.hpp"
+#include "eslaunch/error.hpp"
+#include "eslaunch/heap.hpp"
+#include "eslaunch/limits.hpp"
+#include "eslaunch/values.hpp"
+
+namespace eslaunch {
+
+enum class Profile { automatic, elasticsearch, jvm, plain };
+[[nodiscard]] std::string_view profile_name(Profile p);
+
+// What parsing needs from outside the file, gathered once by the caller.
+struct ParseContext {
+    EnvMap environ;              // eslaunch's own environment: %(ENV_X)s
+    std::string host_node_name;  // %(host_node_name)s (uname's nodename)
+    std::optional<std::string> program;  // --program NAME
+};
+
+struct SupplementaryGroups {
+    enum class Mode { automatic, none, list };
+    Mode mode = Mode::automatic;
+    std::vector<IdRef> groups;
+    [[nodiscard]] std::string str() const;
+};
+
+struct SupervisordKey {
+    std::string key;
+    std::string value;  // as written (supervisord expands it itself)
+    int line = 0;
+};
+
+// A warning, or a place where eslaunch and supervisord differ (the one rule).
+struct Note {
+    int line = 0;  // 0: about the section as a whole
+    std::string text;
+};
+
+struct Spec {
+    std::string file;     // absolute path, as FILE:LINE names it
+    std::string program;  // NAME of [program:NAME]
+    int section_line = 0;
+
+    std::string command;  // after expansion
+    std::vector<std::string> argv;
+    std::optional<IdRef> user;
+    std::optional<IdRef> group;
+    SupplementaryGroups supplementary_groups;
+    std::optional<std::string> directory;
+    std::optional<mode_t> umask;
+    std::vector<EnvVar> environment;
+    bool clear_environment = false;
+
+    Profile profile_setting = Profile::automatic;  // as written
+    Profile profile = Profile::plain;              // resolved
+    std::string profile_reason;
+
+    std::map<LimitResource, LimitValue> limits;  // written in the spec: required
+    std::optional<HeapSize> heap_size;
+    HeapVia heap_via;
+    std::optional<ReadyProbe> ready;  // unset: the profile's default
+    std::vector<StatusRange> ready_expect{{200, 499}};
+    Duration ready_timeout{std::chrono::minutes{15}};
+    Duration ready_interval{std::chrono::milliseconds{50}};
+    std::optional<std::string> ready_ca;
+    bool ready_insecure = false;
+    std::optional<std::string> ready_user;
+    std::optional<std::string> ready_password_file;
+    bool watchdog = false;
+    bool no_new_privileges = true;
+    bool allow_root = false;
+    std::optional<std::string> es_home;
+    std::optional<std::string> es_path_conf;
+
+    std::vector<SupervisordKey> supervisord_only;
+    std::map<std::string, int> key_lines;  // every key the section sets -> its line
+    std::vector<Note> warnings;
+    std::vector<Note> differences;  // where supervisord would do otherwise
+
+    [[nodiscard]] int line_of(std::string_view key) const;  // 0 when not set
+};
+
+[[nodiscard]] Result<Spec> parse_spec(std::string_view text, const std::string& path, const ParseContext& context);
+
+// Reads FILE (a regular file under 1 MiB) and parses it. `path` is made
+// absolute, as %(here)s and the messages need it.
+[[nodiscard]] Result<Spec> load_spec(const std::string& path, const ParseContext& context);
+
+// One eslaunch key with its default resolved, for `check`.
+struct Setting {
+    enum class Source { spec, defaulted, profile, derived };
+    std::string key;
+    std::string value;  // canonical text; empty: unset
+    Source source = Source::defaulted;
+    std::string detail;  // e.g. "best effort", "from command"
+};
+[[nodiscard]] std::string_view source_name(Setting::Source s);
+
+// Every eslaunch key (profile, limits, heap, ready..., es_home), resolved
+// against the profile and the program's environment.
+[[nodiscard]] std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_env);
+
+// The profile `elasticsearch`'s best-effort limits (SPEC.md).
+[[nodiscard]] std::map<LimitResource, LimitValue> profile_limits(Profile p);
+
+// The keys of each kind, for hints, check and the man page.
+[[nodiscard]] const std::vector<std::string_view>& applied_keys();
+[[nodiscard]] const std::vector<std::string_view>& eslaunch_keys();
+[[nodiscard]] const std::vector<std::string_view>& supervisord_only_keys();
+
+}  // namespace eslaunch

@@ -1,0 +1,135 @@
+#include "eslaunch/check.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace eslaunch {
+namespace {
+
+using nlohmann::json;
+
+std::string dump(const json& j) {
+    // Environment values come from outside and need not be UTF-8.
+    return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+json notes_json(const std::vector<Note>& notes) {
+    json out = json::array();
+    for (const auto& n : notes) {
+        out.push_back({{"line", n.line == 0 ? json(nullptr) : json(n.line)}, {"message", n.text}});
+    }
+    return out;
+}
+
+std::string change_name(EnvChange::Kind k) {
+    switch (k) {
+        case EnvChange::Kind::added: return "added";
+        case EnvChange::Kind::changed: return "changed";
+        case EnvChange::Kind::removed: return "removed";
+    }
+    return {};
+}
+
+std::string note_text(const Note& n) { return n.line > 0 ? fmt::format("line {}: {}", n.line, n.text) : n.text; }
+
+}  // namespace
+
+std::string render_check_json(const Spec& spec, const EnvMap& own_env) {
+    const EnvMap env = program_environment(own_env, spec.clear_environment, spec.environment);
+    json j;
+    j["valid"] = true;
+    j["file"] = spec.file;
+    j["program"] = spec.program;
+    j["profile"] = std::string{profile_name(spec.profile)};
+    j["command"] = spec.command;
+    j["argv"] = spec.argv;
+    j["user"] = spec.user ? json(spec.user->text) : json(nullptr);
+    j["group"] = spec.group ? json(spec.group->text) : json(nullptr);
+    j["directory"] = spec.directory ? json(*spec.directory) : json(nullptr);
+    j["umask"] = spec.umask ? json(format_umask(*spec.umask)) : json(nullptr);
+    json environment = json::object();
+    for (const auto& [k, v] : env.vars()) environment[k] = v;
+    j["environment"] = std::move(environment);
+    json changes = json::array();
+    for (const auto& c : environment_changes(own_env, env)) {
+        json change = {{"name", c.name}, {"change", change_name(c.kind)}};
+        if (c.kind != EnvChange::Kind::removed) change["value"] = c.value;
+        if (c.kind != EnvChange::Kind::added) change["was"] = c.old_value;
+        changes.push_back(std::move(change));
+    }
+    j["environment_changes"] = std::move(changes);
+    json settings = json::object();
+    for (const auto& s : resolved_settings(spec, env)) {
+        settings[s.key] = {{"value", s.value.empty() ? json(nullptr) : json(s.value)},
+                           {"source", std::string{source_name(s.source)}},
+                           {"detail", s.detail}};
+    }
+    j["settings"] = std::move(settings);
+    json left = json::object();
+    for (const auto& k : spec.supervisord_only) left[k.key] = {{"value", k.value}, {"line", k.line}};
+    j["supervisord_only"] = std::move(left);
+    j["warnings"] = notes_json(spec.warnings);
+    j["differences"] = notes_json(spec.differences);
+    return dump(j);
+}
+
+std::string render_errors_json(const Errors& errors) {
+    json list = json::array();
+    for (const auto& e : errors) {
+        list.push_back({{"file", e.file},
+                        {"line", e.line == 0 ? json(nullptr) : json(e.line)},
+                        {"message", e.what},
+                        {"hint", e.hint},
+                        {"status", e.status}});
+    }
+    return dump({{"valid", false}, {"errors", std::move(list)}});
+}
+
+std::string render_check_text(const Spec& spec, const EnvMap& own_env) {
+    const EnvMap env = program_environment(own_env, spec.clear_environment, spec.environment);
+    std::string out = fmt::format("{}: [program:{}] is valid\n\n", spec.file, spec.program);
+    auto row = [&](std::string_view name, std::string_view value) { out += fmt::format("  {:<12} {}\n", name, value); };
+    row("program", fmt::format("{} (line {})", spec.program, spec.section_line));
+    row("profile", fmt::format("{} ({})", profile_name(spec.profile), spec.profile_reason));
+    row("argv", join_words(spec.argv));
+    row("user", spec.user ? spec.user->text : "not set");
+    row("group", spec.group ? spec.group->text : "the user's primary group");
+    row("directory", spec.directory.value_or("not set (stays where eslaunch starts)"));
+    row("umask", spec.umask ? format_umask(*spec.umask) : "inherited");
+    const auto changes = environment_changes(own_env, env);
+    row("environment", spec.clear_environment ? "cleared (clear_environment=true), then:"
+                                              : (changes.empty() ? "eslaunch's own, unchanged" : "eslaunch's own, with:"));
+    for (const auto& c : changes) {
+        if (spec.clear_environment && c.kind == EnvChange::Kind::removed) continue;
+        switch (c.kind) {
+            case EnvChange::Kind::added: out += fmt::format("{:15}+ {}={}\n", "", c.name, c.value); break;
+            case EnvChange::Kind::changed:
+                out += fmt::format("{:15}~ {}={} (was {})\n", "", c.name, c.value, c.old_value);
+                break;
+            case EnvChange::Kind::removed: out += fmt::format("{:15}- {}\n", "", c.name); break;
+        }
+    }
+    out += "\nsettings:\n";
+    for (const auto& s : resolved_settings(spec, env)) {
+        std::string source{source_name(s.source)};
+        if (s.source == Setting::Source::spec) source = fmt::format("spec line {}", spec.line_of(s.key));
+        if (!s.detail.empty()) source += ", " + s.detail;
+        out += fmt::format("  {:<20} {:<24} {}\n", s.key, s.value.empty() ? "-" : s.value, source);
+    }
+    if (!spec.supervisord_only.empty()) {
+        out += "\nleft to supervisord:\n";
+        for (const auto& k : spec.supervisord_only) out += fmt::format("  {}={} (line {})\n", k.key, k.value, k.line);
+    }
+    if (!spec.warnings.empty()) {
+        out += "\nwarnings:\n";
+        for (const auto& n : spec.warnings) out += "  " + note_text(n) + "\n";
+    }
+    if (!spec.differences.empty()) {
+        out += "\ndifferences from supervisord:\n";
+        for (const auto& n : spec.differences) out += "  " + note_text(n) + "\n";
+    }
+    return out;
+}
+
+}  // namespace eslaunch

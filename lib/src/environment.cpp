@@ -1,0 +1,184 @@
+#include "eslaunch/environment.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "eslaunch/heap.hpp"
+
+namespace eslaunch {
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// shlex's wordchars in non-POSIX mode plus what supervisord adds.
+bool is_bare_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::strchr("_/.+-():", c) != nullptr;
+}
+
+std::string shown(char c) {
+    if (c == '\n') return "a line break";
+    return fmt::format("'{}'", c);
+}
+
+}  // namespace
+
+Result<std::vector<EnvVar>> parse_environment(const IniValue& value, const std::string& path) {
+    const std::string& s = value.text;
+    std::vector<EnvVar> vars;
+    std::size_t i = 0;
+    auto error = [&](std::size_t at, std::string what, std::string hint) {
+        return failure(Error{status::config, path, value.line_at(at), "environment: " + std::move(what), std::move(hint)});
+    };
+    auto skip_space = [&] {
+        while (i < s.size() && is_space(s[i])) ++i;
+    };
+    const char* quote_hint = "put the value in double quotes: NAME=\"value\"";
+
+    skip_space();
+    while (i < s.size()) {
+        const std::size_t name_at = i;
+        while (i < s.size() && is_bare_char(s[i])) ++i;
+        std::string name = s.substr(name_at, i - name_at);
+        if (name.empty()) {
+            return error(name_at, fmt::format("expected a variable name, found {}", shown(s[name_at])),
+                         "write NAME=value,NAME2=\"value 2\"");
+        }
+        if (!is_env_name(name)) {
+            return error(name_at, fmt::format("'{}' is not a variable name", name),
+                         "use letters, digits and '_', not starting with a digit");
+        }
+        skip_space();
+        if (i >= s.size() || s[i] != '=') {
+            return error(i < s.size() ? i : name_at, fmt::format("'{}' has no '=' and value", name),
+                         fmt::format("write {}=value", name));
+        }
+        ++i;
+        skip_space();
+        std::string val;
+        if (i < s.size() && (s[i] == '"' || s[i] == '\'')) {
+            const char q = s[i];
+            const std::size_t open = i++;
+            const std::size_t close = s.find(q, i);
+            if (close == std::string::npos) {
+                return error(open, fmt::format("the value of {} has no closing {}", name, q),
+                             "close the quote");
+            }
+            val = s.substr(i, close - i);
+            i = close + 1;
+            if (q == '"' && !val.empty() && val.back() == '\\') {
+                return error(close,
+                             fmt::format("{}: '\\\"' does not escape a quote in supervisord, it ends the value there", name),
+                             "supervisord reads the value up to the backslash and drops the rest; to hold a double "
+                             "quote, put the value in single quotes: NAME='say \"hi\" now'");
+            }
+            if (!val.empty() && (std::strchr("\"'", val.front()) || std::strchr("\"'", val.back()))) {
+                return error(open, fmt::format("the value of {} starts or ends with a quote character", name),
+                             "supervisord strips quote characters from both ends of a value; move them inward or "
+                             "leave them out");
+            }
+            if (i < s.size() && !is_space(s[i]) && s[i] != ',') {
+                return error(i, fmt::format("{} after the closing quote of {}", shown(s[i]), name),
+                             "supervisord drops it silently; put all of the value inside the quotes");
+            }
+        } else {
+            const std::size_t val_at = i;
+            while (i < s.size() && is_bare_char(s[i])) ++i;
+            val = s.substr(val_at, i - val_at);
+            if (val.empty()) {
+                return error(val_at < s.size() ? val_at : name_at,
+                             i < s.size() ? fmt::format("the value of {} starts with {}", name, shown(s[i]))
+                                          : fmt::format("{} has no value", name),
+                             fmt::format("write {}=\"\" for an empty value; {}", name, quote_hint));
+            }
+            if (i < s.size() && !is_space(s[i]) && s[i] != ',') {
+                return error(i, fmt::format("{} in the unquoted value of {}", shown(s[i]), name),
+                             fmt::format("unquoted values hold only letters, digits and _ / . + - ( ) :; {}",
+                                         quote_hint));
+            }
+        }
+        const int line = value.line_at(name_at);
+        for (const auto& seen : vars) {
+            if (seen.name == name) {
+                return error(name_at,
+                             fmt::format("{} is set twice (lines {} and {})", name, seen.line, line),
+                             "supervisord keeps the last one silently; keep one");
+            }
+        }
+        vars.push_back(EnvVar{std::move(name), std::move(val), line});
+        skip_space();
+        if (i >= s.size()) break;
+        if (s[i] != ',') {
+            return error(i, fmt::format("expected ',' after {}, found {}", vars.back().name, shown(s[i])),
+                         "separate variables with commas: A=1,B=2");
+        }
+        ++i;
+        skip_space();
+    }
+    return vars;
+}
+
+EnvMap EnvMap::from_envp(const char* const* envp) {
+    EnvMap env;
+    for (; envp != nullptr && *envp != nullptr; ++envp) {
+        std::string_view entry{*envp};
+        const std::size_t eq = entry.find('=');
+        if (eq == std::string_view::npos || eq == 0) continue;
+        // The first occurrence wins, as getenv() sees it.
+        if (env.get(entry.substr(0, eq)) == nullptr) env.vars_.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
+    }
+    return env;
+}
+
+const std::string* EnvMap::get(std::string_view name) const {
+    for (const auto& [k, v] : vars_) {
+        if (k == name) return &v;
+    }
+    return nullptr;
+}
+
+void EnvMap::set(std::string_view name, std::string_view value) {
+    for (auto& [k, v] : vars_) {
+        if (k == name) {
+            v = value;
+            return;
+        }
+    }
+    vars_.emplace_back(name, value);
+}
+
+void EnvMap::erase(std::string_view name) {
+    std::erase_if(vars_, [&](const auto& kv) { return kv.first == name; });
+}
+
+std::vector<std::string> EnvMap::to_envp_strings() const {
+    std::vector<std::string> out;
+    out.reserve(vars_.size());
+    for (const auto& [k, v] : vars_) out.push_back(k + "=" + v);
+    return out;
+}
+
+EnvMap program_environment(const EnvMap& own, bool clear_environment, const std::vector<EnvVar>& spec_vars) {
+    EnvMap env;
+    if (clear_environment) env.set("PATH", clean_path);
+    else env = own;
+    for (const auto& var : spec_vars) env.set(var.name, var.value);
+    return env;
+}
+
+std::vector<EnvChange> environment_changes(const EnvMap& before, const EnvMap& after) {
+    std::vector<EnvChange> changes;
+    for (const auto& [k, v] : after.vars()) {
+        const std::string* old = before.get(k);
+        if (old == nullptr) changes.push_back({EnvChange::Kind::added, k, v, {}});
+        else if (*old != v) changes.push_back({EnvChange::Kind::changed, k, v, *old});
+    }
+    for (const auto& [k, v] : before.vars()) {
+        if (after.get(k) == nullptr) changes.push_back({EnvChange::Kind::removed, k, {}, v});
+    }
+    return changes;
+}
+
+}  // namespace eslaunch

@@ -1,0 +1,798 @@
+#include "eslaunch/spec.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <set>
+
+#include "eslaunch/ini.hpp"
+
+namespace eslaunch {
+namespace {
+
+const std::vector<std::string_view> k_applied = {"command", "directory", "umask", "user", "environment"};
+
+const std::vector<std::string_view> k_eslaunch = {
+    "profile",        "group",         "supplementary_groups", "clear_environment", "limit_nofile",
+    "limit_nproc",    "limit_memlock", "limit_as",             "limit_fsize",       "limit_core",
+    "heap_size",      "heap_via",      "ready",                "ready_expect",      "ready_timeout",
+    "ready_interval", "ready_ca",      "ready_insecure",       "ready_user",        "ready_password_file",
+    "watchdog",       "no_new_privileges", "allow_root",       "es_home",           "es_path_conf"};
+
+const std::vector<std::string_view> k_supervisord_only = {
+    "autostart",               "autorestart",           "startsecs",
+    "startretries",            "exitcodes",             "stopsignal",
+    "stopwaitsecs",            "stopasgroup",           "killasgroup",
+    "priority",                "numprocs",              "numprocs_start",
+    "process_name",            "redirect_stderr",       "stdout_logfile",
+    "stdout_logfile_maxbytes", "stdout_logfile_backups", "stdout_capture_maxbytes",
+    "stdout_events_enabled",   "stdout_syslog",         "stderr_logfile",
+    "stderr_logfile_maxbytes", "stderr_logfile_backups", "stderr_capture_maxbytes",
+    "stderr_events_enabled",   "stderr_syslog",         "serverurl"};
+
+bool contains(const std::vector<std::string_view>& keys, std::string_view key) {
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+std::string lower(std::string_view s) {
+    std::string out{s};
+    for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    return out;
+}
+
+// Optimal string alignment distance: typos, missing letters, swapped pairs.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    return d[a.size()][b.size()];
+}
+
+std::string unknown_key_hint(std::string_view key) {
+    const std::string low = lower(key);
+    if (low != key) {
+        for (const auto* keys : {&k_applied, &k_eslaunch, &k_supervisord_only}) {
+            if (contains(*keys, low)) return fmt::format("keys are lower-case: write '{}'", low);
+        }
+    }
+    if (key == "minfds") return "minfds belongs in [supervisord]; for this program write limit_nofile=N";
+    if (key == "minprocs") return "minprocs belongs in [supervisord]; for this program write limit_nproc=N";
+    std::string_view best;
+    std::size_t best_distance = 3;
+    for (const auto* keys : {&k_applied, &k_eslaunch, &k_supervisord_only}) {
+        for (std::string_view candidate : *keys) {
+            const std::size_t dist = edit_distance(low, candidate);
+            if (dist < best_distance) {
+                best_distance = dist;
+                best = candidate;
+            }
+        }
+    }
+    if (!best.empty()) return fmt::format("did you mean '{}'?", best);
+    if (is_env_name(key) && std::none_of(key.begin(), key.end(), [](char c) { return c >= 'a' && c <= 'z'; })) {
+        return fmt::format("an environment variable goes into environment=, e.g. environment={}=\"...\"", key);
+    }
+    return "supervisord would ignore it silently; see eslaunch.ini(5) for the keys";
+}
+
+std::string join_lines(const std::vector<int>& lines) {
+    std::string out;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (i > 0) out += i + 1 == lines.size() ? " and " : ", ";
+        out += std::to_string(lines[i]);
+    }
+    return out;
+}
+
+// Whether a quote is open at `end` of the raw value: POSIX rules (backslash
+// escapes) for command=, plain quotes for the rest.
+bool quote_open_at(std::string_view s, std::size_t end, bool backslash_escapes) {
+    char q = 0;
+    for (std::size_t i = 0; i < end && i < s.size(); ++i) {
+        const char c = s[i];
+        if (q == '\'') {
+            if (c == '\'') q = 0;
+        } else if (backslash_escapes && c == '\\') {
+            ++i;
+        } else if (q == '"') {
+            if (c == '"') q = 0;
+        } else if (c == '"' || c == '\'') {
+            q = c;
+        }
+    }
+    return q != 0;
+}
+
+// %(NAME)s expansion, as Python's `%` operator with a mapping does it for
+// supervisord, keeping each output byte's line.
+struct Expansions {
+    std::map<std::string, std::string, std::less<>> names;
+};
+
+Result<IniValue> expand(const IniValue& in, const Expansions& expansions, const std::string& path,
+                        std::string_view key) {
+    IniValue out;
+    const std::string& s = in.text;
+    auto error = [&](std::size_t at, std::string what, std::string hint) {
+        return failure(Error{status::config, path, in.line_at(at), fmt::format("{}: {}", key, what), std::move(hint)});
+    };
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '%') {
+            out.text.push_back(s[i]);
+            out.line_of.push_back(in.line_at(i));
+            continue;
+        }
+        if (i + 1 < s.size() && s[i + 1] == '%') {
+            out.text.push_back('%');
+            out.line_of.push_back(in.line_at(i));
+            ++i;
+            continue;
+        }
+        if (i + 1 >= s.size() || s[i + 1] != '(') {
+            const std::string seen = i + 1 < s.size() ? fmt::format("'%{}'", s[i + 1]) : std::string{"'%' at the end"};
+            return error(i, fmt::format("lone '%' ({})", seen),
+                         "supervisord reads % as the start of %(NAME)s and fails; write %% for a literal %");
+        }
+        const std::size_t close = s.find(')', i + 2);
+        if (close == std::string::npos) {
+            return error(i, fmt::format("'{}' has no closing ')s'", s.substr(i, 20)), "write %(NAME)s");
+        }
+        const std::string name = s.substr(i + 2, close - i - 2);
+        if (close + 1 >= s.size() || s[close + 1] != 's') {
+            return error(i, fmt::format("'%({})' is not followed by 's'", name),
+                         fmt::format("write %({})s; other conversions are not supported", name));
+        }
+        auto found = expansions.names.find(name);
+        if (found == expansions.names.end()) {
+            if (name == "process_num" || name == "numprocs" || name == "group_name") {
+                return error(i, fmt::format("%({})s is supervisord's and eslaunch starts one process", name),
+                             "write the value out");
+            }
+            if (name.starts_with("ENV_")) {
+                return error(i, fmt::format("%({})s: {} is not set in eslaunch's environment", name, name.substr(4)),
+                             "set it where eslaunch starts (Environment= in the unit, or supervisord's environment), "
+                             "or write the value out");
+            }
+            return error(i, fmt::format("unknown expansion %({})s", name),
+                         "eslaunch knows %(ENV_NAME)s, %(here)s, %(program_name)s, %(host_node_name)s and %%");
+        }
+        out.text += found->second;
+        out.line_of.insert(out.line_of.end(), found->second.size(), in.line_at(i));
+        i = close + 1;
+    }
+    return out;
+}
+
+std::string_view basename_of(std::string_view path) {
+    const std::size_t slash = path.rfind('/');
+    return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+// Elasticsearch's CLI takes -d/--daemonize, also clustered (-dp FILE). The
+// letters after one that takes an argument are that argument.
+std::optional<std::string> daemonize_flag(const std::vector<std::string>& argv) {
+    for (std::size_t i = 1; i < argv.size(); ++i) {
+        const std::string& a = argv[i];
+        if (a == "--") break;
+        if (a == "--daemonize" || a.starts_with("--daemonize=")) return a;
+        if (a.size() < 2 || a[0] != '-' || a[1] == '-') continue;
+        for (std::size_t k = 1; k < a.size(); ++k) {
+            if (a[k] == 'd') return a;
+            if (std::strchr("pED", a[k]) != nullptr) break;  // the rest is its argument
+            if (!std::isalpha(static_cast<unsigned char>(a[k]))) break;
+        }
+    }
+    return std::nullopt;
+}
+
+class SectionParser {
+public:
+    SectionParser(const IniFile& file, const IniSection& section, const ParseContext& context, Spec& spec)
+        : file_(file), section_(section), context_(context), spec_(spec) {}
+
+    Errors run();
+
+private:
+    void error(int line, std::string what, std::string hint) {
+        errors_.push_back(Error{status::config, file_.path, line, std::move(what), std::move(hint)});
+    }
+    void value_error(const IniEntry& e, const Problem& p) {
+        error(e.line, fmt::format("{}: {}", e.key, p.what), p.hint);
+    }
+    bool check_cuts(const IniEntry& e);
+    std::optional<std::string> expanded(const IniEntry& e, const Expansions& expansions);
+    void parse_key(const IniEntry& e, const std::string& v);
+    void resolve_profile();
+    void add_notes(bool has_include);
+
+    const IniFile& file_;
+    const IniSection& section_;
+    const ParseContext& context_;
+    Spec& spec_;
+    Errors errors_;
+};
+
+bool SectionParser::check_cuts(const IniEntry& e) {
+    for (const auto& cut : e.value.cuts) {
+        if (quote_open_at(e.value.text, cut.offset, e.key == "command")) {
+            error(cut.line,
+                  fmt::format("{}: '{}' after whitespace inside quotes starts a comment, so supervisord cuts the value "
+                              "there",
+                              e.key, cut.marker),
+                  fmt::format("remove the whitespace before '{}': supervisord has no way to quote it", cut.marker));
+            return false;
+        }
+    }
+    return true;
+}
+
+std::optional<std::string> SectionParser::expanded(const IniEntry& e, const Expansions& expansions) {
+    auto out = expand(e.value, expansions, file_.path, e.key);
+    if (!out) {
+        errors_.insert(errors_.end(), out.error().begin(), out.error().end());
+        return std::nullopt;
+    }
+    return std::move(out->text);
+}
+
+void SectionParser::parse_key(const IniEntry& e, const std::string& v) {
+    const std::string& k = e.key;
+    if (v.empty()) {
+        error(e.line, fmt::format("{} is empty", k), "give it a value or remove the line");
+        return;
+    }
+    auto take = [&](auto parsed, auto&& assign) {
+        if (parsed) assign(std::move(*parsed));
+        else value_error(e, parsed.error());
+    };
+    auto path_value = [&](std::optional<std::string>& target) {
+        if (v.front() != '/') {
+            error(e.line, fmt::format("{}: '{}' is not an absolute path", k, v),
+                  "write a path that starts with / (%(here)s is the spec file's directory)");
+            return;
+        }
+        target = v;
+    };
+    auto bool_value = [&](bool& target) { take(parse_bool(v), [&](bool b) { target = b; }); };
+
+    if (k == "command") {
+        spec_.command = v;
+        take(split_command(v), [&](std::vector<std::string> argv) { spec_.argv = std::move(argv); });
+    } else if (k == "directory") {
+        path_value(spec_.directory);
+    } else if (k == "umask") {
+        take(parse_umask(v), [&](mode_t m) { spec_.umask = m; });
+    } else if (k == "user") {
+        take(parse_id_ref(v, IdKind::user), [&](IdRef r) { spec_.user = std::move(r); });
+    } else if (k == "group") {
+        take(parse_id_ref(v, IdKind::group), [&](IdRef r) { spec_.group = std::move(r); });
+    } else if (k == "supplementary_groups") {
+        if (v == "auto") {
+            spec_.supplementary_groups = {};
+        } else if (v == "none") {
+            spec_.supplementary_groups = {SupplementaryGroups::Mode::none, {}};
+        } else {
+            SupplementaryGroups groups{SupplementaryGroups::Mode::list, {}};
+            std::size_t start = 0;
+            while (true) {
+                const std::size_t comma = v.find(',', start);
+                auto ref = parse_id_ref(v.substr(start, comma == std::string::npos ? comma : comma - start),
+                                        IdKind::group);
+                if (!ref) {
+                    value_error(e, {ref.error().what, "write auto, none, or group names or gids separated by commas"});
+                    return;
+                }
+                groups.groups.push_back(std::move(*ref));
+                if (comma == std::string::npos) break;
+                start = comma + 1;
+            }
+            spec_.supplementary_groups = std::move(groups);
+        }
+    } else if (k == "clear_environment") {
+        bool_value(spec_.clear_environment);
+    } else if (k == "profile") {
+        if (v == "auto") spec_.profile_setting = Profile::automatic;
+        else if (v == "elasticsearch") spec_.profile_setting = Profile::elasticsearch;
+        else if (v == "jvm") spec_.profile_setting = Profile::jvm;
+        else if (v == "plain") spec_.profile_setting = Profile::plain;
+        else error(e.line, fmt::format("profile: '{}' is not a profile", v), "write auto, elasticsearch, jvm or plain");
+    } else if (auto limit = limit_from_key(k)) {
+        take(parse_limit(*limit, v), [&](LimitValue lv) { spec_.limits[*limit] = lv; });
+    } else if (k == "heap_size") {
+        take(parse_heap_size(v), [&](HeapSize h) { spec_.heap_size = h; });
+    } else if (k == "heap_via") {
+        take(parse_heap_via(v), [&](HeapVia h) { spec_.heap_via = std::move(h); });
+    } else if (k == "ready") {
+        take(parse_ready(v), [&](ReadyProbe p) { spec_.ready = std::move(p); });
+    } else if (k == "ready_expect") {
+        take(parse_status_list(v), [&](std::vector<StatusRange> r) { spec_.ready_expect = std::move(r); });
+    } else if (k == "ready_timeout") {
+        take(parse_duration(v, true), [&](Duration d) { spec_.ready_timeout = d; });
+    } else if (k == "ready_interval") {
+        take(parse_duration(v, false), [&](Duration d) { spec_.ready_interval = d; });
+    } else if (k == "ready_ca") {
+        path_value(spec_.ready_ca);
+    } else if (k == "ready_insecure") {
+        bool_value(spec_.ready_insecure);
+    } else if (k == "ready_user") {
+        if (v.find_first_of(":\n") != std::string::npos) {
+            error(e.line, fmt::format("ready_user: '{}' holds ':' or a line break", v),
+                  "HTTP basic auth user names cannot hold them");
+        } else {
+            spec_.ready_user = v;
+        }
+    } else if (k == "ready_password_file") {
+        path_value(spec_.ready_password_file);
+    } else if (k == "watchdog") {
+        bool_value(spec_.watchdog);
+    } else if (k == "no_new_privileges") {
+        bool_value(spec_.no_new_privileges);
+    } else if (k == "allow_root") {
+        bool_value(spec_.allow_root);
+    } else if (k == "es_home") {
+        path_value(spec_.es_home);
+    } else if (k == "es_path_conf") {
+        path_value(spec_.es_path_conf);
+    }
+}
+
+void SectionParser::resolve_profile() {
+    if (spec_.profile_setting != Profile::automatic) {
+        spec_.profile = spec_.profile_setting;
+        spec_.profile_reason = "set in the spec";
+        return;
+    }
+    const std::string_view name = spec_.argv.empty() ? std::string_view{} : basename_of(spec_.argv.front());
+    if (name == "elasticsearch" || name == "systemd-entrypoint") {
+        spec_.profile = Profile::elasticsearch;
+        spec_.profile_reason = fmt::format("auto: the command is named {}", name);
+    } else {
+        spec_.profile = Profile::plain;
+        spec_.profile_reason = "auto: the command is not elasticsearch";
+    }
+}
+
+void SectionParser::add_notes(bool has_include) {
+    auto note = [](std::vector<Note>& to, int line, std::string text) { to.push_back({line, std::move(text)}); };
+    const bool is_es = spec_.profile == Profile::elasticsearch;
+
+    static const std::map<std::string_view, std::string_view> unread_vars = {
+        {"MAX_OPEN_FILES", "limit_nofile="},
+        {"MAX_LOCKED_MEMORY", "limit_memlock="},
+        {"MAX_MAP_COUNT", "the sysctl vm.max_map_count (e.g. a file in /etc/sysctl.d)"},
+    };
+    for (const auto& var : spec_.environment) {
+        if (auto it = unread_vars.find(var.name); it != unread_vars.end()) {
+            note(spec_.warnings, var.line,
+                 fmt::format("{} is read only by the init scripts of Elasticsearch packages, not by bin/elasticsearch or "
+                             "eslaunch; use {} instead",
+                             var.name, it->second));
+        }
+    }
+
+    if (is_es) {
+        int stopwait_line = spec_.line_of("stopwaitsecs");
+        if (stopwait_line > 0) {
+            for (const auto& key : spec_.supervisord_only) {
+                if (key.key != "stopwaitsecs") continue;
+                auto secs = parse_decimal(key.value);
+                if (secs && *secs < 120) {
+                    note(spec_.warnings, key.line,
+                         fmt::format("stopwaitsecs={}: supervisord SIGKILLs a node still flushing after {} s; use 120 "
+                                     "or more",
+                                     key.value, *secs));
+                }
+            }
+        } else if (!spec_.supervisord_only.empty()) {
+            note(spec_.warnings, spec_.section_line,
+                 "no stopwaitsecs: supervisord SIGKILLs a node still flushing after its default of 10 s; set "
+                 "stopwaitsecs=120 or more");
+        }
+    }
+
+    std::vector<std::string> own_keys;
+    for (const auto& [key, line] : spec_.key_lines) {
+        if (contains(k_eslaunch, key)) own_keys.push_back(key);
+    }
+    if (!own_keys.empty()) {
+        std::string list;
+        for (const auto& k : own_keys) list += (list.empty() ? "" : ", ") + k;
+        note(spec_.differences, 0,
+             fmt::format("supervisord ignores {}: they take effect only when eslaunch starts the program "
+                         "(command=eslaunch FILE)",
+                         list));
+    }
+    if (spec_.user) {
+        note(spec_.differences, spec_.line_of("user"),
+             "eslaunch sets HOME, USER, LOGNAME and SHELL from the user's passwd entry (unless environment= sets them); "
+             "supervisord keeps its own HOME and sets no USER or LOGNAME");
+    }
+    if (!spec_.argv.empty() && spec_.argv.front().find('/') == std::string::npos) {
+        for (const auto& var : spec_.environment) {
+            if (var.name == "PATH") {
+                note(spec_.differences, spec_.line_of("command"),
+                     fmt::format("eslaunch looks up '{}' in the PATH that environment= sets; supervisord looks it up in "
+                                 "its own PATH",
+                                 spec_.argv.front()));
+            }
+        }
+    }
+    if (has_include) {
+        note(spec_.differences, 0,
+             "the file has an [include] section: eslaunch reads only this file, not the files it includes");
+    }
+}
+
+Errors SectionParser::run() {
+    spec_.section_line = section_.line;
+
+    // Duplicates first: supervisord keeps the last line silently.
+    std::map<std::string, std::vector<const IniEntry*>> by_key;
+    std::vector<std::string> order;
+    for (const auto& e : section_.entries) {
+        auto& list = by_key[e.key];
+        if (list.empty()) order.push_back(e.key);
+        list.push_back(&e);
+    }
+    for (const auto& key : order) {
+        const auto& list = by_key[key];
+        if (list.size() < 2) continue;
+        std::vector<int> lines;
+        for (const auto* e : list) lines.push_back(e->line);
+        std::string hint;
+        if (key == "environment") {
+            std::string merged;
+            for (const auto* e : list) {
+                std::string_view raw = e->value.text;
+                while (!raw.empty() && (raw.back() == ',' || raw.back() == ' ')) raw.remove_suffix(1);
+                if (raw.empty()) continue;
+                if (!merged.empty()) merged += ',';
+                merged += raw;
+            }
+            hint = fmt::format("merge them into one line: environment={}", merged);
+        } else {
+            hint = "keep one of them";
+        }
+        error(list[1]->line,
+              fmt::format("'{}' is set {} times, on lines {}; supervisord keeps only line {} and drops the others "
+                          "silently",
+                          key, list.size(), join_lines(lines), lines.back()),
+              hint);
+    }
+
+    // Classify every key; remember the ones eslaunch reads.
+    std::vector<const IniEntry*> read;
+    const IniEntry* environment_entry = nullptr;
+    for (const auto& key : order) {
+        const IniEntry& e = *by_key[key].front();
+        spec_.key_lines[key] = e.line;
+        if (contains(k_supervisord_only, key)) {
+            spec_.supervisord_only.push_back({key, e.value.text, e.line});
+        } else if (contains(k_applied, key) || contains(k_eslaunch, key)) {
+            if (by_key[key].size() == 1 && check_cuts(e)) {
+                if (key == "environment") environment_entry = &e;
+                else read.push_back(&e);
+            }
+        } else {
+            error(e.line, fmt::format("unknown key '{}'", key), unknown_key_hint(key));
+        }
+    }
+
+    // %(ENV_X)s is eslaunch's own environment; in the keys supervisord reads
+    // after environment= (command, directory) and in eslaunch's own keys it
+    // sees the program's environment= values too, as supervisord does.
+    Expansions base;
+    for (const auto& [name, value] : context_.environ.vars()) base.names["ENV_" + name] = value;
+    base.names["here"] = std::filesystem::path(file_.path).parent_path().string();
+    base.names["program_name"] = spec_.program;
+    base.names["host_node_name"] = context_.host_node_name;
+
+    if (environment_entry != nullptr) {
+        auto exp = expand(environment_entry->value, base, file_.path, "environment");
+        auto vars = exp ? parse_environment(*exp, file_.path) : failure(std::move(exp.error()));
+        if (vars) spec_.environment = std::move(*vars);
+        else errors_.insert(errors_.end(), vars.error().begin(), vars.error().end());
+    }
+    Expansions with_program_env = base;
+    for (const auto& var : spec_.environment) with_program_env.names["ENV_" + var.name] = var.value;
+
+    for (const IniEntry* e : read) {
+        const bool own_env_only = e->key == "user" || e->key == "umask";
+        if (auto v = expanded(*e, own_env_only ? base : with_program_env)) parse_key(*e, *v);
+    }
+
+    if (by_key.count("command") == 0) {
+        error(section_.line, fmt::format("[program:{}] has no command=", spec_.program),
+              "add command=/path/to/program ARGS");
+    } else if (errors_.empty() && (spec_.argv.empty() || spec_.argv.front().empty())) {
+        error(spec_.line_of("command"), fmt::format("command: '{}' names no program", spec_.command),
+              "write command=/path/to/program ARGS");
+    }
+    if (!errors_.empty()) return std::move(errors_);
+
+    resolve_profile();
+    if (spec_.profile == Profile::elasticsearch) {
+        if (auto flag = daemonize_flag(spec_.argv)) {
+            error(spec_.line_of("command"),
+                  fmt::format("command: '{}' daemonizes Elasticsearch, so it leaves the foreground", *flag),
+                  "remove it: systemd and supervisord supervise the program itself, in the foreground");
+        }
+    }
+    bool has_include = std::any_of(file_.sections.begin(), file_.sections.end(),
+                                   [](const IniSection& s) { return s.name == "include"; });
+    add_notes(has_include);
+    return std::move(errors_);
+}
+
+// `[program:NAME]` as supervisord reads it: exactly that prefix, the name
+// stripped. Near misses supervisord would skip silently are refused.
+Result<std::vector<const IniSection*>> program_sections(const IniFile& file) {
+    Errors errors;
+    std::vector<const IniSection*> programs;
+    std::map<std::string, int> seen;
+    for (const auto& s : file.sections) {
+        if (!s.name.starts_with("program:")) {
+            std::string squeezed;
+            for (char c : lower(s.name)) {
+                if (c != ' ' && c != '\t') squeezed += c;
+            }
+            if (squeezed.starts_with("program:")) {
+                errors.push_back({status::config, file.path, s.line,
+                                  fmt::format("section [{}] is not [program:NAME]; supervisord would skip it silently",
+                                              s.name),
+                                  "write [program:NAME] in lower case without spaces"});
+            }
+            continue;
+        }
+        std::string name{s.name.substr(8)};
+        const auto first = name.find_first_not_of(" \t");
+        const auto last = name.find_last_not_of(" \t");
+        name = first == std::string::npos ? std::string{} : name.substr(first, last - first + 1);
+        if (name.empty()) {
+            errors.push_back({status::config, file.path, s.line, "section [program:] has no name",
+                              "write [program:NAME]"});
+            continue;
+        }
+        if (auto bad = name.find_first_of(" :/[]"); bad != std::string::npos) {
+            errors.push_back({status::config, file.path, s.line,
+                              fmt::format("program name '{}' holds '{}'", name, name[bad]),
+                              "supervisord refuses ' ', ':' and '/' in names; use letters, digits, '-' and '_'"});
+            continue;
+        }
+        if (auto it = seen.find(name); it != seen.end()) {
+            errors.push_back({status::config, file.path, s.line,
+                              fmt::format("[program:{}] appears twice (lines {} and {})", name, it->second, s.line),
+                              "supervisord merges them silently; keep one section"});
+            continue;
+        }
+        seen.emplace(name, s.line);
+        programs.push_back(&s);
+    }
+    if (!errors.empty()) return failure(std::move(errors));
+    return programs;
+}
+
+std::string section_program_name(const IniSection& s) {
+    std::string name = s.name.substr(8);
+    const auto first = name.find_first_not_of(" \t");
+    const auto last = name.find_last_not_of(" \t");
+    return name.substr(first, last - first + 1);
+}
+
+}  // namespace
+
+std::string_view profile_name(Profile p) {
+    switch (p) {
+        case Profile::automatic: return "auto";
+        case Profile::elasticsearch: return "elasticsearch";
+        case Profile::jvm: return "jvm";
+        case Profile::plain: return "plain";
+    }
+    return {};
+}
+
+std::string SupplementaryGroups::str() const {
+    switch (mode) {
+        case Mode::automatic: return "auto";
+        case Mode::none: return "none";
+        case Mode::list: break;
+    }
+    std::string out;
+    for (const auto& g : groups) out += (out.empty() ? "" : ",") + g.text;
+    return out;
+}
+
+int Spec::line_of(std::string_view key) const {
+    auto it = key_lines.find(std::string{key});
+    return it == key_lines.end() ? 0 : it->second;
+}
+
+const std::vector<std::string_view>& applied_keys() { return k_applied; }
+const std::vector<std::string_view>& eslaunch_keys() { return k_eslaunch; }
+const std::vector<std::string_view>& supervisord_only_keys() { return k_supervisord_only; }
+
+Result<Spec> parse_spec(std::string_view text, const std::string& path, const ParseContext& context) {
+    auto ini = parse_ini(text, path);
+    if (!ini) return failure(std::move(ini.error()));
+    auto programs = program_sections(*ini);
+    if (!programs) return failure(std::move(programs.error()));
+
+    std::string names;
+    for (const auto* s : *programs) names += (names.empty() ? "" : ", ") + section_program_name(*s);
+    const IniSection* chosen = nullptr;
+    if (context.program) {
+        for (const auto* s : *programs) {
+            if (section_program_name(*s) == *context.program) chosen = s;
+        }
+        if (chosen == nullptr) {
+            return failure(Error{status::config, path, 0, fmt::format("no [program:{}] section", *context.program),
+                                 programs->empty() ? std::string{"the file has no [program:NAME] section"}
+                                                   : fmt::format("the file has: {}", names)});
+        }
+    } else if (programs->empty()) {
+        return failure(Error{status::config, path, 0, "no [program:NAME] section",
+                             "eslaunch reads only [program:NAME] sections; add one with command="});
+    } else if (programs->size() > 1) {
+        return failure(Error{status::config, path, 0,
+                             fmt::format("{} [program:NAME] sections ({})", programs->size(), names),
+                             "choose one with --program NAME"});
+    } else {
+        chosen = programs->front();
+    }
+
+    Spec spec;
+    spec.file = path;
+    spec.program = section_program_name(*chosen);
+    SectionParser parser{*ini, *chosen, context, spec};
+    if (Errors errors = parser.run(); !errors.empty()) return failure(std::move(errors));
+    return spec;
+}
+
+Result<Spec> load_spec(const std::string& path, const ParseContext& context) {
+    std::error_code ec;
+    std::string absolute = std::filesystem::absolute(path, ec).lexically_normal().string();
+    if (ec || absolute.empty()) absolute = path;
+    auto io_error = [&](std::string what, std::string hint) {
+        return failure(Error{status::config, absolute, 0, std::move(what), std::move(hint)});
+    };
+    const int fd = ::open(absolute.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        const int err = errno;
+        return io_error(fmt::format("cannot open: {}", std::strerror(err)),
+                        err == ENOENT ? "check the path given to eslaunch" : "check the file's permissions");
+    }
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return io_error(fmt::format("cannot stat: {}", std::strerror(errno)), "");
+    if (!S_ISREG(st.st_mode)) return io_error("not a regular file", "give eslaunch the path of the spec file");
+    if (static_cast<std::uint64_t>(st.st_size) > max_spec_bytes) {
+        return io_error(fmt::format("file is {} bytes, over the limit of {} (1 MiB)", st.st_size, max_spec_bytes),
+                        "a spec holds a few program sections; check that this is the file you meant");
+    }
+    std::string text;
+    char buffer[65536];
+    while (text.size() <= max_spec_bytes) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return io_error(fmt::format("cannot read: {}", std::strerror(errno)), "");
+        if (n == 0) break;
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+    return parse_spec(text, absolute, context);
+}
+
+std::string_view source_name(Setting::Source s) {
+    switch (s) {
+        case Setting::Source::spec: return "spec";
+        case Setting::Source::defaulted: return "default";
+        case Setting::Source::profile: return "profile";
+        case Setting::Source::derived: return "derived";
+    }
+    return {};
+}
+
+std::map<LimitResource, LimitValue> profile_limits(Profile p) {
+    if (p != Profile::elasticsearch) return {};
+    return {{LimitResource::nofile, {65535, 65535}},
+            {LimitResource::nproc, {4096, 4096}},
+            {LimitResource::as, {limit_infinity, limit_infinity}},
+            {LimitResource::fsize, {limit_infinity, limit_infinity}}};
+}
+
+std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_env) {
+    using S = Setting::Source;
+    std::vector<Setting> out;
+    auto from = [&](std::string_view key) { return spec.line_of(key) > 0 ? S::spec : S::defaulted; };
+    const bool es = spec.profile == Profile::elasticsearch;
+
+    out.push_back({"profile", std::string{profile_name(spec.profile)}, from("profile"), spec.profile_reason});
+    out.push_back({"group", spec.group ? spec.group->text : "", from("group"),
+                   spec.group ? "" : "the user's primary group"});
+    out.push_back({"supplementary_groups", spec.supplementary_groups.str(), from("supplementary_groups"),
+                   spec.supplementary_groups.mode == SupplementaryGroups::Mode::automatic ? "from the group database"
+                                                                                          : ""});
+    out.push_back({"clear_environment", spec.clear_environment ? "true" : "false", from("clear_environment"), ""});
+
+    const auto defaults = profile_limits(spec.profile);
+    for (LimitResource r : all_limit_resources) {
+        const std::string key{limit_key(r)};
+        if (auto it = spec.limits.find(r); it != spec.limits.end()) {
+            out.push_back({key, format_limit(r, it->second), S::spec, "required"});
+        } else if (auto d = defaults.find(r); d != defaults.end()) {
+            out.push_back({key, format_limit(r, d->second), S::profile, "best effort"});
+        } else {
+            out.push_back({key, "", S::defaulted, "unchanged"});
+        }
+    }
+    out.push_back({"heap_size", spec.heap_size ? spec.heap_size->str() : "", from("heap_size"),
+                   spec.heap_size ? "" : "the JVM's or jvm.options'"});
+    out.push_back({"heap_via", spec.heap_via.str(), from("heap_via"), ""});
+    if (spec.ready) {
+        out.push_back({"ready", spec.ready->str(), S::spec, ""});
+    } else if (es) {
+        out.push_back({"ready", "http://127.0.0.1:9200/", S::profile, "http.port in elasticsearch.yml is read at launch"});
+    } else {
+        out.push_back({"ready", "none", S::defaulted, ""});
+    }
+    out.push_back({"ready_expect", format_status_list(spec.ready_expect), from("ready_expect"), ""});
+    out.push_back({"ready_timeout", spec.ready_timeout.str(), from("ready_timeout"), ""});
+    out.push_back({"ready_interval", spec.ready_interval.str(), from("ready_interval"), ""});
+    out.push_back({"ready_ca", spec.ready_ca.value_or(""), from("ready_ca"), ""});
+    out.push_back({"ready_insecure", spec.ready_insecure ? "true" : "false", from("ready_insecure"), ""});
+    out.push_back({"ready_user", spec.ready_user.value_or(""), from("ready_user"), ""});
+    out.push_back({"ready_password_file", spec.ready_password_file.value_or(""), from("ready_password_file"), ""});
+    out.push_back({"watchdog", spec.watchdog ? "true" : "false", from("watchdog"), ""});
+    out.push_back({"no_new_privileges", spec.no_new_privileges ? "true" : "false", from("no_new_privileges"), ""});
+    out.push_back({"allow_root", spec.allow_root ? "true" : "false", from("allow_root"), ""});
+
+    std::string es_home = spec.es_home.value_or("");
+    S es_home_source = from("es_home");
+    std::string es_home_detail;
+    if (!spec.es_home && es && !spec.argv.empty()) {
+        const std::filesystem::path cmd{spec.argv.front()};
+        if (cmd.is_absolute() && cmd.parent_path().filename() == "bin") {
+            es_home = cmd.parent_path().parent_path().string();
+            es_home_source = S::derived;
+            es_home_detail = "from command";
+        }
+    }
+    out.push_back({"es_home", es_home, es_home_source, es_home_detail});
+    std::string conf = spec.es_path_conf.value_or("");
+    S conf_source = from("es_path_conf");
+    std::string conf_detail;
+    if (!spec.es_path_conf && es) {
+        if (const std::string* env_conf = program_env.get("ES_PATH_CONF"); env_conf != nullptr && !env_conf->empty()) {
+            conf = *env_conf;
+            conf_source = S::derived;
+            conf_detail = "from ES_PATH_CONF";
+        } else if (!es_home.empty()) {
+            conf = es_home + "/config";
+            conf_source = S::derived;
+            conf_detail = "es_home/config";
+        }
+    }
+    out.push_back({"es_path_conf", conf, conf_source, conf_detail});
+    return out;
+}
+
+}  // namespace eslaunch
