@@ -18,9 +18,12 @@ bool is_bare_char(char c) {
            std::strchr("_/.+-():", c) != nullptr;
 }
 
-std::string shown(char c) {
-    if (c == '\n') return "a line break";
-    return fmt::format("'{}'", c);
+// The character at s[i] for a message: a whole UTF-8 sequence, not a byte.
+std::string shown(const std::string& s, std::size_t i) {
+    if (s[i] == '\n') return "a line break";
+    std::size_t len = 1;
+    while (i + len < s.size() && (static_cast<unsigned char>(s[i + len]) & 0xC0) == 0x80) ++len;
+    return fmt::format("'{}'", s.substr(i, len));
 }
 
 }  // namespace
@@ -43,7 +46,7 @@ Result<std::vector<EnvVar>> parse_environment(const IniValue& value, const std::
         while (i < s.size() && is_bare_char(s[i])) ++i;
         std::string name = s.substr(name_at, i - name_at);
         if (name.empty()) {
-            return error(name_at, fmt::format("expected a variable name, found {}", shown(s[name_at])),
+            return error(name_at, fmt::format("expected a variable name, found {}", shown(s, name_at)),
                          "write NAME=value,NAME2=\"value 2\"");
         }
         if (!is_env_name(name)) {
@@ -80,7 +83,7 @@ Result<std::vector<EnvVar>> parse_environment(const IniValue& value, const std::
                              "leave them out");
             }
             if (i < s.size() && !is_space(s[i]) && s[i] != ',') {
-                return error(i, fmt::format("{} after the closing quote of {}", shown(s[i]), name),
+                return error(i, fmt::format("{} after the closing quote of {}", shown(s, i), name),
                              "supervisord drops it silently; put all of the value inside the quotes");
             }
         } else {
@@ -88,13 +91,14 @@ Result<std::vector<EnvVar>> parse_environment(const IniValue& value, const std::
             while (i < s.size() && is_bare_char(s[i])) ++i;
             val = s.substr(val_at, i - val_at);
             if (val.empty()) {
+                const bool missing = i >= s.size() || s[i] == ',' || is_space(s[i]);
                 return error(val_at < s.size() ? val_at : name_at,
-                             i < s.size() ? fmt::format("the value of {} starts with {}", name, shown(s[i]))
-                                          : fmt::format("{} has no value", name),
+                             missing ? fmt::format("{} has no value", name)
+                                     : fmt::format("the value of {} starts with {}", name, shown(s, i)),
                              fmt::format("write {}=\"\" for an empty value; {}", name, quote_hint));
             }
             if (i < s.size() && !is_space(s[i]) && s[i] != ',') {
-                return error(i, fmt::format("{} in the unquoted value of {}", shown(s[i]), name),
+                return error(i, fmt::format("{} in the unquoted value of {}", shown(s, i), name),
                              fmt::format("unquoted values hold only letters, digits and _ / . + - ( ) :; {}",
                                          quote_hint));
             }
@@ -111,7 +115,7 @@ Result<std::vector<EnvVar>> parse_environment(const IniValue& value, const std::
         skip_space();
         if (i >= s.size()) break;
         if (s[i] != ',') {
-            return error(i, fmt::format("expected ',' after {}, found {}", vars.back().name, shown(s[i])),
+            return error(i, fmt::format("expected ',' after {}, found {}", vars.back().name, shown(s, i)),
                          "separate variables with commas: A=1,B=2");
         }
         ++i;

@@ -155,7 +155,7 @@ Result<IniFile> parse_ini(std::string_view text, const std::string& path) {
                              fmt::format("file is {} bytes, over the limit of {} (1 MiB)", text.size(), max_spec_bytes),
                              "a spec holds a few program sections; check that this is the file you meant"});
     }
-    if (strip(text).find_first_not_of("\r\n") == std::string_view::npos) {
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
         return failure(Error{status::config, path, 0, "file is empty",
                              "write a [program:NAME] section with at least command="});
     }

@@ -126,8 +126,10 @@ struct Expansions {
     std::map<std::string, std::string, std::less<>> names;
 };
 
+// supervisord never reads eslaunch's own keys, so there a '%' that starts
+// neither %(NAME)s nor %% is kept as it is (heap_size=50%).
 Result<IniValue> expand(const IniValue& in, const Expansions& expansions, const std::string& path,
-                        std::string_view key) {
+                        std::string_view key, bool literal_lone_percent) {
     IniValue out;
     const std::string& s = in.text;
     auto error = [&](std::size_t at, std::string what, std::string hint) {
@@ -146,6 +148,11 @@ Result<IniValue> expand(const IniValue& in, const Expansions& expansions, const 
             continue;
         }
         if (i + 1 >= s.size() || s[i + 1] != '(') {
+            if (literal_lone_percent) {
+                out.text.push_back('%');
+                out.line_of.push_back(in.line_at(i));
+                continue;
+            }
             const std::string seen = i + 1 < s.size() ? fmt::format("'%{}'", s[i + 1]) : std::string{"'%' at the end"};
             return error(i, fmt::format("lone '%' ({})", seen),
                          "supervisord reads % as the start of %(NAME)s and fails; write %% for a literal %");
@@ -244,7 +251,7 @@ bool SectionParser::check_cuts(const IniEntry& e) {
 }
 
 std::optional<std::string> SectionParser::expanded(const IniEntry& e, const Expansions& expansions) {
-    auto out = expand(e.value, expansions, file_.path, e.key);
+    auto out = expand(e.value, expansions, file_.path, e.key, contains(k_eslaunch, e.key));
     if (!out) {
         errors_.insert(errors_.end(), out.error().begin(), out.error().end());
         return std::nullopt;
@@ -471,9 +478,10 @@ Errors SectionParser::run() {
             hint = "keep one of them";
         }
         error(list[1]->line,
-              fmt::format("'{}' is set {} times, on lines {}; supervisord keeps only line {} and drops the others "
+              fmt::format("'{}' is set {}, on lines {}; supervisord keeps only line {} and drops the others "
                           "silently",
-                          key, list.size(), join_lines(lines), lines.back()),
+                          key, list.size() == 2 ? std::string{"twice"} : fmt::format("{} times", list.size()), join_lines(lines),
+                          lines.back()),
               hint);
     }
 
@@ -505,7 +513,7 @@ Errors SectionParser::run() {
     base.names["host_node_name"] = context_.host_node_name;
 
     if (environment_entry != nullptr) {
-        auto exp = expand(environment_entry->value, base, file_.path, "environment");
+        auto exp = expand(environment_entry->value, base, file_.path, "environment", false);
         auto vars = exp ? parse_environment(*exp, file_.path) : failure(std::move(exp.error()));
         if (vars) spec_.environment = std::move(*vars);
         else errors_.insert(errors_.end(), vars.error().begin(), vars.error().end());
