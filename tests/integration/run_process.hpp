@@ -1,0 +1,85 @@
+// Runs the real eslaunch binary and captures what it prints.
+#pragma once
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace eslaunch::testing {
+
+struct RunResult {
+    int status = -1;  // exit status, or 128+signal
+    std::string out;
+    std::string err;
+};
+
+// The binary under test, from the environment meson's test() sets.
+inline std::string eslaunch_binary() {
+    const char* path = std::getenv("ESLAUNCH_BINARY");
+    if (path == nullptr) throw std::runtime_error("ESLAUNCH_BINARY is not set; run through meson test");
+    return path;
+}
+
+// argv[0] is filled in; `env` replaces the environment when not empty.
+inline RunResult run_eslaunch(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+                              const std::string& cwd = {}) {
+    int out_pipe[2];
+    int err_pipe[2];
+    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+    const std::string binary = eslaunch_binary();
+    std::vector<std::string> argv_storage{binary};
+    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_storage = env;
+    std::vector<char*> envp;
+    for (auto& e : env_storage) envp.push_back(e.data());
+    envp.push_back(nullptr);
+
+    const pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("fork");
+    if (pid == 0) {
+        dup2(out_pipe[1], 1);
+        dup2(err_pipe[1], 2);
+        if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
+        if (env.empty()) execv(binary.c_str(), argv.data());
+        else execve(binary.c_str(), argv.data(), envp.data());
+        _exit(127);
+    }
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    RunResult result;
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    int open_fds = 2;
+    while (open_fds > 0) {
+        if (poll(fds, 2, 10'000) <= 0) break;
+        for (auto& p : fds) {
+            if (p.fd < 0 || (p.revents & (POLLIN | POLLHUP)) == 0) continue;
+            char buf[4096];
+            const ssize_t n = read(p.fd, buf, sizeof buf);
+            if (n <= 0) {
+                close(p.fd);
+                p.fd = -1;
+                --open_fds;
+                continue;
+            }
+            (&p == &fds[0] ? result.out : result.err).append(buf, static_cast<std::size_t>(n));
+        }
+    }
+    for (auto& p : fds) {
+        if (p.fd >= 0) close(p.fd);
+    }
+    int wstatus = 0;
+    waitpid(pid, &wstatus, 0);
+    result.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    return result;
+}
+
+}  // namespace eslaunch::testing
