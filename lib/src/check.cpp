@@ -36,7 +36,7 @@ std::string note_text(const Note& n) { return n.line > 0 ? fmt::format("line {}:
 }  // namespace
 
 std::string render_check_json(const Spec& spec, const EnvMap& own_env) {
-    const EnvMap env = program_environment(own_env, spec.clear_environment, spec.environment);
+    const EnvMap env = program_environment(own_env, spec.clear_environment, spec.environment_settings());
     json j;
     j["valid"] = true;
     j["file"] = spec.file;
@@ -87,7 +87,7 @@ std::string render_errors_json(const Errors& errors) {
 }
 
 std::string render_check_text(const Spec& spec, const EnvMap& own_env) {
-    const EnvMap env = program_environment(own_env, spec.clear_environment, spec.environment);
+    const EnvMap env = program_environment(own_env, spec.clear_environment, spec.environment_settings());
     std::string out = fmt::format("{}: [program:{}] is valid\n\n", spec.file, spec.program);
     auto row = [&](std::string_view name, std::string_view value) { out += fmt::format("  {:<12} {}\n", name, value); };
     row("program", fmt::format("{} (line {})", spec.program, spec.section_line));

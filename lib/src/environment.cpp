@@ -84,7 +84,7 @@ Result<std::vector<EnvVar>> parse_environment(const IniValue& value, const std::
             }
             if (i < s.size() && !is_space(s[i]) && s[i] != ',') {
                 return error(i, fmt::format("{} after the closing quote of {}", shown(s, i), name),
-                             "supervisord drops it silently; put all of the value inside the quotes");
+                             "put all of the value inside the quotes, and separate variables with ','");
             }
         } else {
             const std::size_t val_at = i;
@@ -98,8 +98,11 @@ Result<std::vector<EnvVar>> parse_environment(const IniValue& value, const std::
                              fmt::format("write {}=\"\" for an empty value; {}", name, quote_hint));
             }
             if (i < s.size() && !is_space(s[i]) && s[i] != ',') {
-                return error(i, fmt::format("{} in the unquoted value of {}", shown(s, i), name),
-                             fmt::format("unquoted values hold only letters, digits and _ / . + - ( ) :; {}",
+                // supervisord would take a quote into the value and any other
+                // character as a separator: either way not what it looks like.
+                return error(i, fmt::format("{} after {}={}", shown(s, i), name, val),
+                             fmt::format("unquoted values hold only letters, digits and _ / . + - ( ) :; {}, and "
+                                         "separate variables with ','",
                                          quote_hint));
             }
         }

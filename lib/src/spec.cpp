@@ -142,6 +142,12 @@ Result<IniValue> expand(const IniValue& in, const Expansions& expansions, const 
             continue;
         }
         if (i + 1 < s.size() && s[i + 1] == '%') {
+            if (std::string_view{s}.substr(i + 2).starts_with("(here)s")) {
+                // supervisord pastes the directory over %(here)s as text before it
+                // expands % in files it includes (and in one with [include]).
+                return error(i, "'%%(here)s' becomes '%' and the directory in supervisord, which then fails",
+                             "write the text out another way; supervisord replaces %(here)s before it reads %%");
+            }
             out.text.push_back('%');
             out.line_of.push_back(in.line_at(i));
             ++i;
@@ -177,8 +183,17 @@ Result<IniValue> expand(const IniValue& in, const Expansions& expansions, const 
                              "set it where eslaunch starts (Environment= in the unit, or supervisord's environment), "
                              "or write the value out");
             }
+            std::string known = "%(ENV_NAME)s";
+            for (const auto& [n, v] : expansions.names) {
+                if (!n.starts_with("ENV_")) known += fmt::format(", %({})s", n);
+            }
             return error(i, fmt::format("unknown expansion %({})s", name),
-                         "eslaunch knows %(ENV_NAME)s, %(here)s, %(program_name)s, %(host_node_name)s and %%");
+                         fmt::format("what can be expanded here: {} and %%", known));
+        }
+        if (name == "here" && found->second.find('%') != std::string::npos) {
+            return error(i, fmt::format("%(here)s is '{}', which holds '%'", found->second),
+                         "supervisord pastes the directory in as text and then fails on its '%'; move the spec to a "
+                         "directory without '%' in its path");
         }
         out.text += found->second;
         out.line_of.insert(out.line_of.end(), found->second.size(), in.line_at(i));
@@ -226,6 +241,7 @@ private:
     bool check_cuts(const IniEntry& e);
     std::optional<std::string> expanded(const IniEntry& e, const Expansions& expansions);
     void parse_key(const IniEntry& e, const std::string& v);
+    void read_supervisord_environment(const Expansions& expansions);
     void resolve_profile();
     void add_notes(bool has_include);
 
@@ -360,6 +376,41 @@ void SectionParser::parse_key(const IniEntry& e, const std::string& v) {
     }
 }
 
+// [supervisord] environment= reaches every program, and its variables are
+// ENV_ names in the program sections. supervisord expands it twice: when
+// reading the key (%(here)s and its own environment only), then once more
+// with %(host_node_name)s too.
+void SectionParser::read_supervisord_environment(const Expansions& expansions) {
+    std::vector<const IniEntry*> entries;
+    for (const auto& s : file_.sections) {
+        if (s.name != "supervisord") continue;
+        for (const auto& e : s.entries) {
+            if (e.key == "environment") entries.push_back(&e);
+        }
+    }
+    if (entries.empty()) return;
+    if (entries.size() > 1) {
+        error(entries[1]->line,
+              fmt::format("[supervisord] environment is set twice (lines {} and {}); supervisord keeps only the last",
+                          entries[0]->line, entries[1]->line),
+              "keep one environment= line in [supervisord]");
+        return;
+    }
+    const IniEntry& e = *entries.front();
+    if (!check_cuts(e)) return;
+    Expansions first = expansions;  // reading the key knows no host_node_name yet
+    first.names.erase("host_node_name");
+    auto once = expand(e.value, first, file_.path, "[supervisord] environment", false);
+    auto twice = once ? expand(*once, expansions, file_.path, "[supervisord] environment", false)
+                      : failure(std::move(once.error()));
+    auto vars = twice ? parse_environment(*twice, file_.path) : failure(std::move(twice.error()));
+    if (!vars) {
+        errors_.insert(errors_.end(), vars.error().begin(), vars.error().end());
+        return;
+    }
+    spec_.supervisord_environment = std::move(*vars);
+}
+
 void SectionParser::resolve_profile() {
     if (spec_.profile_setting != Profile::automatic) {
         spec_.profile = spec_.profile_setting;
@@ -441,6 +492,11 @@ void SectionParser::add_notes(bool has_include) {
             }
         }
     }
+    if (!spec_.supervisord_environment.empty()) {
+        note(spec_.differences, spec_.supervisord_environment.front().line,
+             "environment= of [supervisord] is applied under the program's own, as supervisord does; when eslaunch "
+             "runs under that supervisord it already has these variables");
+    }
     if (has_include) {
         note(spec_.differences, 0,
              "the file has an [include] section: eslaunch reads only this file, not the files it includes");
@@ -509,8 +565,10 @@ Errors SectionParser::run() {
     Expansions base;
     for (const auto& [name, value] : context_.environ.vars()) base.names["ENV_" + name] = value;
     base.names["here"] = std::filesystem::path(file_.path).parent_path().string();
-    base.names["program_name"] = spec_.program;
     base.names["host_node_name"] = context_.host_node_name;
+    read_supervisord_environment(base);
+    for (const auto& var : spec_.supervisord_environment) base.names["ENV_" + var.name] = var.value;
+    base.names["program_name"] = spec_.program;
 
     if (environment_entry != nullptr) {
         auto exp = expand(environment_entry->value, base, file_.path, "environment", false);
@@ -725,6 +783,12 @@ std::map<LimitResource, LimitValue> profile_limits(Profile p) {
             {LimitResource::nproc, {4096, 4096}},
             {LimitResource::as, {limit_infinity, limit_infinity}},
             {LimitResource::fsize, {limit_infinity, limit_infinity}}};
+}
+
+std::vector<EnvVar> Spec::environment_settings() const {
+    std::vector<EnvVar> all = supervisord_environment;
+    all.insert(all.end(), environment.begin(), environment.end());
+    return all;
 }
 
 std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_env) {

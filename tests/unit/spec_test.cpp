@@ -158,6 +158,22 @@ TEST(Spec, EnvironmentOverContinuationLinesKeepsEachLine) {
     EXPECT_EQ(spec.environment[1].line, 6);
 }
 
+TEST(Spec, SupervisordSectionEnvironmentReachesTheProgram) {
+    const Spec spec = parse_ok(
+        "[supervisord]\nenvironment=GLOBAL=\"g\",SHARED=\"from supervisord\"\n"
+        "[program:x]\ncommand=/bin/run %(ENV_GLOBAL)s\nuser=%(ENV_GLOBAL)s\n"
+        "environment=SHARED=\"%(ENV_SHARED)s and x\"\n");
+    EXPECT_THAT(spec.argv, ElementsAre("/bin/run", "g"));
+    EXPECT_EQ(spec.user->text, "g");
+    ASSERT_EQ(spec.supervisord_environment.size(), 2U);
+    EXPECT_EQ(spec.supervisord_environment[1], (EnvVar{"SHARED", "from supervisord", 2}));
+    const EnvMap env = program_environment(test_context().environ, false, spec.environment_settings());
+    EXPECT_EQ(*env.get("GLOBAL"), "g");
+    EXPECT_EQ(*env.get("SHARED"), "from supervisord and x");
+    ASSERT_FALSE(spec.differences.empty());
+    EXPECT_THAT(spec.differences.back().text, HasSubstr("environment= of [supervisord] is applied"));
+}
+
 TEST(Spec, ProgramOptionChoosesASection) {
     ParseContext context = test_context();
     context.program = "b";

@@ -61,6 +61,9 @@ struct Spec {
     std::optional<std::string> directory;
     std::optional<mode_t> umask;
     std::vector<EnvVar> environment;
+    // environment= of [supervisord] in the same file: supervisord gives it to
+    // every program, under the program's own environment=.
+    std::vector<EnvVar> supervisord_environment;
     bool clear_environment = false;
 
     Profile profile_setting = Profile::automatic;  // as written
@@ -90,6 +93,9 @@ struct Spec {
     std::vector<Note> differences;  // where supervisord would do otherwise
 
     [[nodiscard]] int line_of(std::string_view key) const;  // 0 when not set
+    // What is set over the inherited environment, in order: [supervisord]'s
+    // environment=, then the program's.
+    [[nodiscard]] std::vector<EnvVar> environment_settings() const;
 };
 
 [[nodiscard]] Result<Spec> parse_spec(std::string_view text, const std::string& path, const ParseContext& context);
