@@ -78,6 +78,11 @@ std::string unknown_key_hint(std::string_view key) {
     std::size_t best_distance = 3;
     for (const auto* keys : {&k_applied, &k_eslaunch, &k_supervisord_only}) {
         for (std::string_view candidate : *keys) {
+            // The distance is at least the difference in length: skip the
+            // quadratic work for keys that cannot come close (a 1 MB key).
+            const std::size_t gap = low.size() > candidate.size() ? low.size() - candidate.size()
+                                                                  : candidate.size() - low.size();
+            if (gap >= best_distance) continue;
             const std::size_t dist = edit_distance(low, candidate);
             if (dist < best_distance) {
                 best_distance = dist;
@@ -555,7 +560,10 @@ Errors SectionParser::run() {
                 else read.push_back(&e);
             }
         } else {
-            error(e.line, fmt::format("unknown key '{}'", key), unknown_key_hint(key));
+            error(e.line,
+                  key.size() > 64 ? fmt::format("unknown key '{}...' ({} bytes)", key.substr(0, 40), key.size())
+                                  : fmt::format("unknown key '{}'", key),
+                  unknown_key_hint(key));
         }
     }
 

@@ -61,6 +61,14 @@ TEST(Spec, OverOneMebibyteIsRefused) {
               "program sections; check that this is the file you meant");
 }
 
+TEST(Spec, AVeryLongUnknownKeyIsShortenedInTheMessage) {
+    auto spec = parse_text("[program:x]\ncommand=/bin/true\n" + std::string(100000, 'a') + "=1\n");
+    ASSERT_FALSE(spec);
+    EXPECT_EQ(spec.error().front().str(),
+              "/etc/eslaunch/test.ini:3: unknown key '" + std::string(40, 'a') +
+                  "...' (100000 bytes); supervisord would ignore it silently; see eslaunch.ini(5) for the keys");
+}
+
 TEST(Spec, ExactlyOneMebibyteIsAccepted) {
     std::string text = "[program:x]\ncommand=/bin/true\n; ";
     text += std::string(1024 * 1024 - text.size() - 1, 'x') + "\n";
