@@ -615,6 +615,14 @@ Errors SectionParser::run() {
     return std::move(errors_);
 }
 
+// NAME of a [program:NAME] section, stripped as supervisord strips it.
+std::string section_program_name(const IniSection& s) {
+    const std::string name = s.name.substr(8);
+    const auto first = name.find_first_not_of(" \t");
+    if (first == std::string::npos) return {};
+    return name.substr(first, name.find_last_not_of(" \t") - first + 1);
+}
+
 // `[program:NAME]` as supervisord reads it: exactly that prefix, the name
 // stripped. Near misses supervisord would skip silently are refused.
 Result<std::vector<const IniSection*>> program_sections(const IniFile& file) {
@@ -635,10 +643,7 @@ Result<std::vector<const IniSection*>> program_sections(const IniFile& file) {
             }
             continue;
         }
-        std::string name{s.name.substr(8)};
-        const auto first = name.find_first_not_of(" \t");
-        const auto last = name.find_last_not_of(" \t");
-        name = first == std::string::npos ? std::string{} : name.substr(first, last - first + 1);
+        const std::string name = section_program_name(s);
         if (name.empty()) {
             errors.push_back({status::config, file.path, s.line, "section [program:] has no name",
                               "write [program:NAME]"});
@@ -661,13 +666,6 @@ Result<std::vector<const IniSection*>> program_sections(const IniFile& file) {
     }
     if (!errors.empty()) return failure(std::move(errors));
     return programs;
-}
-
-std::string section_program_name(const IniSection& s) {
-    std::string name = s.name.substr(8);
-    const auto first = name.find_first_not_of(" \t");
-    const auto last = name.find_last_not_of(" \t");
-    return name.substr(first, last - first + 1);
 }
 
 }  // namespace

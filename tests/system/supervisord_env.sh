@@ -238,6 +238,13 @@ EOF
 
 pass=0
 fail=0
+compare() {  # compare SPEC_NAME CHECK_JSON PROGRAM_NAME: counts a pass or a fail
+  if python3 "$T/compare.py" "$1" "$2" "$T/out/$3.env" "$T/out/$3.env.argv"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+  fi
+}
 for f in "${SPECS[@]}"; do
   b=$(basename "$f")
   n=${NAME_OF[$b]}
@@ -250,11 +257,7 @@ for f in "${SPECS[@]}"; do
     echo "FAIL $b: supervisord's [program:$n] recorded no environment ($T/out/$n.env missing)"
     fail=$((fail + 1)); continue
   fi
-  if python3 "$T/compare.py" "$b" "$T/check/$b.json" "$T/out/$n.env" "$T/out/$n.env.argv"; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-  fi
+  compare "$b" "$T/check/$b.json" "$n"
 done
 
 # 4. Whole supervisord.conf files as specs (supervisord-main/): [supervisord]
@@ -283,11 +286,7 @@ for f in "$SELF_DIR"/supervisord-main/*.conf; do
     echo "FAIL $b: supervisord's [program:$n] recorded no environment"; sed 's/^/  /' "$d/supervisord.out"
     fail=$((fail + 1)); continue
   fi
-  if python3 "$T/compare.py" "$b" "$d/check.json" "$T/out/$n.env" "$T/out/$n.env.argv"; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-  fi
+  compare "$b" "$d/check.json" "$n"
 done
 
 echo "supervisord-env: $pass passed, $fail failed"
