@@ -1,6 +1,7 @@
-// eslaunch: reads a program spec and (with later issues) launches it; for now
-// `eslaunch check` shows what it will do. Parses arguments, calls the
-// library, prints errors once, returns the status.
+// eslaunch: reads a program spec, plans the launch and execs the program in
+// the foreground (`eslaunch FILE`), or shows the plan (`eslaunch check FILE`).
+// Parses arguments, calls the library, prints errors once, returns the status.
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -12,110 +13,172 @@
 
 #include <fmt/format.h>
 
+#include "eslaunch/apply.hpp"
 #include "eslaunch/check.hpp"
 #include "eslaunch/error.hpp"
+#include "eslaunch/host.hpp"
+#include "eslaunch/plan.hpp"
 #include "eslaunch/spec.hpp"
-
+#include "eslaunch/values.hpp"
 
 extern char** environ;
 
 namespace {
 
 constexpr std::string_view usage_text =
-    "usage: eslaunch check [--program NAME] [--json] FILE\n"
+    "usage: eslaunch [--program NAME] FILE\n"
+    "       eslaunch check [--program NAME] [--json] FILE\n"
     "       eslaunch --help | --version\n";
 
 constexpr std::string_view help_text =
     "eslaunch: start Elasticsearch (or any JVM or plain service) correctly under systemd or supervisord.\n"
     "\n"
-    "usage: eslaunch check [--program NAME] [--json] FILE\n"
+    "usage: eslaunch [--program NAME] FILE\n"
+    "       eslaunch check [--program NAME] [--json] FILE\n"
     "       eslaunch --help | --version\n"
     "\n"
-    "  check FILE        read the [program:NAME] section of FILE (supervisord's INI dialect)\n"
-    "                    and print what eslaunch will do with it; exit 0 when valid, 78 if not\n"
-    "  --program NAME    the section to read when FILE holds several [program:*] sections\n"
-    "  --json            print one JSON object instead of text\n"
+    "  FILE              raise the limits, drop privileges, set the environment and heap, and exec\n"
+    "                    the program of the [program:NAME] section of FILE in the foreground\n"
+    "  check FILE        print what eslaunch will do with FILE; exit 0 when valid, 78 if not\n"
+    "  --program NAME    the section to use when FILE holds several [program:*] sections\n"
+    "  --json            (check) print one JSON object instead of text\n"
     "  --help            this text\n"
     "  --version         the version\n"
     "\n"
-    "Exit statuses: 0 ok, 64 bad usage, 78 invalid spec. Errors name FILE:LINE and the fix.\n"
-    "The spec format: README.md and eslaunch.ini(5).\n";
+    "Exit statuses (systemd's): 64 bad usage, 78 invalid spec, 71 system error, 200 directory,\n"
+    "203 exec, 205 limits, 216 group, 217 user, 227 no_new_privileges.\n"
+    "Errors name FILE:LINE and the fix. The spec format: README.md and eslaunch.ini(5).\n";
+
+// stderr is the journal when JOURNAL_STREAM names its device and inode:
+// then each line carries sd-daemon's priority prefix.
+bool stderr_is_journal() {
+    const char* stream = std::getenv("JOURNAL_STREAM");
+    if (stream == nullptr) return false;
+    struct stat st {};
+    if (::fstat(2, &st) != 0) return false;
+    return std::string_view{stream} == fmt::format("{}:{}", st.st_dev, st.st_ino);
+}
+
+void log_line(int priority, std::string_view level, std::string_view text) {
+    static const bool journal = stderr_is_journal();
+    if (journal) fmt::print(stderr, "<{}>eslaunch: {}: {}\n", priority, level, text);
+    else fmt::print(stderr, "eslaunch: {}: {}\n", level, text);
+    std::fflush(stderr);
+}
+
+void log_errors(const eslaunch::Errors& errors) {
+    for (const auto& e : errors) log_line(3, "error", e.str());
+}
 
 int usage_error(std::string_view message) {
-    fmt::print(stderr, "eslaunch: error: {}\n{}", message, usage_text);
+    log_line(3, "error", message);
+    fmt::print(stderr, "{}", usage_text);
     return eslaunch::status::usage;
 }
 
-struct CheckArgs {
+struct Args {
+    bool check = false;
     std::optional<std::string> program;
     bool json = false;
     std::string file;
 };
 
-int run_check(const CheckArgs& args) {
+struct Loaded {
+    eslaunch::Spec spec;
+    eslaunch::HostFacts host;
+    eslaunch::LaunchPlan plan;
+};
+
+eslaunch::Result<Loaded> load(const Args& args, const eslaunch::EnvMap& own) {
     eslaunch::ParseContext context;
-    context.environ = eslaunch::EnvMap::from_envp(environ);
+    context.environ = own;
     utsname names{};
     if (::uname(&names) == 0) context.host_node_name = names.nodename;
     context.program = args.program;
-
     auto spec = eslaunch::load_spec(args.file, context);
-    if (!spec) {
-        for (const auto& e : spec.error()) fmt::print(stderr, "eslaunch: error: {}\n", e.str());
-        if (args.json) fmt::print("{}", eslaunch::render_errors_json(spec.error()));
-        return eslaunch::exit_status(spec.error());
+    if (!spec) return eslaunch::failure(std::move(spec.error()));
+    eslaunch::HostFacts host = eslaunch::gather_host_facts(*spec, own);
+    auto plan = eslaunch::plan_launch(*spec, host);
+    if (!plan) return eslaunch::failure(std::move(plan.error()));
+    return Loaded{std::move(*spec), std::move(host), std::move(*plan)};
+}
+
+int run_check(const Args& args) {
+    const eslaunch::EnvMap own = eslaunch::EnvMap::from_envp(environ);
+    auto loaded = load(args, own);
+    if (!loaded) {
+        log_errors(loaded.error());
+        if (args.json) fmt::print("{}", eslaunch::render_errors_json(loaded.error()));
+        // check reports every problem as a configuration error (SPEC.md).
+        return eslaunch::status::config;
     }
-    const std::string out = args.json ? eslaunch::render_check_json(*spec, context.environ)
-                                      : eslaunch::render_check_text(*spec, context.environ);
+    const std::string out = args.json ? eslaunch::render_check_json(loaded->spec, loaded->plan, own)
+                                      : eslaunch::render_check_text(loaded->spec, loaded->plan, own);
     std::fwrite(out.data(), 1, out.size(), stdout);
     if (std::fflush(stdout) != 0) return eslaunch::status::oserr;
     return eslaunch::status::ok;
 }
 
+int run_launch(const Args& args) {
+    const eslaunch::EnvMap own = eslaunch::EnvMap::from_envp(environ);
+    auto loaded = load(args, own);
+    if (!loaded) {
+        log_errors(loaded.error());
+        return eslaunch::exit_status(loaded.error());
+    }
+    for (const auto& w : loaded->plan.warnings) {
+        log_line(4, "warning", w.line > 0 ? fmt::format("{}:{}: {}", loaded->spec.file, w.line, w.text)
+                                          : fmt::format("{}: {}", loaded->spec.file, w.text));
+    }
+    eslaunch::RealSyscalls sys;
+    const eslaunch::Error error =
+        eslaunch::apply_plan(loaded->plan, sys, eslaunch::listen_fds(loaded->plan.environment, ::getpid()));
+    log_line(3, "error", error.str());
+    return error.status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::vector<std::string_view> args(argv + 1, argv + argc);
-    if (args.empty()) return usage_error("no command given");
-    if (args[0] == "--help" || args[0] == "-h") {
+    std::vector<std::string_view> words(argv + 1, argv + argc);
+    if (words.empty()) return usage_error("no FILE given");
+    if (words[0] == "--help" || words[0] == "-h") {
         fmt::print("{}", help_text);
         return eslaunch::status::ok;
     }
-    if (args[0] == "--version") {
+    if (words[0] == "--version") {
         fmt::print("eslaunch {}\n", ESLAUNCH_VERSION);
         return eslaunch::status::ok;
     }
-    if (args[0] != "check") {
-        if (!args[0].starts_with("-")) {
-            return usage_error(fmt::format("launching ('eslaunch {}') is not built yet; run 'eslaunch check {}'",
-                                           args[0], args[0]));
-        }
-        return usage_error(fmt::format("unknown option '{}'", args[0]));
-    }
 
-    CheckArgs check;
+    Args args;
+    std::size_t i = 0;
+    if (words[0] == "check") {
+        args.check = true;
+        i = 1;
+    }
     bool files_only = false;
     std::vector<std::string> files;
-    for (std::size_t i = 1; i < args.size(); ++i) {
-        std::string_view a = args[i];
+    for (; i < words.size(); ++i) {
+        std::string_view a = words[i];
         if (files_only || !a.starts_with("-") || a == "-") {
             files.emplace_back(a);
         } else if (a == "--") {
             files_only = true;
-        } else if (a == "--json") {
-            check.json = true;
+        } else if (a == "--json" && args.check) {
+            args.json = true;
         } else if (a == "--program") {
-            if (i + 1 == args.size()) return usage_error("--program needs a NAME");
-            check.program = std::string{args[++i]};
+            if (i + 1 == words.size()) return usage_error("--program needs a NAME");
+            args.program = std::string{words[++i]};
         } else if (a.starts_with("--program=")) {
-            check.program = std::string{a.substr(10)};
+            args.program = std::string{a.substr(10)};
         } else {
             return usage_error(fmt::format("unknown option '{}'", a));
         }
     }
-    if (check.program && check.program->empty()) return usage_error("--program needs a NAME");
-    if (files.empty()) return usage_error("check needs a FILE");
-    if (files.size() > 1) return usage_error(fmt::format("check takes one FILE, got {}", files.size()));
-    check.file = files.front();
-    return run_check(check);
+    if (args.program && args.program->empty()) return usage_error("--program needs a NAME");
+    if (files.empty()) return usage_error(args.check ? "check needs a FILE" : "no FILE given");
+    if (files.size() > 1) return usage_error(fmt::format("one FILE, not {}", files.size()));
+    args.file = files.front();
+    return args.check ? run_check(args) : run_launch(args);
 }

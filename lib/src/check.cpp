@@ -33,19 +33,54 @@ std::string change_name(EnvChange::Kind k) {
 
 std::string note_text(const Note& n) { return n.line > 0 ? fmt::format("line {}: {}", n.line, n.text) : n.text; }
 
+json limits_json(const LaunchPlan& plan) {
+    json out = json::object();
+    auto number = [](std::uint64_t n) { return n == limit_infinity ? json("infinity") : json(n); };
+    for (const auto& l : plan.limits) {
+        out[std::string{limit_key(l.resource)}] = {
+            {"current", {{"soft", number(l.current.soft)}, {"hard", number(l.current.hard)}}},
+            {"planned", {{"soft", number(l.planned.soft)}, {"hard", number(l.planned.hard)}}},
+            {"required", l.required}};
+    }
+    return out;
+}
+
+json heap_json(const HeapPlan& h) {
+    json out;
+    out["size"] = h.bytes ? json(format_jvm_size(*h.bytes)) : json(nullptr);
+    out["bytes"] = h.bytes ? json(*h.bytes) : json(nullptr);
+    out["via"] = h.via.empty() ? json(nullptr) : json(h.via);
+    out["passed"] = h.passed.empty() ? json(nullptr) : json(h.passed);
+    out["elasticsearch_version"] = h.version ? json(h.version->str()) : json(nullptr);
+    out["version_source"] = h.version_source.empty() ? json(nullptr) : json(h.version_source);
+    out["memory_limit"] = h.memory_limit;
+    out["memory_limit_source"] = h.memory_limit_source;
+    out["overrides"] = h.overrides;
+    return out;
+}
+
 }  // namespace
 
-std::string render_check_json(const Spec& spec, const EnvMap& own_env) {
-    const EnvMap env = program_environment(own_env, spec.clear_environment, spec.environment_settings());
+std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env) {
+    const EnvMap& env = plan.environment;
     json j;
     j["valid"] = true;
     j["file"] = spec.file;
     j["program"] = spec.program;
-    j["profile"] = std::string{profile_name(spec.profile)};
+    j["profile"] = std::string{profile_name(plan.profile)};
     j["command"] = spec.command;
-    j["argv"] = spec.argv;
+    j["executable"] = plan.executable;
+    j["argv"] = plan.argv;
     j["user"] = spec.user ? json(spec.user->text) : json(nullptr);
     j["group"] = spec.group ? json(spec.group->text) : json(nullptr);
+    j["identity"] = {{"change", plan.change_identity},
+                     {"user", plan.user_name},
+                     {"uid", plan.uid},
+                     {"gid", plan.gid},
+                     {"groups", plan.groups}};
+    j["limits"] = limits_json(plan);
+    j["heap"] = heap_json(plan.heap);
+    j["no_new_privileges"] = plan.no_new_privileges;
     j["directory"] = spec.directory ? json(*spec.directory) : json(nullptr);
     j["umask"] = spec.umask ? json(format_umask(*spec.umask)) : json(nullptr);
     json environment = json::object();
@@ -69,7 +104,7 @@ std::string render_check_json(const Spec& spec, const EnvMap& own_env) {
     json left = json::object();
     for (const auto& k : spec.supervisord_only) left[k.key] = {{"value", k.value}, {"line", k.line}};
     j["supervisord_only"] = std::move(left);
-    j["warnings"] = notes_json(spec.warnings);
+    j["warnings"] = notes_json(plan.warnings);
     j["differences"] = notes_json(spec.differences);
     return dump(j);
 }
@@ -86,15 +121,21 @@ std::string render_errors_json(const Errors& errors) {
     return dump({{"valid", false}, {"errors", std::move(list)}});
 }
 
-std::string render_check_text(const Spec& spec, const EnvMap& own_env) {
-    const EnvMap env = program_environment(own_env, spec.clear_environment, spec.environment_settings());
+std::string render_check_text(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env) {
+    const EnvMap& env = plan.environment;
     std::string out = fmt::format("{}: [program:{}] is valid\n\n", spec.file, spec.program);
     auto row = [&](std::string_view name, std::string_view value) { out += fmt::format("  {:<12} {}\n", name, value); };
     row("program", fmt::format("{} (line {})", spec.program, spec.section_line));
-    row("profile", fmt::format("{} ({})", profile_name(spec.profile), spec.profile_reason));
-    row("argv", join_words(spec.argv));
-    row("user", spec.user ? spec.user->text : "not set");
-    row("group", spec.group ? spec.group->text : "the user's primary group");
+    row("profile", plan.profile == spec.profile
+                       ? fmt::format("{} ({})", profile_name(plan.profile), spec.profile_reason)
+                       : fmt::format("{} (auto: {} found)", profile_name(plan.profile), plan.heap.version_source));
+    row("executable", plan.executable);
+    row("argv", join_words(plan.argv));
+    std::string groups;
+    for (gid_t g : plan.groups) groups += (groups.empty() ? "" : ",") + std::to_string(g);
+    row("user", plan.change_identity
+                    ? fmt::format("{} (uid {}, gid {}, groups {})", plan.user_name, plan.uid, plan.gid, groups)
+                    : fmt::format("{} (uid {}: eslaunch's own, unchanged)", plan.user_name, plan.uid));
     row("directory", spec.directory.value_or("not set (stays where eslaunch starts)"));
     row("umask", spec.umask ? format_umask(*spec.umask) : "inherited");
     const auto changes = environment_changes(own_env, env);
@@ -110,6 +151,23 @@ std::string render_check_text(const Spec& spec, const EnvMap& own_env) {
             case EnvChange::Kind::removed: out += fmt::format("{:15}- {}\n", "", c.name); break;
         }
     }
+    if (!plan.limits.empty()) {
+        out += "\nlimits (current -> planned):\n";
+        for (const auto& l : plan.limits) {
+            out += fmt::format("  {:<14} {} -> {} ({})\n", limit_key(l.resource), format_limit(l.resource, l.current),
+                               format_limit(l.resource, l.planned), l.required ? "required" : "best effort");
+        }
+    }
+    const HeapPlan& heap = plan.heap;
+    out += "\nheap:\n";
+    out += fmt::format("  {:<14} {}\n", "size", heap.bytes ? format_jvm_size(*heap.bytes) : "not set by eslaunch");
+    if (!heap.passed.empty()) out += fmt::format("  {:<14} {}\n", "passed as", heap.passed);
+    out += fmt::format("  {:<14} {}\n", "elasticsearch",
+                       heap.version ? fmt::format("{} ({})", heap.version->str(), heap.version_source)
+                                    : std::string{"not found"});
+    out += fmt::format("  {:<14} {:.1f} GiB ({})\n", "memory limit",
+                       static_cast<double>(heap.memory_limit) / (1 << 30), heap.memory_limit_source);
+    for (const auto& o : heap.overrides) out += fmt::format("  {:<14} {}\n", "overrides", o);
     out += "\nsettings:\n";
     for (const auto& s : resolved_settings(spec, env)) {
         std::string source{source_name(s.source)};
@@ -121,9 +179,9 @@ std::string render_check_text(const Spec& spec, const EnvMap& own_env) {
         out += "\nleft to supervisord:\n";
         for (const auto& k : spec.supervisord_only) out += fmt::format("  {}={} (line {})\n", k.key, k.value, k.line);
     }
-    if (!spec.warnings.empty()) {
+    if (!plan.warnings.empty()) {
         out += "\nwarnings:\n";
-        for (const auto& n : spec.warnings) out += "  " + note_text(n) + "\n";
+        for (const auto& n : plan.warnings) out += "  " + note_text(n) + "\n";
     }
     if (!spec.differences.empty()) {
         out += "\ndifferences from supervisord:\n";

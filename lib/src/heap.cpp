@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "eslaunch/values.hpp"
 
@@ -93,6 +94,103 @@ Parsed<HeapVia> parse_heap_via(std::string_view text) {
     }
     return problem(fmt::format("'{}' is not a way to pass the heap", text),
                    "write auto, es_heap_size, es_java_opts, java_tool_options, env:NAME or none");
+}
+
+std::string EsVersion::str() const { return fmt::format("{}.{}.{}", major, minor, patch); }
+
+std::optional<EsVersion> es_version_from_jar_name(std::string_view name) {
+    constexpr std::string_view prefix = "elasticsearch-";
+    if (!name.starts_with(prefix) || !name.ends_with(".jar")) return std::nullopt;
+    std::string_view rest = name.substr(prefix.size(), name.size() - prefix.size() - 4);
+    EsVersion v;
+    int* parts[] = {&v.major, &v.minor, &v.patch};
+    for (std::size_t k = 0; k < 3; ++k) {
+        std::size_t digits = 0;
+        while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+        auto n = parse_decimal(rest.substr(0, digits));
+        if (!n || *n > 1000) return std::nullopt;
+        *parts[k] = static_cast<int>(*n);
+        rest.remove_prefix(digits);
+        if (k < 2) {
+            if (rest.empty() || rest.front() != '.') return std::nullopt;
+            rest.remove_prefix(1);
+        }
+    }
+    if (!rest.empty() && rest.front() != '-') return std::nullopt;  // -SNAPSHOT, -rc1
+    return v;
+}
+
+namespace {
+
+bool is_heap_flag(std::string_view word) {
+    return word.starts_with("-Xms") || word.starts_with("-Xmx") || word.starts_with("-XX:MaxHeapSize=") ||
+           word.starts_with("-XX:InitialHeapSize=") || word.starts_with("-XX:MaxRAMPercentage=") ||
+           word.starts_with("-XX:InitialRAMPercentage=") || word.starts_with("-XX:MinRAMPercentage=");
+}
+
+// ES's jvm.options version prefixes: "8:-Xmx1g", "9-:-Xmx1g", "8-13:-Xmx1g".
+bool applies_to(std::string_view range, int java_major) {
+    if (java_major <= 0) return true;
+    const std::size_t dash = range.find('-');
+    auto low = parse_decimal(range.substr(0, dash));
+    if (!low) return false;
+    if (dash == std::string_view::npos) return static_cast<int>(*low) == java_major;
+    std::string_view high_text = range.substr(dash + 1);
+    if (high_text.empty()) return java_major >= static_cast<int>(*low);
+    auto high = parse_decimal(high_text);
+    return high && java_major >= static_cast<int>(*low) && java_major <= static_cast<int>(*high);
+}
+
+}  // namespace
+
+std::vector<HeapOption> jvm_options_heap(std::string_view text, const std::string& file, int java_major) {
+    std::vector<HeapOption> out;
+    int line = 0;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t end = std::min(text.find('\n', start), text.size());
+        std::string_view l = text.substr(start, end - start);
+        ++line;
+        start = end + 1;
+        while (!l.empty() && (l.front() == ' ' || l.front() == '\t')) l.remove_prefix(1);
+        while (!l.empty() && (l.back() == ' ' || l.back() == '\t' || l.back() == '\r')) l.remove_suffix(1);
+        if (l.empty() || l.front() == '#') continue;
+        if (l.front() != '-') {
+            const std::size_t colon = l.find(':');
+            if (colon == std::string_view::npos || !applies_to(l.substr(0, colon), java_major)) continue;
+            l.remove_prefix(colon + 1);
+        }
+        if (is_heap_flag(l)) out.push_back({fmt::format("{}:{}", file, line), std::string{l}});
+        if (end == text.size()) break;
+    }
+    return out;
+}
+
+std::vector<HeapOption> java_opts_heap(std::string_view opts, const std::string& name) {
+    std::vector<HeapOption> out;
+    std::size_t i = 0;
+    while (i < opts.size()) {
+        while (i < opts.size() && std::isspace(static_cast<unsigned char>(opts[i]))) ++i;
+        std::size_t j = i;
+        while (j < opts.size() && !std::isspace(static_cast<unsigned char>(opts[j]))) ++j;
+        if (j > i && is_heap_flag(opts.substr(i, j - i))) out.push_back({name, std::string{opts.substr(i, j - i)}});
+        i = j;
+    }
+    return out;
+}
+
+std::uint64_t heap_bytes(const HeapSize& size, std::uint64_t memory_limit) {
+    constexpr std::uint64_t mib = 1 << 20;
+    constexpr std::uint64_t cap = std::uint64_t{31} << 30;
+    std::uint64_t bytes = 0;
+    switch (size.kind) {
+        case HeapSize::Kind::bytes: return size.bytes;
+        case HeapSize::Kind::percent:
+            bytes = memory_limit / 100 * size.percent + memory_limit % 100 * size.percent / 100;
+            break;
+        case HeapSize::Kind::automatic: bytes = std::min(memory_limit / 2, cap); break;
+    }
+    return bytes / mib * mib;
 }
 
 }  // namespace eslaunch

@@ -212,22 +212,6 @@ std::string_view basename_of(std::string_view path) {
     return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-// Elasticsearch's CLI takes -d/--daemonize, also clustered (-dp FILE). The
-// letters after one that takes an argument are that argument.
-std::optional<std::string> daemonize_flag(const std::vector<std::string>& argv) {
-    for (std::size_t i = 1; i < argv.size(); ++i) {
-        const std::string& a = argv[i];
-        if (a == "--") break;
-        if (a == "--daemonize" || a.starts_with("--daemonize=")) return a;
-        if (a.size() < 2 || a[0] != '-' || a[1] == '-') continue;
-        for (std::size_t k = 1; k < a.size(); ++k) {
-            if (a[k] == 'd') return a;
-            if (std::strchr("pED", a[k]) != nullptr) break;  // the rest is its argument
-            if (!std::isalpha(static_cast<unsigned char>(a[k]))) break;
-        }
-    }
-    return std::nullopt;
-}
 
 class SectionParser {
 public:
@@ -603,7 +587,7 @@ Errors SectionParser::run() {
 
     resolve_profile();
     if (spec_.profile == Profile::elasticsearch) {
-        if (auto flag = daemonize_flag(spec_.argv)) {
+        if (auto flag = find_daemonize_flag(spec_.argv)) {
             error(spec_.line_of("command"),
                   fmt::format("command: '{}' daemonizes Elasticsearch, so it leaves the foreground", *flag),
                   "remove it: systemd and supervisord supervise the program itself, in the foreground");
@@ -669,6 +653,23 @@ Result<std::vector<const IniSection*>> program_sections(const IniFile& file) {
 }
 
 }  // namespace
+
+// Elasticsearch's CLI takes -d/--daemonize, also clustered (-dp FILE). The
+// letters after one that takes an argument are that argument.
+std::optional<std::string> find_daemonize_flag(const std::vector<std::string>& argv) {
+    for (std::size_t i = 1; i < argv.size(); ++i) {
+        const std::string& a = argv[i];
+        if (a == "--") break;
+        if (a == "--daemonize" || a.starts_with("--daemonize=")) return a;
+        if (a.size() < 2 || a[0] != '-' || a[1] == '-') continue;
+        for (std::size_t k = 1; k < a.size(); ++k) {
+            if (a[k] == 'd') return a;
+            if (std::strchr("pED", a[k]) != nullptr) break;  // the rest is its argument
+            if (!std::isalpha(static_cast<unsigned char>(a[k]))) break;
+        }
+    }
+    return std::nullopt;
+}
 
 std::string_view profile_name(Profile p) {
     switch (p) {

@@ -66,23 +66,17 @@ TEST_F(Cli, BadUsageExits64) {
     }
 }
 
-TEST_F(Cli, LaunchIsNotBuiltYetAndSaysSo) {
-    const std::string file = write("x.ini", "[program:x]\ncommand=/bin/true\n");
-    auto r = run_eslaunch({file});
-    EXPECT_EQ(r.status, 64);
-    EXPECT_THAT(r.err, HasSubstr("is not built yet; run 'eslaunch check"));
-}
-
 TEST_F(Cli, CheckValidFilePrintsThePlan) {
     const std::string file = write("es.ini",
-                                   "[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n"
-                                   "environment=JAVA_HOME=\"/usr/lib/jvm/jre\"\nheap_size=2g\nstopwaitsecs=300\n");
+                                   "[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=nobody\n"
+                                   "environment=JAVA_HOME=\"/usr/lib/jvm/jre\"\nstopwaitsecs=300\n");
     auto r = run_eslaunch({"check", file}, base_env);
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.err, "");
     EXPECT_THAT(r.out, HasSubstr(file + ": [program:es] is valid"));
     EXPECT_THAT(r.out, HasSubstr("+ JAVA_HOME=/usr/lib/jvm/jre"));
-    EXPECT_THAT(r.out, HasSubstr("stopwaitsecs=300 (line 6)"));
+    EXPECT_THAT(r.out, HasSubstr("stopwaitsecs=300 (line 5)"));
+    EXPECT_THAT(r.out, HasSubstr("user         nobody (uid 65534, gid 65534"));
 }
 
 TEST_F(Cli, CheckInvalidFileExits78WithOneLinePerError) {
@@ -103,7 +97,7 @@ TEST_F(Cli, CheckInvalidFileExits78WithOneLinePerError) {
 
 TEST_F(Cli, CheckJsonGivesTheProgramsWholeEnvironment) {
     const std::string file = write("x.ini",
-                                   "[program:x]\ncommand=%(here)s/run --name %(program_name)s\n"
+                                   "[program:x]\ncommand=%(here)s/run --name %(program_name)s\nallow_root=true\n"
                                    "environment=LANG=\"C\",EXTRA='a, \"b\" c',FROM_ENV=\"%(ENV_ES_HOME)s\"\n");
     auto r = run_eslaunch({"check", "--json", file}, base_env);
     ASSERT_EQ(r.status, 0) << r.err;
@@ -129,7 +123,7 @@ TEST_F(Cli, CheckJsonErrors) {
 }
 
 TEST_F(Cli, ProgramOption) {
-    const std::string file = write("two.ini", "[program:a]\ncommand=/bin/a\n[program:b]\ncommand=/bin/b\n");
+    const std::string file = write("two.ini", "[program:a]\ncommand=/bin/a\nallow_root=true\n[program:b]\ncommand=/bin/b\nallow_root=true\n");
     auto none = run_eslaunch({"check", file}, base_env);
     EXPECT_EQ(none.status, 78);
     EXPECT_EQ(none.err, "eslaunch: error: " + file +
@@ -143,7 +137,7 @@ TEST_F(Cli, ProgramOption) {
 }
 
 TEST_F(Cli, RelativePathIsMadeAbsoluteForHereAndMessages) {
-    write("rel.ini", "[program:x]\ncommand=%(here)s/bin/x\n");
+    write("rel.ini", "[program:x]\ncommand=%(here)s/bin/x\nallow_root=true\n");
     auto r = run_eslaunch({"check", "--json", "rel.ini"}, base_env, dir_.string());
     ASSERT_EQ(r.status, 0) << r.err;
     const json j = json::parse(r.out);
@@ -176,6 +170,8 @@ TEST_F(Cli, BundledExamples) {
     auto legacy = run_eslaunch({"check", (examples / "legacy-supervisor.conf").string()}, base_env);
     EXPECT_EQ(legacy.status, 78);
     EXPECT_THAT(legacy.err, HasSubstr("'environment' is set 3 times, on lines 12, 13 and 14"));
+    EXPECT_THAT(good.out, HasSubstr("passed as      ES_HEAP_SIZE=1g"));
+    EXPECT_THAT(good.out, HasSubstr("elasticsearch  2.4.6 ("));
     EXPECT_THAT(legacy.err, HasSubstr(
         "merge them into one line: environment=JAVA_HOME=\"/usr/lib/jvm/jre\",ES_HEAP_SIZE=\"24g\",MAX_OPEN_FILES=\"102400\""));
 }

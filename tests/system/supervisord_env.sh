@@ -213,6 +213,21 @@ for item in nul_list(env_file):
 for k in SUPERVISOR_ADDED:
     got_env.pop(k, None)
 
+# With user=, eslaunch sets HOME, USER, LOGNAME and SHELL from the passwd entry
+# where supervisord keeps its own HOME (the documented difference): those four
+# must be the passwd entry's, and must be named in .differences.
+if j.get("user") is not None:
+    import pwd
+    entry = pwd.getpwnam(j["user"])
+    passwd_env = {"HOME": entry.pw_dir, "USER": entry.pw_name, "LOGNAME": entry.pw_name, "SHELL": entry.pw_shell}
+    for k, v in passwd_env.items():
+        if want_env.get(k) != v:
+            problems.append("  with user=, eslaunch gives %s=%r, not the passwd entry's %r" % (k, want_env.get(k), v))
+        want_env.pop(k, None)
+        got_env.pop(k, None)
+    if not any("HOME, USER, LOGNAME and SHELL" in d["message"] for d in j.get("differences", [])):
+        problems.append("  .differences does not name the HOME/USER/LOGNAME/SHELL difference")
+
 for k in sorted(set(want_env) | set(got_env)):
     if k not in got_env:
         problems.append("  only eslaunch:    %s=%r" % (k, want_env[k]))

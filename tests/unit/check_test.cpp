@@ -13,6 +13,12 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 
+LaunchPlan plan_of(const Spec& spec, const HostFacts& host = test_host()) {
+    auto plan = plan_launch(spec, host);
+    EXPECT_TRUE(plan) << plan.error().front().str();
+    return plan ? std::move(*plan) : LaunchPlan{};
+}
+
 Spec parse_ok(std::string_view text) {
     auto spec = parse_text(text);
     EXPECT_TRUE(spec) << spec.error().front().str();
@@ -29,7 +35,7 @@ TEST(CheckJson, ShapeAndEnvironment) {
         "environment=JAVA_HOME=\"/usr/lib/jvm/jre\",HOME=\"/home/work\"\n"
         "heap_size=4g\n"
         "stopwaitsecs=300\n");
-    const json j = json::parse(render_check_json(spec, context.environ));
+    const json j = json::parse(render_check_json(spec, plan_of(spec, es_host("6.8.23")), context.environ));
     EXPECT_EQ(j["valid"], true);
     EXPECT_EQ(j["file"], "/etc/eslaunch/test.ini");
     EXPECT_EQ(j["program"], "es");
@@ -45,10 +51,27 @@ TEST(CheckJson, ShapeAndEnvironment) {
                                       {"ES_HOME", "/opt/es"},
                                       {"LANG", "C.UTF-8"},
                                       {"WITH_COMMA", "a,b c"},
-                                      {"JAVA_HOME", "/usr/lib/jvm/jre"}}));
+                                      {"JAVA_HOME", "/usr/lib/jvm/jre"},
+                                      {"USER", "work"},
+                                      {"LOGNAME", "work"},
+                                      {"SHELL", "/bin/bash"},
+                                      {"ES_JAVA_OPTS", "-Xms4g -Xmx4g"}}));
     EXPECT_EQ(j["environment_changes"],
               json::parse(R"([{"name":"HOME","change":"changed","value":"/home/work","was":"/root"},
-                              {"name":"JAVA_HOME","change":"added","value":"/usr/lib/jvm/jre"}])"));
+                              {"name":"JAVA_HOME","change":"added","value":"/usr/lib/jvm/jre"},
+                              {"name":"USER","change":"added","value":"work"},
+                              {"name":"LOGNAME","change":"added","value":"work"},
+                              {"name":"SHELL","change":"added","value":"/bin/bash"},
+                              {"name":"ES_JAVA_OPTS","change":"added","value":"-Xms4g -Xmx4g"}])"));
+    EXPECT_EQ(j["executable"], "/opt/es/bin/elasticsearch");
+    EXPECT_EQ(j["identity"], json::parse(R"({"change":true,"user":"work","uid":1000,"gid":1000,"groups":[1000,4]})"));
+    EXPECT_EQ(j["limits"]["limit_nofile"],
+              json::parse(R"({"current":{"soft":1024,"hard":20000},"planned":{"soft":20000,"hard":20000},"required":false})"));
+    EXPECT_EQ(j["heap"]["size"], "4g");
+    EXPECT_EQ(j["heap"]["via"], "ES_JAVA_OPTS");
+    EXPECT_EQ(j["heap"]["elasticsearch_version"], "6.8.23");
+    EXPECT_EQ(j["heap"]["overrides"], json({"-Xms1g (/opt/es/config/jvm.options:22)", "-Xmx1g (/opt/es/config/jvm.options:23)"}));
+    EXPECT_EQ(j["no_new_privileges"], true);
     EXPECT_EQ(j["settings"]["heap_size"], json::parse(R"({"value":"4g","source":"spec","detail":""})"));
     EXPECT_EQ(j["settings"]["limit_nofile"]["value"], "65535");
     EXPECT_EQ(j["settings"]["limit_nofile"]["source"], "profile");
@@ -63,8 +86,8 @@ TEST(CheckJson, ShapeAndEnvironment) {
 
 TEST(CheckJson, ClearEnvironmentStartsFromPath) {
     const ParseContext context = test_context();
-    const Spec spec = parse_ok("[program:x]\ncommand=/bin/true\nclear_environment=true\nenvironment=A=\"1\"\n");
-    const json j = json::parse(render_check_json(spec, context.environ));
+    const Spec spec = parse_ok("[program:x]\ncommand=/bin/true\nallow_root=true\nclear_environment=true\nenvironment=A=\"1\"\n");
+    const json j = json::parse(render_check_json(spec, plan_of(spec), context.environ));
     EXPECT_EQ(j["environment"], json({{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, {"A", "1"}}));
 }
 
@@ -81,13 +104,13 @@ TEST(CheckJson, ErrorsAsJson) {
 
 TEST(CheckText, ShowsThePlanSoFar) {
     const ParseContext context = test_context();
-    const Spec spec = parse_ok("[program:x]\ncommand=/bin/echo 'a b'\nenvironment=LANG=\"C\",NEW=\"1\"\nautorestart=true\n");
-    const std::string text = render_check_text(spec, context.environ);
+    const Spec spec = parse_ok("[program:x]\ncommand=/bin/echo 'a b'\nallow_root=true\nenvironment=LANG=\"C\",NEW=\"1\"\nautorestart=true\n");
+    const std::string text = render_check_text(spec, plan_of(spec), context.environ);
     EXPECT_THAT(text, HasSubstr("/etc/eslaunch/test.ini: [program:x] is valid"));
     EXPECT_THAT(text, HasSubstr("argv         /bin/echo 'a b'\n"));
     EXPECT_THAT(text, HasSubstr("~ LANG=C (was C.UTF-8)\n"));
     EXPECT_THAT(text, HasSubstr("+ NEW=1\n"));
-    EXPECT_THAT(text, HasSubstr("left to supervisord:\n  autorestart=true (line 4)\n"));
+    EXPECT_THAT(text, HasSubstr("left to supervisord:\n  autorestart=true (line 5)\n"));
     EXPECT_THAT(text, HasSubstr("heap_via"));
 }
 

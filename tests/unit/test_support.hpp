@@ -7,6 +7,8 @@
 #include "eslaunch/spec.hpp"
 #include "spec_cases.hpp"
 
+#include <gtest/gtest.h>
+
 namespace eslaunch::testing {
 
 inline ParseContext test_context() {
@@ -22,6 +24,73 @@ inline ParseContext test_context() {
 
 inline Result<Spec> parse_text(std::string_view text, const ParseContext& context = test_context()) {
     return parse_spec(text, std::string{case_file}, context);
+}
+
+}  // namespace eslaunch::testing
+
+#include "eslaunch/host.hpp"
+#include "eslaunch/plan.hpp"
+
+namespace eslaunch::testing {
+
+// A root eslaunch on a 16 GiB host without CAP_SYS_RESOURCE, hard nofile
+// 20000, and a user `work` (1000:1000, also in group 4 adm).
+inline HostFacts test_host() {
+    HostFacts h;
+    h.euid = 0;
+    h.egid = 0;
+    h.current_user = UserEntry{"root", 0, 0, "/root", "/bin/bash"};
+    h.environ = test_context().environ;
+    h.user = UserEntry{"work", 1000, 1000, "/home/work", "/bin/bash"};
+    h.user_groups = {1000, 4};
+    h.current_limits = {{LimitResource::nofile, {1024, 20000}},      {LimitResource::nproc, {63000, 63000}},
+                        {LimitResource::memlock, {8 << 20, 8 << 20}}, {LimitResource::as, {limit_infinity, limit_infinity}},
+                        {LimitResource::fsize, {limit_infinity, limit_infinity}}, {LimitResource::core, {0, limit_infinity}}};
+    h.nr_open = 1048576;
+    h.mem_total = std::uint64_t{16} << 30;
+    h.spec_paths = {{"/etc/eslaunch/test.ini", 0, 0100644}, {"/etc/eslaunch", 0, 040755}, {"/etc", 0, 040755},
+                    {"/", 0, 040755}};
+    return h;
+}
+
+// An Elasticsearch home at /opt/es of `version`, with jvm.options' -Xms1g -Xmx1g.
+inline HostFacts es_host(std::string_view version) {
+    HostFacts h = test_host();
+    h.es.home = "/opt/es";
+    auto v = es_version_from_jar_name(std::string{"elasticsearch-"} + std::string{version} + ".jar");
+    h.es.version = v;
+    h.es.version_source = std::string{"/opt/es/lib/elasticsearch-"} + std::string{version} + ".jar";
+    h.es.conf_dir = "/opt/es/config";
+    if (v && v->major >= 5) {
+        h.es.jvm_options = {{"/opt/es/config/jvm.options:22", "-Xms1g"}, {"/opt/es/config/jvm.options:23", "-Xmx1g"}};
+    }
+    return h;
+}
+
+inline LaunchPlan plan_ok(std::string_view text, const HostFacts& host = test_host()) {
+    auto spec = parse_text(text);
+    if (!spec) {
+        ADD_FAILURE() << spec.error().front().str();
+        return {};
+    }
+    auto plan = plan_launch(*spec, host);
+    if (!plan) {
+        ADD_FAILURE() << plan.error().front().str();
+        return {};
+    }
+    return std::move(*plan);
+}
+
+// The first error of planning `text` on `host`.
+inline Error plan_error(std::string_view text, const HostFacts& host = test_host()) {
+    auto spec = parse_text(text);
+    if (!spec) return spec.error().front();
+    auto plan = plan_launch(*spec, host);
+    if (plan) {
+        ADD_FAILURE() << "planned a launch that must be refused";
+        return {};
+    }
+    return plan.error().front();
 }
 
 }  // namespace eslaunch::testing

@@ -118,6 +118,9 @@ struct Setting {
 // against the profile and the program's environment.
 [[nodiscard]] std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_env);
 
+// Elasticsearch's -d/--daemonize in argv (also clustered, -dp FILE), if any.
+[[nodiscard]] std::optional<std::string> find_daemonize_flag(const std::vector<std::string>& argv);
+
 // The profile `elasticsearch`'s best-effort limits (SPEC.md).
 [[nodiscard]] std::map<LimitResource, LimitValue> profile_limits(Profile p);
 

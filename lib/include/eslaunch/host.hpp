@@ -1,0 +1,89 @@
+// Everything `plan` needs to know about this machine, gathered once, in one
+// place: users and groups, limits, memory, the Elasticsearch home, the spec
+// file's ownership. Tests build HostFacts by hand; gather_host_facts() is the
+// only code that reads the system for a launch.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eslaunch/environment.hpp"
+#include "eslaunch/heap.hpp"
+#include "eslaunch/limits.hpp"
+#include "eslaunch/spec.hpp"
+
+namespace eslaunch {
+
+struct UserEntry {
+    std::string name;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::string home;
+    std::string shell;
+};
+
+struct GroupEntry {
+    std::string name;
+    gid_t gid = 0;
+};
+
+// One path from the spec file up to /, as stat() saw it.
+struct PathOwner {
+    std::string path;
+    uid_t uid = 0;
+    mode_t mode = 0;  // st_mode (type and permission bits)
+};
+
+struct EsHomeFacts {
+    std::string home;                     // where it was looked for ("" when unknown)
+    std::optional<EsVersion> version;     // from lib/elasticsearch-X.Y.Z.jar
+    std::string version_source;           // the jar's path
+    std::string conf_dir;                 // es_path_conf, or ES_PATH_CONF, or home/config
+    std::vector<HeapOption> jvm_options;  // heap lines of jvm.options and jvm.options.d/*.options
+    std::optional<std::uint16_t> http_port;  // http.port in elasticsearch.yml
+};
+
+struct HostFacts {
+    uid_t euid = 0;
+    gid_t egid = 0;
+    std::optional<UserEntry> current_user;  // the passwd entry of euid
+    bool cap_sys_resource = false;
+
+    EnvMap environ;  // eslaunch's own
+
+    // The spec's user= and group= looked up, or why not.
+    std::optional<UserEntry> user;
+    std::string user_error;
+    std::optional<GroupEntry> group;
+    std::string group_error;
+    std::vector<gid_t> user_groups;  // the user's groups in the group database (initgroups)
+    std::map<std::string, GroupEntry> supplementary;  // supplementary_groups= entries, by text
+    std::string supplementary_error;
+
+    std::map<LimitResource, LimitValue> current_limits;
+    std::uint64_t nr_open = 1048576;
+
+    std::uint64_t mem_total = 0;                    // /proc/meminfo MemTotal, bytes
+    std::optional<std::uint64_t> cgroup_memory;     // the cgroup's limit, when it has one
+    std::string cgroup_memory_source;               // the file it came from
+
+    EsHomeFacts es;
+    std::vector<PathOwner> spec_paths;  // the spec file, then each directory up to /
+    std::optional<std::string> program_path;  // command's program found in PATH (no '/' in it)
+    int java_major = 0;  // of JAVA_HOME's or PATH's java, when known; 0 = unknown
+};
+
+// Reads the system for `spec` as eslaunch runs now. Never fails: what it
+// cannot read stays empty and `plan` says what that means.
+[[nodiscard]] HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment);
+
+// The Elasticsearch home eslaunch uses: es_home=, or the parent of the
+// command's bin/ directory. Empty when neither applies.
+[[nodiscard]] std::string es_home_of(const Spec& spec);
+
+}  // namespace eslaunch

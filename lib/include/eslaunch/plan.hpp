@@ -1,0 +1,62 @@
+// plan: Spec + HostFacts -> LaunchPlan, pure. The plan is complete: what
+// `check` prints is exactly what `apply` does.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eslaunch/environment.hpp"
+#include "eslaunch/error.hpp"
+#include "eslaunch/heap.hpp"
+#include "eslaunch/host.hpp"
+#include "eslaunch/limits.hpp"
+#include "eslaunch/spec.hpp"
+
+namespace eslaunch {
+
+struct PlannedLimit {
+    LimitResource resource;
+    LimitValue current;
+    LimitValue planned;
+    bool required = false;  // written in the spec (else a profile default, best effort)
+};
+
+struct HeapPlan {
+    std::optional<std::uint64_t> bytes;  // set: eslaunch passes this heap
+    std::string via;                     // "ES_HEAP_SIZE", "ES_JAVA_OPTS", "JAVA_TOOL_OPTIONS", "env:NAME"
+    std::string passed;                  // what was set, e.g. "ES_JAVA_OPTS=-Xms4g -Xmx4g"
+    std::optional<EsVersion> version;
+    std::string version_source;
+    std::uint64_t memory_limit = 0;
+    std::string memory_limit_source;
+    std::vector<std::string> overrides;  // heap settings ours replaces, with where they are
+};
+
+struct LaunchPlan {
+    std::string file;
+    std::string program;  // the name given
+    std::string executable;  // the path execve() gets
+    std::vector<std::string> argv;
+    EnvMap environment;
+
+    bool change_identity = false;  // running as root: setgroups/setresgid/setresuid
+    std::string user_name;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::vector<gid_t> groups;  // primary gid first
+
+    std::vector<PlannedLimit> limits;
+    std::optional<mode_t> umask;
+    std::optional<std::string> directory;
+    bool no_new_privileges = true;
+    Profile profile = Profile::plain;
+    HeapPlan heap;
+    std::vector<Note> warnings;
+};
+
+[[nodiscard]] Result<LaunchPlan> plan_launch(const Spec& spec, const HostFacts& host);
+
+}  // namespace eslaunch

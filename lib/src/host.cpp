@@ -1,0 +1,266 @@
+#include "eslaunch/host.hpp"
+
+#include <dirent.h>
+#include <fmt/format.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "eslaunch/values.hpp"
+
+namespace eslaunch {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_small_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {};
+    std::string text;
+    char buf[4096];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+        text.append(buf, static_cast<std::size_t>(in.gcount()));
+        if (text.size() > (1 << 20)) break;
+    }
+    return text;
+}
+
+std::optional<UserEntry> to_user(const passwd& pw) {
+    return UserEntry{pw.pw_name, pw.pw_uid, pw.pw_gid, pw.pw_dir ? pw.pw_dir : "", pw.pw_shell ? pw.pw_shell : ""};
+}
+
+std::optional<UserEntry> lookup_user(const IdRef& ref, std::string& error) {
+    passwd pw{};
+    passwd* result = nullptr;
+    std::vector<char> buf(16384);
+    int rc = 0;
+    while (true) {
+        rc = ref.id ? ::getpwuid_r(*ref.id, &pw, buf.data(), buf.size(), &result)
+                    : ::getpwnam_r(ref.text.c_str(), &pw, buf.data(), buf.size(), &result);
+        if (rc != ERANGE || buf.size() > (1 << 22)) break;
+        buf.resize(buf.size() * 2);
+    }
+    if (rc != 0) {
+        error = fmt::format("cannot look up user '{}': {}", ref.text, std::strerror(rc));
+        return std::nullopt;
+    }
+    if (result == nullptr) {
+        error = ref.id ? fmt::format("no user has uid {}", *ref.id)
+                       : fmt::format("user '{}' does not exist", ref.text);
+        return std::nullopt;
+    }
+    return to_user(pw);
+}
+
+std::optional<GroupEntry> lookup_group(const IdRef& ref, std::string& error) {
+    group gr{};
+    group* result = nullptr;
+    std::vector<char> buf(16384);
+    int rc = 0;
+    while (true) {
+        rc = ref.id ? ::getgrgid_r(*ref.id, &gr, buf.data(), buf.size(), &result)
+                    : ::getgrnam_r(ref.text.c_str(), &gr, buf.data(), buf.size(), &result);
+        if (rc != ERANGE || buf.size() > (1 << 22)) break;
+        buf.resize(buf.size() * 2);
+    }
+    if (rc != 0) {
+        error = fmt::format("cannot look up group '{}': {}", ref.text, std::strerror(rc));
+        return std::nullopt;
+    }
+    if (result == nullptr) {
+        error = ref.id ? fmt::format("no group has gid {}", *ref.id)
+                       : fmt::format("group '{}' does not exist", ref.text);
+        return std::nullopt;
+    }
+    return GroupEntry{gr.gr_name, gr.gr_gid};
+}
+
+std::uint64_t meminfo_total() {
+    std::istringstream in(read_small_file("/proc/meminfo"));
+    std::string key;
+    std::uint64_t kib = 0;
+    std::string unit;
+    while (in >> key >> kib >> unit) {
+        if (key == "MemTotal:") return kib * 1024;
+    }
+    return 0;
+}
+
+// The memory limit of the cgroup eslaunch is in: v2 memory.max, v1
+// memory.limit_in_bytes (where "no limit" is a huge number).
+void cgroup_memory(HostFacts& facts) {
+    std::istringstream in(read_small_file("/proc/self/cgroup"));
+    std::string line;
+    while (std::getline(in, line)) {
+        const auto first = line.find(':');
+        const auto second = line.find(':', first + 1);
+        if (first == std::string::npos || second == std::string::npos) continue;
+        const std::string controllers = line.substr(first + 1, second - first - 1);
+        const std::string path = line.substr(second + 1);
+        std::string file;
+        if (controllers.empty() && line.starts_with("0:")) {
+            file = fmt::format("{}{}/memory.max",
+                               fs::exists("/sys/fs/cgroup/unified") ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup", path);
+        } else if (("," + controllers + ",").find(",memory,") != std::string::npos) {
+            file = fmt::format("/sys/fs/cgroup/memory{}/memory.limit_in_bytes", path);
+        } else {
+            continue;
+        }
+        std::string value = read_small_file(file);
+        while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
+        auto bytes = parse_decimal(value);
+        if (bytes && *bytes < (std::uint64_t{1} << 60)) {
+            if (!facts.cgroup_memory || *bytes < *facts.cgroup_memory) {
+                facts.cgroup_memory = *bytes;
+                facts.cgroup_memory_source = file;
+            }
+        }
+    }
+}
+
+bool has_cap_sys_resource() {
+    std::istringstream in(read_small_file("/proc/self/status"));
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.starts_with("CapEff:")) continue;
+        std::uint64_t caps = 0;
+        std::istringstream hex(line.substr(7));
+        hex >> std::hex >> caps;
+        return (caps >> 24) & 1;  // CAP_SYS_RESOURCE
+    }
+    return false;
+}
+
+void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts) {
+    EsHomeFacts& es = facts.es;
+    es.home = es_home_of(spec);
+    if (es.home.empty()) return;
+    std::error_code ec;
+    std::vector<std::string> jars;
+    for (const auto& entry : fs::directory_iterator(es.home + "/lib", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (auto v = es_version_from_jar_name(name)) {
+            if (!es.version || *v > *es.version) {
+                es.version = v;
+                es.version_source = entry.path().string();
+            }
+        }
+    }
+    if (spec.es_path_conf) {
+        es.conf_dir = *spec.es_path_conf;
+    } else if (const std::string* conf = program_env.get("ES_PATH_CONF"); conf != nullptr && !conf->empty()) {
+        es.conf_dir = *conf;
+    } else {
+        es.conf_dir = es.home + "/config";
+    }
+    auto add_file = [&](const std::string& path) {
+        const std::string text = read_small_file(path);
+        auto found = jvm_options_heap(text, path, facts.java_major);
+        es.jvm_options.insert(es.jvm_options.end(), found.begin(), found.end());
+    };
+    if (fs::is_regular_file(es.conf_dir + "/jvm.options", ec)) add_file(es.conf_dir + "/jvm.options");
+    std::vector<std::string> drop_ins;
+    for (const auto& entry : fs::directory_iterator(es.conf_dir + "/jvm.options.d", ec)) {
+        if (entry.path().extension() == ".options") drop_ins.push_back(entry.path().string());
+    }
+    std::sort(drop_ins.begin(), drop_ins.end());
+    for (const auto& path : drop_ins) add_file(path);
+}
+
+std::optional<std::string> search_path(const std::string& name, const std::string* path) {
+    if (path == nullptr) return std::nullopt;
+    std::size_t start = 0;
+    while (start <= path->size()) {
+        const std::size_t colon = std::min(path->find(':', start), path->size());
+        const std::string_view dir = std::string_view{*path}.substr(start, colon - start);
+        const std::string candidate = fmt::format("{}/{}", dir.empty() ? std::string_view{"."} : dir, name);
+        struct stat st {};
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0) return candidate;
+        start = colon + 1;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::string es_home_of(const Spec& spec) {
+    if (spec.es_home) return *spec.es_home;
+    if (spec.argv.empty()) return {};
+    const fs::path cmd{spec.argv.front()};
+    if (!cmd.is_absolute() || cmd.parent_path().filename() != "bin") return {};
+    return cmd.parent_path().parent_path().string();
+}
+
+HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment) {
+    HostFacts facts;
+    facts.euid = ::geteuid();
+    facts.egid = ::getegid();
+    facts.environ = own_environment;
+    std::string ignored;
+    facts.current_user = lookup_user(IdRef{std::to_string(facts.euid), facts.euid}, ignored);
+    facts.cap_sys_resource = has_cap_sys_resource();
+
+    if (spec.user) {
+        facts.user = lookup_user(*spec.user, facts.user_error);
+        if (facts.user) {
+            int count = 64;
+            std::vector<gid_t> groups(static_cast<std::size_t>(count));
+            if (::getgrouplist(facts.user->name.c_str(), facts.user->gid, groups.data(), &count) < 0) {
+                groups.resize(static_cast<std::size_t>(count));
+                ::getgrouplist(facts.user->name.c_str(), facts.user->gid, groups.data(), &count);
+            }
+            groups.resize(static_cast<std::size_t>(std::max(count, 0)));
+            facts.user_groups = std::move(groups);
+        }
+    }
+    if (spec.group) facts.group = lookup_group(*spec.group, facts.group_error);
+    for (const auto& ref : spec.supplementary_groups.groups) {
+        std::string error;
+        if (auto g = lookup_group(ref, error)) facts.supplementary[ref.text] = *g;
+        else facts.supplementary_error = error;
+    }
+
+    for (LimitResource r : all_limit_resources) {
+        static constexpr int numbers[] = {RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_MEMLOCK, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_CORE};
+        rlimit lim{};
+        if (::getrlimit(static_cast<__rlimit_resource>(numbers[static_cast<int>(r)]), &lim) != 0) continue;
+        auto to_u64 = [](rlim_t v) { return v == RLIM_INFINITY ? limit_infinity : static_cast<std::uint64_t>(v); };
+        facts.current_limits[r] = {to_u64(lim.rlim_cur), to_u64(lim.rlim_max)};
+    }
+    std::string nr_open = read_small_file("/proc/sys/fs/nr_open");
+    while (!nr_open.empty() && std::isspace(static_cast<unsigned char>(nr_open.back()))) nr_open.pop_back();
+    if (auto n = parse_decimal(nr_open)) facts.nr_open = *n;
+
+    facts.mem_total = meminfo_total();
+    cgroup_memory(facts);
+
+    const EnvMap program_env = program_environment(own_environment, spec.clear_environment, spec.environment_settings());
+    es_home_facts(spec, program_env, facts);
+
+    // The spec file and every directory above it, for the ownership rule.
+    std::error_code ec;
+    fs::path path = fs::weakly_canonical(spec.file, ec);
+    if (ec) path = spec.file;
+    while (true) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) == 0) facts.spec_paths.push_back({path.string(), st.st_uid, st.st_mode});
+        if (path == path.root_path() || path.empty()) break;
+        path = path.parent_path();
+    }
+
+    if (!spec.argv.empty() && spec.argv.front().find('/') == std::string::npos) {
+        facts.program_path = search_path(spec.argv.front(), program_env.get("PATH"));
+    }
+    return facts;
+}
+
+}  // namespace eslaunch

@@ -1,0 +1,405 @@
+#include "eslaunch/plan.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <set>
+
+#include "eslaunch/apply.hpp"
+
+namespace eslaunch {
+namespace {
+
+std::string human_bytes(std::uint64_t bytes) {
+    if (bytes >= (std::uint64_t{1} << 30)) return fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (1 << 30));
+    return fmt::format("{} MiB", bytes >> 20);
+}
+
+class Planner {
+public:
+    Planner(const Spec& spec, const HostFacts& host) : spec_(spec), host_(host) {}
+    Result<LaunchPlan> run();
+
+private:
+    void error(int status, int line, std::string what, std::string hint) {
+        errors_.push_back(Error{status, spec_.file, line, std::move(what), std::move(hint)});
+    }
+    void warn(int line, std::string text) { plan_.warnings.push_back({line, std::move(text)}); }
+    bool spec_sets_variable(std::string_view name) const {
+        for (const auto& v : spec_.environment_settings()) {
+            if (v.name == name) return true;
+        }
+        return false;
+    }
+
+    void check_spec_paths();
+    void plan_identity();
+    void plan_profile();
+    void plan_heap();
+    void plan_limits();
+    void plan_executable();
+
+    const Spec& spec_;
+    const HostFacts& host_;
+    LaunchPlan plan_;
+    Errors errors_;
+};
+
+// Like sshd's StrictModes: whoever can edit the spec chooses user= and command=.
+void Planner::check_spec_paths() {
+    if (host_.euid != 0) return;
+    for (const auto& p : host_.spec_paths) {
+        const bool sticky_dir = S_ISDIR(p.mode) && (p.mode & S_ISVTX) != 0;
+        const std::string mode = fmt::format("{:04o}", static_cast<unsigned>(p.mode & 07777));
+        if (p.uid != 0) {
+            error(status::config, 0,
+                  fmt::format("{} is owned by uid {}, not root (mode {}): whoever can edit the spec chooses user= "
+                              "and command=",
+                              p.path, p.uid, mode),
+                  fmt::format("chown root {}", p.path));
+        } else if ((p.mode & 022) != 0 && !sticky_dir) {
+            error(status::config, 0,
+                  fmt::format("{} is writable by {} (mode {}): whoever can edit the spec chooses user= and command=",
+                              p.path, (p.mode & 002) != 0 ? "everyone" : "its group", mode),
+                  fmt::format("chmod go-w {}", p.path));
+        }
+    }
+}
+
+void Planner::plan_identity() {
+    const int user_line = spec_.line_of("user");
+    const int group_line = spec_.line_of("group");
+    if (host_.euid != 0) {
+        plan_.change_identity = false;
+        plan_.uid = host_.euid;
+        plan_.gid = host_.egid;
+        plan_.user_name = host_.current_user ? host_.current_user->name : std::to_string(host_.euid);
+        if (spec_.user) {
+            if (!host_.user) {
+                error(status::user, user_line, fmt::format("user: {}", host_.user_error),
+                      "create the user or fix user=");
+            } else if (host_.user->uid != host_.euid) {
+                error(status::user, user_line,
+                      fmt::format("user={}: eslaunch is not running as root (uid {}), so it cannot switch to uid {}",
+                                  spec_.user->text, host_.euid, host_.user->uid),
+                      "start eslaunch as root (it drops privileges itself), or remove user=");
+            }
+        }
+        if (spec_.group && host_.group && host_.group->gid != host_.egid) {
+            error(status::group, group_line,
+                  fmt::format("group={}: eslaunch is not running as root (gid {}), so it cannot switch to gid {}",
+                              spec_.group->text, host_.egid, host_.group->gid),
+                  "start eslaunch as root, or remove group=");
+        } else if (spec_.group && !host_.group) {
+            error(status::group, group_line, fmt::format("group: {}", host_.group_error), "create the group or fix group=");
+        }
+        return;
+    }
+
+    if (!spec_.user) {
+        if (!spec_.allow_root) {
+            error(status::user, spec_.section_line,
+                  fmt::format("[program:{}] has no user=, so the program would run as root", spec_.program),
+                  "set user= to the service account (Elasticsearch refuses to run as root), or allow_root=true");
+            return;
+        }
+        plan_.change_identity = false;
+        plan_.uid = 0;
+        plan_.gid = host_.egid;
+        plan_.user_name = host_.current_user ? host_.current_user->name : "root";
+        return;
+    }
+    if (!host_.user) {
+        error(status::user, user_line, fmt::format("user: {}", host_.user_error),
+              fmt::format("create it (useradd --system {}) or fix user=", spec_.user->text));
+        return;
+    }
+    const UserEntry& user = *host_.user;
+    if (user.uid == 0 && !spec_.allow_root) {
+        error(status::user, user_line, fmt::format("user={} runs the program as root", spec_.user->text),
+              "use a service account (Elasticsearch refuses to run as root), or set allow_root=true");
+        return;
+    }
+    plan_.change_identity = true;
+    plan_.user_name = user.name;
+    plan_.uid = user.uid;
+    plan_.gid = user.gid;
+    if (spec_.group) {
+        if (!host_.group) {
+            error(status::group, group_line, fmt::format("group: {}", host_.group_error),
+                  fmt::format("create it (groupadd --system {}) or fix group=", spec_.group->text));
+            return;
+        }
+        plan_.gid = host_.group->gid;
+    }
+    std::vector<gid_t> groups{plan_.gid};
+    auto add = [&](gid_t g) {
+        if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
+    };
+    switch (spec_.supplementary_groups.mode) {
+        case SupplementaryGroups::Mode::automatic:
+            for (gid_t g : host_.user_groups) add(g);
+            break;
+        case SupplementaryGroups::Mode::none: break;
+        case SupplementaryGroups::Mode::list:
+            for (const auto& ref : spec_.supplementary_groups.groups) {
+                auto it = host_.supplementary.find(ref.text);
+                if (it == host_.supplementary.end()) {
+                    error(status::group, spec_.line_of("supplementary_groups"),
+                          fmt::format("supplementary_groups: group '{}' does not exist", ref.text),
+                          "create it or remove it from the list");
+                    continue;
+                }
+                add(it->second.gid);
+            }
+            break;
+    }
+    plan_.groups = std::move(groups);
+
+    // supervisord leaves its own HOME; a JVM wants the service user's.
+    const std::pair<const char*, std::string> from_passwd[] = {
+        {"HOME", user.home}, {"USER", user.name}, {"LOGNAME", user.name}, {"SHELL", user.shell}};
+    for (const auto& [name, value] : from_passwd) {
+        if (!spec_sets_variable(name)) plan_.environment.set(name, value);
+    }
+}
+
+void Planner::plan_profile() {
+    plan_.profile = spec_.profile;
+    if (spec_.profile_setting == Profile::automatic && spec_.profile == Profile::plain && host_.es.version) {
+        plan_.profile = Profile::elasticsearch;
+        if (auto flag = find_daemonize_flag(spec_.argv)) {
+            error(status::config, spec_.line_of("command"),
+                  fmt::format("command: '{}' daemonizes Elasticsearch ({} holds {}), so it leaves the foreground",
+                              *flag, host_.es.home, host_.es.version_source),
+                  "remove it: systemd and supervisord supervise the program itself, in the foreground");
+        }
+    }
+}
+
+void Planner::plan_heap() {
+    HeapPlan& heap = plan_.heap;
+    EnvMap& env = plan_.environment;
+    const bool es = plan_.profile == Profile::elasticsearch;
+    heap.version = host_.es.version;
+    heap.version_source = host_.es.version_source;
+    heap.memory_limit = host_.mem_total;
+    heap.memory_limit_source = "MemTotal in /proc/meminfo";
+    if (host_.cgroup_memory && (*host_.cgroup_memory < heap.memory_limit || heap.memory_limit == 0)) {
+        heap.memory_limit = *host_.cgroup_memory;
+        heap.memory_limit_source = host_.cgroup_memory_source;
+    }
+    const int heap_line = spec_.line_of("heap_size");
+
+    // ES_HEAP_SIZE means nothing from 5.0 on: 5.x refuses to start, 6.x+ ignore it.
+    std::optional<HeapSize> wanted = spec_.heap_size;
+    if (es && heap.version && heap.version->major >= 5) {
+        if (const std::string* old = env.get("ES_HEAP_SIZE")) {
+            const std::string value = *old;
+            auto parsed = parse_heap_size(value);
+            if (!parsed || parsed->kind != HeapSize::Kind::bytes) {
+                error(status::config, 0, fmt::format("ES_HEAP_SIZE='{}' is not a heap size", value),
+                      "remove it; Elasticsearch 5.0 and later do not read it: set heap_size= instead");
+                return;
+            }
+            if (!wanted) {
+                wanted = *parsed;
+                warn(0, fmt::format("ES_HEAP_SIZE={} is not read by Elasticsearch {} (5.x refuses to start, 6.x and "
+                                    "later ignore it): passed as -Xms{} -Xmx{} in ES_JAVA_OPTS instead; write "
+                                    "heap_size={} in the spec",
+                                    value, heap.version->str(), value, value, value));
+            } else {
+                warn(0, fmt::format("ES_HEAP_SIZE={} removed: Elasticsearch {} does not read it, heap_size={} is used",
+                                    value, heap.version->str(), spec_.heap_size->str()));
+            }
+            env.erase("ES_HEAP_SIZE");
+        }
+    }
+    if (!wanted) return;
+
+    HeapVia via = spec_.heap_via;
+    if (via.kind == HeapVia::Kind::automatic) {
+        if (!es) {
+            via.kind = HeapVia::Kind::java_tool_options;
+        } else if (!heap.version) {
+            error(status::config, heap_line,
+                  fmt::format("heap_size: cannot tell the Elasticsearch version: no lib/elasticsearch-X.Y.Z.jar under "
+                              "'{}'",
+                              host_.es.home.empty() ? std::string{"(no es_home)"} : host_.es.home),
+                  "set es_home= to the Elasticsearch directory, or heap_via=es_heap_size (before 5.0) or "
+                  "heap_via=es_java_opts (5.0 and later)");
+            return;
+        } else {
+            via.kind = heap.version->major < 5 ? HeapVia::Kind::es_heap_size : HeapVia::Kind::es_java_opts;
+        }
+    }
+    if (via.kind == HeapVia::Kind::none) {
+        error(status::config, heap_line, fmt::format("heap_size={} with heap_via=none passes no heap", wanted->str()),
+              "remove heap_size=, or choose how to pass it with heap_via=");
+        return;
+    }
+
+    if (wanted->kind != HeapSize::Kind::bytes && heap.memory_limit == 0) {
+        error(status::config, heap_line, fmt::format("heap_size={}: the memory limit is unknown", wanted->str()),
+              "write the heap as a size, e.g. heap_size=4g");
+        return;
+    }
+    const std::uint64_t bytes = heap_bytes(*wanted, heap.memory_limit);
+    const std::string size = format_jvm_size(bytes);
+    if (heap.memory_limit > 0 && bytes > heap.memory_limit) {
+        error(status::config, heap_line,
+              fmt::format("heap_size={} is above the memory limit of {} ({})", wanted->str(),
+                          human_bytes(heap.memory_limit), heap.memory_limit_source),
+              "use at most 50% of the memory limit, e.g. heap_size=50%");
+        return;
+    }
+    if (heap.memory_limit > 0 && bytes > heap.memory_limit / 2) {
+        warn(heap_line, fmt::format("heap {} is more than 50% of the memory limit of {} ({}): the file system cache "
+                                    "and the JVM's own memory need the rest",
+                                    size, human_bytes(heap.memory_limit), heap.memory_limit_source));
+    }
+    if (bytes >= (std::uint64_t{32} << 30)) {
+        warn(heap_line, fmt::format("heap {} is 32g or more: the JVM stops using compressed object pointers; 31g "
+                                    "or less holds more",
+                                    size));
+    }
+
+    std::string variable;
+    switch (via.kind) {
+        case HeapVia::Kind::es_heap_size: variable = "ES_HEAP_SIZE"; break;
+        case HeapVia::Kind::es_java_opts: variable = "ES_JAVA_OPTS"; break;
+        case HeapVia::Kind::java_tool_options: variable = "JAVA_TOOL_OPTIONS"; break;
+        case HeapVia::Kind::env: variable = via.env_name; break;
+        default: break;
+    }
+    const std::string flags = fmt::format("-Xms{} -Xmx{}", size, size);
+    if (via.kind == HeapVia::Kind::es_heap_size) {
+        for (const char* name : {"ES_MIN_MEM", "ES_MAX_MEM"}) {
+            if (const std::string* v = env.get(name)) {
+                error(status::config, heap_line,
+                      fmt::format("heap_size={} and {}={} both set the heap of Elasticsearch {}", wanted->str(), name,
+                                  *v, heap.version ? heap.version->str() : "2.x"),
+                      fmt::format("remove {} from the environment", name));
+            }
+        }
+        if (const std::string* v = env.get("ES_HEAP_SIZE")) heap.overrides.push_back("ES_HEAP_SIZE=" + *v);
+        env.set("ES_HEAP_SIZE", size);
+        heap.passed = "ES_HEAP_SIZE=" + size;
+    } else {
+        const std::string* current = env.get(variable);
+        if (current != nullptr) {
+            for (const auto& flag : java_opts_heap(*current, variable)) {
+                error(status::config, heap_line,
+                      fmt::format("heap_size={} and {} in {} both set the heap", wanted->str(), flag.option, variable),
+                      fmt::format("remove {} from {} or remove heap_size=", flag.option, variable));
+            }
+        }
+        const std::string value = current == nullptr || current->empty() ? flags : *current + " " + flags;
+        env.set(variable, value);
+        heap.passed = variable + "=" + value;
+    }
+    heap.via = variable;
+    heap.bytes = bytes;
+    // ES puts ES_JAVA_OPTS after jvm.options, and the JVM takes the last flag.
+    if (es && via.kind == HeapVia::Kind::es_java_opts) {
+        for (const auto& o : host_.es.jvm_options) heap.overrides.push_back(fmt::format("{} ({})", o.option, o.where));
+    }
+}
+
+void Planner::plan_limits() {
+    const auto defaults = profile_limits(plan_.profile);
+    for (LimitResource r : all_limit_resources) {
+        const auto in_spec = spec_.limits.find(r);
+        const auto in_profile = defaults.find(r);
+        if (in_spec == spec_.limits.end() && in_profile == defaults.end()) continue;
+        const bool required = in_spec != spec_.limits.end();
+        const int line = required ? spec_.line_of(limit_key(r)) : 0;
+        LimitValue want = required ? in_spec->second : in_profile->second;
+        const auto cur_it = host_.current_limits.find(r);
+        const LimitValue current =
+            cur_it == host_.current_limits.end() ? LimitValue{limit_infinity, limit_infinity} : cur_it->second;
+
+        if (r == LimitResource::nofile) {
+            // As systemd: LimitNOFILE=infinity means fs.nr_open, the kernel's ceiling.
+            if (want.soft == limit_infinity) want.soft = host_.nr_open;
+            if (want.hard == limit_infinity) want.hard = host_.nr_open;
+            if (want.hard > host_.nr_open) {
+                if (required) {
+                    error(status::limits, line,
+                          fmt::format("limit_nofile={} is above the kernel's fs.nr_open ({})",
+                                      format_limit(r, in_spec->second), host_.nr_open),
+                          fmt::format("lower limit_nofile, or raise the sysctl fs.nr_open to at least {}", want.hard));
+                    continue;
+                }
+                want.hard = host_.nr_open;
+                want.soft = std::min(want.soft, want.hard);
+            }
+        }
+        LimitValue planned = want;
+        if (!required) {
+            // Best effort: never lower what is there, raise as far as allowed.
+            planned.soft = std::max(want.soft, current.soft);
+            planned.hard = std::max(want.hard, current.hard);
+        }
+        if (planned.hard > current.hard && !host_.cap_sys_resource) {
+            if (required) {
+                error(status::limits, line,
+                      fmt::format("{}={}: the hard limit is {} and eslaunch cannot raise it (no CAP_SYS_RESOURCE)",
+                                  limit_key(r), format_limit(r, in_spec->second), format_limit_number(r, current.hard)),
+                      limit_raise_hint(r, planned.hard));
+                continue;
+            }
+            planned.hard = current.hard;
+            planned.soft = std::min(planned.soft, planned.hard);
+            warn(0, fmt::format("{}: profile {} wants {}, the hard limit is {}: set to {} (best effort); {}",
+                                limit_key(r), profile_name(plan_.profile), format_limit(r, want),
+                                format_limit_number(r, current.hard), format_limit(r, planned),
+                                limit_raise_hint(r, want.hard)));
+        }
+        plan_.limits.push_back({r, current, planned, required});
+    }
+}
+
+void Planner::plan_executable() {
+    if (spec_.argv.empty()) return;
+    const std::string& name = spec_.argv.front();
+    plan_.program = name;
+    if (name.find('/') != std::string::npos) {
+        plan_.executable = name;
+        return;
+    }
+    if (host_.program_path) {
+        plan_.executable = *host_.program_path;
+        return;
+    }
+    const std::string* path = plan_.environment.get("PATH");
+    error(status::exec, spec_.line_of("command"),
+          fmt::format("command: '{}' is not in PATH ({})", name, path != nullptr ? *path : std::string{"unset"}),
+          "write the program's absolute path in command=");
+}
+
+Result<LaunchPlan> Planner::run() {
+    plan_.file = spec_.file;
+    plan_.argv = spec_.argv;
+    plan_.umask = spec_.umask;
+    plan_.directory = spec_.directory;
+    plan_.no_new_privileges = spec_.no_new_privileges;
+    plan_.warnings = spec_.warnings;
+    plan_.environment = program_environment(host_.environ, spec_.clear_environment, spec_.environment_settings());
+
+    check_spec_paths();
+    plan_identity();
+    plan_profile();
+    plan_heap();
+    plan_limits();
+    plan_executable();
+    if (!errors_.empty()) return failure(std::move(errors_));
+    return std::move(plan_);
+}
+
+}  // namespace
+
+Result<LaunchPlan> plan_launch(const Spec& spec, const HostFacts& host) { return Planner{spec, host}.run(); }
+
+}  // namespace eslaunch

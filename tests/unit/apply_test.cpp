@@ -1,0 +1,209 @@
+// apply_plan through the Syscalls seam: the order of the steps, and that a
+// failure at any step stops everything after it with that step's status.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <map>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "eslaunch/apply.hpp"
+#include "test_support.hpp"
+
+namespace eslaunch::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class FakeSyscalls : public Syscalls {
+public:
+    std::vector<std::string> calls;
+    std::map<std::string, int> fail;  // call name -> errno
+    uid_t uid = 0;
+    gid_t gid = 0;
+    bool setuid_root_works = false;
+    std::vector<std::string> exec_env;
+
+    int record(const std::string& name) {
+        calls.push_back(name);
+        auto it = fail.find(name.substr(0, name.find('(')));
+        return it == fail.end() ? 0 : it->second;
+    }
+    int set_rlimit(int resource, const rlimit& l) override {
+        return record(fmt::format("setrlimit({},{},{})", resource, l.rlim_cur, l.rlim_max));
+    }
+    void set_umask(mode_t mask) override { record(fmt::format("umask({:o})", static_cast<unsigned>(mask))); }
+    int set_groups(const std::vector<gid_t>& g) override { return record(fmt::format("setgroups({})", fmt::join(g, ","))); }
+    int set_resgid(gid_t g) override {
+        const int err = record(fmt::format("setresgid({})", g));
+        if (err == 0) gid = g;
+        return err;
+    }
+    int set_resuid(uid_t u) override {
+        const int err = record(fmt::format("setresuid({})", u));
+        if (err == 0) uid = u;
+        return err;
+    }
+    int get_resuid(uid_t& r, uid_t& e, uid_t& s) override {
+        r = e = s = uid;
+        return record("getresuid");
+    }
+    int get_resgid(gid_t& r, gid_t& e, gid_t& s) override {
+        r = e = s = gid;
+        return record("getresgid");
+    }
+    int try_setuid_root() override {
+        record("setuid(0)");
+        return setuid_root_works ? 0 : EPERM;
+    }
+    int set_no_new_privs() override { return record("no_new_privs"); }
+    int change_dir(const std::string& dir) override { return record("chdir(" + dir + ")"); }
+    int cloexec_inherited_fds(unsigned from, unsigned count) override {
+        return record(fmt::format("cloexec(keep {}+{})", from, count));
+    }
+    int exec(const std::string& path, const std::vector<std::string>& argv,
+             const std::vector<std::string>& envp) override {
+        exec_env = envp;
+        const int err = record(fmt::format("execve({}, {})", path, fmt::join(argv, " ")));
+        return err == 0 ? ENOEXEC : err;  // a fake exec never "succeeds"
+    }
+};
+
+LaunchPlan full_plan() {
+    return plan_ok(
+        "[program:x]\ncommand=/bin/sleep 5\nuser=work\numask=027\ndirectory=/srv\nlimit_nofile=4096:20000\n"
+        "limit_core=0\n");
+}
+
+const std::vector<std::string> full_order = {
+    "setrlimit(7,4096,20000)",  // RLIMIT_NOFILE
+    "setrlimit(4,0,0)",         // RLIMIT_CORE
+    "umask(27)",
+    "setgroups(1000,4)",
+    "setresgid(1000)",
+    "setresuid(1000)",
+    "getresuid",
+    "getresgid",
+    "setuid(0)",
+    "no_new_privs",
+    "chdir(/srv)",
+    "cloexec(keep 0+0)",
+    "execve(/bin/sleep, /bin/sleep 5)",
+};
+
+TEST(Apply, StepsInOrder) {
+    FakeSyscalls sys;
+    const Error e = apply_plan(full_plan(), sys, {});
+    EXPECT_THAT(sys.calls, ::testing::ElementsAreArray(full_order));
+    EXPECT_EQ(e.status, status::exec);  // the fake exec "fails" so apply returns
+    EXPECT_THAT(sys.exec_env, ::testing::Contains("USER=work"));
+}
+
+struct Injected {
+    std::string call;
+    int err;
+    int status;
+    std::string message;
+};
+
+class ApplyFailure : public ::testing::TestWithParam<Injected> {};
+
+TEST_P(ApplyFailure, StopsAtTheFailedStep) {
+    const auto& c = GetParam();
+    FakeSyscalls sys;
+    sys.fail[c.call] = c.err;
+    const Error e = apply_plan(full_plan(), sys, {});
+    EXPECT_EQ(e.status, c.status);
+    EXPECT_EQ(e.str(), c.message);
+    ASSERT_FALSE(sys.calls.empty());
+    // Nothing after the failed call ran: it is the last one recorded, and no exec.
+    EXPECT_TRUE(sys.calls.back().starts_with(c.call)) << sys.calls.back();
+    for (const auto& call : sys.calls) {
+        if (c.call != "execve") {
+            EXPECT_FALSE(call.starts_with("execve")) << "exec after a failed step";
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryStep, ApplyFailure,
+    ::testing::Values(
+        Injected{"setrlimit", EPERM, status::limits,
+                 "/etc/eslaunch/test.ini: cannot set limit_nofile to 4096:20000 (hard limit now 20000): Operation not "
+                 "permitted; raise the hard limit where eslaunch starts: LimitNOFILE=20000 in the unit, or "
+                 "minfds=20000 in [supervisord], or run eslaunch as root with CAP_SYS_RESOURCE"},
+        Injected{"setgroups", EPERM, status::group,
+                 "/etc/eslaunch/test.ini: setgroups(1000,4): Operation not permitted; eslaunch must start as root to "
+                 "switch groups"},
+        Injected{"setresgid", EPERM, status::group,
+                 "/etc/eslaunch/test.ini: setresgid(1000): Operation not permitted; eslaunch must start as root to "
+                 "switch groups"},
+        Injected{"setresuid", EPERM, status::user,
+                 "/etc/eslaunch/test.ini: setresuid(1000) for user work: Operation not permitted; eslaunch must start "
+                 "as root to switch users"},
+        Injected{"setresuid", EAGAIN, status::user,
+                 "/etc/eslaunch/test.ini: setresuid(1000) for user work: Resource temporarily unavailable; the user is "
+                 "at its process limit (RLIMIT_NPROC)"},
+        Injected{"no_new_privs", EINVAL, status::no_new_privileges,
+                 "/etc/eslaunch/test.ini: prctl(PR_SET_NO_NEW_PRIVS): Invalid argument; set no_new_privileges=false if "
+                 "this kernel cannot do it"},
+        Injected{"chdir", EACCES, status::chdir,
+                 "/etc/eslaunch/test.ini: cannot enter directory /srv as work: Permission denied; create it, or give "
+                 "the user access to it, or fix directory="},
+        Injected{"cloexec", EBADF, status::oserr,
+                 "/etc/eslaunch/test.ini: cannot close inherited file descriptors: Bad file descriptor"},
+        Injected{"execve", EACCES, status::exec,
+                 "/etc/eslaunch/test.ini: cannot execute /bin/sleep as work: Permission denied; check that the user "
+                 "may execute it (and the directories above it)"}),
+    [](const auto& info) { return info.param.call + "_" + std::to_string(info.param.err); });
+
+TEST(Apply, UnexpectedIdsAfterTheDropStopTheLaunch) {
+    class Liar : public FakeSyscalls {
+    public:
+        int get_resuid(uid_t& r, uid_t& e, uid_t& s) override {
+            FakeSyscalls::get_resuid(r, e, s);
+            s = 0;  // saved uid still root
+            return 0;
+        }
+    } sys;
+    const Error e = apply_plan(full_plan(), sys, {});
+    EXPECT_EQ(e.status, status::user);
+    EXPECT_EQ(e.what, "after setresuid(1000) the ids are 1000/1000/0");
+    EXPECT_EQ(sys.calls.back(), "getresuid");
+}
+
+TEST(Apply, AWayBackToRootStopsTheLaunch) {
+    FakeSyscalls sys;
+    sys.setuid_root_works = true;
+    const Error e = apply_plan(full_plan(), sys, {});
+    EXPECT_EQ(e.status, status::user);
+    EXPECT_EQ(e.what, "setuid(0) still works after dropping to uid 1000");
+    EXPECT_EQ(sys.calls.back(), "setuid(0)");
+}
+
+TEST(Apply, WithoutRootNoIdentityChangeAndOptionalSteps) {
+    HostFacts host = test_host();
+    host.euid = 1000;
+    host.egid = 1000;
+    FakeSyscalls sys;
+    (void)apply_plan(plan_ok("[program:x]\ncommand=/bin/true\nno_new_privileges=false\n", host), sys, {3, 2});
+    EXPECT_THAT(sys.calls, ElementsAre("cloexec(keep 3+2)", "execve(/bin/true, /bin/true)"));
+}
+
+TEST(ListenFds, OnlyForThisProcess) {
+    EnvMap env;
+    env.set("LISTEN_PID", "42");
+    env.set("LISTEN_FDS", "2");
+    EXPECT_EQ(listen_fds(env, 42).count, 2U);
+    EXPECT_EQ(listen_fds(env, 42).from, 3U);
+    EXPECT_EQ(listen_fds(env, 43).count, 0U);
+    env.set("LISTEN_FDS", "x");
+    EXPECT_EQ(listen_fds(env, 42).count, 0U);
+}
+
+}  // namespace
+}  // namespace eslaunch::testing

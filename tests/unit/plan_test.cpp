@@ -1,0 +1,399 @@
+// plan_launch from hand-built HostFacts: identity, spec file safety, limits,
+// heap per Elasticsearch version, executable lookup. Exact messages.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "eslaunch/plan.hpp"
+#include "test_support.hpp"
+
+namespace eslaunch::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr std::string_view es_spec =
+    "[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\nheap_size=2g\n";
+
+bool has_warning(const LaunchPlan& plan, std::string_view text) {
+    for (const auto& w : plan.warnings) {
+        if (w.text.find(text) != std::string::npos) return true;
+    }
+    return false;
+}
+
+std::string env_of(const LaunchPlan& plan, std::string_view name) {
+    const std::string* v = plan.environment.get(name);
+    return v == nullptr ? "<unset>" : *v;
+}
+
+// --- identity ---------------------------------------------------------------
+
+TEST(PlanIdentity, DropsToTheUserWithItsGroups) {
+    const LaunchPlan plan = plan_ok("[program:x]\ncommand=/bin/true\nuser=work\n");
+    EXPECT_TRUE(plan.change_identity);
+    EXPECT_EQ(plan.uid, 1000U);
+    EXPECT_EQ(plan.gid, 1000U);
+    EXPECT_THAT(plan.groups, ElementsAre(1000U, 4U));
+    EXPECT_EQ(env_of(plan, "HOME"), "/home/work");
+    EXPECT_EQ(env_of(plan, "USER"), "work");
+    EXPECT_EQ(env_of(plan, "LOGNAME"), "work");
+    EXPECT_EQ(env_of(plan, "SHELL"), "/bin/bash");
+}
+
+TEST(PlanIdentity, SpecEnvironmentWinsOverPasswd) {
+    const LaunchPlan plan = plan_ok("[program:x]\ncommand=/bin/true\nuser=work\nenvironment=HOME=\"/srv/es\"\n");
+    EXPECT_EQ(env_of(plan, "HOME"), "/srv/es");
+    EXPECT_EQ(env_of(plan, "USER"), "work");
+}
+
+TEST(PlanIdentity, GroupAndSupplementaryGroups) {
+    HostFacts host = test_host();
+    host.group = GroupEntry{"elastic", 2000};
+    host.supplementary = {{"adm", {"adm", 4}}, {"27", {"sudo", 27}}, {"elastic", {"elastic", 2000}}};
+    const LaunchPlan plan =
+        plan_ok("[program:x]\ncommand=/bin/true\nuser=work\ngroup=elastic\nsupplementary_groups=adm,27,elastic\n", host);
+    EXPECT_EQ(plan.gid, 2000U);
+    EXPECT_THAT(plan.groups, ElementsAre(2000U, 4U, 27U));  // primary first, no duplicates
+    const LaunchPlan none = plan_ok("[program:x]\ncommand=/bin/true\nuser=work\nsupplementary_groups=none\n");
+    EXPECT_THAT(none.groups, ElementsAre(1000U));
+}
+
+TEST(PlanIdentity, Refusals) {
+    EXPECT_EQ(plan_error("[program:x]\ncommand=/bin/true\n").str(),
+              "/etc/eslaunch/test.ini:1: [program:x] has no user=, so the program would run as root; set user= to the "
+              "service account (Elasticsearch refuses to run as root), or allow_root=true");
+    EXPECT_EQ(plan_error("[program:x]\ncommand=/bin/true\n").status, status::user);
+
+    HostFacts root_user = test_host();
+    root_user.user = UserEntry{"root", 0, 0, "/root", "/bin/bash"};
+    const Error as_root = plan_error("[program:x]\ncommand=/bin/true\nuser=root\n", root_user);
+    EXPECT_EQ(as_root.status, status::user);
+    EXPECT_EQ(as_root.str(), "/etc/eslaunch/test.ini:3: user=root runs the program as root; use a service account "
+                             "(Elasticsearch refuses to run as root), or set allow_root=true");
+    EXPECT_TRUE(plan_ok("[program:x]\ncommand=/bin/true\nuser=root\nallow_root=true\n", root_user).change_identity);
+    const LaunchPlan allowed = plan_ok("[program:x]\ncommand=/bin/true\nallow_root=true\n");
+    EXPECT_FALSE(allowed.change_identity);
+    EXPECT_EQ(allowed.uid, 0U);
+
+    HostFacts missing = test_host();
+    missing.user.reset();
+    missing.user_error = "user 'work' does not exist";
+    const Error no_user = plan_error("[program:x]\ncommand=/bin/true\nuser=work\n", missing);
+    EXPECT_EQ(no_user.status, status::user);
+    EXPECT_EQ(no_user.str(), "/etc/eslaunch/test.ini:3: user: user 'work' does not exist; create it (useradd --system "
+                             "work) or fix user=");
+
+    HostFacts no_group = test_host();
+    no_group.group_error = "group 'elastic' does not exist";
+    const Error group = plan_error("[program:x]\ncommand=/bin/true\nuser=work\ngroup=elastic\n", no_group);
+    EXPECT_EQ(group.status, status::group);
+    EXPECT_EQ(group.line, 4);
+
+    const Error supp = plan_error("[program:x]\ncommand=/bin/true\nuser=work\nsupplementary_groups=nosuch\n");
+    EXPECT_EQ(supp.status, status::group);
+    EXPECT_EQ(supp.str(), "/etc/eslaunch/test.ini:4: supplementary_groups: group 'nosuch' does not exist; create it "
+                          "or remove it from the list");
+}
+
+TEST(PlanIdentity, NotRunningAsRoot) {
+    HostFacts host = test_host();
+    host.euid = 1000;
+    host.egid = 1000;
+    host.current_user = UserEntry{"work", 1000, 1000, "/home/work", "/bin/bash"};
+    const LaunchPlan self = plan_ok("[program:x]\ncommand=/bin/true\nuser=work\n", host);
+    EXPECT_FALSE(self.change_identity);
+    EXPECT_EQ(self.uid, 1000U);
+    const LaunchPlan no_user = plan_ok("[program:x]\ncommand=/bin/true\n", host);
+    EXPECT_EQ(no_user.user_name, "work");
+
+    host.user = UserEntry{"other", 1001, 1001, "/home/other", "/bin/sh"};
+    const Error e = plan_error("[program:x]\ncommand=/bin/true\nuser=other\n", host);
+    EXPECT_EQ(e.status, status::user);
+    EXPECT_EQ(e.str(), "/etc/eslaunch/test.ini:3: user=other: eslaunch is not running as root (uid 1000), so it "
+                       "cannot switch to uid 1001; start eslaunch as root (it drops privileges itself), or remove user=");
+}
+
+// --- the spec file's ownership ----------------------------------------------
+
+TEST(PlanSpecFile, MustBeRootOwnedAndNotWritableByOthers) {
+    HostFacts host = test_host();
+    host.spec_paths[0] = {"/etc/eslaunch/test.ini", 1000, 0100644};
+    const Error owner = plan_error("[program:x]\ncommand=/bin/true\nuser=work\n", host);
+    EXPECT_EQ(owner.status, status::config);
+    EXPECT_EQ(owner.str(), "/etc/eslaunch/test.ini: /etc/eslaunch/test.ini is owned by uid 1000, not root (mode 0644): "
+                           "whoever can edit the spec chooses user= and command=; chown root /etc/eslaunch/test.ini");
+
+    host = test_host();
+    host.spec_paths[1] = {"/etc/eslaunch", 0, 040775};
+    EXPECT_EQ(plan_error("[program:x]\ncommand=/bin/true\nuser=work\n", host).str(),
+              "/etc/eslaunch/test.ini: /etc/eslaunch is writable by its group (mode 0775): whoever can edit the spec "
+              "chooses user= and command=; chmod go-w /etc/eslaunch");
+
+    host = test_host();
+    host.spec_paths[0] = {"/etc/eslaunch/test.ini", 0, 0100646};
+    EXPECT_THAT(plan_error("[program:x]\ncommand=/bin/true\nuser=work\n", host).what, HasSubstr("writable by everyone"));
+
+    host = test_host();
+    host.spec_paths[2] = {"/tmp", 0, 041777};  // sticky: fine
+    EXPECT_TRUE(plan_ok("[program:x]\ncommand=/bin/true\nuser=work\n", host).change_identity);
+
+    host = test_host();
+    host.euid = 1000;  // only root trusts the file with user= and command=
+    host.spec_paths[0] = {"/etc/eslaunch/test.ini", 1000, 0100666};
+    host.user = UserEntry{"work", 1000, 1000, "/home/work", "/bin/bash"};
+    host.egid = 1000;
+    EXPECT_FALSE(plan_ok("[program:x]\ncommand=/bin/true\nuser=work\n", host).change_identity);
+}
+
+// --- limits -------------------------------------------------------------------
+
+const PlannedLimit* find_limit(const LaunchPlan& plan, LimitResource r) {
+    for (const auto& l : plan.limits) {
+        if (l.resource == r) return &l;
+    }
+    return nullptr;
+}
+
+TEST(PlanLimits, WrittenLimitsAreRequired) {
+    const LaunchPlan plan = plan_ok("[program:x]\ncommand=/bin/true\nuser=work\nlimit_nofile=4096:20000\nlimit_core=0\n");
+    ASSERT_EQ(plan.limits.size(), 2U);
+    EXPECT_EQ(find_limit(plan, LimitResource::nofile)->planned, (LimitValue{4096, 20000}));
+    EXPECT_TRUE(find_limit(plan, LimitResource::nofile)->required);
+    EXPECT_EQ(find_limit(plan, LimitResource::core)->planned, (LimitValue{0, 0}));  // lowering is fine
+}
+
+TEST(PlanLimits, AboveTheHardLimitIs205WithTheFix) {
+    const Error e = plan_error("[program:x]\ncommand=/bin/true\nuser=work\nlimit_nofile=102400\n");
+    EXPECT_EQ(e.status, status::limits);
+    EXPECT_EQ(e.str(),
+              "/etc/eslaunch/test.ini:4: limit_nofile=102400: the hard limit is 20000 and eslaunch cannot raise it (no "
+              "CAP_SYS_RESOURCE); raise the hard limit where eslaunch starts: LimitNOFILE=102400 in the unit, or "
+              "minfds=102400 in [supervisord], or run eslaunch as root with CAP_SYS_RESOURCE");
+    HostFacts cap = test_host();
+    cap.cap_sys_resource = true;
+    EXPECT_EQ(find_limit(plan_ok("[program:x]\ncommand=/bin/true\nuser=work\nlimit_nofile=102400\n", cap),
+                         LimitResource::nofile)
+                  ->planned,
+              (LimitValue{102400, 102400}));
+    EXPECT_EQ(plan_error("[program:x]\ncommand=/bin/true\nuser=work\nlimit_memlock=infinity\n").str(),
+              "/etc/eslaunch/test.ini:4: limit_memlock=infinity: the hard limit is 8M and eslaunch cannot raise it "
+              "(no CAP_SYS_RESOURCE); raise the hard limit where eslaunch starts: LimitMEMLOCK=infinity in the unit, "
+              "or run eslaunch as root with CAP_SYS_RESOURCE");
+}
+
+TEST(PlanLimits, NofileAboveNrOpen) {
+    HostFacts cap = test_host();
+    cap.cap_sys_resource = true;
+    EXPECT_EQ(plan_error("[program:x]\ncommand=/bin/true\nuser=work\nlimit_nofile=2000000\n", cap).str(),
+              "/etc/eslaunch/test.ini:4: limit_nofile=2000000 is above the kernel's fs.nr_open (1048576); lower "
+              "limit_nofile, or raise the sysctl fs.nr_open to at least 2000000");
+    // infinity means fs.nr_open, as in systemd.
+    EXPECT_EQ(find_limit(plan_ok("[program:x]\ncommand=/bin/true\nuser=work\nlimit_nofile=infinity\n", cap),
+                         LimitResource::nofile)
+                  ->planned,
+              (LimitValue{1048576, 1048576}));
+}
+
+TEST(PlanLimits, ElasticsearchDefaultsAreBestEffort) {
+    const LaunchPlan plan = plan_ok(es_spec, es_host("7.17.25"));
+    const PlannedLimit* nofile = find_limit(plan, LimitResource::nofile);
+    ASSERT_NE(nofile, nullptr);
+    EXPECT_FALSE(nofile->required);
+    EXPECT_EQ(nofile->planned, (LimitValue{20000, 20000}));  // as far as the hard limit allows
+    EXPECT_EQ(find_limit(plan, LimitResource::nproc)->planned, (LimitValue{63000, 63000}));  // never lowered
+    EXPECT_EQ(find_limit(plan, LimitResource::as)->planned.soft, limit_infinity);
+    EXPECT_EQ(find_limit(plan, LimitResource::fsize)->planned.hard, limit_infinity);
+    EXPECT_EQ(find_limit(plan, LimitResource::memlock), nullptr);
+    bool warned = false;
+    for (const auto& w : plan.warnings) {
+        if (w.text.starts_with("limit_nofile: profile elasticsearch wants 65535, the hard limit is 20000: set to 20000 "
+                               "(best effort); raise the hard limit where eslaunch starts: LimitNOFILE=65535")) {
+            warned = true;
+        }
+    }
+    EXPECT_TRUE(warned);
+    EXPECT_TRUE(plan_ok("[program:x]\ncommand=/bin/true\nuser=work\n").limits.empty());  // plain: unchanged
+}
+
+// --- heap, per Elasticsearch version ----------------------------------------
+
+struct VersionCase {
+    std::string_view version;
+    std::string_view variable;
+    std::string_view value;
+    std::size_t overrides;
+};
+
+class PlanHeapVersion : public ::testing::TestWithParam<VersionCase> {};
+
+TEST_P(PlanHeapVersion, HeapReachesTheJvmTheWayTheVersionReadsIt) {
+    const auto& c = GetParam();
+    const LaunchPlan plan = plan_ok(es_spec, es_host(c.version));
+    EXPECT_EQ(plan.profile, Profile::elasticsearch);
+    EXPECT_EQ(plan.heap.bytes, std::uint64_t{2} << 30);
+    EXPECT_EQ(plan.heap.via, c.variable);
+    EXPECT_EQ(env_of(plan, c.variable), c.value);
+    EXPECT_EQ(plan.heap.version->str(), c.version);
+    EXPECT_EQ(plan.heap.overrides.size(), c.overrides);
+    if (c.variable == "ES_JAVA_OPTS") {
+        EXPECT_EQ(env_of(plan, "ES_HEAP_SIZE"), "<unset>");
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, PlanHeapVersion,
+                         ::testing::Values(VersionCase{"2.4.6", "ES_HEAP_SIZE", "2g", 0},
+                                           VersionCase{"5.6.16", "ES_JAVA_OPTS", "-Xms2g -Xmx2g", 2},
+                                           VersionCase{"6.8.23", "ES_JAVA_OPTS", "-Xms2g -Xmx2g", 2},
+                                           VersionCase{"7.17.25", "ES_JAVA_OPTS", "-Xms2g -Xmx2g", 2},
+                                           VersionCase{"8.15.3", "ES_JAVA_OPTS", "-Xms2g -Xmx2g", 2}),
+                         [](const auto& info) {
+                             std::string name{info.param.version};
+                             std::replace(name.begin(), name.end(), '.', '_');
+                             return "es_" + name;
+                         });
+
+TEST(PlanHeap, OverridesAreNamed) {
+    const LaunchPlan plan = plan_ok(es_spec, es_host("7.17.25"));
+    EXPECT_THAT(plan.heap.overrides,
+                ElementsAre("-Xms1g (/opt/es/config/jvm.options:22)", "-Xmx1g (/opt/es/config/jvm.options:23)"));
+    EXPECT_EQ(plan.heap.passed, "ES_JAVA_OPTS=-Xms2g -Xmx2g");
+    HostFacts old = es_host("2.4.6");
+    old.environ.set("ES_HEAP_SIZE", "1g");
+    const LaunchPlan two = plan_ok(es_spec, old);
+    EXPECT_THAT(two.heap.overrides, ElementsAre("ES_HEAP_SIZE=1g"));
+    EXPECT_EQ(env_of(two, "ES_HEAP_SIZE"), "2g");
+}
+
+TEST(PlanHeap, AppendsToExistingJavaOpts) {
+    const LaunchPlan plan = plan_ok(
+        "[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\nheap_size=2g\n"
+        "environment=ES_JAVA_OPTS=\"-Dfoo=bar\"\n",
+        es_host("8.15.3"));
+    EXPECT_EQ(env_of(plan, "ES_JAVA_OPTS"), "-Dfoo=bar -Xms2g -Xmx2g");
+}
+
+TEST(PlanHeap, EsHeapSizeOnFiveAndLaterIsTranslated) {
+    for (std::string_view version : {"5.6.16", "6.8.23", "7.17.25"}) {
+        HostFacts host = es_host(version);
+        host.environ.set("ES_HEAP_SIZE", "3g");
+        const LaunchPlan plan = plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n", host);
+        EXPECT_EQ(env_of(plan, "ES_HEAP_SIZE"), "<unset>") << version;
+        EXPECT_EQ(env_of(plan, "ES_JAVA_OPTS"), "-Xms3g -Xmx3g") << version;
+        EXPECT_TRUE(has_warning(plan, fmt::format("ES_HEAP_SIZE=3g is not read by Elasticsearch {} (5.x refuses to start, 6.x "
+                                          "and later ignore it): passed as -Xms3g -Xmx3g in ES_JAVA_OPTS instead",
+                                          version)))
+            << version;
+    }
+    HostFacts both = es_host("6.8.23");
+    both.environ.set("ES_HEAP_SIZE", "3g");
+    const LaunchPlan plan = plan_ok(es_spec, both);
+    EXPECT_EQ(env_of(plan, "ES_HEAP_SIZE"), "<unset>");
+    EXPECT_EQ(env_of(plan, "ES_JAVA_OPTS"), "-Xms2g -Xmx2g");
+    EXPECT_TRUE(has_warning(plan, "ES_HEAP_SIZE=3g removed: Elasticsearch 6.8.23 does not read it, heap_size=2g is used"));
+    HostFacts two = es_host("2.4.6");
+    two.environ.set("ES_HEAP_SIZE", "3g");
+    EXPECT_EQ(env_of(plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n", two), "ES_HEAP_SIZE"), "3g");
+}
+
+TEST(PlanHeap, Conflicts) {
+    HostFacts opts = es_host("7.17.25");
+    opts.environ.set("ES_JAVA_OPTS", "-Xmx8g -Dx=y");
+    const Error e = plan_error(es_spec, opts);
+    EXPECT_EQ(e.status, status::config);
+    EXPECT_EQ(e.str(), "/etc/eslaunch/test.ini:4: heap_size=2g and -Xmx8g in ES_JAVA_OPTS both set the heap; remove "
+                       "-Xmx8g from ES_JAVA_OPTS or remove heap_size=");
+    HostFacts two = es_host("2.4.6");
+    two.environ.set("ES_MAX_MEM", "4g");
+    EXPECT_EQ(plan_error(es_spec, two).str(),
+              "/etc/eslaunch/test.ini:4: heap_size=2g and ES_MAX_MEM=4g both set the heap of Elasticsearch 2.4.6; "
+              "remove ES_MAX_MEM from the environment");
+    EXPECT_EQ(plan_error(es_spec, test_host()).str(),
+              "/etc/eslaunch/test.ini:4: heap_size: cannot tell the Elasticsearch version: no "
+              "lib/elasticsearch-X.Y.Z.jar under '(no es_home)'; set es_home= to the Elasticsearch directory, or "
+              "heap_via=es_heap_size (before 5.0) or heap_via=es_java_opts (5.0 and later)");
+    EXPECT_EQ(plan_error("[program:x]\ncommand=/bin/true\nuser=work\nheap_size=1g\nheap_via=none\n").str(),
+              "/etc/eslaunch/test.ini:4: heap_size=1g with heap_via=none passes no heap; remove heap_size=, or choose "
+              "how to pass it with heap_via=");
+    HostFacts env_heap = es_host("6.8.23");
+    env_heap.environ.set("ES_HEAP_SIZE", "lots");
+    EXPECT_EQ(plan_error("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n", env_heap).str(),
+              "/etc/eslaunch/test.ini: ES_HEAP_SIZE='lots' is not a heap size; remove it; Elasticsearch 5.0 and later "
+              "do not read it: set heap_size= instead");
+}
+
+TEST(PlanHeap, MemoryLimit) {
+    HostFacts host = es_host("7.17.25");
+    EXPECT_EQ(plan_error("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\nheap_size=17g\n", host).str(),
+              "/etc/eslaunch/test.ini:4: heap_size=17g is above the memory limit of 16.0 GiB (MemTotal in "
+              "/proc/meminfo); use at most 50% of the memory limit, e.g. heap_size=50%");
+    host.cgroup_memory = std::uint64_t{4} << 30;
+    host.cgroup_memory_source = "/sys/fs/cgroup/memory/x/memory.limit_in_bytes";
+    const LaunchPlan automatic =
+        plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\nheap_size=auto\n", host);
+    EXPECT_EQ(automatic.heap.bytes, std::uint64_t{2} << 30);  // 50% of the cgroup's 4g, not of 16g
+    EXPECT_EQ(automatic.heap.memory_limit_source, "/sys/fs/cgroup/memory/x/memory.limit_in_bytes");
+    const LaunchPlan pct = plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\nheap_size=25%\n", host);
+    EXPECT_EQ(pct.heap.bytes, std::uint64_t{1} << 30);
+    const LaunchPlan big = plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\nheap_size=3g\n", host);
+    EXPECT_TRUE(has_warning(big, "heap 3g is more than 50% of the memory limit of 4.0 GiB"));
+    EXPECT_FALSE(has_warning(pct, "more than 50%"));
+
+    HostFacts huge = es_host("7.17.25");
+    huge.mem_total = std::uint64_t{256} << 30;
+    const LaunchPlan capped = plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\nheap_size=auto\n", huge);
+    EXPECT_EQ(capped.heap.bytes, std::uint64_t{31} << 30);
+    const LaunchPlan oops = plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\nheap_size=32g\n", huge);
+    EXPECT_TRUE(has_warning(oops, "heap 32g is 32g or more: the JVM stops using compressed"));
+    EXPECT_FALSE(has_warning(capped, "32g or more"));
+}
+
+TEST(PlanHeap, OtherJvms) {
+    const LaunchPlan jvm = plan_ok("[program:x]\ncommand=/usr/bin/java -jar app.jar\nuser=work\nprofile=jvm\nheap_size=512m\n");
+    EXPECT_EQ(env_of(jvm, "JAVA_TOOL_OPTIONS"), "-Xms512m -Xmx512m");
+    const LaunchPlan named = plan_ok(
+        "[program:x]\ncommand=/opt/app/run\nuser=work\nheap_size=1g\nheap_via=env:APP_OPTS\n"
+        "environment=APP_OPTS=\"-server\"\n");
+    EXPECT_EQ(env_of(named, "APP_OPTS"), "-server -Xms1g -Xmx1g");
+}
+
+TEST(PlanProfile, AutoFindsElasticsearchByItsJar) {
+    HostFacts host = es_host("6.8.23");
+    const LaunchPlan plan = plan_ok("[program:es]\ncommand=/opt/es/bin/start-node\nuser=work\nes_home=/opt/es\nheap_size=1g\n", host);
+    EXPECT_EQ(plan.profile, Profile::elasticsearch);
+    EXPECT_EQ(env_of(plan, "ES_JAVA_OPTS"), "-Xms1g -Xmx1g");
+    EXPECT_EQ(plan_error("[program:es]\ncommand=/opt/es/bin/start-node -d\nuser=work\nes_home=/opt/es\n", host).line, 2);
+    EXPECT_EQ(plan_ok("[program:es]\ncommand=/opt/es/bin/start-node\nuser=work\nprofile=plain\n", host).profile,
+              Profile::plain);
+}
+
+// --- executable -------------------------------------------------------------
+
+TEST(PlanExecutable, NameIsLookedUpInPath) {
+    HostFacts host = test_host();
+    host.program_path = "/usr/bin/sleep";
+    const LaunchPlan plan = plan_ok("[program:x]\ncommand=sleep 1\nuser=work\n", host);
+    EXPECT_EQ(plan.executable, "/usr/bin/sleep");
+    EXPECT_THAT(plan.argv, ElementsAre("sleep", "1"));
+    const Error e = plan_error("[program:x]\ncommand=nosuchprogram\nuser=work\n");
+    EXPECT_EQ(e.status, status::exec);
+    EXPECT_EQ(e.str(), "/etc/eslaunch/test.ini:2: command: 'nosuchprogram' is not in PATH (/usr/sbin:/usr/bin:/sbin:/bin); "
+                       "write the program's absolute path in command=");
+}
+
+TEST(PlanAll, EveryProblemIsReportedAtOnce) {
+    HostFacts host = test_host();
+    host.spec_paths[0].uid = 1000;
+    auto spec = parse_text("[program:x]\ncommand=nosuch\nuser=work\nlimit_nofile=30000\n");
+    ASSERT_TRUE(spec);
+    auto plan = plan_launch(*spec, host);
+    ASSERT_FALSE(plan);
+    std::vector<int> statuses;
+    for (const auto& e : plan.error()) statuses.push_back(e.status);
+    EXPECT_THAT(statuses, ElementsAre(status::config, status::limits, status::exec));
+}
+
+}  // namespace
+}  // namespace eslaunch::testing
