@@ -56,12 +56,13 @@ TEST_F(Cli, BadUsageExits64) {
         {"check", "--program"},
         {"check", "--program=", "a.ini"},
         {"check", "--yaml", "a.ini"},
+        {"--json", "a.ini"},
     };
     for (const auto& args : cases) {
         auto r = run_eslaunch(args);
         EXPECT_EQ(r.status, 64) << ::testing::PrintToString(args);
         EXPECT_THAT(r.err, StartsWith("eslaunch: error: "));
-        EXPECT_THAT(r.err, HasSubstr("usage: eslaunch check"));
+        EXPECT_THAT(r.err, HasSubstr("usage: eslaunch [--program NAME] FILE\n       eslaunch check [--program NAME] [--json] FILE"));
         EXPECT_EQ(r.out, "");
     }
 }
