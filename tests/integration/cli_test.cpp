@@ -40,7 +40,7 @@ const std::vector<std::string> base_env = {"PATH=/usr/bin:/bin", "HOME=/root", "
 TEST_F(Cli, HelpAndVersion) {
     auto help = run_eslaunch({"--help"});
     EXPECT_EQ(help.status, 0);
-    EXPECT_THAT(help.out, HasSubstr("usage: eslaunch check [--program NAME] [--json] FILE"));
+    EXPECT_THAT(help.out, HasSubstr("usage: eslaunch [--program NAME] FILE\n       eslaunch check [--program NAME] [--json] FILE\n"));
     EXPECT_EQ(help.err, "");
     auto version = run_eslaunch({"--version"});
     EXPECT_EQ(version.status, 0);
