@@ -26,15 +26,15 @@ inline std::string eslaunch_binary() {
     return path;
 }
 
-// argv[0] is filled in; `env` replaces the environment when not empty.
-inline RunResult run_eslaunch(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
-                              const std::string& cwd = {}) {
+// Runs argv (argv[0] a path); `env` replaces the environment when not empty.
+// `stderr_path`, when set, receives stderr instead of RunResult::err.
+inline RunResult run_command(const std::vector<std::string>& command, const std::vector<std::string>& env = {},
+                             const std::string& cwd = {}, const std::string& stderr_path = {}) {
     int out_pipe[2];
     int err_pipe[2];
     if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-    const std::string binary = eslaunch_binary();
-    std::vector<std::string> argv_storage{binary};
-    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    const std::string binary = command.front();
+    std::vector<std::string> argv_storage = command;
     std::vector<char*> argv;
     for (auto& a : argv_storage) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -47,7 +47,12 @@ inline RunResult run_eslaunch(const std::vector<std::string>& args, const std::v
     if (pid < 0) throw std::runtime_error("fork");
     if (pid == 0) {
         dup2(out_pipe[1], 1);
-        dup2(err_pipe[1], 2);
+        if (stderr_path.empty()) {
+            dup2(err_pipe[1], 2);
+        } else {
+            const int fd = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+            if (fd < 0 || dup2(fd, 2) < 0) _exit(125);
+        }
         if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
         if (env.empty()) execv(binary.c_str(), argv.data());
         else execve(binary.c_str(), argv.data(), envp.data());
@@ -80,6 +85,14 @@ inline RunResult run_eslaunch(const std::vector<std::string>& args, const std::v
     waitpid(pid, &wstatus, 0);
     result.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
     return result;
+}
+
+// The real eslaunch with `args`.
+inline RunResult run_eslaunch(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+                              const std::string& cwd = {}) {
+    std::vector<std::string> command{eslaunch_binary()};
+    command.insert(command.end(), args.begin(), args.end());
+    return run_command(command, env, cwd);
 }
 
 }  // namespace eslaunch::testing

@@ -1,0 +1,172 @@
+// The real eslaunch, as root: every failure exits with its systemd status,
+// says what failed and how to fix it, and the program never starts.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "run_process.hpp"
+
+namespace eslaunch::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+const std::vector<std::string> base_env = {"PATH=/usr/bin:/bin", "HOME=/root", "LANG=C.UTF-8"};
+
+class LaunchErrors : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (geteuid() != 0) GTEST_SKIP() << "SKIP: needs root: eslaunch drops privileges only when started as root";
+        char tmpl[] = "/tmp/eslaunch-errors.XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        fs::permissions(dir_, fs::perms(0755));
+        fs::create_directory(dir_ / "out");
+        fs::permissions(dir_ / "out", fs::perms(01777));
+        marker_ = (dir_ / "out" / "ran").string();
+        write("program.sh", "#!/bin/sh\ntouch " + marker_ + "\n", 0755);
+    }
+    void TearDown() override {
+        if (!dir_.empty()) fs::remove_all(dir_);
+    }
+    std::string write(const std::string& name, const std::string& text, unsigned mode = 0644) {
+        const fs::path path = dir_ / name;
+        std::ofstream(path) << text;
+        fs::permissions(path, fs::perms(mode));
+        return path.string();
+    }
+    std::string spec(const std::string& body) {
+        return write("spec.ini", "[program:x]\ncommand=" + (dir_ / "program.sh").string() + "\n" + body);
+    }
+    void expect_refused(const RunResult& r, int status, const std::string& message) {
+        EXPECT_EQ(r.status, status) << r.err;
+        EXPECT_THAT(r.err, StartsWith("eslaunch: error: "));
+        EXPECT_THAT(r.err, HasSubstr(message));
+        EXPECT_FALSE(fs::exists(marker_)) << "the program ran after a failed step";
+    }
+
+    fs::path dir_;
+    std::string marker_;
+};
+
+TEST_F(LaunchErrors, TheProgramRunsWhenAllIsWell) {
+    auto r = run_eslaunch({spec("user=nobody\n")}, base_env);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(fs::exists(marker_));
+}
+
+TEST_F(LaunchErrors, UnknownUserIs217) {
+    expect_refused(run_eslaunch({spec("user=eslaunch-no-such-user\n")}, base_env), 217,
+                   ":3: user: user 'eslaunch-no-such-user' does not exist; create it (useradd --system "
+                   "eslaunch-no-such-user) or fix user=");
+}
+
+TEST_F(LaunchErrors, RootWithoutUserIs217) {
+    expect_refused(run_eslaunch({spec("")}, base_env), 217, "has no user=, so the program would run as root");
+}
+
+TEST_F(LaunchErrors, UnknownGroupIs216) {
+    expect_refused(run_eslaunch({spec("user=nobody\ngroup=eslaunch-no-such-group\n")}, base_env), 216,
+                   ":4: group: group 'eslaunch-no-such-group' does not exist");
+}
+
+TEST_F(LaunchErrors, LimitAboveTheHardLimitIs205) {
+    rlimit nofile{};
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    if (nofile.rlim_max == RLIM_INFINITY || nofile.rlim_max >= 1048576) {
+        GTEST_SKIP() << "SKIP: the hard RLIMIT_NOFILE is " << nofile.rlim_max << ", nothing above it to ask for";
+    }
+    const std::string wanted = std::to_string(nofile.rlim_max + 1);
+    expect_refused(run_eslaunch({spec("user=nobody\nlimit_nofile=" + wanted + "\n")}, base_env), 205,
+                   ":4: limit_nofile=" + wanted + ": the hard limit is " + std::to_string(nofile.rlim_max) +
+                       " and eslaunch cannot raise it (no CAP_SYS_RESOURCE); raise the hard limit where eslaunch "
+                       "starts: LimitNOFILE=" + wanted + " in the unit, or minfds=" + wanted + " in [supervisord]");
+}
+
+TEST_F(LaunchErrors, DirectoryTheUserCannotEnterIs200) {
+    fs::create_directory(dir_ / "private");
+    fs::permissions(dir_ / "private", fs::perms(0700));
+    expect_refused(run_eslaunch({spec("user=nobody\ndirectory=" + (dir_ / "private").string() + "\n")}, base_env), 200,
+                   "cannot enter directory " + (dir_ / "private").string() +
+                       " as nobody: Permission denied; create it, or give the user access to it, or fix directory=");
+}
+
+TEST_F(LaunchErrors, ProgramTheUserCannotExecuteIs203) {
+    write("program.sh", "#!/bin/sh\ntouch " + marker_ + "\n", 0744);  // root may, nobody may not
+    expect_refused(run_eslaunch({spec("user=nobody\n")}, base_env), 203,
+                   "cannot execute " + (dir_ / "program.sh").string() + " as nobody: Permission denied");
+    const std::string missing = write("spec2.ini", "[program:x]\ncommand=eslaunch-no-such-program\nuser=nobody\n");
+    expect_refused(run_eslaunch({missing}, base_env), 203,
+                   ":2: command: 'eslaunch-no-such-program' is not in PATH (/usr/bin:/bin)");
+}
+
+TEST_F(LaunchErrors, NoNewPrivilegesFailureIs227) {
+    const char* deny = std::getenv("ESLAUNCH_DENY_NNP");
+    ASSERT_NE(deny, nullptr) << "ESLAUNCH_DENY_NNP is not set; run through meson test";
+    auto r = run_command({deny, eslaunch_binary(), spec("user=nobody\n")}, base_env);
+    expect_refused(r, 227, "prctl(PR_SET_NO_NEW_PRIVS): Operation not permitted; set no_new_privileges=false");
+    // And with no_new_privileges=false the same filter does not matter.
+    auto allowed = run_command({deny, eslaunch_binary(), spec("user=nobody\nno_new_privileges=false\n")}, base_env);
+    EXPECT_EQ(allowed.status, 0) << allowed.err;
+    EXPECT_TRUE(fs::exists(marker_));
+}
+
+TEST_F(LaunchErrors, SpecWritableByOthersIs78) {
+    const std::string file = spec("user=nobody\n");
+    fs::permissions(dir_, fs::perms(0777));
+    expect_refused(run_eslaunch({file}, base_env), 78,
+                   ": " + dir_.string() + " is writable by everyone (mode 0777): whoever can edit the spec chooses "
+                                          "user= and command=; chmod go-w " + dir_.string());
+    fs::permissions(dir_, fs::perms(0755));
+    chown(file.c_str(), 65534, 65534);
+    expect_refused(run_eslaunch({file}, base_env), 78, " is owned by uid 65534, not root (mode 0644)");
+}
+
+TEST_F(LaunchErrors, InvalidSpecIs78) {
+    expect_refused(run_eslaunch({spec("user=nobody\nuser=nobody\n")}, base_env), 78, "'user' is set twice");
+}
+
+TEST_F(LaunchErrors, NotRootCannotSwitchUsers) {
+    // eslaunch started as nobody (setpriv from util-linux) may run the program only as nobody.
+    const std::string as_nobody = spec("user=nobody\n");
+    auto ok = run_command({"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                           eslaunch_binary(), as_nobody},
+                          base_env);
+    EXPECT_EQ(ok.status, 0) << ok.err;
+    EXPECT_TRUE(fs::exists(marker_));
+    fs::remove(marker_);
+    const std::string as_root = write("spec3.ini", "[program:x]\ncommand=" + (dir_ / "program.sh").string() +
+                                                       "\nuser=root\nallow_root=true\n");
+    expect_refused(run_command({"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                                eslaunch_binary(), as_root},
+                               base_env),
+                   217, ":3: user=root: eslaunch is not running as root (uid 65534), so it cannot switch to uid 0");
+}
+
+TEST_F(LaunchErrors, MessagesCarryJournalPrioritiesWhenStderrIsTheJournal) {
+    const std::string log = (dir_ / "stderr").string();
+    std::ofstream(log).flush();
+    struct stat st {};
+    ASSERT_EQ(stat(log.c_str(), &st), 0);
+    std::vector<std::string> env = base_env;
+    env.push_back("JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino));
+    auto r = run_command({eslaunch_binary(), spec("")}, env, {}, log);
+    EXPECT_EQ(r.status, 217);
+    std::ifstream in(log);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_THAT(text, StartsWith("<3>eslaunch: error: "));
+    // A JOURNAL_STREAM that names another file: plain lines.
+    env.back() = "JOURNAL_STREAM=1:1";
+    auto plain = run_command({eslaunch_binary(), spec("")}, env);
+    EXPECT_THAT(plain.err, StartsWith("eslaunch: error: "));
+}
+
+}  // namespace
+}  // namespace eslaunch::testing
