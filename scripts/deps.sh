@@ -18,4 +18,4 @@ ensure_packages() {
 }
 
 BUILD_PACKAGES=(meson ninja-build g++ pkg-config libfmt-dev nlohmann-json3-dev)
-TEST_PACKAGES=(libgtest-dev libgmock-dev supervisor python3 clang libclang-rt-14-dev)
+TEST_PACKAGES=(libgtest-dev libgmock-dev supervisor python3 clang libclang-rt-14-dev openjdk-17-jre-headless passwd util-linux)

@@ -28,8 +28,10 @@ inline std::string eslaunch_binary() {
 
 // Runs argv (argv[0] a path); `env` replaces the environment when not empty.
 // `stderr_path`, when set, receives stderr instead of RunResult::err.
+// `leak_fd`, when >= 3, is left open in the child without O_CLOEXEC, as a
+// careless parent would.
 inline RunResult run_command(const std::vector<std::string>& command, const std::vector<std::string>& env = {},
-                             const std::string& cwd = {}, const std::string& stderr_path = {}) {
+                             const std::string& cwd = {}, const std::string& stderr_path = {}, int leak_fd = -1) {
     int out_pipe[2];
     int err_pipe[2];
     if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
@@ -54,6 +56,10 @@ inline RunResult run_command(const std::vector<std::string>& command, const std:
             if (fd < 0 || dup2(fd, 2) < 0) _exit(125);
         }
         if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
+        if (leak_fd >= 3) {
+            const int fd = open("/dev/null", O_RDONLY);
+            if (fd < 0 || dup2(fd, leak_fd) < 0) _exit(125);
+        }
         if (env.empty()) execv(binary.c_str(), argv.data());
         else execve(binary.c_str(), argv.data(), envp.data());
         _exit(127);

@@ -1,0 +1,587 @@
+// fake-es: a stand-in for Elasticsearch in eslaunch's integration and system
+// tests. It writes what it was started with (ids, groups, environment, limits,
+// umask, open fds, argv, the heap flags the JVM would use) to a JSON file, then
+// optionally answers HTTP like Elasticsearch's root endpoint until SIGTERM,
+// when it exits 143 like the JVM. README.md next to this file has the details.
+//
+// Single-threaded: one poll loop over a signalfd, the listening socket and the
+// connections. Every fd is O_CLOEXEC, so whatever it records as open was
+// inherited, not opened here.
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr int exit_usage = 2;
+constexpr int exit_record_failed = 3;
+constexpr int exit_listen_failed = 4;
+
+constexpr std::string_view usage_text =
+    "usage: fake-es --record FILE [--http-port PORT] [--http-host ADDR] [--delay-ms MS]\n"
+    "               [--exit-after-record] [--hang-after-ready] [--] [JVM-ARGS... MAIN-CLASS ARGS...]\n";
+
+class UniqueFd {
+public:
+    UniqueFd() = default;
+    explicit UniqueFd(int fd) : fd_(fd) {}
+    UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    UniqueFd& operator=(UniqueFd&& other) noexcept {
+        if (this != &other) {
+            reset();
+            fd_ = std::exchange(other.fd_, -1);
+        }
+        return *this;
+    }
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+    ~UniqueFd() { reset(); }
+    [[nodiscard]] int get() const { return fd_; }
+    [[nodiscard]] bool valid() const { return fd_ >= 0; }
+    [[nodiscard]] int release() { return std::exchange(fd_, -1); }
+    void reset() {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+
+private:
+    int fd_ = -1;
+};
+
+struct Options {
+    std::string record;
+    std::optional<std::uint16_t> http_port;
+    std::string http_host = "127.0.0.1";
+    unsigned delay_ms = 0;
+    bool exit_after_record = false;
+    bool hang_after_ready = false;
+    std::vector<std::string> command;  // JVM-ARGS... MAIN-CLASS ARGS...
+};
+
+template <class T>
+std::optional<T> parse_number(std::string_view text) {
+    T value{};
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+[[noreturn]] void usage_error(const std::string& message) {
+    fmt::print(stderr, "fake-es: {}\n{}", message, usage_text);
+    std::exit(exit_usage);
+}
+
+Options parse_args(int argc, char** argv) {
+    Options opts;
+    int i = 1;
+    // `--name VALUE` or `--name=VALUE`.
+    auto value_of = [&](std::string_view arg, std::string_view name) -> std::optional<std::string> {
+        if (arg == name) {
+            if (i + 1 >= argc) usage_error(fmt::format("{} needs a value", name));
+            return std::string{argv[++i]};
+        }
+        if (arg.size() > name.size() && arg.starts_with(name) && arg[name.size()] == '=')
+            return std::string{arg.substr(name.size() + 1)};
+        return std::nullopt;
+    };
+    for (; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--") {
+            ++i;
+            break;
+        }
+        if (!arg.starts_with("--")) break;  // a JVM option (-Xmx1g) or the main class starts the command
+        if (auto v = value_of(arg, "--record")) {
+            opts.record = *v;
+        } else if (auto port = value_of(arg, "--http-port")) {
+            opts.http_port = parse_number<std::uint16_t>(*port);
+            if (!opts.http_port) usage_error(fmt::format("--http-port: not a port number: '{}'", *port));
+        } else if (auto host = value_of(arg, "--http-host")) {
+            opts.http_host = *host;
+        } else if (auto delay = value_of(arg, "--delay-ms")) {
+            auto ms = parse_number<unsigned>(*delay);
+            if (!ms) usage_error(fmt::format("--delay-ms: not a number of milliseconds: '{}'", *delay));
+            opts.delay_ms = *ms;
+        } else if (arg == "--exit-after-record") {
+            opts.exit_after_record = true;
+        } else if (arg == "--hang-after-ready") {
+            opts.hang_after_ready = true;
+        } else {
+            usage_error(fmt::format("unknown option '{}' (JVM options go after '--')", arg));
+        }
+    }
+    if (opts.record.empty()) usage_error("--record FILE is required");
+    for (; i < argc; ++i) opts.command.emplace_back(argv[i]);
+    return opts;
+}
+
+std::optional<std::string> read_small_file(const char* path) {
+    UniqueFd fd{::open(path, O_RDONLY | O_CLOEXEC)};
+    if (!fd.valid()) return std::nullopt;
+    std::string text;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return std::nullopt;
+        if (n == 0) return text;
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+// "Key:\tvalue" lines of /proc/self/status.
+std::map<std::string, std::string> proc_status() {
+    std::map<std::string, std::string> fields;
+    const std::string text = read_small_file("/proc/self/status").value_or("");
+    std::string_view rest = text;
+    while (!rest.empty()) {
+        const std::size_t nl = std::min(rest.find('\n'), rest.size());
+        std::string_view line = rest.substr(0, nl);
+        rest.remove_prefix(std::min(nl + 1, rest.size()));
+        const std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos) continue;
+        std::string_view value = line.substr(colon + 1);
+        while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+        fields.emplace(line.substr(0, colon), value);
+    }
+    return fields;
+}
+
+Json status_field(const std::map<std::string, std::string>& status, const std::string& key) {
+    const auto it = status.find(key);
+    return it == status.end() ? Json(nullptr) : Json(it->second);
+}
+
+// Must run before this process opens anything: everything it lists was inherited.
+std::vector<int> open_fds() {
+    std::vector<int> fds;
+    DIR* dir = ::opendir("/proc/self/fd");  // glibc opens it O_CLOEXEC
+    if (dir == nullptr) return fds;
+    const int listing_fd = ::dirfd(dir);
+    while (const dirent* entry = ::readdir(dir)) {
+        if (auto fd = parse_number<int>(entry->d_name); fd && *fd != listing_fd) fds.push_back(*fd);
+    }
+    ::closedir(dir);
+    std::sort(fds.begin(), fds.end());
+    return fds;
+}
+
+Json rlimit_value(rlim_t value) {
+    return value == RLIM_INFINITY ? Json("infinity") : Json(static_cast<std::uint64_t>(value));
+}
+
+Json rlimits() {
+    static const std::pair<const char*, decltype(RLIMIT_NOFILE)> resources[] = {
+        {"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC}, {"memlock", RLIMIT_MEMLOCK},
+        {"as", RLIMIT_AS},         {"fsize", RLIMIT_FSIZE}, {"core", RLIMIT_CORE},
+    };
+    Json out = Json::object();
+    for (const auto& [name, resource] : resources) {
+        rlimit limit{};
+        if (::getrlimit(resource, &limit) != 0) {
+            out[name] = nullptr;
+            continue;
+        }
+        out[name] = {{"soft", rlimit_value(limit.rlim_cur)}, {"hard", rlimit_value(limit.rlim_max)}};
+    }
+    return out;
+}
+
+// The JVM's view of its command line: options up to the first word that does
+// not start with '-' (-cp/-classpath take the next word), which is the main
+// class; the rest are its arguments. For the heap, the last -Xms/-Xmx wins,
+// and -XX:InitialHeapSize=/-XX:MaxHeapSize= are the same flags by other names.
+void describe_command(const std::vector<std::string>& command, Json& record) {
+    Json jvm_args = Json::array();
+    Json xms = nullptr;
+    Json xmx = nullptr;
+    std::size_t i = 0;
+    for (; i < command.size() && command[i].starts_with('-'); ++i) {
+        const std::string_view word = command[i];
+        jvm_args.push_back(word);
+        if (word == "-cp" || word == "-classpath" || word == "--class-path") {
+            if (i + 1 < command.size()) jvm_args.push_back(command[++i]);
+        } else if (word.starts_with("-Xms")) {
+            xms = word.substr(4);
+        } else if (word.starts_with("-Xmx")) {
+            xmx = word.substr(4);
+        } else if (word.starts_with("-XX:InitialHeapSize=")) {
+            xms = word.substr(20);
+        } else if (word.starts_with("-XX:MaxHeapSize=")) {
+            xmx = word.substr(16);
+        }
+    }
+    record["jvm_args"] = std::move(jvm_args);
+    record["heap"] = {{"xms", std::move(xms)}, {"xmx", std::move(xmx)}};
+    record["main_class"] = i < command.size() ? Json(command[i]) : Json(nullptr);
+    Json args = Json::array();
+    for (++i; i < command.size(); ++i) args.push_back(command[i]);
+    record["args"] = std::move(args);
+}
+
+Json build_record(int argc, char** argv, const Options& opts, std::vector<int> inherited_fds,
+                  const std::map<std::string, std::string>& status) {
+    Json r = Json::object();
+    r["pid"] = ::getpid();
+    r["ppid"] = ::getppid();
+    r["pgid"] = ::getpgrp();
+    r["sid"] = ::getsid(0);
+
+    uid_t ruid = 0, euid = 0, suid = 0;
+    gid_t rgid = 0, egid = 0, sgid = 0;
+    ::getresuid(&ruid, &euid, &suid);
+    ::getresgid(&rgid, &egid, &sgid);
+    r["uid"] = ruid;
+    r["euid"] = euid;
+    r["suid"] = suid;
+    r["gid"] = rgid;
+    r["egid"] = egid;
+    r["sgid"] = sgid;
+
+    std::vector<gid_t> groups(static_cast<std::size_t>(std::max(::getgroups(0, nullptr), 0)));
+    const int ngroups = ::getgroups(static_cast<int>(groups.size()), groups.data());
+    groups.resize(static_cast<std::size_t>(std::max(ngroups, 0)));
+    std::sort(groups.begin(), groups.end());
+    r["groups"] = groups;
+
+    // `environment` is what getenv() sees (the first of duplicate names);
+    // `environ` is the raw list, so duplicates and entries without '=' show.
+    Json environment = Json::object();
+    Json raw_environ = Json::array();
+    for (char** e = environ; *e != nullptr; ++e) {
+        const std::string_view entry = *e;
+        raw_environ.push_back(entry);
+        const std::size_t eq = entry.find('=');
+        const std::string name{entry.substr(0, eq)};
+        if (!environment.contains(name))
+            environment[name] = eq == std::string_view::npos ? Json(nullptr) : Json(entry.substr(eq + 1));
+    }
+    r["environment"] = std::move(environment);
+    r["environ"] = std::move(raw_environ);
+
+    r["rlimits"] = rlimits();
+
+    if (auto it = status.find("Umask"); it != status.end()) {
+        r["umask"] = it->second;
+    } else {  // kernels before 4.7 do not show it
+        const mode_t mask = ::umask(0);
+        ::umask(mask);
+        r["umask"] = fmt::format("{:04o}", static_cast<unsigned>(mask));
+    }
+
+    std::string cwd(4096, '\0');
+    r["cwd"] = ::getcwd(cwd.data(), cwd.size()) != nullptr ? Json(cwd.c_str()) : Json(nullptr);
+    r["open_fds"] = std::move(inherited_fds);
+
+    const Json no_new_privs = status_field(status, "NoNewPrivs");
+    r["no_new_privs"] = no_new_privs.is_string()
+                            ? Json(parse_number<int>(no_new_privs.get<std::string>()).value_or(-1))
+                            : Json(nullptr);
+    r["capabilities"] = {
+        {"inheritable", status_field(status, "CapInh")}, {"permitted", status_field(status, "CapPrm")},
+        {"effective", status_field(status, "CapEff")},   {"bounding", status_field(status, "CapBnd")},
+        {"ambient", status_field(status, "CapAmb")},
+    };
+    r["signals"] = {{"blocked", status_field(status, "SigBlk")}, {"ignored", status_field(status, "SigIgn")}};
+
+    // Whether the process could get root back. As root there is nothing to try.
+    if (euid != 0) {
+        const int rc = ::setuid(0);
+        r["setuid0"] = {{"ok", rc == 0}, {"errno", rc == 0 ? 0 : errno}};
+    } else {
+        r["setuid0"] = {{"ok", true}, {"errno", 0}};
+    }
+
+    Json args = Json::array();
+    for (int i = 0; i < argc; ++i) args.push_back(std::string_view{argv[i]});
+    r["argv"] = std::move(args);
+    describe_command(opts.command, r);
+
+    std::string comm = read_small_file("/proc/self/comm").value_or("");
+    while (!comm.empty() && comm.back() == '\n') comm.pop_back();
+    r["comm"] = comm;
+    return r;
+}
+
+bool write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+// FILE.tmp then rename, so a reader sees the whole record or none. Mode 0644
+// whatever the umask under test, so the test can read it.
+bool write_record(const std::string& path, const Json& record) {
+    const std::string text = record.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+    const std::string tmp = path + ".tmp";
+    UniqueFd fd{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)};
+    if (!fd.valid()) {
+        fmt::print(stderr, "fake-es: cannot create {}: {}\n", tmp, std::strerror(errno));
+        return false;
+    }
+    if (::fchmod(fd.get(), 0644) != 0 || !write_all(fd.get(), text)) {
+        fmt::print(stderr, "fake-es: cannot write {}: {}\n", tmp, std::strerror(errno));
+        return false;
+    }
+    if (::close(fd.release()) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+        fmt::print(stderr, "fake-es: cannot write {}: {}\n", path, std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+// --- HTTP --------------------------------------------------------------------
+
+std::string format_address(const sockaddr_storage& addr) {
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (addr.ss_family == AF_INET6) {
+        const auto& a6 = reinterpret_cast<const sockaddr_in6&>(addr);
+        ::inet_ntop(AF_INET6, &a6.sin6_addr, host, sizeof host);
+        return fmt::format("[{}]:{}", host, ntohs(a6.sin6_port));
+    }
+    const auto& a4 = reinterpret_cast<const sockaddr_in&>(addr);
+    ::inet_ntop(AF_INET, &a4.sin_addr, host, sizeof host);
+    return fmt::format("{}:{}", host, ntohs(a4.sin_port));
+}
+
+std::optional<UniqueFd> listen_http(std::string host, std::uint16_t port) {
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+    addrinfo* found = nullptr;
+    const std::string service = std::to_string(port);
+    if (const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0) {
+        fmt::print(stderr, "fake-es: --http-host '{}': {} (give an IPv4 or IPv6 address)\n", host, ::gai_strerror(rc));
+        return std::nullopt;
+    }
+    UniqueFd fd{::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
+    const int one = 1;
+    const bool ok = fd.valid() && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+                    ::bind(fd.get(), found->ai_addr, found->ai_addrlen) == 0 && ::listen(fd.get(), 64) == 0;
+    const int saved_errno = errno;
+    ::freeaddrinfo(found);
+    if (!ok) {
+        fmt::print(stderr, "fake-es: cannot listen on {} port {}: {}\n", host, port, std::strerror(saved_errno));
+        return std::nullopt;
+    }
+    sockaddr_storage bound{};
+    socklen_t len = sizeof bound;
+    ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &len);
+    fmt::print(stderr, "fake-es: listening on http://{}\n", format_address(bound));
+    return fd;
+}
+
+struct Connection {
+    enum class State { reading, writing, draining };
+    UniqueFd fd;
+    State state = State::reading;
+    std::string in;
+    std::string out;
+};
+
+// Elasticsearch's root endpoint, or its cluster health for /_cluster/health.
+std::string response_for(std::string_view request) {
+    const std::string_view line = request.substr(0, request.find_first_of("\r\n"));
+    const std::string_view method = line.substr(0, line.find(' '));
+    std::string_view target = line.substr(std::min(line.find(' '), line.size()));
+    target = target.substr(std::min(target.find_first_not_of(' '), target.size()));
+    target = target.substr(0, target.find(' '));
+    fmt::print(stderr, "fake-es: {}\n", line);
+
+    const char* version = std::getenv("FAKE_ES_VERSION");
+    Json body;
+    if (target.starts_with("/_cluster/health")) {
+        const char* health = std::getenv("FAKE_ES_HEALTH");
+        body = {{"cluster_name", "fake"}, {"status", health != nullptr ? health : "green"}, {"timed_out", false},
+                {"number_of_nodes", 1}};
+    } else {
+        body = {{"name", "fake"},
+                {"cluster_name", "fake"},
+                {"version", {{"number", version != nullptr ? version : "0.0.0"}}},
+                {"tagline", "You Know, for Search"}};
+    }
+    const std::string text = body.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+    return fmt::format(
+        "HTTP/1.1 200 OK\r\n"
+        "Content-Type: application/json; charset=UTF-8\r\n"
+        "X-elastic-product: Elasticsearch\r\n"
+        "Content-Length: {}\r\n"
+        "Connection: close\r\n"
+        "\r\n"
+        "{}",
+        text.size(), method == "HEAD" ? "" : text);
+}
+
+class Server {
+public:
+    Server(const Options& opts, UniqueFd signals) : opts_(opts), signals_(std::move(signals)) {}
+
+    // Until SIGTERM/SIGINT/SIGHUP; returns 128 + the signal, like the JVM.
+    int run() {
+        using Clock = std::chrono::steady_clock;
+        const auto listen_at = Clock::now() + std::chrono::milliseconds(opts_.delay_ms);
+        bool listen_pending = opts_.http_port.has_value();
+        for (;;) {
+            int timeout = -1;
+            if (listen_pending) {
+                const auto left = std::chrono::ceil<std::chrono::milliseconds>(listen_at - Clock::now()).count();
+                if (left <= 0) {
+                    auto fd = listen_http(opts_.http_host, *opts_.http_port);
+                    if (!fd) return exit_listen_failed;
+                    listener_ = std::move(*fd);
+                    listen_pending = false;
+                } else {
+                    timeout = static_cast<int>(std::min<long long>(left, 60'000));
+                }
+            }
+
+            std::vector<pollfd> fds;
+            fds.push_back({signals_.get(), POLLIN, 0});
+            if (listener_.valid()) fds.push_back({listener_.get(), POLLIN, 0});
+            const std::size_t first_conn = fds.size();
+            for (const auto& c : conns_) {
+                const bool writing = c.state == Connection::State::writing;
+                fds.push_back({c.fd.get(), static_cast<short>(writing ? POLLOUT : POLLIN), 0});
+            }
+
+            if (::poll(fds.data(), fds.size(), timeout) < 0) {
+                if (errno == EINTR) continue;
+                fmt::print(stderr, "fake-es: poll: {}\n", std::strerror(errno));
+                return 1;
+            }
+            if (fds[0].revents != 0) {
+                signalfd_siginfo info{};
+                if (::read(signals_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+                    fmt::print(stderr, "fake-es: {}, exiting {}\n", ::strsignal(static_cast<int>(info.ssi_signo)),
+                               128 + info.ssi_signo);
+                    return 128 + static_cast<int>(info.ssi_signo);
+                }
+            }
+            for (std::size_t i = first_conn; i < fds.size(); ++i) {
+                if (fds[i].revents != 0) service(conns_[i - first_conn]);
+            }
+            std::erase_if(conns_, [](const Connection& c) { return !c.fd.valid(); });
+            if (listener_.valid() && (fds[1].revents & POLLIN) != 0) accept_all();
+        }
+    }
+
+private:
+    void accept_all() {
+        for (;;) {
+            UniqueFd fd{::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)};
+            if (!fd.valid()) return;  // EAGAIN, or a connection that went away
+            conns_.push_back({std::move(fd), Connection::State::reading, {}, {}});
+        }
+    }
+
+    void service(Connection& c) {
+        if (c.state == Connection::State::writing) {
+            const ssize_t n = ::send(c.fd.get(), c.out.data(), c.out.size(), MSG_NOSIGNAL);
+            if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+            if (n < 0) return c.fd.reset();
+            c.out.erase(0, static_cast<std::size_t>(n));
+            if (c.out.empty()) {
+                // Let the client read the response, then wait for its close:
+                // closing with unread request bytes would reset the connection.
+                ::shutdown(c.fd.get(), SHUT_WR);
+                c.state = Connection::State::draining;
+            }
+            return;
+        }
+        char buf[4096];
+        const ssize_t n = ::recv(c.fd.get(), buf, sizeof buf, 0);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        if (n <= 0) return c.fd.reset();
+        if (c.state != Connection::State::reading) return;  // draining, or hung: discard
+        c.in.append(buf, static_cast<std::size_t>(n));
+        if (c.in.find("\r\n\r\n") == std::string::npos && c.in.find("\n\n") == std::string::npos) {
+            if (c.in.size() > 65536) c.fd.reset();
+            return;
+        }
+        if (opts_.hang_after_ready && answered_ > 0) {
+            // A hung node: the connection stays open and nothing comes back.
+            const std::string_view request_line = std::string_view{c.in}.substr(0, c.in.find_first_of("\r\n"));
+            fmt::print(stderr, "fake-es: {} (hung: no answer)\n", request_line);
+            c.state = Connection::State::draining;
+            return;
+        }
+        ++answered_;
+        c.out = response_for(c.in);
+        c.in.clear();
+        c.state = Connection::State::writing;
+        service(c);
+    }
+
+    const Options& opts_;
+    UniqueFd signals_;
+    UniqueFd listener_;
+    std::vector<Connection> conns_;
+    unsigned answered_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // First, before anything here opens a file: the fds and /proc/self/status
+    // (SigBlk, SigIgn) are what the launcher passed.
+    std::vector<int> inherited_fds = open_fds();
+    const std::map<std::string, std::string> status = proc_status();
+    const Options opts = parse_args(argc, argv);
+
+    // Handle the stop signals through a signalfd from here on, so one that
+    // arrives while recording still ends in a clean exit status.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGHUP);
+    sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+    UniqueFd signals{::signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK)};
+    if (!signals.valid()) {
+        fmt::print(stderr, "fake-es: signalfd: {}\n", std::strerror(errno));
+        return 1;
+    }
+
+    const Json record = build_record(argc, argv, opts, std::move(inherited_fds), status);
+    if (!write_record(opts.record, record)) return exit_record_failed;
+    if (opts.exit_after_record) return 0;
+    return Server{opts, std::move(signals)}.run();
+}

@@ -1,0 +1,249 @@
+#!/bin/bash
+# selftest.sh FAKE_ES -- checks the fake Elasticsearch itself (README.md): the
+# record, each version's launch script (heap variables honoured, rejected or
+# ignored; jvm.options, jvm.options.d/, ES_JAVA_OPTS, ES_PATH_CONF), HTTP,
+# delay, hang, signals. The parts as `nobody` need root and setpriv; without
+# them they are left out. Needs python3 (else SKIP, exit 77).
+set -u
+
+FAKE_ES=${1:-}
+case ${BASH_SOURCE[0]} in */*) SELF_DIR=${BASH_SOURCE[0]%/*} ;; *) SELF_DIR=. ;; esac
+SELF_DIR=$(cd "$SELF_DIR" && pwd)
+MAKE_HOME=$SELF_DIR/make_home.sh
+
+skip() { echo "SKIP: fake-es selftest: $*"; exit 77; }
+die()  { echo "ERROR: fake-es selftest: $*" >&2; exit 99; }
+[ -x "$FAKE_ES" ] || die "usage: selftest.sh /path/to/fake-es"
+command -v python3 >/dev/null 2>&1 || skip "python3 not found"
+
+# The interpreter itself, not a version manager's shim (that costs 0.15 s a call).
+PYTHON=$(python3 -c 'import sys; print(sys.executable)') || skip "python3 does not run"
+python3() { "$PYTHON" "$@"; }
+
+T=$(mktemp -d /tmp/fake-es-selftest.XXXXXX) || die "mktemp failed"
+chmod 755 "$T"
+mkdir -m 1777 "$T/rec"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  rm -rf -- "$T"
+}
+trap cleanup EXIT
+
+failures=0
+checks=0
+ok()   { checks=$((checks + 1)); }
+fail() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAIL: $*" >&2; }
+
+# field FILE KEY... : one value of the record, JSON-encoded unless a string.
+field() {
+  python3 - "$@" <<'EOF'
+import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2:]:
+    v = v[int(k)] if isinstance(v, list) else v[k]
+print(v if isinstance(v, str) else json.dumps(v))
+EOF
+}
+# expect WHAT ACTUAL EXPECTED
+expect() { if [ "$2" == "$3" ]; then ok; else fail "$1: got [$2], want [$3]"; fi; }
+
+REC=$T/rec/record.json
+# launch VERSION-HOME [VAR=VALUE...] -- [ARGS...]: bin/elasticsearch with FAKE_ES_EXIT=1
+launch() {
+  local home=$1; shift
+  local vars=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  rm -f "$REC"
+  env -u ES_HEAP_SIZE -u ES_JAVA_OPTS -u ES_PATH_CONF -u ES_JVM_OPTIONS \
+    FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "${vars[@]}" "$home/bin/elasticsearch" "$@" 2> "$T/stderr"
+}
+heap() { echo "$(field "$REC" heap xms) $(field "$REC" heap xmx)"; }
+
+mem_kb=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)
+auto_mb=$((mem_kb / 2048)); [ $auto_mb -le 31744 ] || auto_mb=31744
+AUTO="${auto_mb}m ${auto_mb}m"
+
+for v in 2.4.6 5.6.16 6.8.23 7.6.2 7.10.2 7.17.25 8.15.3; do
+  "$MAKE_HOME" "$v" "$T/es-$v" "$FAKE_ES" || die "make_home.sh $v failed"
+done
+
+# --- defaults, as each version ships
+launch "$T/es-2.4.6";  expect "2.4.6 default heap" "$(heap)" "256m 1g"
+launch "$T/es-5.6.16"; expect "5.6.16 default heap" "$(heap)" "1g 1g"
+launch "$T/es-6.8.23"; expect "6.8.23 default heap" "$(heap)" "1g 1g"
+launch "$T/es-7.6.2";  expect "7.6.2 default heap" "$(heap)" "1g 1g"
+launch "$T/es-7.10.2"; expect "7.10.2 default heap" "$(heap)" "1g 1g"
+launch "$T/es-7.17.25"; expect "7.17.25 automatic heap" "$(heap)" "$AUTO"
+launch "$T/es-8.15.3"; expect "8.15.3 automatic heap" "$(heap)" "$AUTO"
+expect "FAKE_ES_VERSION" "$(field "$REC" environment FAKE_ES_VERSION)" "8.15.3"
+expect "main class" "$(field "$REC" main_class)" "org.elasticsearch.bootstrap.Elasticsearch"
+expect "lib jar" "$(ls "$T/es-8.15.3/lib")" "$(printf '%s\n' elasticsearch-8.15.3.jar elasticsearch-x-content-8.15.3.jar)"
+
+# --- 2.x: ES_HEAP_SIZE sets both; ES_MIN_MEM/ES_MAX_MEM; ES_JAVA_OPTS last
+launch "$T/es-2.4.6" ES_HEAP_SIZE=2g; expect "2.4.6 ES_HEAP_SIZE=2g" "$(heap)" "2g 2g"
+launch "$T/es-2.4.6" ES_MIN_MEM=512m; expect "2.4.6 ES_MIN_MEM" "$(heap)" "512m 1g"
+launch "$T/es-2.4.6" ES_HEAP_SIZE=2g ES_JAVA_OPTS="-Xmx3g"; expect "2.4.6 ES_JAVA_OPTS wins" "$(heap)" "2g 3g"
+launch "$T/es-2.4.6" -- -p /run/x.pid; expect "2.4.6 args" "$(field "$REC" args)" '["start", "-p", "/run/x.pid"]'
+
+# --- 5.x: ES_HEAP_SIZE is fatal; jvm.options (or ES_JVM_OPTIONS) then ES_JAVA_OPTS
+launch "$T/es-5.6.16" ES_HEAP_SIZE=4g; rc=$?
+expect "5.6.16 ES_HEAP_SIZE exit" "$rc" 1
+expect "5.6.16 ES_HEAP_SIZE message" "$(cat "$T/stderr")" 'Error: encountered environment variables that are no longer supported
+Use jvm.options or ES_JAVA_OPTS to configure the JVM
+ES_HEAP_SIZE=4g: set -Xms4g and -Xmx4g in jvm.options or add "-Xms4g -Xmx4g" to ES_JAVA_OPTS'
+if [ -e "$REC" ]; then fail "5.6.16 ES_HEAP_SIZE: fake-es ran"; else ok; fi
+launch "$T/es-5.6.16" ES_JAVA_OPTS="-Xms2g  -Xmx2g"; expect "5.6.16 ES_JAVA_OPTS" "$(heap)" "2g 2g"
+printf -- '-Xms3g\n-Xmx3g\n' > "$T/other.options"
+launch "$T/es-5.6.16" ES_JVM_OPTIONS="$T/other.options"; expect "5.6.16 ES_JVM_OPTIONS" "$(heap)" "3g 3g"
+mkdir -p "$T/conf5"; cp "$T/other.options" "$T/conf5/jvm.options"
+launch "$T/es-5.6.16" ES_PATH_CONF="$T/conf5"; expect "5.6.16 ignores ES_PATH_CONF" "$(heap)" "1g 1g"
+
+# --- 6.x: ES_HEAP_SIZE ignored; ES_PATH_CONF; no jvm.options.d; Java version prefixes
+launch "$T/es-6.8.23" ES_HEAP_SIZE=2g; expect "6.8.23 ignores ES_HEAP_SIZE" "$(heap)" "1g 1g"
+launch "$T/es-6.8.23" ES_JAVA_OPTS="-Xmx2g"; expect "6.8.23 ES_JAVA_OPTS" "$(heap)" "1g 2g"
+mkdir -p "$T/conf6"; cp "$T/other.options" "$T/conf6/jvm.options"
+launch "$T/es-6.8.23" ES_PATH_CONF="$T/conf6"; expect "6.8.23 ES_PATH_CONF" "$(heap)" "3g 3g"
+if field "$REC" jvm_args | grep -qF -- "\"-Des.path.conf=$T/conf6\""; then ok; else fail "6.8.23 -Des.path.conf"; fi
+mkdir -p "$T/es-6.8.23/config/jvm.options.d"; printf -- '-Xmx5g\n' > "$T/es-6.8.23/config/jvm.options.d/heap.options"
+launch "$T/es-6.8.23"; expect "6.8.23 ignores jvm.options.d" "$(heap)" "1g 1g"
+if field "$REC" jvm_args | grep -qF -- '"-XX:+PrintGCDetails"'; then ok; else fail "6.8.23 8: line for Java 8"; fi
+launch "$T/es-6.8.23" FAKE_ES_JAVA_MAJOR=11
+if field "$REC" jvm_args | grep -qF -- '"-Xlog:gc*'; then ok; else fail "6.8.23 9-: line for Java 11"; fi
+if field "$REC" jvm_args | grep -qF -- 'PrintGCDetails'; then fail "6.8.23 8: line for Java 11"; else ok; fi
+
+# --- 7.x/8.x: jvm.options.d in byte order, ES_JAVA_OPTS last, automatic heap
+for v in 7.17.25 8.15.3; do
+  home=$T/es-$v
+  launch "$home" ES_HEAP_SIZE=2g; expect "$v ignores ES_HEAP_SIZE" "$(heap)" "$AUTO"
+  launch "$home" ES_JAVA_OPTS="-Xms2g -Xmx2g"; expect "$v ES_JAVA_OPTS" "$(heap)" "2g 2g"
+  launch "$home" ES_JAVA_OPTS="-Xmx2g"; expect "$v -Xmx alone stops the automatic heap" "$(heap)" "null 2g"
+  printf -- '-Xmx3g\n-Xms3g\n' > "$home/config/jvm.options.d/heap.options"
+  launch "$home"; expect "$v jvm.options.d" "$(heap)" "3g 3g"
+  launch "$home" ES_JAVA_OPTS="-Xms4g -Xmx4g"; expect "$v ES_JAVA_OPTS over jvm.options.d" "$(heap)" "4g 4g"
+  printf -- '-Xmx6g\n' > "$home/config/jvm.options.d/Z.options"
+  printf -- '-Xmx7g\n' > "$home/config/jvm.options.d/heap.txt"
+  launch "$home"; expect "$v jvm.options.d order" "$(heap)" "3g 3g"
+  printf -- 'Xmx8g\n' > "$home/config/jvm.options.d/zz.options"
+  launch "$home"; rc=$?
+  expect "$v bad jvm.options.d line" "$rc" 1
+  rm -f "$home"/config/jvm.options.d/*
+  launch "$home" -- -p /run/x.pid --quiet; expect "$v args" "$(field "$REC" args)" '["-p", "/run/x.pid", "--quiet"]'
+  rm -f "$REC"
+  env -u ES_JAVA_OPTS FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "$home/bin/systemd-entrypoint" -p /run/y.pid --quiet
+  expect "$v systemd-entrypoint args" "$(field "$REC" args)" '["-p", "/run/y.pid", "--quiet"]'
+done
+printf -- '-Xmx2g\n' > "$T/es-7.10.2/config/jvm.options.d/heap.options"
+launch "$T/es-7.10.2"; expect "7.10.2 jvm.options.d" "$(heap)" "1g 2g"
+if [ -e "$T/es-7.6.2/config/jvm.options.d" ]; then fail "7.6.2 has jvm.options.d"; else ok; fi
+
+# --- the script itself
+rm -f "$REC"
+env -u FAKE_ES_RECORD "$T/es-7.17.25/bin/elasticsearch" 2>/dev/null; expect "no FAKE_ES_RECORD" "$?" 2
+ln -s "$T/es-7.17.25/bin/elasticsearch" "$T/es-link"
+rm -f "$REC"; FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "$T/es-link"
+if field "$REC" jvm_args | grep -qF -- "\"-Des.path.home=$T/es-7.17.25\""; then ok; else fail "ES_HOME through a symlink"; fi
+
+# --- the record: fds, umask, limits, ids
+exec 7</dev/null
+launch "$T/es-8.15.3"
+if field "$REC" open_fds | grep -qE '[[ ]7[],]'; then ok; else fail "leaked fd 7 not in open_fds: $(field "$REC" open_fds)"; fi
+exec 7<&-
+launch "$T/es-8.15.3"
+if field "$REC" open_fds | grep -qE '[[ ]7[],]'; then fail "fd 7 in open_fds after close"; else ok; fi
+(umask 027; ulimit -n 4096; launch "$T/es-8.15.3")
+expect "umask" "$(field "$REC" umask)" "0027"
+expect "nofile" "$(field "$REC" rlimits nofile soft)" "4096"
+
+if [ "$EUID" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+  rm -f "$REC"
+  FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 ES_HEAP_SIZE=2g \
+    setpriv --reuid=nobody --regid=nogroup --clear-groups "$T/es-2.4.6/bin/elasticsearch"
+  expect "nobody: heap" "$(heap)" "2g 2g"
+  expect "nobody: uid" "$(field "$REC" uid) $(field "$REC" euid) $(field "$REC" suid)" "65534 65534 65534"
+  expect "nobody: gid" "$(field "$REC" gid) $(field "$REC" egid) $(field "$REC" sgid)" "65534 65534 65534"
+  expect "nobody: groups" "$(field "$REC" groups)" "[]"
+  expect "nobody: setuid(0)" "$(field "$REC" setuid0)" '{"ok": false, "errno": 1}'
+  expect "nobody: capabilities" "$(field "$REC" capabilities effective)" "0000000000000000"
+  for v in 5.6.16 6.8.23 7.17.25 8.15.3; do
+    rm -f "$REC"
+    FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 ES_JAVA_OPTS="-Xms2g -Xmx2g" \
+      setpriv --reuid=nobody --regid=nogroup --init-groups --no-new-privs "$T/es-$v/bin/elasticsearch"
+    expect "nobody: $v heap" "$(heap)" "2g 2g"
+    expect "nobody: $v no_new_privs" "$(field "$REC" no_new_privs)" 1
+  done
+else
+  echo "fake-es selftest: not root or no setpriv: the checks as nobody are left out"
+fi
+
+# --- HTTP, delay, hang, signals
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# http_get HOST PORT PATH TIMEOUT: prints "STATUS BODY"; exits 7 when refused, 28 on timeout (as curl).
+http_get() {
+  python3 - "$@" <<'EOF'
+import http.client, socket, sys
+host, port, path, timeout = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+try:
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    print(response.status, response.read().decode().strip())
+except ConnectionRefusedError:
+    sys.exit(7)
+except (socket.timeout, TimeoutError):
+    sys.exit(28)
+EOF
+}
+wait_listening() {  # HOST PORT: up to 5 s
+  for _ in $(seq 100); do
+    http_get "$1" "$2" / 1 > /dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  return 1
+}
+json_get() { python3 -c 'import json, sys; v = json.loads(sys.argv[1])
+for k in sys.argv[2:]: v = v[k]
+print(v)' "$@"; }
+
+port=$(free_port)
+FAKE_ES_VERSION=7.17.25 "$FAKE_ES" --record "$T/rec/http.json" --http-port "$port" --delay-ms 700 -- -Xmx1g Main \
+  2> "$T/http.err" & pid=$!; PIDS+=("$pid")
+sleep 0.3
+http_get 127.0.0.1 "$port" / 1 > /dev/null 2>&1; expect "refused during --delay-ms" "$?" 7
+if [ -e "$T/rec/http.json" ]; then ok; else fail "no record before the delay"; fi
+if wait_listening 127.0.0.1 "$port"; then ok; else fail "not listening after the delay"; fi
+read -r code body < <(http_get 127.0.0.1 "$port" / 2)
+expect "GET / status" "$code" 200
+expect "GET / version" "$(json_get "$body" version number)" "7.17.25"
+read -r code body < <(http_get 127.0.0.1 "$port" "/_cluster/health?wait_for_status=yellow" 2)
+expect "GET /_cluster/health status" "$code" 200
+expect "health status" "$(json_get "$body" status)" green
+# Its own fds: the signalfd and the listening socket, no more.
+own_fds=$(python3 -c 'import json, os, sys
+inherited = set(json.load(open(sys.argv[1]))["open_fds"])
+print(len(set(int(f) for f in os.listdir(sys.argv[2])) - inherited))' "$T/rec/http.json" "/proc/$pid/fd")
+expect "fake-es's own fds while serving" "$own_fds" 2
+kill -TERM "$pid"; wait "$pid"; expect "SIGTERM exit" "$?" 143
+
+port=$(free_port)
+"$FAKE_ES" --record "$T/rec/int.json" --http-host ::1 --http-port "$port" 2> /dev/null & pid=$!; PIDS+=("$pid")
+if wait_listening ::1 "$port"; then ok; else fail "not listening on ::1"; fi
+kill -INT "$pid"; wait "$pid"; expect "SIGINT exit" "$?" 130
+
+port=$(free_port)
+"$FAKE_ES" --record "$T/rec/hang.json" --http-port "$port" --hang-after-ready 2> /dev/null & pid=$!; PIDS+=("$pid")
+if wait_listening 127.0.0.1 "$port"; then ok; else fail "--hang-after-ready: no first answer"; fi
+http_get 127.0.0.1 "$port" / 1 > /dev/null 2>&1; expect "--hang-after-ready: second request times out" "$?" 28
+kill -TERM "$pid"; wait "$pid"; expect "SIGTERM exit while hung" "$?" 143
+
+# Through bin/elasticsearch: FAKE_ES_HTTP_PORT, and the pid is the script's (exec).
+port=$(free_port)
+env -u ES_JAVA_OPTS FAKE_ES_RECORD="$T/rec/es.json" FAKE_ES_HTTP_PORT="$port" \
+  "$T/es-8.15.3/bin/elasticsearch" 2> /dev/null & pid=$!; PIDS+=("$pid")
+if wait_listening 127.0.0.1 "$port"; then ok; else fail "bin/elasticsearch with FAKE_ES_HTTP_PORT"; fi
+expect "exec keeps the pid" "$(field "$T/rec/es.json" pid)" "$pid"
+kill -TERM "$pid"; wait "$pid"; expect "bin/elasticsearch SIGTERM exit" "$?" 143
+
+echo "fake-es selftest: $checks checks, $failures failed"
+[ "$failures" -eq 0 ]

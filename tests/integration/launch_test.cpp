@@ -1,0 +1,237 @@
+// The real eslaunch, as root, launching the fake Elasticsearch (tests/fake-es):
+// the program's identity, groups, environment, limits, umask, cwd, fds,
+// NoNewPrivs and heap are what the plan says; a real JVM gets the heap.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "run_process.hpp"
+
+namespace eslaunch::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+// A service account with a supplementary group, made once on the test host.
+constexpr const char* test_user = "eslaunch-test";
+constexpr const char* test_extra_group = "eslaunch-extra";
+
+std::string getenv_or_fail(const char* name) {
+    const char* v = std::getenv(name);
+    if (v == nullptr) throw std::runtime_error(std::string{name} + " is not set; run through meson test");
+    return v;
+}
+
+std::string command_output(const std::vector<std::string>& argv) {
+    auto r = run_command(argv, {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"});
+    if (r.status != 0) throw std::runtime_error(argv[0] + " failed: " + r.err);
+    while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
+    return r.out;
+}
+
+class Launch : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        if (geteuid() != 0) return;
+        if (getgrnam(test_extra_group) == nullptr) command_output({"/usr/sbin/groupadd", "--system", test_extra_group});
+        if (getpwnam(test_user) == nullptr) {
+            command_output({"/usr/sbin/useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                            "--shell", "/usr/sbin/nologin", "--groups", test_extra_group, test_user});
+        }
+    }
+
+    void SetUp() override {
+        if (geteuid() != 0) GTEST_SKIP() << "SKIP: needs root: eslaunch drops privileges only when started as root";
+        char tmpl[] = "/tmp/eslaunch-launch.XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        fs::permissions(dir_, fs::perms(0755));
+        fs::create_directory(dir_ / "out");
+        fs::permissions(dir_ / "out", fs::perms(01777));
+        record_ = (dir_ / "out" / "record.json").string();
+    }
+    void TearDown() override {
+        if (!dir_.empty()) fs::remove_all(dir_);
+    }
+
+    std::string make_home(const std::string& version) {
+        const std::string home = (dir_ / ("es-" + version)).string();
+        command_output({"/bin/bash", getenv_or_fail("ESLAUNCH_MAKE_HOME"), version, home,
+                        getenv_or_fail("ESLAUNCH_FAKE_ES")});
+        return home;
+    }
+
+    std::string write_spec(const std::string& text) {
+        const fs::path path = dir_ / "spec.ini";
+        std::ofstream(path) << text;
+        fs::permissions(path, fs::perms(0644));
+        return path.string();
+    }
+
+    json record() {
+        std::ifstream in(record_);
+        if (!in) {
+            ADD_FAILURE() << "the fake Elasticsearch wrote no record at " << record_;
+            return json::object();
+        }
+        return json::parse(in);
+    }
+
+    fs::path dir_;
+    std::string record_;
+};
+
+const std::vector<std::string> base_env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/root", "LANG=C.UTF-8",
+                                           "INHERITED=from-the-parent"};
+
+std::vector<int> ids_of(const std::string& flag) {
+    std::istringstream in(command_output({"/usr/bin/id", flag, test_user}));
+    std::vector<int> ids;
+    for (int id = 0; in >> id;) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+TEST_F(Launch, TheProgramGetsExactlyThePlan) {
+    const std::string home = make_home("7.17.25");
+    const std::string spec = write_spec(
+        "[program:es]\n"
+        "command=" + home + "/bin/elasticsearch -Enode.name=test\n"
+        "directory=" + home + "\n"
+        "user=" + test_user + "\n"
+        "umask=027\n"
+        "limit_nofile=4096:16384\n"
+        "limit_core=0\n"
+        "heap_size=512m\n"
+        "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\",EXTRA=\"a, b\"\n");
+    auto r = run_command({eslaunch_binary(), spec}, base_env, {}, {}, 7);  // the parent leaks fd 7
+    ASSERT_EQ(r.status, 0) << r.err;
+    const json rec = record();
+
+    const passwd* pw = getpwnam(test_user);
+    ASSERT_NE(pw, nullptr);
+    // Identity and groups exactly as `id` says, with no way back to root.
+    const int uid = ids_of("-u").front();
+    const int gid = ids_of("-g").front();
+    for (const char* key : {"uid", "euid", "suid"}) EXPECT_EQ(rec[key], uid) << key;
+    for (const char* key : {"gid", "egid", "sgid"}) EXPECT_EQ(rec[key], gid) << key;
+    EXPECT_EQ(rec["groups"], json(ids_of("-G")));
+    EXPECT_EQ(rec["groups"].size(), 2U);  // primary and eslaunch-extra
+    EXPECT_EQ(rec["setuid0"]["ok"], false);
+    EXPECT_EQ(rec["setuid0"]["errno"], EPERM);
+    EXPECT_EQ(rec["no_new_privs"], 1);
+    // Environment: eslaunch's own, the spec's, the user's passwd entry, the heap.
+    const json& env = rec["environment"];
+    EXPECT_EQ(env["INHERITED"], "from-the-parent");
+    EXPECT_EQ(env["EXTRA"], "a, b");
+    EXPECT_EQ(env["HOME"], pw->pw_dir);
+    EXPECT_EQ(env["USER"], test_user);
+    EXPECT_EQ(env["LOGNAME"], test_user);
+    EXPECT_EQ(env["SHELL"], pw->pw_shell);
+    EXPECT_EQ(env["ES_JAVA_OPTS"], "-Xms512m -Xmx512m");
+    EXPECT_FALSE(env.contains("ES_HEAP_SIZE"));
+    // Limits, umask, directory, fds.
+    EXPECT_EQ(rec["rlimits"]["nofile"], json::parse(R"({"soft":4096,"hard":16384})"));
+    EXPECT_EQ(rec["rlimits"]["core"], json::parse(R"({"soft":0,"hard":0})"));
+    EXPECT_EQ(rec["rlimits"]["as"]["soft"], "infinity");  // the profile's best effort
+    EXPECT_EQ(rec["umask"], "0027");
+    EXPECT_EQ(rec["cwd"], home);
+    EXPECT_EQ(rec["open_fds"], json({0, 1, 2})) << "an inherited fd reached the program";
+    // The heap as the 7.17 launch script handed it to the JVM, and the argv.
+    EXPECT_EQ(rec["heap"]["xms"], "512m");
+    EXPECT_EQ(rec["heap"]["xmx"], "512m");
+    EXPECT_EQ(rec["args"], json({"-Enode.name=test"}));
+}
+
+TEST_F(Launch, TheProgramKeepsEslaunchsPid) {
+    // exec, not fork: systemd's MainPID and supervisord's pid are the node.
+    const std::string home = make_home("8.15.3");
+    const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n"
+                                        "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\"\n");
+    auto r = run_command({"/bin/sh", "-c", "echo $$; exec \"$0\" \"$1\"", eslaunch_binary(), spec}, base_env);
+    ASSERT_EQ(r.status, 0) << r.err;
+    // bin/elasticsearch is a shell script that execs fake-es: all one pid.
+    EXPECT_EQ(std::to_string(record()["pid"].get<int>()) + "\n", r.out);
+}
+
+struct HeapCase {
+    std::string version;
+    std::string extra_env;  // more environment= pairs
+    std::string heap_key;   // heap_size= line or empty
+    std::string xms;
+    std::string xmx;
+};
+
+class LaunchHeap : public Launch, public ::testing::WithParamInterface<HeapCase> {};
+
+TEST_P(LaunchHeap, AsTheVersionsLaunchScriptReadsIt) {
+    const HeapCase& c = GetParam();
+    const std::string home = make_home(c.version);
+    const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                        c.heap_key + "environment=FAKE_ES_RECORD=\"" + record_ +
+                                        "\",FAKE_ES_EXIT=\"1\"" + c.extra_env + "\n");
+    auto r = run_command({eslaunch_binary(), spec}, base_env);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const json rec = record();
+    EXPECT_EQ(rec["heap"]["xms"], c.xms);
+    EXPECT_EQ(rec["heap"]["xmx"], c.xmx);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Versions, LaunchHeap,
+    ::testing::Values(
+        HeapCase{"2.4.6", "", "heap_size=768m\n", "768m", "768m"},
+        HeapCase{"5.6.16", "", "heap_size=768m\n", "768m", "768m"},
+        HeapCase{"6.8.23", "", "heap_size=768m\n", "768m", "768m"},
+        HeapCase{"7.17.25", "", "heap_size=768m\n", "768m", "768m"},
+        HeapCase{"8.15.3", "", "heap_size=768m\n", "768m", "768m"},
+        // ES_HEAP_SIZE: 2.x reads it; 5.x would refuse to start and 6.x would
+        // ignore it, so eslaunch passes it as -Xms/-Xmx instead.
+        HeapCase{"2.4.6", ",ES_HEAP_SIZE=\"640m\"", "", "640m", "640m"},
+        HeapCase{"5.6.16", ",ES_HEAP_SIZE=\"640m\"", "", "640m", "640m"},
+        HeapCase{"6.8.23", ",ES_HEAP_SIZE=\"640m\"", "", "640m", "640m"},
+        // No heap from eslaunch: the version's own default (jvm.options' 1g).
+        HeapCase{"6.8.23", "", "", "1g", "1g"}),
+    [](const auto& info) {
+        std::string name = "es_" + info.param.version + (info.param.heap_key.empty() ? "_env" : "_heap_size");
+        if (info.param.heap_key.empty() && info.param.extra_env.empty()) name += "_default";
+        std::replace(name.begin(), name.end(), '.', '_');
+        return name;
+    });
+
+TEST_F(Launch, ARealJvmGetsTheHeap) {
+    std::error_code ec;
+    const fs::path java = fs::canonical("/usr/bin/java", ec);
+    if (ec) GTEST_SKIP() << "SKIP: no /usr/bin/java (apt-get install openjdk-17-jre-headless)";
+    const std::string spec = write_spec("[program:jvm]\ncommand=" + java.string() +
+                                        " -XX:+PrintFlagsFinal -version\nuser=nobody\nprofile=jvm\nheap_size=256m\n");
+    auto r = run_command({eslaunch_binary(), spec}, base_env);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("Picked up JAVA_TOOL_OPTIONS: -Xms256m -Xmx256m"));
+    auto flag = [&](const std::string& name) {
+        std::istringstream in(r.out);
+        std::string line;
+        while (std::getline(in, line)) {
+            std::istringstream words(line);
+            std::string type, key, eq, value;
+            if (words >> type >> key >> eq >> value && key == name) return value;
+        }
+        return std::string{"missing"};
+    };
+    EXPECT_EQ(flag("MaxHeapSize"), "268435456");
+    EXPECT_EQ(flag("InitialHeapSize"), "268435456");
+}
+
+}  // namespace
+}  // namespace eslaunch::testing
