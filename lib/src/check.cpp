@@ -165,8 +165,10 @@ std::string render_check_text(const Spec& spec, const LaunchPlan& plan, const En
     out += fmt::format("  {:<14} {}\n", "elasticsearch",
                        heap.version ? fmt::format("{} ({})", heap.version->str(), heap.version_source)
                                     : std::string{"not found"});
-    out += fmt::format("  {:<14} {:.1f} GiB ({})\n", "memory limit",
-                       static_cast<double>(heap.memory_limit) / (1 << 30), heap.memory_limit_source);
+    if (heap.memory_limit > 0) {
+        out += fmt::format("  {:<14} {:.1f} GiB ({})\n", "memory limit",
+                           static_cast<double>(heap.memory_limit) / (1 << 30), heap.memory_limit_source);
+    }
     for (const auto& o : heap.overrides) out += fmt::format("  {:<14} {}\n", "overrides", o);
     out += "\nsettings:\n";
     for (const auto& s : resolved_settings(spec, env)) {

@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <fmt/format.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -128,16 +130,10 @@ void cgroup_memory(HostFacts& facts) {
 }
 
 bool has_cap_sys_resource() {
-    std::istringstream in(read_small_file("/proc/self/status"));
-    std::string line;
-    while (std::getline(in, line)) {
-        if (!line.starts_with("CapEff:")) continue;
-        std::uint64_t caps = 0;
-        std::istringstream hex(line.substr(7));
-        hex >> std::hex >> caps;
-        return (caps >> 24) & 1;  // CAP_SYS_RESOURCE
-    }
-    return false;
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    if (::syscall(SYS_capget, &header, data) != 0) return false;
+    return (data[CAP_SYS_RESOURCE / 32].effective >> (CAP_SYS_RESOURCE % 32)) & 1U;
 }
 
 void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts) {
@@ -194,10 +190,14 @@ std::optional<std::string> search_path(const std::string& name, const std::strin
 
 std::string es_home_of(const Spec& spec) {
     if (spec.es_home) return *spec.es_home;
-    if (spec.argv.empty()) return {};
+    if (spec.argv.empty() || spec.profile_setting == Profile::plain || spec.profile_setting == Profile::jvm) return {};
     const fs::path cmd{spec.argv.front()};
     if (!cmd.is_absolute() || cmd.parent_path().filename() != "bin") return {};
-    return cmd.parent_path().parent_path().string();
+    std::string home = cmd.parent_path().parent_path().string();
+    // /bin/x, /usr/bin/x, /usr/local/bin/x: the system's own bin directories
+    // are never an Elasticsearch home, and listing their lib/ costs a launch.
+    if (home == "/" || home == "/usr" || home == "/usr/local") return {};
+    return home;
 }
 
 HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment) {
@@ -205,8 +205,11 @@ HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment) {
     facts.euid = ::geteuid();
     facts.egid = ::getegid();
     facts.environ = own_environment;
-    std::string ignored;
-    facts.current_user = lookup_user(IdRef{std::to_string(facts.euid), facts.euid}, ignored);
+    // Only what this spec needs is read: a launch pays for each lookup.
+    if (facts.euid != 0 || !spec.user) {
+        std::string ignored;
+        facts.current_user = lookup_user(IdRef{std::to_string(facts.euid), facts.euid}, ignored);
+    }
     facts.cap_sys_resource = has_cap_sys_resource();
 
     if (spec.user) {
@@ -240,8 +243,10 @@ HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment) {
     while (!nr_open.empty() && std::isspace(static_cast<unsigned char>(nr_open.back()))) nr_open.pop_back();
     if (auto n = parse_decimal(nr_open)) facts.nr_open = *n;
 
-    facts.mem_total = meminfo_total();
-    cgroup_memory(facts);
+    if (spec.heap_size) {  // the memory limit matters only for a heap eslaunch sets
+        facts.mem_total = meminfo_total();
+        cgroup_memory(facts);
+    }
 
     const EnvMap program_env = program_environment(own_environment, spec.clear_environment, spec.environment_settings());
     es_home_facts(spec, program_env, facts);

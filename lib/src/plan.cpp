@@ -185,7 +185,7 @@ void Planner::plan_heap() {
     heap.version = host_.es.version;
     heap.version_source = host_.es.version_source;
     heap.memory_limit = host_.mem_total;
-    heap.memory_limit_source = "MemTotal in /proc/meminfo";
+    if (heap.memory_limit > 0) heap.memory_limit_source = "MemTotal in /proc/meminfo";
     if (host_.cgroup_memory && (*host_.cgroup_memory < heap.memory_limit || heap.memory_limit == 0)) {
         heap.memory_limit = *host_.cgroup_memory;
         heap.memory_limit_source = host_.cgroup_memory_source;
