@@ -36,53 +36,40 @@ std::string read_small_file(const std::string& path) {
     return text;
 }
 
-std::optional<UserEntry> to_user(const passwd& pw) {
-    return UserEntry{pw.pw_name, pw.pw_uid, pw.pw_gid, pw.pw_dir ? pw.pw_dir : "", pw.pw_shell ? pw.pw_shell : ""};
+// One NSS *_r lookup by name or by id, growing the buffer while it says
+// ERANGE; `error` says why when nothing is found.
+template <class Entry, class ById, class ByName>
+const Entry* nss_lookup(const IdRef& ref, std::string_view kind, std::string_view id_name, Entry& entry,
+                        std::vector<char>& buf, ById by_id, ByName by_name, std::string& error) {
+    Entry* result = nullptr;
+    int rc = 0;
+    buf.resize(16384);
+    while (true) {
+        rc = ref.id ? by_id(*ref.id, &entry, buf.data(), buf.size(), &result)
+                    : by_name(ref.text.c_str(), &entry, buf.data(), buf.size(), &result);
+        if (rc != ERANGE || buf.size() > (1 << 22)) break;
+        buf.resize(buf.size() * 2);
+    }
+    if (rc != 0) {
+        error = fmt::format("cannot look up {} '{}': {}", kind, ref.text, std::strerror(rc));
+    } else if (result == nullptr) {
+        error = ref.id ? fmt::format("no {} has {} {}", kind, id_name, *ref.id)
+                       : fmt::format("{} '{}' does not exist", kind, ref.text);
+    }
+    return rc == 0 ? result : nullptr;
 }
 
 std::optional<UserEntry> lookup_user(const IdRef& ref, std::string& error) {
     passwd pw{};
-    passwd* result = nullptr;
-    std::vector<char> buf(16384);
-    int rc = 0;
-    while (true) {
-        rc = ref.id ? ::getpwuid_r(*ref.id, &pw, buf.data(), buf.size(), &result)
-                    : ::getpwnam_r(ref.text.c_str(), &pw, buf.data(), buf.size(), &result);
-        if (rc != ERANGE || buf.size() > (1 << 22)) break;
-        buf.resize(buf.size() * 2);
-    }
-    if (rc != 0) {
-        error = fmt::format("cannot look up user '{}': {}", ref.text, std::strerror(rc));
-        return std::nullopt;
-    }
-    if (result == nullptr) {
-        error = ref.id ? fmt::format("no user has uid {}", *ref.id)
-                       : fmt::format("user '{}' does not exist", ref.text);
-        return std::nullopt;
-    }
-    return to_user(pw);
+    std::vector<char> buf;
+    if (nss_lookup(ref, "user", "uid", pw, buf, ::getpwuid_r, ::getpwnam_r, error) == nullptr) return std::nullopt;
+    return UserEntry{pw.pw_name, pw.pw_uid, pw.pw_gid, pw.pw_dir ? pw.pw_dir : "", pw.pw_shell ? pw.pw_shell : ""};
 }
 
 std::optional<GroupEntry> lookup_group(const IdRef& ref, std::string& error) {
     group gr{};
-    group* result = nullptr;
-    std::vector<char> buf(16384);
-    int rc = 0;
-    while (true) {
-        rc = ref.id ? ::getgrgid_r(*ref.id, &gr, buf.data(), buf.size(), &result)
-                    : ::getgrnam_r(ref.text.c_str(), &gr, buf.data(), buf.size(), &result);
-        if (rc != ERANGE || buf.size() > (1 << 22)) break;
-        buf.resize(buf.size() * 2);
-    }
-    if (rc != 0) {
-        error = fmt::format("cannot look up group '{}': {}", ref.text, std::strerror(rc));
-        return std::nullopt;
-    }
-    if (result == nullptr) {
-        error = ref.id ? fmt::format("no group has gid {}", *ref.id)
-                       : fmt::format("group '{}' does not exist", ref.text);
-        return std::nullopt;
-    }
+    std::vector<char> buf;
+    if (nss_lookup(ref, "group", "gid", gr, buf, ::getgrgid_r, ::getgrnam_r, error) == nullptr) return std::nullopt;
     return GroupEntry{gr.gr_name, gr.gr_gid};
 }
 
