@@ -31,6 +31,7 @@
 #include "eslaunch/heap.hpp"
 #include "eslaunch/ini.hpp"
 #include "eslaunch/limits.hpp"
+#include "eslaunch/plan.hpp"
 #include "eslaunch/spec.hpp"
 #include "eslaunch/values.hpp"
 
@@ -105,6 +106,45 @@ int count_lines(std::string_view text) {
     return lines;
 }
 
+// A fixed host: root without CAP_SYS_RESOURCE, a user `work`, an
+// Elasticsearch 7.17 home at /opt/es, 16 GiB, a safe spec path.
+const HostFacts& fuzz_host() {
+    static const HostFacts host = [] {
+        HostFacts h;
+        h.euid = 0;
+        h.current_user = UserEntry{"root", 0, 0, "/root", "/bin/bash"};
+        h.environ = own_env();
+        h.user = UserEntry{"work", 1000, 1000, "/home/work", "/bin/bash"};
+        h.user_groups = {1000, 4};
+        h.group = GroupEntry{"work", 1000};
+        h.current_limits = {{LimitResource::nofile, {1024, 20000}}, {LimitResource::nproc, {4096, 63000}},
+                            {LimitResource::memlock, {65536, 65536}}, {LimitResource::core, {0, limit_infinity}}};
+        h.mem_total = std::uint64_t{16} << 30;
+        h.es.home = "/opt/es";
+        h.es.version = EsVersion{7, 17, 25};
+        h.es.version_source = "/opt/es/lib/elasticsearch-7.17.25.jar";
+        h.es.jvm_options = {{"/opt/es/config/jvm.options:1", "-Xmx1g"}};
+        h.spec_paths = {{path(), 0, 0100644}, {"/etc/eslaunch", 0, 040755}, {"/etc", 0, 040755}, {"/", 0, 040755}};
+        h.program_path = "/usr/bin/program";
+        return h;
+    }();
+    return host;
+}
+
+// Plan errors carry the status of the launch step they stop.
+void check_plan_errors(const Errors& errors, int max_line) {
+    FUZZ_CHECK(!errors.empty(), "a failed plan holds no error");
+    for (const Error& e : errors) {
+        const std::string shown = e.str();
+        const int st = e.status;
+        FUZZ_CHECK(st == status::config || st == status::limits || st == status::user || st == status::group ||
+                       st == status::exec,
+                   shown);
+        FUZZ_CHECK(!e.what.empty() && e.file == path(), shown);
+        FUZZ_CHECK(e.line >= 0 && e.line <= max_line + 1, shown);
+    }
+}
+
 void check_errors(const Errors& errors, int max_line) {
     FUZZ_CHECK(!errors.empty(), "a failed Result holds no error");
     FUZZ_CHECK(exit_status(errors) == status::config, errors.front().str());
@@ -162,8 +202,13 @@ void check_crlf_twin(std::string_view text, bool with_program, const Result<Spec
                    "CRLF changes the errors: " + other.error().front().str() + " vs " + spec.error().front().str());
         return;
     }
-    FUZZ_CHECK(render_check_text(*other, own_env()) == render_check_text(*spec, own_env()),
-               "CRLF changes what check prints");
+    auto plan = plan_launch(*spec, fuzz_host());
+    auto other_plan = plan_launch(*other, fuzz_host());
+    FUZZ_CHECK(plan.has_value() == other_plan.has_value(), "CRLF changes whether the launch is planned");
+    if (plan) {
+        FUZZ_CHECK(render_check_text(*other, *other_plan, own_env()) == render_check_text(*spec, *plan, own_env()),
+                   "CRLF changes what check prints");
+    }
 }
 
 void fuzz_spec_text(std::string_view text, bool with_program) {
@@ -199,10 +244,22 @@ void fuzz_spec_text(std::string_view text, bool with_program) {
     FUZZ_CHECK(!s.ready_interval.infinite(), "ready_interval=infinity was accepted");
     check_round_trip(s.argv);
 
-    const std::string text_out = render_check_text(s, own_env());
+    auto plan = plan_launch(s, fuzz_host());
+    if (!plan) {
+        check_plan_errors(plan.error(), lines);
+        return;
+    }
+    const LaunchPlan& p = *plan;
+    FUZZ_CHECK(p.argv == s.argv, "the plan changed argv");
+    FUZZ_CHECK(!p.executable.empty(), "a plan without an executable");
+    FUZZ_CHECK(!p.change_identity || (!p.groups.empty() && p.groups.front() == p.gid), "groups do not start with the gid");
+    for (const auto& l : p.limits) FUZZ_CHECK(l.planned.soft <= l.planned.hard, format_limit(l.resource, l.planned));
+    if (p.heap.bytes) FUZZ_CHECK(*p.heap.bytes >= (std::uint64_t{2} << 20), "heap below 2m planned");
+
+    const std::string text_out = render_check_text(s, p, own_env());
     FUZZ_CHECK(text_out.starts_with(path() + ": [program:" + s.program + "] is valid\n"), text_out);
 
-    const std::string json_out = render_check_json(s, own_env());
+    const std::string json_out = render_check_json(s, p, own_env());
     auto j = nlohmann::json::parse(json_out, nullptr, false);
     FUZZ_CHECK(!j.is_discarded(), "render_check_json is not JSON: " + json_out);
     FUZZ_CHECK(j.is_object() && j["valid"] == true, json_out);
