@@ -1,6 +1,7 @@
 #include "eslaunch/host.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -14,7 +15,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "eslaunch/values.hpp"
@@ -24,15 +24,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Every fd eslaunch opens is O_CLOEXEC, so none can reach the program.
 std::string read_small_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return {};
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return {};
     std::string text;
     char buf[4096];
-    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-        text.append(buf, static_cast<std::size_t>(in.gcount()));
-        if (text.size() > (1 << 20)) break;
+    while (text.size() <= (1 << 20)) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
     }
+    ::close(fd);
     return text;
 }
 
