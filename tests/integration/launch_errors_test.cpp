@@ -24,12 +24,8 @@ class LaunchErrors : public ::testing::Test {
 protected:
     void SetUp() override {
         if (geteuid() != 0) GTEST_SKIP() << "SKIP: needs root: eslaunch drops privileges only when started as root";
-        char tmpl[] = "/tmp/eslaunch-errors.XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
-        fs::permissions(dir_, fs::perms(0755));
-        fs::create_directory(dir_ / "out");
-        fs::permissions(dir_ / "out", fs::perms(01777));
+        dir_ = make_launch_dir("errors");
+        ASSERT_FALSE(dir_.empty());
         marker_ = (dir_ / "out" / "ran").string();
         write("program.sh", "#!/bin/sh\ntouch " + marker_ + "\n", 0755);
     }

@@ -53,12 +53,8 @@ protected:
 
     void SetUp() override {
         if (geteuid() != 0) GTEST_SKIP() << "SKIP: needs root: eslaunch drops privileges only when started as root";
-        char tmpl[] = "/tmp/eslaunch-launch.XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
-        fs::permissions(dir_, fs::perms(0755));
-        fs::create_directory(dir_ / "out");
-        fs::permissions(dir_ / "out", fs::perms(01777));
+        dir_ = make_launch_dir("launch");
+        ASSERT_FALSE(dir_.empty());
         record_ = (dir_ / "out" / "record.json").string();
     }
     void TearDown() override {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -99,6 +100,20 @@ inline RunResult run_eslaunch(const std::vector<std::string>& args, const std::v
     std::vector<std::string> command{eslaunch_binary()};
     command.insert(command.end(), args.begin(), args.end());
     return run_command(command, env, cwd);
+}
+
+// A root-owned 0755 directory for a launch test, as eslaunch wants the
+// spec's directories, with out/ (1777) where the program, as any user, writes.
+// Empty when mkdtemp fails.
+inline std::filesystem::path make_launch_dir(const std::string& name) {
+    namespace fs = std::filesystem;
+    std::string tmpl = "/tmp/eslaunch-" + name + ".XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) return {};
+    const fs::path dir = tmpl;
+    fs::permissions(dir, fs::perms(0755));
+    fs::create_directory(dir / "out");
+    fs::permissions(dir / "out", fs::perms(01777));
+    return dir;
 }
 
 }  // namespace eslaunch::testing
