@@ -132,7 +132,6 @@ void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts
     es.home = es_home_of(spec);
     if (es.home.empty()) return;
     std::error_code ec;
-    std::vector<std::string> jars;
     for (const auto& entry : fs::directory_iterator(es.home + "/lib", ec)) {
         const std::string name = entry.path().filename().string();
         if (auto v = es_version_from_jar_name(name)) {
@@ -142,13 +141,7 @@ void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts
             }
         }
     }
-    if (spec.es_path_conf) {
-        es.conf_dir = *spec.es_path_conf;
-    } else if (const std::string* conf = program_env.get("ES_PATH_CONF"); conf != nullptr && !conf->empty()) {
-        es.conf_dir = *conf;
-    } else {
-        es.conf_dir = es.home + "/config";
-    }
+    es.conf_dir = es_conf_dir_of(spec, program_env, es.home);
     auto add_file = [&](const std::string& path) {
         const std::string text = read_small_file(path);
         auto found = jvm_options_heap(text, path, facts.java_major);
@@ -178,18 +171,6 @@ std::optional<std::string> search_path(const std::string& name, const std::strin
 }
 
 }  // namespace
-
-std::string es_home_of(const Spec& spec) {
-    if (spec.es_home) return *spec.es_home;
-    if (spec.argv.empty() || spec.profile_setting == Profile::plain || spec.profile_setting == Profile::jvm) return {};
-    const fs::path cmd{spec.argv.front()};
-    if (!cmd.is_absolute() || cmd.parent_path().filename() != "bin") return {};
-    std::string home = cmd.parent_path().parent_path().string();
-    // /bin/x, /usr/bin/x, /usr/local/bin/x: the system's own bin directories
-    // are never an Elasticsearch home, and listing their lib/ costs a launch.
-    if (home == "/" || home == "/usr" || home == "/usr/local") return {};
-    return home;
-}
 
 HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment) {
     HostFacts facts;

@@ -792,6 +792,24 @@ std::map<LimitResource, LimitValue> profile_limits(Profile p) {
             {LimitResource::fsize, {limit_infinity, limit_infinity}}};
 }
 
+std::string es_home_of(const Spec& spec) {
+    if (spec.es_home) return *spec.es_home;
+    if (spec.argv.empty() || spec.profile_setting == Profile::plain || spec.profile_setting == Profile::jvm) return {};
+    const std::filesystem::path cmd{spec.argv.front()};
+    if (!cmd.is_absolute() || cmd.parent_path().filename() != "bin") return {};
+    std::string home = cmd.parent_path().parent_path().string();
+    // /bin/x, /usr/bin/x, /usr/local/bin/x: the system's own bin directories
+    // are never an Elasticsearch home, and listing their lib/ costs a launch.
+    if (home == "/" || home == "/usr" || home == "/usr/local") return {};
+    return home;
+}
+
+std::string es_conf_dir_of(const Spec& spec, const EnvMap& program_env, const std::string& home) {
+    if (spec.es_path_conf) return *spec.es_path_conf;
+    if (const std::string* conf = program_env.get("ES_PATH_CONF"); conf != nullptr && !conf->empty()) return *conf;
+    return home.empty() ? std::string{} : home + "/config";
+}
+
 std::vector<EnvVar> Spec::environment_settings() const {
     std::vector<EnvVar> all = supervisord_environment;
     all.insert(all.end(), environment.begin(), environment.end());
@@ -844,30 +862,19 @@ std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_e
     out.push_back({"no_new_privileges", spec.no_new_privileges ? "true" : "false", from("no_new_privileges"), ""});
     out.push_back({"allow_root", spec.allow_root ? "true" : "false", from("allow_root"), ""});
 
-    std::string es_home = spec.es_home.value_or("");
-    S es_home_source = from("es_home");
-    std::string es_home_detail;
-    if (!spec.es_home && es && !spec.argv.empty()) {
-        const std::filesystem::path cmd{spec.argv.front()};
-        if (cmd.is_absolute() && cmd.parent_path().filename() == "bin") {
-            es_home = cmd.parent_path().parent_path().string();
-            es_home_source = S::derived;
-            es_home_detail = "from command";
-        }
-    }
-    out.push_back({"es_home", es_home, es_home_source, es_home_detail});
+    // The same home and configuration directory that host reads (one place).
+    const std::string es_home = es ? es_home_of(spec) : spec.es_home.value_or("");
+    const bool home_derived = !spec.es_home && !es_home.empty();
+    out.push_back({"es_home", es_home, home_derived ? S::derived : from("es_home"), home_derived ? "from command" : ""});
     std::string conf = spec.es_path_conf.value_or("");
     S conf_source = from("es_path_conf");
     std::string conf_detail;
     if (!spec.es_path_conf && es) {
-        if (const std::string* env_conf = program_env.get("ES_PATH_CONF"); env_conf != nullptr && !env_conf->empty()) {
-            conf = *env_conf;
+        conf = es_conf_dir_of(spec, program_env, es_home);
+        if (!conf.empty()) {
             conf_source = S::derived;
-            conf_detail = "from ES_PATH_CONF";
-        } else if (!es_home.empty()) {
-            conf = es_home + "/config";
-            conf_source = S::derived;
-            conf_detail = "es_home/config";
+            const std::string* env_conf = program_env.get("ES_PATH_CONF");
+            conf_detail = env_conf != nullptr && !env_conf->empty() ? "from ES_PATH_CONF" : "es_home/config";
         }
     }
     out.push_back({"es_path_conf", conf, conf_source, conf_detail});

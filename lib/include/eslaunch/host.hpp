@@ -82,8 +82,4 @@ struct HostFacts {
 // cannot read stays empty and `plan` says what that means.
 [[nodiscard]] HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment);
 
-// The Elasticsearch home eslaunch uses: es_home=, or the parent of the
-// command's bin/ directory. Empty when neither applies.
-[[nodiscard]] std::string es_home_of(const Spec& spec);
-
 }  // namespace eslaunch

@@ -121,6 +121,15 @@ struct Setting {
 // Elasticsearch's -d/--daemonize in argv (also clustered, -dp FILE), if any.
 [[nodiscard]] std::optional<std::string> find_daemonize_flag(const std::vector<std::string>& argv);
 
+// The Elasticsearch home eslaunch uses: es_home=, or the parent of the
+// command's bin/ directory (not for profile plain or jvm, and never /, /usr
+// or /usr/local). Empty when neither applies.
+[[nodiscard]] std::string es_home_of(const Spec& spec);
+
+// Its configuration directory: es_path_conf=, else ES_PATH_CONF in the
+// program's environment, else HOME/config (empty without a home).
+[[nodiscard]] std::string es_conf_dir_of(const Spec& spec, const EnvMap& program_env, const std::string& home);
+
 // The profile `elasticsearch`'s best-effort limits (SPEC.md).
 [[nodiscard]] std::map<LimitResource, LimitValue> profile_limits(Profile p);
 
