@@ -17,18 +17,6 @@
 namespace eslaunch {
 namespace {
 
-int resource_number(LimitResource r) {
-    switch (r) {
-        case LimitResource::nofile: return RLIMIT_NOFILE;
-        case LimitResource::nproc: return RLIMIT_NPROC;
-        case LimitResource::memlock: return RLIMIT_MEMLOCK;
-        case LimitResource::as: return RLIMIT_AS;
-        case LimitResource::fsize: return RLIMIT_FSIZE;
-        case LimitResource::core: return RLIMIT_CORE;
-    }
-    return -1;
-}
-
 rlim_t to_rlim(std::uint64_t v) { return v == limit_infinity ? RLIM_INFINITY : static_cast<rlim_t>(v); }
 
 std::string groups_text(const std::vector<gid_t>& groups) {
@@ -65,7 +53,7 @@ Error apply_plan(const LaunchPlan& plan, Syscalls& sys, KeptFds keep) {
     // 1. Limits first, while still root: raising a hard limit needs it.
     for (const auto& l : plan.limits) {
         const rlimit value{to_rlim(l.planned.soft), to_rlim(l.planned.hard)};
-        if (int err = sys.set_rlimit(resource_number(l.resource), value); err != 0) {
+        if (int err = sys.set_rlimit(limit_rlimit_number(l.resource), value); err != 0) {
             return fail(status::limits,
                         fmt::format("cannot set {} to {} (hard limit now {}): {}", limit_key(l.resource),
                                     format_limit(l.resource, l.planned),

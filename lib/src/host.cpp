@@ -205,9 +205,8 @@ HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment) {
     }
 
     for (LimitResource r : all_limit_resources) {
-        static constexpr int numbers[] = {RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_MEMLOCK, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_CORE};
         rlimit lim{};
-        if (::getrlimit(static_cast<__rlimit_resource>(numbers[static_cast<int>(r)]), &lim) != 0) continue;
+        if (::getrlimit(static_cast<__rlimit_resource>(limit_rlimit_number(r)), &lim) != 0) continue;
         auto to_u64 = [](rlim_t v) { return v == RLIM_INFINITY ? limit_infinity : static_cast<std::uint64_t>(v); };
         facts.current_limits[r] = {to_u64(lim.rlim_cur), to_u64(lim.rlim_max)};
     }

@@ -1,6 +1,7 @@
 #include "eslaunch/limits.hpp"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include "eslaunch/values.hpp"
 
@@ -12,15 +13,16 @@ struct LimitInfo {
     std::string_view key;
     std::string_view directive;
     bool bytes;
+    int rlimit;  // RLIMIT_*
 };
 
 constexpr std::array<LimitInfo, 6> limit_table = {{
-    {LimitResource::nofile, "limit_nofile", "LimitNOFILE", false},
-    {LimitResource::nproc, "limit_nproc", "LimitNPROC", false},
-    {LimitResource::memlock, "limit_memlock", "LimitMEMLOCK", true},
-    {LimitResource::as, "limit_as", "LimitAS", true},
-    {LimitResource::fsize, "limit_fsize", "LimitFSIZE", true},
-    {LimitResource::core, "limit_core", "LimitCORE", true},
+    {LimitResource::nofile, "limit_nofile", "LimitNOFILE", false, RLIMIT_NOFILE},
+    {LimitResource::nproc, "limit_nproc", "LimitNPROC", false, RLIMIT_NPROC},
+    {LimitResource::memlock, "limit_memlock", "LimitMEMLOCK", true, RLIMIT_MEMLOCK},
+    {LimitResource::as, "limit_as", "LimitAS", true, RLIMIT_AS},
+    {LimitResource::fsize, "limit_fsize", "LimitFSIZE", true, RLIMIT_FSIZE},
+    {LimitResource::core, "limit_core", "LimitCORE", true, RLIMIT_CORE},
 }};
 
 const LimitInfo& info(LimitResource r) {
@@ -65,6 +67,7 @@ Parsed<std::uint64_t> parse_one(LimitResource r, std::string_view text, std::str
 std::string_view limit_key(LimitResource r) { return info(r).key; }
 std::string_view limit_unit_directive(LimitResource r) { return info(r).directive; }
 bool limit_counts_bytes(LimitResource r) { return info(r).bytes; }
+int limit_rlimit_number(LimitResource r) { return info(r).rlimit; }
 
 std::optional<LimitResource> limit_from_key(std::string_view key) {
     for (const auto& i : limit_table) {

@@ -32,6 +32,7 @@ struct LimitValue {
 [[nodiscard]] std::string_view limit_unit_directive(LimitResource r);  // "LimitNOFILE"
 [[nodiscard]] std::optional<LimitResource> limit_from_key(std::string_view key);
 [[nodiscard]] bool limit_counts_bytes(LimitResource r);
+[[nodiscard]] int limit_rlimit_number(LimitResource r);  // RLIMIT_NOFILE ...
 
 [[nodiscard]] Parsed<LimitValue> parse_limit(LimitResource r, std::string_view text);
 [[nodiscard]] std::string format_limit_number(LimitResource r, std::uint64_t n);
