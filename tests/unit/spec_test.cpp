@@ -247,6 +247,20 @@ TEST(Spec, WarnsAboutShortStopWaitForElasticsearch) {
     EXPECT_TRUE(parse_ok("[program:x]\ncommand=/bin/true\nstopwaitsecs=1\n").warnings.empty());
 }
 
+TEST(Spec, WarnsAboutStartSecsUsedAsReadiness) {
+    const Spec spec = parse_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nstopwaitsecs=300\nstartsecs=60\n");
+    ASSERT_EQ(spec.warnings.size(), 1U);
+    EXPECT_EQ(spec.warnings[0].line, 4);
+    EXPECT_EQ(spec.warnings[0].text,
+              "startsecs=60: supervisord calls the program RUNNING after 60 s alive, whether or not Elasticsearch "
+              "serves yet; it is no readiness check: wait for http://HOST:PORT/_cluster/health (or ready= under "
+              "systemd) instead");
+    // Short enough to only catch a crash at start; and only Elasticsearch's.
+    EXPECT_TRUE(parse_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nstopwaitsecs=300\nstartsecs=10\n")
+                    .warnings.empty());
+    EXPECT_TRUE(parse_ok("[program:x]\ncommand=/bin/true\nstartsecs=60\n").warnings.empty());
+}
+
 TEST(Spec, WarnsAboutVariablesNothingReads) {
     const Spec spec = parse_ok("[program:x]\ncommand=/bin/true\nenvironment=MAX_OPEN_FILES=\"102400\"\n");
     ASSERT_EQ(spec.warnings.size(), 1U);
