@@ -18,6 +18,7 @@
 #include "eslaunch/error.hpp"
 #include "eslaunch/host.hpp"
 #include "eslaunch/plan.hpp"
+#include "eslaunch/preflight.hpp"
 #include "eslaunch/spec.hpp"
 #include "eslaunch/values.hpp"
 
@@ -39,7 +40,9 @@ constexpr std::string_view help_text =
     "\n"
     "  FILE              raise the limits, drop privileges, set the environment and heap, and exec\n"
     "                    the program of the [program:NAME] section of FILE in the foreground\n"
-    "  check FILE        print what eslaunch will do with FILE; exit 0 when valid, 78 if not\n"
+    "  check FILE        print what eslaunch will do with FILE and, for Elasticsearch, the preflight\n"
+    "                    findings (bootstrap checks, java, paths, probe); exit 0 when valid, 78 if\n"
+    "                    the spec is invalid or a finding is an error\n"
     "  --program NAME    the section to use when FILE holds several [program:*] sections\n"
     "  --json            (check) print one JSON object instead of text\n"
     "  --help            this text\n"
@@ -112,10 +115,24 @@ int run_check(const Args& args) {
         // check reports every problem as a configuration error (SPEC.md).
         return eslaunch::status::config;
     }
-    const std::string out = args.json ? eslaunch::render_check_json(loaded->spec, loaded->plan, own)
-                                      : eslaunch::render_check_text(loaded->spec, loaded->plan, own);
+    // Only check reads elasticsearch.yml and runs java: a launch never does.
+    std::optional<eslaunch::Preflight> preflight;
+    if (loaded->plan.profile == eslaunch::Profile::elasticsearch) {
+        const auto facts = eslaunch::gather_preflight_facts(loaded->spec, loaded->plan, loaded->host);
+        preflight = eslaunch::evaluate_preflight(loaded->spec, loaded->plan, loaded->host, facts);
+    }
+    const eslaunch::Preflight* pre = preflight ? &*preflight : nullptr;
+    const std::string out = args.json ? eslaunch::render_check_json(loaded->spec, loaded->plan, own, pre)
+                                      : eslaunch::render_check_text(loaded->spec, loaded->plan, own, pre);
     std::fwrite(out.data(), 1, out.size(), stdout);
     if (std::fflush(stdout) != 0) return eslaunch::status::oserr;
+    if (pre != nullptr && pre->errors() > 0) {
+        for (const auto& f : pre->findings) {
+            if (f.severity != eslaunch::Finding::Severity::error) continue;
+            log_line(3, "error", eslaunch::Error{eslaunch::status::config, f.where, 0, f.message, f.fix}.str());
+        }
+        return eslaunch::status::config;
+    }
     return eslaunch::status::ok;
 }
 

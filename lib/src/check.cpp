@@ -59,9 +59,23 @@ json heap_json(const HeapPlan& h) {
     return out;
 }
 
+json findings_json(const Preflight* preflight) {
+    json out = json::array();
+    if (preflight == nullptr) return out;
+    for (const auto& f : preflight->findings) {
+        out.push_back({{"severity", std::string{severity_name(f.severity)}},
+                       {"id", f.id},
+                       {"message", f.message},
+                       {"fix", f.fix},
+                       {"where", f.where.empty() ? json(nullptr) : json(f.where)}});
+    }
+    return out;
+}
+
 }  // namespace
 
-std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env) {
+std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env,
+                              const Preflight* preflight) {
     const EnvMap& env = plan.environment;
     json j;
     j["valid"] = true;
@@ -106,6 +120,17 @@ std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const En
     j["supervisord_only"] = std::move(left);
     j["warnings"] = notes_json(plan.warnings);
     j["differences"] = notes_json(spec.differences);
+    if (preflight != nullptr) {
+        j["preflight"] = {{"elasticsearch_version", preflight->version},
+                          {"elasticsearch_yml", preflight->yml.empty() ? json(nullptr) : json(preflight->yml)},
+                          {"bootstrap_checks_enforced", preflight->bootstrap_enforced},
+                          {"mode_reason", preflight->mode_reason},
+                          {"errors", preflight->errors()},
+                          {"warnings", preflight->warnings()}};
+    } else {
+        j["preflight"] = nullptr;
+    }
+    j["findings"] = findings_json(preflight);
     return dump(j);
 }
 
@@ -121,7 +146,8 @@ std::string render_errors_json(const Errors& errors) {
     return dump({{"valid", false}, {"errors", std::move(list)}});
 }
 
-std::string render_check_text(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env) {
+std::string render_check_text(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env,
+                              const Preflight* preflight) {
     const EnvMap& env = plan.environment;
     std::string out = fmt::format("{}: [program:{}] is valid\n\n", spec.file, spec.program);
     auto row = [&](std::string_view name, std::string_view value) { out += fmt::format("  {:<12} {}\n", name, value); };
@@ -188,6 +214,19 @@ std::string render_check_text(const Spec& spec, const LaunchPlan& plan, const En
     if (!spec.differences.empty()) {
         out += "\ndifferences from supervisord:\n";
         for (const auto& n : spec.differences) out += "  " + note_text(n) + "\n";
+    }
+    if (preflight != nullptr) {
+        out += fmt::format("\npreflight (Elasticsearch {}, {}):\n", preflight->version,
+                           preflight->yml.empty() ? std::string{"no elasticsearch.yml"} : preflight->yml);
+        out += fmt::format("  bootstrap checks {}: {}\n", preflight->bootstrap_enforced ? "enforced" : "not enforced",
+                           preflight->mode_reason);
+        for (const auto& f : preflight->findings) {
+            out += fmt::format("  {:<8} {}: {}\n", severity_name(f.severity), f.id, f.message);
+            if (!f.where.empty()) out += fmt::format("  {:<8} at: {}\n", "", f.where);
+            if (!f.fix.empty()) out += fmt::format("  {:<8} fix: {}\n", "", f.fix);
+        }
+        out += fmt::format("  {} error{}, {} warning{}\n", preflight->errors(), preflight->errors() == 1 ? "" : "s",
+                           preflight->warnings(), preflight->warnings() == 1 ? "" : "s");
     }
     return out;
 }

@@ -1,7 +1,9 @@
-// The real `eslaunch` binary: usage, exit statuses, check in text and JSON.
+// The real `eslaunch` binary: usage, exit statuses, check in text and JSON,
+// the preflight on this host.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -15,6 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 class Cli : public ::testing::Test {
@@ -175,6 +178,137 @@ TEST_F(Cli, BundledExamples) {
     EXPECT_THAT(good.out, HasSubstr("elasticsearch  2.4.6 ("));
     EXPECT_THAT(legacy.err, HasSubstr(
         "merge them into one line: environment=JAVA_HOME=\"/usr/lib/jvm/jre\",ES_HEAP_SIZE=\"24g\",MAX_OPEN_FILES=\"102400\""));
+}
+
+
+// An Elasticsearch 7.17.25 home under the test's directory, as far as check
+// looks: the jar that names the version, config/elasticsearch.yml, data/ and
+// logs/ owned by nobody, and a bin/elasticsearch that exits 0.
+class Preflight : public Cli {
+protected:
+    void SetUp() override {
+        Cli::SetUp();
+        // nobody must reach the home (mkdtemp made the directory 0700).
+        fs::permissions(dir_, fs::perms(0755));
+        home_ = dir_ / "es";
+        for (const char* d : {"bin", "config", "lib", "data", "logs", "out"}) fs::create_directories(home_ / d);
+        std::ofstream(home_ / "lib/elasticsearch-7.17.25.jar") << "";
+        std::ofstream(home_ / "bin/elasticsearch") << "#!/bin/sh\nexit 0\n";
+        fs::permissions(home_ / "bin/elasticsearch", fs::perms(0755));
+        for (const char* d : {"data", "logs", "out"}) ASSERT_EQ(::chown((home_ / d).c_str(), 65534, 65534), 0);
+        java_home_ = fs::canonical("/usr/bin/java").parent_path().parent_path().string();
+        std::ifstream("/proc/sys/vm/max_map_count") >> max_map_count_;
+    }
+    void yml(const std::string& text) { std::ofstream(home_ / "config/elasticsearch.yml") << text; }
+    std::string spec(const std::string& extra = {}) {
+        return write("es.ini", "[program:es]\ncommand=" + (home_ / "bin/elasticsearch").string() +
+                                   "\nuser=nobody\nenvironment=ES_JAVA_HOME=\"" + java_home_ + "\"\n" + extra);
+    }
+    std::string map_count_message() const {
+        return "max virtual memory areas vm.max_map_count [" + std::to_string(max_map_count_) +
+               "] is too low, increase to at least [262144]";
+    }
+
+    fs::path home_;
+    std::string java_home_;
+    unsigned long max_map_count_ = 0;
+};
+
+TEST_F(Preflight, ProductionNodeOnThisHost) {
+    yml("cluster.name: prod\nnetwork:\n  host: 0.0.0.0\ndiscovery.seed_hosts: [\"10.0.0.1\"]\n");
+    const std::string file = spec();
+    auto r = run_eslaunch({"check", file}, base_env);
+    EXPECT_THAT(r.out, HasSubstr("\npreflight (Elasticsearch 7.17.25, " + (home_ / "config/elasticsearch.yml").string() +
+                                 "):\n  bootstrap checks enforced: transport binds 0.0.0.0 (network.host, " +
+                                 (home_ / "config/elasticsearch.yml").string() + ":3), not only loopback"));
+    // java -version ran as nobody, and the data and logs directories are nobody's.
+    EXPECT_THAT(r.out, Not(HasSubstr(" java")));
+    EXPECT_THAT(r.out, Not(HasSubstr("path-")));
+    if (max_map_count_ < 262144) {
+        // This machine: vm.max_map_count is 65530, which stops a production node.
+        EXPECT_EQ(r.status, 78) << r.out << r.err;
+        EXPECT_THAT(r.out, HasSubstr("  error    max-map-count: " + map_count_message() +
+                                     "\n           at: /proc/sys/vm/max_map_count\n"
+                                     "           fix: sysctl -w vm.max_map_count=262144"));
+        EXPECT_THAT(r.err, HasSubstr("eslaunch: error: /proc/sys/vm/max_map_count: " + map_count_message() +
+                                     "; sysctl -w vm.max_map_count=262144"));
+    } else {
+        EXPECT_THAT(r.out, Not(HasSubstr("max-map-count")));
+    }
+
+    auto j = run_eslaunch({"check", "--json", file}, base_env);
+    EXPECT_EQ(j.status, r.status);
+    const json out = json::parse(j.out);
+    EXPECT_EQ(out["valid"], true);
+    EXPECT_EQ(out["preflight"]["bootstrap_checks_enforced"], true);
+    EXPECT_EQ(out["preflight"]["elasticsearch_version"], "7.17.25");
+    bool found = false;
+    for (const auto& f : out["findings"]) {
+        if (f["id"] != "max-map-count") continue;
+        found = true;
+        EXPECT_EQ(f["severity"], "error");
+        EXPECT_EQ(f["message"], map_count_message());
+    }
+    EXPECT_EQ(found, max_map_count_ < 262144);
+}
+
+TEST_F(Preflight, OnLoopbackTheBootstrapChecksAreWarnings) {
+    yml("cluster.name: dev\n");
+    auto r = run_eslaunch({"check", spec()}, base_env);
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_THAT(r.out, HasSubstr("  bootstrap checks not enforced: transport binds loopback only"));
+    if (max_map_count_ < 262144) {
+        EXPECT_THAT(r.out, HasSubstr("  warning  max-map-count: " + map_count_message()));
+    }
+    EXPECT_EQ(r.err, "");
+}
+
+TEST_F(Preflight, JavaPathsAndYamlErrors) {
+    yml("cluster.name: dev\npath.logs: " + (dir_ / "root-only/logs").string() + "\n");
+    fs::create_directories(dir_ / "root-only");
+    fs::permissions(dir_ / "root-only", fs::perms(0755));
+    auto r = run_eslaunch({"check", write("es.ini", "[program:es]\ncommand=" + (home_ / "bin/elasticsearch").string() +
+                                                      "\nuser=nobody\nenvironment=ES_JAVA_HOME=\"/nonexistent\"\n")},
+                          base_env);
+    EXPECT_EQ(r.status, 78);
+    EXPECT_THAT(r.err, HasSubstr("eslaunch: error: " + dir_.string() +
+                                 "/es.ini:4: could not find java in ES_JAVA_HOME at /nonexistent/bin/java; set "
+                                 "ES_JAVA_HOME in environment= to a directory with bin/java\n"));
+    EXPECT_THAT(r.err, HasSubstr("eslaunch: error: " + (home_ / "config/elasticsearch.yml").string() +
+                                 ":2: path.logs " + (dir_ / "root-only/logs").string() +
+                                 " does not exist, and user nobody (uid 65534) cannot create it in " +
+                                 (dir_ / "root-only").string() + " (uid 0, gid 0, mode 0755); mkdir -p "));
+
+    yml("cluster.name: dev\nnode:\n  name: [a\n");
+    auto bad = run_eslaunch({"check", spec()}, base_env);
+    EXPECT_EQ(bad.status, 78);
+    EXPECT_THAT(bad.err, HasSubstr("eslaunch: error: " + (home_ / "config/elasticsearch.yml").string() +
+                                   ":4: YAML: end of sequence flow not found; Elasticsearch refuses the file too"));
+}
+
+// The launch reads no elasticsearch.yml and runs no java: a broken file and a
+// java that leaves a mark change nothing; check does run that java, as nobody.
+TEST_F(Preflight, TheLaunchDoesNoPreflightWork) {
+    yml("this: [is not: yaml\n");
+    const fs::path java_home = dir_ / "marking-jdk";
+    fs::create_directories(java_home / "bin");
+    fs::permissions(java_home, fs::perms(0755));
+    fs::permissions(java_home / "bin", fs::perms(0755));
+    const fs::path mark = home_ / "out/java-ran";
+    std::ofstream(java_home / "bin/java") << "#!/bin/sh\ntouch " << mark.string() << "\necho 'openjdk version \"17.0.1\"' >&2\n";
+    fs::permissions(java_home / "bin/java", fs::perms(0755));
+    const std::string file = write("es.ini", "[program:es]\ncommand=" + (home_ / "bin/elasticsearch").string() +
+                                                 "\nuser=nobody\nenvironment=ES_JAVA_HOME=\"" + java_home.string() + "\"\n");
+    auto launch = run_eslaunch({file}, base_env);
+    EXPECT_EQ(launch.status, 0) << launch.err;
+    EXPECT_FALSE(fs::exists(mark));
+
+    auto check = run_eslaunch({"check", file}, base_env);
+    EXPECT_EQ(check.status, 78);  // the YAML error
+    ASSERT_TRUE(fs::exists(mark));
+    struct stat st {};
+    ASSERT_EQ(::stat(mark.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 65534U);  // java -version ran as the program's user
 }
 
 }  // namespace

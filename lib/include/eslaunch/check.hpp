@@ -7,14 +7,18 @@
 #include "eslaunch/environment.hpp"
 #include "eslaunch/error.hpp"
 #include "eslaunch/plan.hpp"
+#include "eslaunch/preflight.hpp"
 #include "eslaunch/spec.hpp"
 
 namespace eslaunch {
 
 // `own_env` is eslaunch's own environment: the environment changes are
-// shown against it.
-[[nodiscard]] std::string render_check_text(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env);
-[[nodiscard]] std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env);
+// shown against it. `preflight` is null when there is none (a profile other
+// than elasticsearch).
+[[nodiscard]] std::string render_check_text(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env,
+                                            const Preflight* preflight = nullptr);
+[[nodiscard]] std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env,
+                                            const Preflight* preflight = nullptr);
 [[nodiscard]] std::string render_errors_json(const Errors& errors);
 
 }  // namespace eslaunch

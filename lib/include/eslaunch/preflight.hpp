@@ -1,0 +1,112 @@
+// preflight: Elasticsearch's bootstrap checks, and what else stops a node at
+// start, evaluated before the start against the plan (the limits, user and
+// heap the program will get, not eslaunch's own) and this host. Only
+// `eslaunch check` runs it: gathering reads elasticsearch.yml and runs
+// `java -version` as the service user, which a launch never does.
+//
+// evaluate_preflight() is pure: tests build PreflightFacts by hand;
+// gather_preflight_facts() (in host.cpp) is the only code that reads them.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eslaunch/environment.hpp"
+#include "eslaunch/error.hpp"
+#include "eslaunch/es_config.hpp"
+#include "eslaunch/heap.hpp"
+#include "eslaunch/host.hpp"
+#include "eslaunch/plan.hpp"
+#include "eslaunch/spec.hpp"
+
+namespace eslaunch {
+
+// One path and every directory above it, as stat() saw them.
+struct PathFacts {
+    struct Entry {
+        std::string path;
+        uid_t uid = 0;
+        gid_t gid = 0;
+        mode_t mode = 0;  // st_mode
+    };
+    std::string path;             // absolute
+    std::vector<Entry> existing;  // "/" first, down to the deepest component that exists
+    bool exists = false;          // existing.back() is `path` itself
+};
+
+// The java the launch script of the version runs (ES_JAVA_HOME, JAVA_HOME,
+// the bundled JDK, or PATH, by version), and what `java -version` said when
+// run as the program's user.
+struct JavaFacts {
+    enum class Status { ran, not_found, failed };
+    Status status = Status::ran;
+    std::string source;   // "ES_JAVA_HOME", "JAVA_HOME", "bundled jdk" (7.0-7.11), "bundled JDK", "PATH"
+    std::string path;     // the java the script would run; empty: none in PATH
+    std::string version;  // the first line of `java -version`, e.g. openjdk version "17.0.15" 2025-04-15
+    int major = 0;        // 8 for "1.8.0_292", 17 for "17.0.15"; 0 unknown
+    std::string problem;  // Status::failed: "did not finish within 5 s", "exited with status 1: ...", ...
+    std::string passed_over;  // 2.x/5.x: a JAVA_HOME without an executable bin/java, which the script skips
+};
+
+struct PreflightFacts {
+    std::optional<std::uint64_t> max_map_count;  // /proc/sys/vm/max_map_count
+    std::string yml;                             // conf_dir/elasticsearch.yml; empty without a home
+    bool yml_missing = false;                    // it does not exist: Elasticsearch's defaults apply
+    std::optional<EsSettings> settings;          // with command= settings and ${VAR}s applied
+    Errors settings_errors;                      // why elasticsearch.yml could not be read
+    std::vector<gid_t> groups;                   // the groups the program will have
+    std::vector<PathFacts> data_paths;
+    std::optional<PathFacts> logs_path;
+    std::optional<JavaFacts> java;               // these three only for a home with a version
+};
+
+// Where Elasticsearch keeps data and logs for these settings: path.data
+// (a list) and path.logs, else the packages' default.path.* (5.x passes
+// them with -E), else HOME/data and HOME/logs, the default of every version
+// from 2.x to 8.x; relative paths are under HOME.
+struct EsPaths {
+    std::vector<std::string> data;
+    std::string data_where;  // "FILE:LINE", "command= (...)", or the file alone when not set
+    std::string logs;
+    std::string logs_where;
+};
+[[nodiscard]] EsPaths es_paths(const EsSettings& settings, const std::string& home);
+
+// Replaces ${NAME} (and ${NAME:default}) in every value with the program's
+// environment, as Elasticsearch does when it reads elasticsearch.yml.
+// Unknown names stay as written.
+void resolve_env_placeholders(EsSettings& settings, const EnvMap& env);
+
+struct Finding {
+    enum class Severity { error, warning };
+    Severity severity = Severity::warning;
+    std::string id;       // stable, e.g. "max-map-count"
+    std::string message;  // Elasticsearch's own wording where it has one
+    std::string fix;      // the spec line, the sysctl, the unit line
+    std::string where;    // the setting it is about: "FILE:LINE", or empty
+};
+[[nodiscard]] std::string_view severity_name(Finding::Severity s);
+
+struct Preflight {
+    std::string version;            // "7.17.25", or "unknown"
+    std::string yml;
+    bool bootstrap_enforced = false;  // production mode: bootstrap checks stop the node
+    std::string mode_reason;          // why, naming the setting
+    std::vector<Finding> findings;    // errors first, then warnings
+    [[nodiscard]] int errors() const;
+    [[nodiscard]] int warnings() const;
+};
+
+[[nodiscard]] Preflight evaluate_preflight(const Spec& spec, const LaunchPlan& plan, const HostFacts& host,
+                                           const PreflightFacts& facts);
+
+// Reads what evaluate_preflight needs for `plan` on this host (host.cpp).
+// Runs `java -version` as the plan's user, for at most `java_timeout_ms`.
+[[nodiscard]] PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, const HostFacts& host,
+                                                    int java_timeout_ms = 5000);
+
+}  // namespace eslaunch

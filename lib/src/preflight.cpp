@@ -1,0 +1,722 @@
+#include "eslaunch/preflight.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "eslaunch/apply.hpp"
+#include "eslaunch/values.hpp"
+
+namespace eslaunch {
+namespace {
+
+using Severity = Finding::Severity;
+
+constexpr std::uint64_t min_max_map_count = 262144;
+
+std::string lower(std::string_view s) {
+    std::string out{s};
+    for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    return out;
+}
+
+std::string strip_brackets(std::string_view host) {
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    return std::string{host};
+}
+
+// 127.0.0.0/8 and ::1, written as literals.
+bool is_loopback_literal(std::string_view host) {
+    const std::string h = strip_brackets(host);
+    in_addr v4{};
+    if (::inet_pton(AF_INET, h.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+    in6_addr v6{};
+    return ::inet_pton(AF_INET6, h.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+bool is_ip_literal(std::string_view host) {
+    const std::string h = strip_brackets(host);
+    in_addr v4{};
+    in6_addr v6{};
+    return ::inet_pton(AF_INET, h.c_str(), &v4) == 1 || ::inet_pton(AF_INET6, h.c_str(), &v6) == 1;
+}
+
+// Elasticsearch's names for loopback: _local_ (its default), _lo_ and
+// their :ipv4/:ipv6 forms, and localhost.
+bool is_loopback_name(std::string_view host) {
+    const std::string h = lower(host);
+    return h == "localhost" || h.starts_with("_local") || h == "_lo_" || h.starts_with("_lo:");
+}
+
+bool is_loopback(std::string_view host) { return is_loopback_literal(host) || is_loopback_name(host); }
+
+// 0.0.0.0 and :: bind every address, loopback included.
+bool is_wildcard(std::string_view host) {
+    const std::string h = strip_brackets(host);
+    return h == "0.0.0.0" || h == "0" || h == "::" || h == "0:0:0:0:0:0:0:0";
+}
+
+// A special value that names no loopback address (_site_, _global_, an
+// interface other than lo).
+bool is_non_loopback_name(std::string_view host) {
+    return host.size() > 2 && host.front() == '_' && host.back() == '_' && !is_loopback_name(host);
+}
+
+// The JVM's size syntax: bytes, or k/m/g/t (any case), powers of 1024.
+std::optional<std::uint64_t> jvm_bytes(std::string_view text) {
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    auto n = parse_decimal(text.substr(0, digits));
+    if (!n) return std::nullopt;
+    const std::string_view unit = text.substr(digits);
+    if (unit.empty()) return n;
+    static constexpr std::string_view units = "kmgt";
+    const std::size_t power = unit.size() == 1 ? units.find(static_cast<char>(unit[0] | 0x20)) : std::string_view::npos;
+    if (power == std::string_view::npos) return std::nullopt;
+    std::uint64_t bytes = *n;
+    for (std::size_t k = 0; k <= power; ++k) {
+        if (bytes > (std::uint64_t{1} << 50)) return std::nullopt;
+        bytes *= 1024;
+    }
+    return bytes;
+}
+
+struct PortRange {
+    std::uint64_t low = 0;
+    std::uint64_t high = 0;
+    [[nodiscard]] bool contains(std::uint64_t p) const { return p >= low && p <= high; }
+    [[nodiscard]] std::string str() const { return low == high ? std::to_string(low) : fmt::format("{}-{}", low, high); }
+};
+
+std::optional<PortRange> parse_port_range(std::string_view text) {
+    const std::size_t dash = text.find('-');
+    auto low = parse_decimal(text.substr(0, dash));
+    if (!low) return std::nullopt;
+    if (dash == std::string_view::npos) return PortRange{*low, *low};
+    auto high = parse_decimal(text.substr(dash + 1));
+    if (!high || *high < *low) return std::nullopt;
+    return PortRange{*low, *high};
+}
+
+std::string mode_text(mode_t mode) { return fmt::format("{:04o}", static_cast<unsigned>(mode & 07777)); }
+
+class Evaluator {
+public:
+    Evaluator(const Spec& spec, const LaunchPlan& plan, const HostFacts& host, const PreflightFacts& facts)
+        : spec_(spec), plan_(plan), host_(host), facts_(facts) {
+        if (facts.settings) settings_ = *facts.settings;
+        settings_.file = facts.yml;
+        if (host.es.version) {
+            major_ = host.es.version->major;
+            minor_ = host.es.version->minor;
+        }
+    }
+
+    Preflight run();
+
+private:
+    void add(Severity severity, std::string id, std::string message, std::string fix, std::string where = {}) {
+        out_.findings.push_back(
+            {severity, std::move(id), std::move(message), std::move(fix), std::move(where)});
+    }
+    // A bootstrap check Elasticsearch has had since `since_major`: an error
+    // when it would stop the node, a warning when it only logs it.
+    [[nodiscard]] Severity bootstrap(int since_major) const {
+        return out_.bootstrap_enforced && major_ >= since_major ? Severity::error : Severity::warning;
+    }
+    [[nodiscard]] std::string spec_where(std::string_view key) const {
+        const int line = spec_.line_of(key);
+        return line > 0 ? fmt::format("{}:{}", spec_.file, line) : std::string{};
+    }
+    // The first of `keys` that is set, with its values; `fallback` if none.
+    struct Chosen {
+        std::string key;
+        std::vector<std::string> values;
+        std::string where;
+    };
+    [[nodiscard]] Chosen first_set(std::initializer_list<std::string_view> keys, std::string fallback) const {
+        for (std::string_view k : keys) {
+            if (settings_.has(k)) return {std::string{k}, settings_.list(k), settings_.where(k)};
+        }
+        return {{}, {std::move(fallback)}, {}};
+    }
+    [[nodiscard]] bool setting_is(std::string_view key, std::string_view value) const {
+        auto v = settings_.get(key);
+        return v && lower(*v) == value;
+    }
+    [[nodiscard]] LimitValue effective(LimitResource r) const;
+    [[nodiscard]] std::string limit_fix(LimitResource r, std::uint64_t want) const;
+
+    void decide_mode();
+    void check_settings_file();
+    void check_root();
+    void check_java();
+    void check_path(const PathFacts& p, std::string_view key, const std::string& where);
+    void check_heap();
+    void check_limits();
+    void check_memory_lock();
+    void check_max_map_count();
+    void check_discovery();
+    void check_probe();
+
+    const Spec& spec_;
+    const LaunchPlan& plan_;
+    const HostFacts& host_;
+    const PreflightFacts& facts_;
+    EsSettings settings_;
+    int major_ = 8;  // an unknown version is checked by the rules of the newest
+    int minor_ = 0;
+    Preflight out_;
+};
+
+LimitValue Evaluator::effective(LimitResource r) const {
+    for (const auto& l : plan_.limits) {
+        if (l.resource == r) return l.planned;
+    }
+    auto it = host_.current_limits.find(r);
+    return it == host_.current_limits.end() ? LimitValue{limit_infinity, limit_infinity} : it->second;
+}
+
+// The spec line that gives the program `want`: the line to change, the hard
+// limit to raise where eslaunch starts, or the line to add.
+std::string Evaluator::limit_fix(LimitResource r, std::uint64_t want) const {
+    const std::string key{limit_key(r)};
+    const std::string value = format_limit_number(r, want);
+    if (auto it = spec_.limits.find(r); it != spec_.limits.end()) {
+        return fmt::format("{}={} in the spec (line {} has {})", key, value, spec_.line_of(key),
+                           format_limit(r, it->second));
+    }
+    const auto current = host_.current_limits.find(r);
+    const bool capped = current != host_.current_limits.end() && current->second.hard < want && !host_.cap_sys_resource;
+    for (const auto& l : plan_.limits) {
+        // The profile asked for it, but the hard limit where eslaunch starts is lower.
+        if (l.resource == r && capped) return limit_raise_hint(r, want);
+    }
+    std::string fix = fmt::format("add {}={} to the spec", key, value);
+    if (capped) fix += "; and " + limit_raise_hint(r, want);
+    return fix;
+}
+
+void Evaluator::decide_mode() {
+    if (major_ < 5) {
+        out_.bootstrap_enforced = false;
+        out_.mode_reason = fmt::format("Elasticsearch {}.x has no bootstrap checks: it logs these and starts", major_);
+        return;
+    }
+    if (setting_is("discovery.type", "single-node")) {
+        out_.bootstrap_enforced = false;
+        out_.mode_reason = fmt::format("discovery.type is single-node ({}): failed bootstrap checks are only logged",
+                                       settings_.where("discovery.type"));
+        return;
+    }
+    const Chosen bind = first_set({"transport.bind_host", "transport.host", "network.bind_host", "network.host"}, "_local_");
+    const Chosen publish =
+        first_set({"transport.publish_host", "transport.host", "network.publish_host", "network.host"}, "");
+    auto describe = [](const Chosen& c) {
+        std::string hosts;
+        for (const auto& h : c.values) hosts += (hosts.empty() ? "" : ", ") + h;
+        return c.key.empty() ? fmt::format("{} (the default)", hosts) : fmt::format("{} ({}, {})", hosts, c.key, c.where);
+    };
+    auto non_loopback = [](const Chosen& c) {
+        return std::any_of(c.values.begin(), c.values.end(),
+                           [](const std::string& h) { return !h.empty() && !is_loopback(h); });
+    };
+    if (non_loopback(bind)) {
+        out_.bootstrap_enforced = true;
+        out_.mode_reason = fmt::format("transport binds {}, not only loopback, and discovery.type is not single-node: "
+                                       "failed bootstrap checks stop the node",
+                                       describe(bind));
+    } else if (!publish.key.empty() && non_loopback(publish)) {
+        out_.bootstrap_enforced = true;
+        out_.mode_reason = fmt::format("transport publishes {}, not loopback, and discovery.type is not single-node: "
+                                       "failed bootstrap checks stop the node",
+                                       describe(publish));
+    } else {
+        out_.bootstrap_enforced = false;
+        out_.mode_reason = fmt::format("transport binds loopback only: {}: failed bootstrap checks are only logged "
+                                       "(they stop the node once network.host is a real address)",
+                                       describe(bind));
+    }
+    if (!out_.bootstrap_enforced) {
+        const std::string* opts = plan_.environment.get("ES_JAVA_OPTS");
+        if (opts != nullptr && opts->find("-Des.enforce.bootstrap.checks=true") != std::string::npos) {
+            out_.bootstrap_enforced = true;
+            out_.mode_reason = "ES_JAVA_OPTS sets -Des.enforce.bootstrap.checks=true: failed bootstrap checks stop the node";
+        }
+    }
+}
+
+void Evaluator::check_settings_file() {
+    for (const auto& e : facts_.settings_errors) {
+        add(Severity::error, "elasticsearch-yml", e.what, e.hint, e.line > 0 ? fmt::format("{}:{}", e.file, e.line) : e.file);
+    }
+    if (facts_.yml_missing) {
+        add(Severity::warning, "elasticsearch-yml",
+            fmt::format("{} does not exist: Elasticsearch's defaults apply", facts_.yml),
+            "check es_path_conf= or ES_PATH_CONF, which name the configuration directory");
+    }
+}
+
+void Evaluator::check_root() {
+    if (plan_.uid != 0) return;
+    // Not a bootstrap check: every version refuses, whatever the mode.
+    add(Severity::error, "run-as-root",
+        major_ < 5 ? "don't run elasticsearch as root." : "can not run elasticsearch as root",
+        "set user= to the service account and remove allow_root=true", spec_where(spec_.user ? "user" : "allow_root"));
+}
+
+void Evaluator::check_java() {
+    if (!facts_.java) return;
+    const JavaFacts& j = *facts_.java;
+    const std::string who = fmt::format("{} (uid {})", plan_.user_name, plan_.uid);
+    if (j.status == JavaFacts::Status::not_found) {
+        std::string message;
+        if (major_ < 6) {
+            message = "Could not find any executable java binary. Please install java in your PATH or set JAVA_HOME";
+        } else if (major_ == 6) {
+            message = "could not find java; set JAVA_HOME or ensure java is in PATH";
+        } else {
+            message = fmt::format("could not find java in {} at {}", j.source, j.path);
+        }
+        if (!j.path.empty() && major_ < 7) message += fmt::format(" ({} is not an executable file)", j.path);
+        std::string fix;
+        if (j.source == "PATH") {
+            const std::string* path = plan_.environment.get("PATH");
+            fix = fmt::format("set JAVA_HOME in environment= to a Java runtime directory, or install java in the "
+                              "program's PATH ({})",
+                              path != nullptr ? *path : std::string{"unset"});
+        } else if (j.source.starts_with("bundled")) {
+            fix = "set ES_JAVA_HOME in environment= to a Java runtime directory (this distribution has no jdk/)";
+        } else {
+            fix = fmt::format("set {} in environment= to a directory with bin/java", j.source);
+        }
+        add(Severity::error, "java", std::move(message), std::move(fix), spec_where("environment"));
+        return;
+    }
+    if (j.status == JavaFacts::Status::failed) {
+        add(Severity::error, "java", fmt::format("{} -version, run as {}, {}", j.path, who, j.problem),
+            fmt::format("check {} ({}); the service user must be able to run it", j.source, j.path),
+            spec_where("environment"));
+        return;
+    }
+    if (!j.passed_over.empty()) {
+        add(Severity::warning, "java-home",
+            fmt::format("JAVA_HOME={} has no executable bin/java, so the launch script of Elasticsearch {}.x runs {} "
+                        "from PATH instead",
+                        j.passed_over, major_, j.path),
+            "fix JAVA_HOME in environment=, or remove it", spec_where("environment"));
+    }
+    // The launchers of 2.x and 5.x pass JVM flags newer Java versions removed.
+    if (j.major > 0 && ((major_ < 5 && j.major > 8) || (major_ == 5 && j.major != 8))) {
+        add(Severity::warning, "java-version",
+            fmt::format("Elasticsearch {} runs on Java {}, and {} is Java {} ({})", host_.es.version->str(),
+                        major_ < 5 ? "7 and 8" : "8", j.path, j.major, j.version),
+            "set JAVA_HOME in environment= to a Java 8 runtime", spec_where("environment"));
+    }
+    if (j.major > 0 && major_ >= 8 && j.major < 17 && host_.es.version) {
+        add(Severity::error, "java-version",
+            fmt::format("the minimum required Java version is 17; your Java version from [{}] does not meet this "
+                        "requirement",
+                        j.path),
+            "remove ES_JAVA_HOME (the bundled JDK is used) or point it at Java 17 or later", spec_where("environment"));
+    }
+}
+
+void Evaluator::check_path(const PathFacts& p, std::string_view key, const std::string& where) {
+    if (plan_.uid == 0 || p.existing.empty()) return;  // root passes every permission check
+    const std::string who = fmt::format("user {} (uid {})", plan_.user_name, plan_.uid);
+    auto in_groups = [&](gid_t g) {
+        return g == plan_.gid || std::find(facts_.groups.begin(), facts_.groups.end(), g) != facts_.groups.end();
+    };
+    // As the kernel decides: the owner's bits, else the group's, else others'.
+    auto allowed = [&](const PathFacts::Entry& e, unsigned bits) {
+        unsigned perm = e.mode & 7;
+        if (e.uid == plan_.uid) perm = (e.mode >> 6) & 7;
+        else if (in_groups(e.gid)) perm = (e.mode >> 3) & 7;
+        return (perm & bits) == bits;
+    };
+    auto owner = [](const PathFacts::Entry& e) {
+        return fmt::format("uid {}, gid {}, mode {}", e.uid, e.gid, mode_text(e.mode));
+    };
+    const std::string name = fmt::format("{} {}", key, p.path);
+    for (std::size_t i = 0; i + 1 < p.existing.size(); ++i) {
+        const auto& e = p.existing[i];
+        if (!allowed(e, 1)) {
+            const char* who_bits = e.uid == plan_.uid ? "u" : (in_groups(e.gid) ? "g" : "o");
+            add(Severity::error, std::string{key} == "path.data" ? "path-data" : "path-logs",
+                fmt::format("{}: {} cannot enter {} ({})", name, who, e.path, owner(e)),
+                fmt::format("chmod {}+x {}", who_bits, e.path), where);
+            return;
+        }
+    }
+    const std::string id = key == "path.data" ? "path-data" : "path-logs";
+    const auto& last = p.existing.back();
+    if (!S_ISDIR(last.mode)) {
+        add(Severity::error, id,
+            p.exists ? fmt::format("{}: not a directory", name)
+                     : fmt::format("{}: {} is not a directory, so it cannot be created", name, last.path),
+            fmt::format("point {} at a directory", key), where);
+        return;
+    }
+    if (p.exists && !allowed(last, 7)) {
+        add(Severity::error, id, fmt::format("{}: {} cannot write it ({})", name, who, owner(last)),
+            last.uid == plan_.uid ? fmt::format("chmod u+rwx {}", p.path) : fmt::format("chown -R {} {}", plan_.user_name, p.path),
+            where);
+    } else if (!p.exists && !allowed(last, 3)) {
+        add(Severity::error, id,
+            fmt::format("{} does not exist, and {} cannot create it in {} ({})", name, who, last.path, owner(last)),
+            fmt::format("mkdir -p {} && chown {} {}", p.path, plan_.user_name, p.path), where);
+    }
+}
+
+void Evaluator::check_heap() {
+    std::optional<std::uint64_t> xms;
+    std::optional<std::uint64_t> xmx;
+    std::string xms_text;
+    std::string xmx_text;
+    auto take = [&](std::string_view option, const std::string& where) {
+        auto set = [&](std::optional<std::uint64_t>& to, std::string& text, std::string_view size) {
+            if (auto b = jvm_bytes(size)) {
+                to = b;
+                text = fmt::format("{} ({})", option, where);
+            }
+        };
+        if (option.starts_with("-Xms")) set(xms, xms_text, option.substr(4));
+        else if (option.starts_with("-Xmx")) set(xmx, xmx_text, option.substr(4));
+        else if (option.starts_with("-XX:InitialHeapSize=")) set(xms, xms_text, option.substr(20));
+        else if (option.starts_with("-XX:MaxHeapSize=")) set(xmx, xmx_text, option.substr(16));
+    };
+    const EnvMap& env = plan_.environment;
+    if (major_ < 5) {
+        // bin/elasticsearch.in.sh of 2.x: ES_HEAP_SIZE sets both, else ES_MIN_MEM / ES_MAX_MEM.
+        if (const std::string* heap = env.get("ES_HEAP_SIZE"); heap != nullptr && !heap->empty()) {
+            take("-Xms" + *heap, "ES_HEAP_SIZE");
+            take("-Xmx" + *heap, "ES_HEAP_SIZE");
+        } else {
+            const std::string* min = env.get("ES_MIN_MEM");
+            const std::string* max = env.get("ES_MAX_MEM");
+            take("-Xms" + (min != nullptr ? *min : std::string{"256m"}), min != nullptr ? "ES_MIN_MEM" : "ES_MIN_MEM's default");
+            take("-Xmx" + (max != nullptr ? *max : std::string{"1g"}), max != nullptr ? "ES_MAX_MEM" : "ES_MAX_MEM's default");
+        }
+    } else {
+        for (const auto& o : host_.es.jvm_options) take(o.option, o.where);
+    }
+    // ES_JAVA_OPTS comes after jvm.options (and after 2.x's JAVA_OPTS): the JVM takes the last.
+    if (const std::string* opts = env.get("ES_JAVA_OPTS")) {
+        for (const auto& o : java_opts_heap(*opts, "ES_JAVA_OPTS")) take(o.option, o.where);
+    }
+    const std::string fix_via = major_ < 5 ? "eslaunch passes ES_HEAP_SIZE, which sets both"
+                                           : "eslaunch passes -Xms and -Xmx, equal, last in ES_JAVA_OPTS";
+    if (!xms && !xmx) {
+        // 7.11 and later size the heap themselves when no heap option is given.
+        if (major_ > 7 || (major_ == 7 && minor_ >= 11)) return;
+        add(bootstrap(5), "heap-size",
+            "no -Xms or -Xmx in jvm.options or ES_JAVA_OPTS: the JVM starts with 1/64 of the memory and grows to 1/4, "
+            "and Elasticsearch reports \"initial heap size [...] not equal to maximum heap size [...]\"",
+            fmt::format("heap_size=SIZE in the spec, e.g. heap_size=50%: {}", fix_via));
+        return;
+    }
+    if (!xms || !xmx) {
+        const std::string& given = xms ? xms_text : xmx_text;
+        add(bootstrap(5), "heap-size",
+            fmt::format("{} without {}: the JVM picks the other itself, and Elasticsearch reports \"initial heap size "
+                        "[...] not equal to maximum heap size [...]\"",
+                        given, xms ? "-Xmx" : "-Xms"),
+            fmt::format("heap_size={} in the spec: {}", format_jvm_size(xms ? *xms : *xmx), fix_via));
+        return;
+    }
+    if (*xms == *xmx) return;
+    std::string tail = "this can cause resize pauses and prevents mlockall from locking the entire heap";
+    if (major_ >= 7) {
+        const bool locking = setting_is("bootstrap.memory_lock", "true") &&
+                             effective(LimitResource::memlock).soft == limit_infinity;
+        tail = locking ? "this can cause resize pauses and prevents memory locking from locking the entire heap"
+                       : "this can cause resize pauses";
+    }
+    add(bootstrap(5), "heap-size",
+        fmt::format("initial heap size [{}] not equal to maximum heap size [{}]; {}", *xms, *xmx, tail),
+        fmt::format("heap_size={} in the spec ({}; now {} and {})", format_jvm_size(*xmx), fix_via, xms_text, xmx_text));
+}
+
+void Evaluator::check_limits() {
+    const std::string& user = plan_.user_name;
+    // The JVM raises the soft limit of open files to the hard limit at start
+    // (HotSpot's MaxFDLimit, on by default on Linux): the hard limit is what
+    // Elasticsearch sees.
+    const std::uint64_t files_wanted = major_ >= 7 ? 65535 : 65536;
+    const LimitValue files = effective(LimitResource::nofile);
+    if (files.hard < files_wanted) {
+        add(bootstrap(5), "max-file-descriptors",
+            fmt::format("max file descriptors [{}] for elasticsearch process is too low, increase to at least [{}]",
+                        files.hard, files_wanted),
+            limit_fix(LimitResource::nofile, files_wanted), spec_where("limit_nofile"));
+    }
+    const std::uint64_t threads_wanted = major_ == 5 ? 2048 : 4096;
+    const LimitValue threads = effective(LimitResource::nproc);
+    if (threads.soft < threads_wanted) {
+        add(bootstrap(5), "max-number-of-threads",
+            fmt::format("max number of threads [{}] for user [{}] is too low, increase to at least [{}]", threads.soft,
+                        user, threads_wanted),
+            limit_fix(LimitResource::nproc, threads_wanted), spec_where("limit_nproc"));
+    }
+    const LimitValue as = effective(LimitResource::as);
+    if (as.soft != limit_infinity) {
+        add(bootstrap(5), "max-size-virtual-memory",
+            fmt::format("max size virtual memory [{}] for user [{}] is too low, increase to [unlimited]", as.soft, user),
+            limit_fix(LimitResource::as, limit_infinity), spec_where("limit_as"));
+    }
+    const LimitValue fsize = effective(LimitResource::fsize);
+    if (fsize.soft != limit_infinity) {
+        add(bootstrap(6), "max-file-size",
+            fmt::format("max file size [{}] for user [{}] is too low, increase to [unlimited]", fsize.soft, user),
+            limit_fix(LimitResource::fsize, limit_infinity), spec_where("limit_fsize"));
+    }
+}
+
+void Evaluator::check_memory_lock() {
+    // 2.x called it bootstrap.mlockall.
+    const std::string_view key = settings_.has("bootstrap.memory_lock") ? "bootstrap.memory_lock" : "bootstrap.mlockall";
+    if (!setting_is(key, "true")) return;
+    if (effective(LimitResource::memlock).soft == limit_infinity) return;
+    add(bootstrap(5), "memory-lock", "memory locking requested for elasticsearch process but memory is not locked",
+        limit_fix(LimitResource::memlock, limit_infinity), settings_.where(key));
+}
+
+void Evaluator::check_max_map_count() {
+    if (!facts_.max_map_count || *facts_.max_map_count >= min_max_map_count) return;
+    // Without mmap (7.x node.store.allow_mmap, 6.x node.store.allow_mmapfs) the check is skipped.
+    if (setting_is("node.store.allow_mmap", "false") || setting_is("node.store.allow_mmapfs", "false")) return;
+    add(bootstrap(5), "max-map-count",
+        fmt::format("max virtual memory areas vm.max_map_count [{}] is too low, increase to at least [{}]",
+                    *facts_.max_map_count, min_max_map_count),
+        fmt::format("sysctl -w vm.max_map_count={0} (as root, on the host: containers share it), and keep it across "
+                    "reboots: echo vm.max_map_count={0} > /etc/sysctl.d/99-elasticsearch.conf",
+                    min_max_map_count),
+        "/proc/sys/vm/max_map_count");
+}
+
+void Evaluator::check_discovery() {
+    // On loopback a 7.x+ node elects itself: the check matters in production only.
+    if (major_ < 7 || !out_.bootstrap_enforced) return;
+    if (auto type = settings_.get("discovery.type"); type && *type != "multi-node" && *type != "zen") return;
+    std::vector<std::string_view> keys = {"discovery.seed_hosts", "discovery.seed_providers",
+                                          "cluster.initial_master_nodes"};
+    if (major_ == 7) {  // 7.x still reads the zen names
+        keys.push_back("discovery.zen.ping.unicast.hosts");
+        keys.push_back("discovery.zen.hosts_provider");
+    }
+    for (std::string_view k : keys) {
+        if (settings_.has(k)) return;
+    }
+    add(bootstrap(7), "discovery-not-configured",
+        "the default discovery settings are unsuitable for production use; at least one of [discovery.seed_hosts, "
+        "discovery.seed_providers, cluster.initial_master_nodes] must be configured",
+        fmt::format("in {}: discovery.seed_hosts (the master-eligible nodes' addresses) and, for the cluster's first "
+                    "start only, cluster.initial_master_nodes; or discovery.type: single-node for a one-node cluster",
+                    facts_.yml.empty() ? std::string{"elasticsearch.yml"} : facts_.yml),
+        facts_.yml);
+}
+
+void Evaluator::check_probe() {
+    // The default probe is derived from elasticsearch.yml at launch; only a
+    // written ready= can disagree with it.
+    if (!spec_.ready) return;
+    const ReadyProbe& probe = *spec_.ready;
+    if (probe.kind != ReadyProbe::Kind::tcp && probe.kind != ReadyProbe::Kind::http &&
+        probe.kind != ReadyProbe::Kind::https) {
+        return;
+    }
+    const std::string where = spec_where("ready");
+    const Chosen http_port = first_set({"http.port"}, "9200-9300");
+    const Chosen transport_port = first_set({"transport.port", "transport.tcp.port"}, "9300-9400");
+    const auto http_range = parse_port_range(http_port.values.empty() ? "" : http_port.values.front());
+    const auto transport_range = parse_port_range(transport_port.values.empty() ? "" : transport_port.values.front());
+    if (!http_range) return;  // Elasticsearch refuses such a port itself
+    auto describe = [](const Chosen& c, const PortRange& r) {
+        return c.key.empty() ? fmt::format("{} (the default)", r.str()) : fmt::format("{} ({})", r.str(), c.where);
+    };
+
+    // A tcp:// probe may knock on the transport port instead (9300 is in both
+    // default ranges: it is the transport's first).
+    const bool http = !(probe.kind == ReadyProbe::Kind::tcp && transport_range &&
+                        transport_range->contains(probe.port) &&
+                        (!http_range->contains(probe.port) || probe.port == transport_range->low));
+    const PortRange range = http ? *http_range : *transport_range;
+    const Chosen& port_setting = http ? http_port : transport_port;
+    const std::string layer = http ? "HTTP" : "transport";
+    if (!range.contains(probe.port)) {
+        std::string serves = fmt::format("HTTP on {}", describe(http_port, *http_range));
+        if (probe.kind == ReadyProbe::Kind::tcp && transport_range) {
+            serves += fmt::format(" and transport on {}", describe(transport_port, *transport_range));
+        }
+        add(Severity::error, "probe-port",
+            fmt::format("ready={} probes port {}, but Elasticsearch serves {}: the probe never succeeds and the start "
+                        "fails after ready_timeout",
+                        probe.str(), probe.port, serves),
+            fmt::format("ready= with port {} in the spec, or change http.port", http_range->low), where);
+    } else if (range.low != range.high && probe.port != range.low) {
+        add(Severity::warning, "probe-port",
+            fmt::format("ready={} probes port {}, but Elasticsearch takes the first free port of {}", probe.str(),
+                        probe.port, describe(port_setting, range)),
+            fmt::format("set {} to {} in elasticsearch.yml", http ? "http.port" : "transport.port", probe.port), where);
+    }
+
+    const Chosen bind = http ? first_set({"http.bind_host", "http.host", "network.bind_host", "network.host"}, "_local_")
+                             : first_set({"transport.bind_host", "transport.host", "network.bind_host", "network.host"},
+                                         "_local_");
+    const bool probe_loopback = is_loopback(probe.host);
+    bool reachable = false;
+    bool unknown = false;
+    for (const auto& b : bind.values) {
+        if (is_wildcard(b) || strip_brackets(b) == strip_brackets(probe.host) ||
+            (probe_loopback && is_loopback_name(b)) || (lower(probe.host) == "localhost" && is_loopback_literal(b))) {
+            reachable = true;
+        } else if (!is_ip_literal(b) && !is_non_loopback_name(b) && !is_loopback_name(b)) {
+            unknown = true;  // a host name: what it resolves to is the node's business
+        } else if (!probe_loopback && is_non_loopback_name(b)) {
+            unknown = true;  // _site_, _eth0_ may hold the probed address
+        }
+    }
+    if (!reachable && !unknown) {
+        std::string hosts;
+        for (const auto& h : bind.values) hosts += (hosts.empty() ? "" : ", ") + h;
+        add(Severity::error, "probe-address",
+            fmt::format("ready={} probes {}, but Elasticsearch binds {} to {} ({}): the probe never succeeds and the "
+                        "start fails after ready_timeout",
+                        probe.str(), probe.host, layer, hosts, bind.key.empty() ? "the default" : bind.key + ", " + bind.where),
+            probe_loopback ? fmt::format("probe an address the node binds in ready=, or bind loopback too: {}: "
+                                         "[_local_, {}]",
+                                         bind.key.empty() ? "network.host" : bind.key, hosts)
+                           : "probe an address the node binds in ready= (the default _local_ binds 127.0.0.1 and ::1)",
+            where);
+    }
+
+    if (!http) return;
+    const bool tls = setting_is("xpack.security.http.ssl.enabled", "true");
+    if (probe.kind == ReadyProbe::Kind::http && tls) {
+        add(Severity::error, "probe-scheme",
+            fmt::format("ready={} speaks plain HTTP, but xpack.security.http.ssl.enabled is true ({}): Elasticsearch "
+                        "answers only TLS there",
+                        probe.str(), settings_.where("xpack.security.http.ssl.enabled")),
+            "ready=https://... in the spec, with ready_ca= (the http CA) or ready_insecure=true", where);
+    } else if (probe.kind == ReadyProbe::Kind::https && setting_is("xpack.security.http.ssl.enabled", "false")) {
+        add(Severity::error, "probe-scheme",
+            fmt::format("ready={} speaks TLS, but xpack.security.http.ssl.enabled is false ({})", probe.str(),
+                        settings_.where("xpack.security.http.ssl.enabled")),
+            "ready=http://... in the spec", where);
+    }
+}
+
+Preflight Evaluator::run() {
+    out_.version = host_.es.version ? host_.es.version->str() : "unknown";
+    out_.yml = facts_.yml;
+    decide_mode();
+    if (!host_.es.version) {
+        add(Severity::warning, "version-unknown",
+            fmt::format("no lib/elasticsearch-X.Y.Z.jar under '{}': java, path.data and path.logs are not checked, "
+                        "the other checks follow Elasticsearch 8.x",
+                        host_.es.home.empty() ? std::string{"(no es_home)"} : host_.es.home),
+            "set es_home= to the Elasticsearch directory", spec_where("es_home"));
+    }
+    check_settings_file();
+    check_root();
+    // Without a recognised home, what the home decides (java, default paths) means nothing.
+    if (host_.es.version) {
+        check_java();
+        const EsPaths paths = es_paths(settings_, host_.es.home);
+        for (const auto& p : facts_.data_paths) check_path(p, "path.data", paths.data_where);
+        if (facts_.logs_path) check_path(*facts_.logs_path, "path.logs", paths.logs_where);
+    }
+    check_heap();
+    check_limits();
+    check_memory_lock();
+    check_max_map_count();
+    check_discovery();
+    check_probe();
+    std::stable_sort(out_.findings.begin(), out_.findings.end(),
+                     [](const Finding& a, const Finding& b) { return a.severity < b.severity; });
+    return std::move(out_);
+}
+
+}  // namespace
+
+std::string_view severity_name(Finding::Severity s) { return s == Finding::Severity::error ? "error" : "warning"; }
+
+int Preflight::errors() const {
+    return static_cast<int>(std::count_if(findings.begin(), findings.end(),
+                                          [](const Finding& f) { return f.severity == Finding::Severity::error; }));
+}
+
+int Preflight::warnings() const { return static_cast<int>(findings.size()) - errors(); }
+
+EsPaths es_paths(const EsSettings& settings, const std::string& home) {
+    EsPaths out;
+    auto absolute = [&](const std::string& p) { return p.starts_with('/') || home.empty() ? p : home + "/" + p; };
+    for (std::string_view key : {"path.data", "default.path.data"}) {
+        if (!settings.has(key)) continue;
+        for (const auto& p : settings.list(key)) out.data.push_back(absolute(p));
+        out.data_where = settings.where(key);
+        break;
+    }
+    if (out.data.empty() && !home.empty()) {
+        out.data.push_back(home + "/data");
+        out.data_where = settings.file;  // where path.data would be set
+    }
+    for (std::string_view key : {"path.logs", "default.path.logs"}) {
+        if (auto v = settings.get(key); v && !v->empty()) {
+            out.logs = absolute(*v);
+            out.logs_where = settings.where(key);
+            break;
+        }
+    }
+    if (out.logs.empty() && !home.empty()) {
+        out.logs = home + "/logs";
+        out.logs_where = settings.file;
+    }
+    return out;
+}
+
+void resolve_env_placeholders(EsSettings& settings, const EnvMap& env) {
+    auto resolve = [&](const std::string& value) {
+        std::string out;
+        std::size_t i = 0;
+        while (i < value.size()) {
+            const std::size_t start = value.find("${", i);
+            const std::size_t end = start == std::string::npos ? std::string::npos : value.find('}', start);
+            if (end == std::string::npos) {
+                out.append(value, i, std::string::npos);
+                break;
+            }
+            out.append(value, i, start - i);
+            const std::string inner = value.substr(start + 2, end - start - 2);
+            const std::size_t colon = inner.find(':');
+            const std::string name = inner.substr(0, colon);
+            if (const std::string* v = env.get(name)) out += *v;
+            else if (colon != std::string::npos) out += inner.substr(colon + 1);
+            else out.append(value, start, end - start + 1);
+            i = end + 1;
+        }
+        return out;
+    };
+    std::vector<std::pair<std::string, EsSetting>> changed;
+    for (const auto& [key, setting] : settings.all()) {
+        EsSetting s = setting;
+        bool any = false;
+        for (auto& v : s.values) {
+            if (v.find("${") == std::string::npos) continue;
+            v = resolve(v);
+            any = true;
+        }
+        if (any) changed.emplace_back(key, std::move(s));
+    }
+    for (auto& [key, s] : changed) settings.set(key, std::move(s));
+}
+
+Preflight evaluate_preflight(const Spec& spec, const LaunchPlan& plan, const HostFacts& host,
+                             const PreflightFacts& facts) {
+    return Evaluator{spec, plan, host, facts}.run();
+}
+
+}  // namespace eslaunch
