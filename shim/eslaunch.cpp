@@ -15,7 +15,9 @@
 
 #include "eslaunch/apply.hpp"
 #include "eslaunch/check.hpp"
+#include "eslaunch/cluster.hpp"
 #include "eslaunch/error.hpp"
+#include "eslaunch/es_config.hpp"
 #include "eslaunch/host.hpp"
 #include "eslaunch/plan.hpp"
 #include "eslaunch/preflight.hpp"
@@ -29,6 +31,7 @@ namespace {
 constexpr std::string_view usage_text =
     "usage: eslaunch [--program NAME] FILE\n"
     "       eslaunch check [--program NAME] [--json] FILE\n"
+    "       eslaunch check --cluster [--json] NODE.yml...\n"
     "       eslaunch --help | --version\n";
 
 constexpr std::string_view help_text =
@@ -36,6 +39,7 @@ constexpr std::string_view help_text =
     "\n"
     "usage: eslaunch [--program NAME] FILE\n"
     "       eslaunch check [--program NAME] [--json] FILE\n"
+    "       eslaunch check --cluster [--json] NODE.yml...\n"
     "       eslaunch --help | --version\n"
     "\n"
     "  FILE              raise the limits, drop privileges, set the environment and heap, and exec\n"
@@ -43,6 +47,10 @@ constexpr std::string_view help_text =
     "  check FILE        print what eslaunch will do with FILE and, for Elasticsearch, the preflight\n"
     "                    findings (bootstrap checks, java, paths, probe); exit 0 when valid, 78 if\n"
     "                    the spec is invalid or a finding is an error\n"
+    "  check --cluster NODE.yml...\n"
+    "                    read the elasticsearch.yml of every node of a cluster: nodes, roles, the quorum\n"
+    "                    of master-eligible nodes, minimum_master_nodes (up to 6.x), initial_master_nodes\n"
+    "                    and seed hosts (7.x+), cluster.name, node.name; exit 78 on an error\n"
     "  --program NAME    the section to use when FILE holds several [program:*] sections\n"
     "  --json            (check) print one JSON object instead of text\n"
     "  --help            this text\n"
@@ -73,6 +81,14 @@ void log_errors(const eslaunch::Errors& errors) {
     for (const auto& e : errors) log_line(3, "error", e.str());
 }
 
+// Each finding that is an error, once more on stderr, as every error is.
+void log_error_findings(const std::vector<eslaunch::Finding>& findings) {
+    for (const auto& f : findings) {
+        if (f.severity != eslaunch::Finding::Severity::error) continue;
+        log_line(3, "error", eslaunch::Error{eslaunch::status::config, f.where, 0, f.message, f.fix}.str());
+    }
+}
+
 int usage_error(std::string_view message) {
     log_line(3, "error", message);
     fmt::print(stderr, "{}", usage_text);
@@ -81,9 +97,11 @@ int usage_error(std::string_view message) {
 
 struct Args {
     bool check = false;
+    bool cluster = false;
     std::optional<std::string> program;
     bool json = false;
     std::string file;
+    std::vector<std::string> files;  // --cluster
 };
 
 struct Loaded {
@@ -127,13 +145,31 @@ int run_check(const Args& args) {
     std::fwrite(out.data(), 1, out.size(), stdout);
     if (std::fflush(stdout) != 0) return eslaunch::status::oserr;
     if (pre != nullptr && pre->errors() > 0) {
-        for (const auto& f : pre->findings) {
-            if (f.severity != eslaunch::Finding::Severity::error) continue;
-            log_line(3, "error", eslaunch::Error{eslaunch::status::config, f.where, 0, f.message, f.fix}.str());
-        }
+        log_error_findings(pre->findings);
         return eslaunch::status::config;
     }
     return eslaunch::status::ok;
+}
+
+int run_cluster(const Args& args) {
+    std::vector<eslaunch::EsSettings> nodes;
+    eslaunch::Errors errors;
+    for (const auto& file : args.files) {
+        auto read = eslaunch::read_es_settings(file);
+        if (read) nodes.push_back(std::move(*read));
+        else errors.insert(errors.end(), read.error().begin(), read.error().end());
+    }
+    if (!errors.empty()) {
+        log_errors(errors);
+        if (args.json) fmt::print("{}", eslaunch::render_errors_json(errors));
+        return eslaunch::status::config;
+    }
+    const eslaunch::ClusterReport report = eslaunch::check_cluster(nodes);
+    const std::string out = args.json ? eslaunch::render_cluster_json(report) : eslaunch::render_cluster_text(report);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    if (std::fflush(stdout) != 0) return eslaunch::status::oserr;
+    log_error_findings(report.findings);
+    return report.errors() > 0 ? eslaunch::status::config : eslaunch::status::ok;
 }
 
 int run_launch(const Args& args) {
@@ -184,6 +220,8 @@ int main(int argc, char** argv) {
             files_only = true;
         } else if (a == "--json" && args.check) {
             args.json = true;
+        } else if (a == "--cluster" && args.check) {
+            args.cluster = true;
         } else if (a == "--program") {
             if (i + 1 == words.size()) return usage_error("--program needs a NAME");
             args.program = std::string{words[++i]};
@@ -194,6 +232,12 @@ int main(int argc, char** argv) {
         }
     }
     if (args.program && args.program->empty()) return usage_error("--program needs a NAME");
+    if (args.cluster) {
+        if (args.program) return usage_error("--cluster reads elasticsearch.yml files: --program has no meaning there");
+        if (files.empty()) return usage_error("check --cluster needs the elasticsearch.yml of each node");
+        args.files = std::move(files);
+        return run_cluster(args);
+    }
     if (files.empty()) return usage_error(args.check ? "check needs a FILE" : "no FILE given");
     if (files.size() > 1) return usage_error(fmt::format("one FILE, not {}", files.size()));
     args.file = files.front();

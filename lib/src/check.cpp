@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <nlohmann/json.hpp>
 
 namespace eslaunch {
@@ -29,6 +30,17 @@ std::string change_name(EnvChange::Kind k) {
         case EnvChange::Kind::removed: return "removed";
     }
     return {};
+}
+
+std::string findings_text(const std::vector<Finding>& findings, int errors, int warnings) {
+    std::string out;
+    for (const auto& f : findings) {
+        out += fmt::format("  {:<8} {}: {}\n", severity_name(f.severity), f.id, f.message);
+        if (!f.where.empty()) out += fmt::format("  {:<8} at: {}\n", "", f.where);
+        if (!f.fix.empty()) out += fmt::format("  {:<8} fix: {}\n", "", f.fix);
+    }
+    return out + fmt::format("  {} error{}, {} warning{}\n", errors, errors == 1 ? "" : "s", warnings,
+                             warnings == 1 ? "" : "s");
 }
 
 std::string note_text(const Note& n) { return n.line > 0 ? fmt::format("line {}: {}", n.line, n.text) : n.text; }
@@ -59,10 +71,9 @@ json heap_json(const HeapPlan& h) {
     return out;
 }
 
-json findings_json(const Preflight* preflight) {
+json findings_json(const std::vector<Finding>& findings) {
     json out = json::array();
-    if (preflight == nullptr) return out;
-    for (const auto& f : preflight->findings) {
+    for (const auto& f : findings) {
         out.push_back({{"severity", std::string{severity_name(f.severity)}},
                        {"id", f.id},
                        {"message", f.message},
@@ -130,7 +141,7 @@ std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const En
     } else {
         j["preflight"] = nullptr;
     }
-    j["findings"] = findings_json(preflight);
+    j["findings"] = preflight != nullptr ? findings_json(preflight->findings) : json::array();
     return dump(j);
 }
 
@@ -220,14 +231,73 @@ std::string render_check_text(const Spec& spec, const LaunchPlan& plan, const En
                            preflight->yml.empty() ? std::string{"no elasticsearch.yml"} : preflight->yml);
         out += fmt::format("  bootstrap checks {}: {}\n", preflight->bootstrap_enforced ? "enforced" : "not enforced",
                            preflight->mode_reason);
-        for (const auto& f : preflight->findings) {
-            out += fmt::format("  {:<8} {}: {}\n", severity_name(f.severity), f.id, f.message);
-            if (!f.where.empty()) out += fmt::format("  {:<8} at: {}\n", "", f.where);
-            if (!f.fix.empty()) out += fmt::format("  {:<8} fix: {}\n", "", f.fix);
-        }
-        out += fmt::format("  {} error{}, {} warning{}\n", preflight->errors(), preflight->errors() == 1 ? "" : "s",
-                           preflight->warnings(), preflight->warnings() == 1 ? "" : "s");
+        out += findings_text(preflight->findings, preflight->errors(), preflight->warnings());
     }
+    return out;
+}
+
+std::string render_cluster_json(const ClusterReport& report) {
+    json nodes = json::array();
+    for (const auto& n : report.nodes) {
+        nodes.push_back({{"file", n.file},
+                         {"name", n.name.empty() ? json(nullptr) : json(n.name)},
+                         {"address", n.address.empty() ? json(nullptr) : json(n.address)},
+                         {"roles", n.roles},
+                         {"master_eligible", n.master_eligible},
+                         {"version", n.version}});
+    }
+    json j;
+    j["valid"] = true;
+    j["cluster_name"] = report.cluster_name;
+    j["nodes"] = std::move(nodes);
+    j["master_eligible"] = report.master_eligible;
+    j["quorum"] = report.quorum;
+    j["tolerated_losses"] = report.tolerated;
+    j["discovery"] = report.discovery;
+    j["errors"] = report.errors();
+    j["warnings"] = report.warnings();
+    j["findings"] = findings_json(report.findings);
+    return dump(j);
+}
+
+std::string render_cluster_text(const ClusterReport& report) {
+    const int m = report.master_eligible;
+    std::string out = fmt::format("cluster {}: {} node{}, {} master-eligible", report.cluster_name, report.nodes.size(),
+                                  report.nodes.size() == 1 ? "" : "s", m);
+    if (m > 0) {
+        out += fmt::format(" (a quorum is {}): it tolerates losing {}", report.quorum, report.tolerated);
+    }
+    out += "\n";
+    if (report.discovery == "zen") {
+        out += fmt::format("discovery: zen (up to 6.x): discovery.zen.minimum_master_nodes must be {} on every node\n",
+                           report.quorum);
+    } else if (report.discovery == "7.x+") {
+        out += "discovery: 7.x+ (the quorum is kept automatically): the seed hosts must reach every master-eligible "
+               "node\n";
+    } else if (report.discovery == "mixed") {
+        out += "discovery: mixed (zen and 7.x+ settings)\n";
+    } else {
+        out += "discovery: unknown (no discovery settings)\n";
+    }
+    // A table with columns as wide as their widest cell.
+    std::vector<std::array<std::string, 5>> rows = {{"node", "address", "roles", "version", "file"}};
+    for (const auto& n : report.nodes) {
+        std::string roles;
+        for (const auto& r : n.roles) roles += (roles.empty() ? "" : ",") + r;
+        rows.push_back({n.name.empty() ? "-" : n.name, n.address.empty() ? "-" : n.address,
+                        roles.empty() ? "coordinating" : roles, n.version, n.file});
+    }
+    std::array<std::size_t, 5> width{};
+    for (const auto& row : rows) {
+        for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    }
+    out += "\n";
+    for (const auto& row : rows) {
+        std::string line = " ";
+        for (std::size_t c = 0; c + 1 < row.size(); ++c) line += fmt::format(" {:<{}} ", row[c], width[c]);
+        out += line + " " + row.back() + "\n";
+    }
+    out += "\n" + findings_text(report.findings, report.errors(), report.warnings());
     return out;
 }
 

@@ -642,8 +642,6 @@ Preflight Evaluator::run() {
 
 }  // namespace
 
-std::string_view severity_name(Finding::Severity s) { return s == Finding::Severity::error ? "error" : "warning"; }
-
 int Preflight::errors() const {
     return static_cast<int>(std::count_if(findings.begin(), findings.end(),
                                           [](const Finding& f) { return f.severity == Finding::Severity::error; }));

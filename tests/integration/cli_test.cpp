@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -60,6 +61,10 @@ TEST_F(Cli, BadUsageExits64) {
         {"check", "--program=", "a.ini"},
         {"check", "--yaml", "a.ini"},
         {"--json", "a.ini"},
+        {"check", "--cluster"},
+        {"check", "--cluster", "--json"},
+        {"check", "--cluster", "--program", "x", "a.yml"},
+        {"--cluster", "a.yml"},
     };
     for (const auto& args : cases) {
         auto r = run_eslaunch(args);
@@ -309,6 +314,87 @@ TEST_F(Preflight, TheLaunchDoesNoPreflightWork) {
     struct stat st {};
     ASSERT_EQ(::stat(mark.c_str(), &st), 0);
     EXPECT_EQ(st.st_uid, 65534U);  // java -version ran as the program's user
+}
+
+
+// check --cluster on the unit tests' fixtures (tests/unit/cluster/).
+class ClusterCli : public Cli {
+protected:
+    std::vector<std::string> nodes(const std::string& dir) {
+        const fs::path d = fs::path(ESLAUNCH_SOURCE_ROOT) / "tests/unit/cluster" / dir;
+        std::vector<std::string> files;
+        for (const auto& e : fs::directory_iterator(d)) files.push_back(e.path().string());
+        std::sort(files.begin(), files.end());
+        files.insert(files.begin(), {"check", "--cluster"});
+        return files;
+    }
+};
+
+TEST_F(ClusterCli, CleanClusterExits0) {
+    auto r = run_eslaunch(nodes("2x-five-flat"), base_env);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    EXPECT_THAT(r.out, StartsWith("cluster logs: 5 nodes, 3 master-eligible (a quorum is 2): it tolerates losing 1\n"));
+    EXPECT_THAT(r.out, HasSubstr("  es-m1  10.0.0.1  master  2.x      "));
+    EXPECT_THAT(r.out, HasSubstr("  es-d2  10.0.0.5  data    2.x      "));
+    EXPECT_THAT(r.out, HasSubstr("\n  0 errors, 0 warnings\n"));
+}
+
+TEST_F(ClusterCli, SplitBrainExits78WithFileAndLine) {
+    auto args = nodes("6x-split-brain-flat");
+    auto r = run_eslaunch(args, base_env);
+    EXPECT_EQ(r.status, 78);
+    std::string expected;
+    for (std::size_t i = 2; i < args.size(); ++i) {
+        expected += "eslaunch: error: " + args[i] +
+                    ":5: discovery.zen.minimum_master_nodes is 1, below the quorum of the 3 master-eligible nodes (2): "
+                    "two masters can be elected at once (split brain); discovery.zen.minimum_master_nodes: 2\n";
+    }
+    EXPECT_EQ(r.err, expected);
+    EXPECT_THAT(r.out, HasSubstr("  3 errors, 0 warnings\n"));
+
+    args.insert(args.begin() + 2, "--json");
+    auto j = run_eslaunch(args, base_env);
+    EXPECT_EQ(j.status, 78);
+    const json out = json::parse(j.out);
+    EXPECT_EQ(out["errors"], 3);
+    EXPECT_EQ(out["master_eligible"], 3);
+    EXPECT_EQ(out["findings"][0]["where"], args[3] + ":5");
+}
+
+TEST_F(ClusterCli, TwoMastersWarnAndExit0InJson) {
+    auto args = nodes("8x-two-masters-nested");
+    args.insert(args.begin() + 1, "--json");
+    auto r = run_eslaunch(args, base_env);
+    EXPECT_EQ(r.status, 0) << r.err;
+    const json out = json::parse(r.out);
+    EXPECT_EQ(out["tolerated_losses"], 0);
+    EXPECT_EQ(out["warnings"], 1);
+    EXPECT_EQ(out["findings"][0]["severity"], "warning");
+    EXPECT_EQ(out["findings"][0]["id"], "master-eligible");
+    EXPECT_EQ(out["nodes"].size(), 3U);
+    EXPECT_EQ(out["nodes"][1]["roles"], json({"master"}));
+}
+
+TEST_F(ClusterCli, UnreadableFilesExit78) {
+    const std::string bad = write("bad.yml", "cluster.name: a\nnode: [x\n");
+    const std::string dup = write("dup.yml", "node.name: a\nnode:\n  name: b\n");
+    auto r = run_eslaunch({"check", "--cluster", bad, dup, (dir_ / "missing.yml").string()}, base_env);
+    EXPECT_EQ(r.status, 78);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "eslaunch: error: " + bad +
+                         ":3: YAML: end of sequence flow not found; Elasticsearch refuses the file too; fix the "
+                         "syntax\n"
+                         "eslaunch: error: " +
+                         dup +
+                         ":3: 'node.name' is set twice, on lines 1 and 3; keep one: Elasticsearch 5.0 and later "
+                         "refuse duplicate keys (also `a.b` beside `a: {b: ...}`), 2.x keeps one silently\n"
+                         "eslaunch: error: " +
+                         (dir_ / "missing.yml").string() +
+                         ": cannot open: No such file or directory; check the path, or es_path_conf= in the spec\n");
+    auto j = run_eslaunch({"check", "--cluster", "--json", bad}, base_env);
+    EXPECT_EQ(j.status, 78);
+    EXPECT_EQ(json::parse(j.out)["valid"], false);
 }
 
 }  // namespace

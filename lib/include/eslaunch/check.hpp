@@ -1,9 +1,11 @@
 // What `eslaunch check` prints: the spec as eslaunch will apply it, in text
-// for people or as one JSON object (shape documented in README.md).
+// for people or as one JSON object (shape documented in README.md), and
+// what `check --cluster` reports.
 #pragma once
 
 #include <string>
 
+#include "eslaunch/cluster.hpp"
 #include "eslaunch/environment.hpp"
 #include "eslaunch/error.hpp"
 #include "eslaunch/plan.hpp"
@@ -20,5 +22,9 @@ namespace eslaunch {
 [[nodiscard]] std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env,
                                             const Preflight* preflight = nullptr);
 [[nodiscard]] std::string render_errors_json(const Errors& errors);
+
+// `check --cluster`: the table of nodes, the quorum and the findings.
+[[nodiscard]] std::string render_cluster_text(const ClusterReport& report);
+[[nodiscard]] std::string render_cluster_json(const ClusterReport& report);
 
 }  // namespace eslaunch

@@ -18,6 +18,7 @@
 #include "eslaunch/environment.hpp"
 #include "eslaunch/error.hpp"
 #include "eslaunch/es_config.hpp"
+#include "eslaunch/finding.hpp"
 #include "eslaunch/heap.hpp"
 #include "eslaunch/host.hpp"
 #include "eslaunch/plan.hpp"
@@ -80,16 +81,6 @@ struct EsPaths {
 // environment, as Elasticsearch does when it reads elasticsearch.yml.
 // Unknown names stay as written.
 void resolve_env_placeholders(EsSettings& settings, const EnvMap& env);
-
-struct Finding {
-    enum class Severity { error, warning };
-    Severity severity = Severity::warning;
-    std::string id;       // stable, e.g. "max-map-count"
-    std::string message;  // Elasticsearch's own wording where it has one
-    std::string fix;      // the spec line, the sysctl, the unit line
-    std::string where;    // the setting it is about: "FILE:LINE", or empty
-};
-[[nodiscard]] std::string_view severity_name(Finding::Severity s);
 
 struct Preflight {
     std::string version;            // "7.17.25", or "unknown"

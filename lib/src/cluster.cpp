@@ -1,0 +1,576 @@
+#include "eslaunch/cluster.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "eslaunch/values.hpp"
+
+namespace eslaunch {
+namespace {
+
+using Severity = Finding::Severity;
+
+// Versions as major * 100 + minor; the newest is open-ended.
+constexpr int newest = 100000;
+
+struct Range {
+    int low = 0;
+    int high = newest;
+    [[nodiscard]] bool empty() const { return low > high; }
+    [[nodiscard]] Range meet(Range o) const { return {std::max(low, o.low), std::min(high, o.high)}; }
+};
+
+// Settings that only some versions read, and the versions that do (from
+// each version's reference: what was added, renamed or removed when).
+struct Marker {
+    std::string_view key;
+    bool prefix;  // any key under it
+    Range versions;
+};
+constexpr Marker markers[] = {
+    {"node.roles", false, {709, newest}},
+    {"discovery.seed_hosts", false, {700, newest}},
+    {"discovery.seed_providers", false, {700, newest}},
+    {"cluster.initial_master_nodes", false, {700, newest}},
+    // Read by 7.x only to upgrade from 6.x: setting it means zen.
+    {"discovery.zen.minimum_master_nodes", false, {0, 699}},
+    {"discovery.zen.ping.unicast.hosts", false, {0, 799}},
+    {"discovery.zen.hosts_provider", false, {500, 699}},
+    {"discovery.zen.ping.multicast.", true, {0, 299}},
+    {"node.master", false, {0, 799}},
+    {"node.data", false, {0, 799}},
+    {"node.ingest", false, {500, 799}},
+    {"node.client", false, {0, 299}},
+    {"bootstrap.mlockall", false, {0, 299}},
+    {"bootstrap.memory_lock", false, {500, newest}},
+    {"index.", true, {0, 299}},  // node-level index settings: refused from 5.0
+    {"path.plugins", false, {0, 299}},
+    {"node.attr.", true, {500, newest}},
+    {"xpack.", true, {500, newest}},
+    {"http.enabled", false, {0, 699}},
+};
+
+std::string version_label(Range r) {
+    if (r.low == 0 && r.high == newest) return "unknown";
+    if (r.high <= 299) return "2.x";
+    auto from = [](int v) { return v % 100 != 0 ? fmt::format("{}.{}", v / 100, v % 100) : fmt::format("{}.x", v / 100); };
+    if (r.high == newest) return from(r.low) + "+";
+    const std::string to = fmt::format("{}.x", r.high / 100);
+    if (r.low == 0) return "<=" + to;
+    if (r.low / 100 == r.high / 100 && r.low % 100 == 0) return to;
+    return from(r.low) + "-" + to;
+}
+
+std::string lower(std::string_view s) {
+    std::string out{s};
+    for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    return out;
+}
+
+std::string strip_brackets(std::string_view host) {
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    return std::string{host};
+}
+
+bool is_ip_literal(const std::string& host) {
+    in_addr v4{};
+    in6_addr v6{};
+    return ::inet_pton(AF_INET, host.c_str(), &v4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+}
+
+// An address a node can be reached by: not 0.0.0.0/::, not _site_ & co.
+bool is_concrete_host(std::string_view h) {
+    const std::string s = strip_brackets(h);
+    if (s.empty() || s == "0.0.0.0" || s == "0" || s == "::") return false;
+    return !(s.front() == '_' && s.back() == '_') && s.find("${") == std::string::npos;
+}
+
+struct Ports {
+    std::uint64_t low = 9300;  // the transport's default range
+    std::uint64_t high = 9400;
+};
+
+std::optional<Ports> parse_ports(std::string_view text) {
+    const std::size_t dash = text.find('-');
+    auto low = parse_decimal(text.substr(0, dash));
+    if (!low) return std::nullopt;
+    if (dash == std::string_view::npos) return Ports{*low, *low};
+    auto high = parse_decimal(text.substr(dash + 1));
+    if (!high || *high < *low) return std::nullopt;
+    return Ports{*low, *high};
+}
+
+// A seed address: host, host:port, [v6]:port, a bare v6 literal; 5.x and
+// 6.x also took port ranges (host:9300-9305).
+struct Seed {
+    std::string text;
+    std::string host;
+    std::optional<Ports> ports;
+};
+
+Seed parse_seed(const std::string& text) {
+    Seed s{text, text, std::nullopt};
+    if (text.starts_with('[')) {
+        const std::size_t close = text.find(']');
+        if (close == std::string::npos) return s;
+        s.host = text.substr(1, close - 1);
+        if (close + 1 < text.size() && text[close + 1] == ':') s.ports = parse_ports(text.substr(close + 2));
+        return s;
+    }
+    const std::size_t colon = text.find(':');
+    if (colon == std::string::npos || text.find(':', colon + 1) != std::string::npos) return s;  // v6 literal
+    if (auto ports = parse_ports(text.substr(colon + 1))) {
+        s.host = text.substr(0, colon);
+        s.ports = ports;
+    }
+    return s;
+}
+
+enum class Model { unknown, zen, zen2 };
+
+struct Node {
+    const EsSettings* settings = nullptr;
+    ClusterNode out;
+    Range versions;
+    Model model = Model::unknown;
+    std::vector<std::string> hosts;  // concrete addresses it is known by, lower case
+    Ports ports;
+    std::string label;  // node.name, else the file
+};
+
+class Checker {
+public:
+    explicit Checker(const std::vector<EsSettings>& settings) {
+        for (const auto& s : settings) nodes_.push_back(describe(s));
+    }
+    ClusterReport run();
+
+private:
+    void add(Severity severity, std::string id, std::string message, std::string fix, std::string where) {
+        report_.findings.push_back({severity, std::move(id), std::move(message), std::move(fix), std::move(where)});
+    }
+    Node describe(const EsSettings& s);
+    std::optional<bool> flag(const EsSettings& s, std::string_view key, bool fallback);
+    [[nodiscard]] bool matches(const Node& n, const Seed& seed) const;
+    [[nodiscard]] const Node* find_node(const std::string& entry) const;
+    [[nodiscard]] std::string names(const std::vector<const Node*>& list) const;
+
+    void check_cluster_name();
+    void check_node_names();
+    void check_masters();
+    void check_zen(const Node& n);
+    void check_initial_masters();
+    void check_seeds(const Node& n);
+
+    std::vector<Node> nodes_;
+    ClusterReport report_;
+};
+
+std::optional<bool> Checker::flag(const EsSettings& s, std::string_view key, bool fallback) {
+    auto v = s.get(key);
+    if (!v) return fallback;
+    auto b = parse_bool(*v);
+    if (!b) {
+        add(Severity::error, "invalid-setting", fmt::format("{}: '{}' is not a boolean", key, *v),
+            fmt::format("{}: true or {}: false", key, key), s.where(key));
+        return std::nullopt;
+    }
+    return *b;
+}
+
+Node Checker::describe(const EsSettings& s) {
+    Node n;
+    n.settings = &s;
+    n.out.file = s.file;
+    n.out.name = s.get("node.name").value_or("");
+    n.label = n.out.name.empty() ? s.file : n.out.name;
+
+    // The version family: where the ranges of the settings it uses meet.
+    // A setting that fits none of the others' versions is reported, and the
+    // newest evidence wins.
+    std::vector<std::pair<const Marker*, std::string>> found;
+    for (const auto& m : markers) {
+        for (const auto& [key, setting] : s.all()) {
+            if (m.prefix ? key.starts_with(m.key) : key == m.key) {
+                found.emplace_back(&m, key);
+                break;
+            }
+        }
+    }
+    std::stable_sort(found.begin(), found.end(),
+                     [](const auto& a, const auto& b) { return a.first->versions.low > b.first->versions.low; });
+    for (const auto& [m, key] : found) {
+        const Range met = n.versions.meet(m->versions);
+        if (!met.empty()) {
+            n.versions = met;
+            continue;
+        }
+        add(Severity::warning, "version-mix",
+            fmt::format("{} is a setting of Elasticsearch {}, but {}'s other settings are of {}: it is ignored or "
+                        "refused",
+                        key, version_label(m->versions), n.label, version_label(n.versions)),
+            fmt::format("remove {}, or check which version this node runs", key), s.where(key));
+    }
+    n.out.version = version_label(n.versions);
+
+    const bool has7 = s.has("node.roles") || s.has("discovery.seed_hosts") || s.has("discovery.seed_providers") ||
+                      s.has("cluster.initial_master_nodes");
+    bool zen = n.versions.high <= 699 || s.has("discovery.zen.minimum_master_nodes") ||
+               s.has("discovery.zen.ping.unicast.hosts") || s.has("discovery.zen.hosts_provider");
+    for (const auto& [key, setting] : s.all()) zen = zen || key.starts_with("discovery.zen.ping.multicast.");
+    n.model = has7 ? Model::zen2 : (zen ? Model::zen : Model::unknown);
+
+    if (s.has("node.roles")) {
+        n.out.roles = s.list("node.roles");
+        n.out.master_eligible = std::find(n.out.roles.begin(), n.out.roles.end(), "master") != n.out.roles.end();
+        for (std::string_view legacy : {"node.master", "node.data", "node.ingest"}) {
+            if (!s.has(legacy)) continue;
+            add(Severity::error, "node-roles",
+                fmt::format("can not explicitly configure node roles and use legacy role setting [{}]=[{}]", legacy,
+                            *s.get(legacy)),
+                fmt::format("remove {} and keep node.roles", legacy), s.where(legacy));
+        }
+    } else {
+        // 2.x's node.client: true meant neither master nor data.
+        const bool client = flag(s, "node.client", false).value_or(false);
+        const bool master = flag(s, "node.master", !client).value_or(true);
+        const bool data = flag(s, "node.data", !client).value_or(true);
+        const bool ingest = n.versions.high >= 500 && flag(s, "node.ingest", true).value_or(true);
+        n.out.master_eligible = master;
+        if (master) n.out.roles.emplace_back("master");
+        if (data) n.out.roles.emplace_back("data");
+        if (ingest) n.out.roles.emplace_back("ingest");
+    }
+
+    // The address it is published and bound at, and the names it goes by.
+    for (std::string_view key : {"network.publish_host", "transport.publish_host", "transport.host", "network.host",
+                                 "transport.bind_host", "network.bind_host"}) {
+        for (const auto& h : s.list(key)) {
+            if (!is_concrete_host(h)) continue;
+            if (n.out.address.empty()) n.out.address = strip_brackets(h);
+            n.hosts.push_back(lower(strip_brackets(h)));
+        }
+    }
+    if (!n.out.name.empty() && n.out.name.find("${") == std::string::npos) n.hosts.push_back(lower(n.out.name));
+    for (std::string_view key : {"transport.port", "transport.tcp.port"}) {
+        auto v = s.get(key);
+        if (!v) continue;
+        if (auto p = parse_ports(*v)) {
+            n.ports = *p;
+            if (!n.out.address.empty()) n.out.address += ":" + *v;
+        }
+        break;
+    }
+    return n;
+}
+
+// A seed reaches a node at one of its addresses, or by its node.name (a
+// host name, as often); a port must fall in its transport range.
+bool Checker::matches(const Node& n, const Seed& seed) const {
+    const std::string host = lower(seed.host);
+    bool host_ok = std::find(n.hosts.begin(), n.hosts.end(), host) != n.hosts.end();
+    if (!host_ok && !is_ip_literal(host) && !n.out.name.empty()) {
+        host_ok = host.substr(0, host.find('.')) == lower(n.out.name);  // es-m1.example.org is node es-m1
+    }
+    if (!host_ok) return false;
+    return !seed.ports || (seed.ports->low <= n.ports.high && seed.ports->high >= n.ports.low);
+}
+
+const Node* Checker::find_node(const std::string& entry) const {
+    for (const auto& n : nodes_) {
+        if (!n.out.name.empty() && n.out.name == entry) return &n;
+    }
+    const Seed seed = parse_seed(entry);
+    for (const auto& n : nodes_) {
+        if (matches(n, seed)) return &n;
+    }
+    return nullptr;
+}
+
+std::string Checker::names(const std::vector<const Node*>& list) const {
+    std::string out;
+    for (const Node* n : list) out += (out.empty() ? "" : ", ") + n->label;
+    return out;
+}
+
+void Checker::check_cluster_name() {
+    std::map<std::string, std::vector<const Node*>> by_name;
+    std::vector<std::string> order;
+    for (const auto& n : nodes_) {
+        const std::string name = n.settings->get("cluster.name").value_or("elasticsearch");
+        if (by_name.find(name) == by_name.end()) order.push_back(name);
+        by_name[name].push_back(&n);
+    }
+    std::string majority = order.front();
+    for (const auto& name : order) {
+        if (by_name[name].size() > by_name[majority].size()) majority = name;
+    }
+    report_.cluster_name = majority;
+    for (const auto& n : nodes_) {
+        const auto name = n.settings->get("cluster.name");
+        if (name.value_or("elasticsearch") == majority) continue;
+        add(Severity::error, "cluster-name",
+            fmt::format("{} differs from '{}' of {}: this node forms or joins another cluster",
+                        name ? fmt::format("cluster.name '{}'", *name)
+                             : std::string{"cluster.name is not set (the default 'elasticsearch') and"},
+                        majority, names(by_name[majority])),
+            fmt::format("cluster.name: {}", majority), n.settings->where("cluster.name"));
+    }
+}
+
+void Checker::check_node_names() {
+    std::map<std::string, const Node*> first;
+    for (const auto& n : nodes_) {
+        if (n.out.name.empty() || n.out.name.find("${") != std::string::npos) continue;
+        auto [it, inserted] = first.emplace(n.out.name, &n);
+        if (inserted) continue;
+        add(Severity::error, "node-name",
+            fmt::format("node.name '{}' is also the name of the node of {}: node names must be unique", n.out.name,
+                        it->second->out.file),
+            "give each node its own node.name", n.settings->where("node.name"));
+    }
+}
+
+void Checker::check_masters() {
+    const int m = report_.master_eligible;
+    if (m == 0) {
+        add(Severity::error, "master-eligible",
+            fmt::format("none of the {} nodes is master-eligible: the cluster can never elect a master", nodes_.size()),
+            "make three nodes master-eligible (node.master: true, or master in node.roles)", "");
+    } else if (m <= 2) {
+        add(Severity::warning, "master-eligible",
+            fmt::format("{} master-eligible node{}: a quorum is {}, so losing {} stops the cluster (it tolerates 0 "
+                        "losses)",
+                        m, m == 1 ? "" : "s", report_.quorum, m == 1 ? "it" : "either"),
+            "add master-eligible nodes up to three (a small master-only node will do)", "");
+    } else if (m % 2 == 0) {
+        add(Severity::warning, "master-eligible",
+            fmt::format("{} master-eligible nodes tolerate {} loss{}, as {} would: an even count adds no safety", m,
+                        report_.tolerated, report_.tolerated == 1 ? "" : "es", m - 1),
+            "use an odd number of master-eligible nodes", "");
+    }
+}
+
+void Checker::check_zen(const Node& n) {
+    const EsSettings& s = *n.settings;
+    const int m = report_.master_eligible;
+    const int q = report_.quorum;
+    constexpr std::string_view key = "discovery.zen.minimum_master_nodes";
+    const std::string fix = fmt::format("{}: {}", key, q);
+    auto text = s.get(key);
+    if (!text) {
+        if (m > 1) {
+            add(Severity::error, "minimum-master-nodes",
+                fmt::format("{} is not set, with {} master-eligible nodes: each side of a network split can elect its "
+                            "own master (split brain)",
+                            key, m),
+                fix, s.file);
+        }
+        return;
+    }
+    auto value = parse_decimal(*text);
+    if (!value) {
+        add(Severity::error, "minimum-master-nodes", fmt::format("{}: '{}' is not a number", key, *text), fix,
+            s.where(key));
+        return;
+    }
+    const auto v = static_cast<int>(std::min<std::uint64_t>(*value, 1000000));
+    if (v < q) {
+        add(Severity::error, "minimum-master-nodes",
+            fmt::format("{} is {}, below the quorum of the {} master-eligible nodes ({}): two masters can be elected "
+                        "at once (split brain)",
+                        key, v, m, q),
+            fix, s.where(key));
+    } else if (v > m) {
+        add(Severity::error, "minimum-master-nodes",
+            fmt::format("{} is {}, more than the {} master-eligible nodes: no master can ever be elected", key, v, m),
+            fix, s.where(key));
+    } else if (v > q) {
+        add(Severity::error, "minimum-master-nodes",
+            fmt::format("{} is {}, above the quorum of the {} master-eligible nodes ({}): the cluster tolerates {} "
+                        "loss{} instead of {}",
+                        key, v, m, q, m - v, m - v == 1 ? "" : "es", report_.tolerated),
+            fix, s.where(key));
+    }
+}
+
+void Checker::check_initial_masters() {
+    constexpr std::string_view key = "cluster.initial_master_nodes";
+    std::vector<std::pair<const Node*, std::vector<std::string>>> lists;
+    for (const auto& n : nodes_) {
+        if (!n.settings->has(key)) continue;
+        auto list = n.settings->list(key);
+        std::sort(list.begin(), list.end());
+        lists.emplace_back(&n, std::move(list));
+    }
+    if (lists.empty()) return;
+    auto join = [](const std::vector<std::string>& v) {
+        std::string out;
+        for (const auto& e : v) out += (out.empty() ? "" : ", ") + e;
+        return out;
+    };
+    // The list most nodes have is the reference.
+    const std::vector<std::string>* reference = &lists.front().second;
+    std::size_t best = 0;
+    for (const auto& [node, list] : lists) {
+        const auto count = static_cast<std::size_t>(
+            std::count_if(lists.begin(), lists.end(), [&](const auto& other) { return other.second == list; }));
+        if (count > best) {
+            best = count;
+            reference = &list;
+        }
+    }
+    std::vector<const Node*> with_reference;
+    for (const auto& [node, list] : lists) {
+        if (list == *reference) with_reference.push_back(node);
+    }
+    for (const auto& [node, list] : lists) {
+        const std::string where = node->settings->where(key);
+        if (list != *reference) {
+            add(Severity::error, "initial-master-nodes",
+                fmt::format("{} [{}] differs from [{}] of {}: at the first start the nodes can bootstrap two clusters",
+                            key, join(list), join(*reference), names(with_reference)),
+                fmt::format("{}: [{}] on every node that sets it", key, join(*reference)), where);
+        }
+        for (const auto& entry : list) {
+            const Node* named = find_node(entry);
+            if (named == nullptr) {
+                add(Severity::error, "initial-master-nodes",
+                    fmt::format("{} names '{}', which is no node's node.name or address", key, entry),
+                    "name the master-eligible nodes by their node.name", where);
+            } else if (!named->out.master_eligible) {
+                add(Severity::error, "initial-master-nodes",
+                    fmt::format("{} names '{}', the node of {}, which is not master-eligible", key, entry,
+                                named->out.file),
+                    "name only master-eligible nodes", where);
+            }
+        }
+    }
+}
+
+void Checker::check_seeds(const Node& n) {
+    const EsSettings& s = *n.settings;
+    const bool zen2 = n.model == Model::zen2 || (n.model == Model::unknown && report_.discovery == "7.x+");
+    std::string key = "discovery.seed_hosts";
+    if (!s.has(key) && (s.has("discovery.zen.ping.unicast.hosts") || !zen2)) key = "discovery.zen.ping.unicast.hosts";
+    // Seeds from a plugin (EC2, GCE, a file) or 2.x's multicast: not ours to check.
+    if (s.has("discovery.seed_providers") || s.has("discovery.zen.hosts_provider") ||
+        s.get("discovery.zen.ping.multicast.enabled") == "true") {
+        return;
+    }
+    std::vector<const Node*> masters;
+    for (const auto& other : nodes_) {
+        if (&other != &n && other.out.master_eligible) masters.push_back(&other);
+    }
+    if (!s.has(key)) {
+        if (masters.empty()) return;
+        std::string addresses;
+        for (const Node* m : masters) addresses += (addresses.empty() ? "" : ", ") + (m->out.address.empty() ? m->label : m->out.address);
+        add(Severity::error, "seed-hosts",
+            fmt::format("{} is not set: this node looks for the cluster on its own host only", key),
+            fmt::format("{}: [{}]", key, addresses), s.file);
+        return;
+    }
+    std::vector<Seed> seeds;
+    for (const auto& text : s.list(key)) seeds.push_back(parse_seed(text));
+    std::string listed;
+    for (const auto& seed : seeds) listed += (listed.empty() ? "" : ", ") + seed.text;
+    for (const Node* m : masters) {
+        const bool reached = std::any_of(seeds.begin(), seeds.end(), [&](const Seed& seed) { return matches(*m, seed); });
+        if (reached) continue;
+        const std::string address = m->out.address.empty() ? m->label : m->out.address;
+        add(Severity::error, "seed-hosts",
+            fmt::format("{} [{}] does not reach master-eligible node {} ({}, {}): while the masters it lists are "
+                        "away, this node cannot find the cluster",
+                        key, listed, m->label, m->out.address.empty() ? "no address in its settings" : m->out.address,
+                        m->out.file),
+            fmt::format("add {} to {}", address, key), s.where(key));
+    }
+    for (const auto& seed : seeds) {
+        const bool known = std::any_of(nodes_.begin(), nodes_.end(), [&](const Node& other) { return matches(other, seed); });
+        if (known) continue;
+        add(Severity::error, "seed-hosts",
+            fmt::format("{} lists '{}', which is no node's address or node.name", key, seed.text),
+            "remove it, or give check --cluster that node's elasticsearch.yml too", s.where(key));
+    }
+}
+
+ClusterReport Checker::run() {
+    for (const auto& n : nodes_) {
+        report_.nodes.push_back(n.out);
+        if (n.out.master_eligible) ++report_.master_eligible;
+    }
+    report_.quorum = report_.master_eligible / 2 + 1;
+    report_.tolerated = report_.master_eligible == 0 ? 0 : report_.master_eligible - report_.quorum;
+
+    std::vector<const Node*> zen;
+    std::vector<const Node*> zen2;
+    for (const auto& n : nodes_) {
+        if (n.model == Model::zen) zen.push_back(&n);
+        if (n.model == Model::zen2) zen2.push_back(&n);
+    }
+    if (!zen.empty() && !zen2.empty()) {
+        report_.discovery = "mixed";
+        add(Severity::warning, "version-mix",
+            fmt::format("the nodes' settings belong to different versions: {} use 7.x discovery settings, {} zen's "
+                        "(up to 6.x); each is checked by its own rules",
+                        names(zen2), names(zen)),
+            "give every node the discovery settings of the version it runs", "");
+    } else if (!zen2.empty()) {
+        report_.discovery = "7.x+";
+    } else if (!zen.empty()) {
+        report_.discovery = "zen";
+    } else {
+        report_.discovery = "unknown";
+    }
+
+    check_cluster_name();
+    check_node_names();
+    check_masters();
+    const bool several = nodes_.size() > 1;
+    if (report_.discovery == "unknown" && several) {
+        add(Severity::error, "discovery",
+            "no node has discovery settings: each node looks for the others on its own host only",
+            "up to 6.x: discovery.zen.ping.unicast.hosts and discovery.zen.minimum_master_nodes; from 7.0: "
+            "discovery.seed_hosts and, for the first start, cluster.initial_master_nodes",
+            "");
+    }
+    for (const auto& n : nodes_) {
+        const EsSettings& s = *n.settings;
+        if (several && s.get("discovery.type") == "single-node") {
+            add(Severity::error, "single-node",
+                fmt::format("discovery.type is single-node: this node forms a cluster of its own and never joins the "
+                            "other {}",
+                            nodes_.size() - 1),
+                "remove discovery.type", s.where("discovery.type"));
+        }
+        const bool as_zen = n.model == Model::zen || (n.model == Model::unknown && report_.discovery == "zen");
+        if (as_zen) check_zen(n);
+        if (several && report_.discovery != "unknown") check_seeds(n);
+    }
+    check_initial_masters();
+
+    std::stable_sort(report_.findings.begin(), report_.findings.end(),
+                     [](const Finding& a, const Finding& b) { return a.severity < b.severity; });
+    return std::move(report_);
+}
+
+}  // namespace
+
+int ClusterReport::errors() const {
+    return static_cast<int>(std::count_if(findings.begin(), findings.end(),
+                                          [](const Finding& f) { return f.severity == Finding::Severity::error; }));
+}
+
+int ClusterReport::warnings() const { return static_cast<int>(findings.size()) - errors(); }
+
+ClusterReport check_cluster(const std::vector<EsSettings>& nodes) {
+    if (nodes.empty()) return {};
+    return Checker{nodes}.run();
+}
+
+}  // namespace eslaunch

@@ -1,0 +1,309 @@
+// check --cluster: the fixtures of tests/unit/cluster/ (2.x, 5.x, 6.x, 7.x
+// and 8.x clusters, flat and nested YAML) and hand-written settings for the
+// rules no fixture shows; exact findings with FILE:LINE.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "eslaunch/check.hpp"
+#include "eslaunch/cluster.hpp"
+#include "eslaunch/es_config.hpp"
+
+namespace eslaunch {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+
+fs::path fixtures() {
+    const char* root = std::getenv("ESLAUNCH_SOURCE_ROOT");
+    return fs::path(root != nullptr ? root : ".") / "tests/unit/cluster";
+}
+
+// Every node of one fixture directory, in file name order.
+std::vector<EsSettings> read_dir(const fs::path& dir) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dir)) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    std::vector<EsSettings> out;
+    for (const auto& f : files) {
+        auto s = read_es_settings(f.string());
+        if (!s) {
+            ADD_FAILURE() << s.error().front().str();
+            continue;
+        }
+        out.push_back(std::move(*s));
+    }
+    return out;
+}
+
+// "error minimum-master-nodes m1.yml:11: message", the file relative to `dir`.
+std::vector<std::string> lines(const ClusterReport& r, const std::string& dir) {
+    std::vector<std::string> out;
+    for (const auto& f : r.findings) {
+        std::string where = f.where;
+        if (where.starts_with(dir + "/")) where = where.substr(dir.size() + 1);
+        out.push_back(fmt::format("{} {} {}: {}", severity_name(f.severity), f.id, where, f.message));
+    }
+    return out;
+}
+
+TEST(Cluster, Fixtures) {
+    ASSERT_TRUE(fs::is_directory(fixtures())) << fixtures() << ": run through meson test (ESLAUNCH_SOURCE_ROOT)";
+    struct Case {
+        std::string dir;
+        int masters;
+        int tolerated;
+        std::string discovery;
+        std::vector<std::string> versions;  // per node, in file name order
+        std::vector<std::string> findings;
+    };
+    const std::string split_brain =
+        "discovery.zen.minimum_master_nodes is 1, below the quorum of the 3 master-eligible nodes (2): two masters can "
+        "be elected at once (split brain)";
+    const std::string two_masters =
+        "warning master-eligible : 2 master-eligible nodes: a quorum is 2, so losing either stops the cluster (it "
+        "tolerates 0 losses)";
+    const std::string not_master = "cluster.initial_master_nodes names 'es-d1', the node of ";
+    const std::vector<Case> cases = {
+        // The five-host layout: three dedicated masters, two data nodes,
+        // minimum_master_nodes 2 where it exists: clean, tolerates 1.
+        {"2x-five-flat", 3, 1, "zen", {"2.x", "2.x", "2.x", "2.x", "2.x"}, {}},
+        {"5x-five-nested", 3, 1, "zen", {"5.x-6.x", "5.x-6.x", "5.x-6.x", "5.x-6.x", "5.x-6.x"}, {}},
+        {"6x-five-flat", 3, 1, "zen", {"5.x-6.x", "5.x-6.x", "5.x-6.x", "5.x-6.x", "5.x-6.x"}, {}},
+        {"7x-five-nested", 3, 1, "7.x+", {"7.x", "7.x", "7.x", "7.x", "7.x"}, {}},
+        {"8x-five-flat", 3, 1, "7.x+", {"7.9+", "7.9+", "7.9+", "7.9+", "7.9+"}, {}},
+        // Three masters with minimum_master_nodes 1: split brain, on every node.
+        {"6x-split-brain-flat", 3, 1, "zen", {"<=6.x", "<=6.x", "<=6.x"},
+         {"error minimum-master-nodes m1.yml:5: " + split_brain, "error minimum-master-nodes m2.yml:5: " + split_brain,
+          "error minimum-master-nodes m3.yml:5: " + split_brain}},
+        {"2x-split-brain-nested", 3, 1, "zen", {"2.x", "2.x", "2.x"},
+         {"error minimum-master-nodes m1.yml:11: " + split_brain,
+          "error minimum-master-nodes m2.yml:11: " + split_brain,
+          "error minimum-master-nodes m3.yml:11: " + split_brain}},
+        {"6x-minimum-masters-nested", 3, 1, "zen", {"<=7.x", "<=6.x", "<=6.x"},
+         {"error minimum-master-nodes m1.yml: discovery.zen.minimum_master_nodes is not set, with 3 master-eligible "
+          "nodes: each side of a network split can elect its own master (split brain)",
+          "error minimum-master-nodes m2.yml:9: discovery.zen.minimum_master_nodes is 3, above the quorum of the 3 "
+          "master-eligible nodes (2): the cluster tolerates 0 losses instead of 1"}},
+        // Two masters: it works, and tolerates no loss.
+        {"5x-two-masters-flat", 2, 0, "zen", {"5.x-6.x", "5.x-6.x", "5.x-6.x"}, {two_masters}},
+        {"8x-two-masters-nested", 2, 0, "7.x+", {"7.9+", "7.9+", "7.9+"}, {two_masters}},
+        {"7x-cluster-names-flat", 3, 1, "7.x+", {"7.x+", "7.x+", "7.x+"},
+         {"error cluster-name m3.yml:1: cluster.name 'logs-old' differs from 'logs' of es-m1, es-m2: this node forms "
+          "or joins another cluster"}},
+        {"8x-initial-masters-nested", 3, 1, "7.x+", {"7.9+", "7.9+", "7.9+"},
+         {"error initial-master-nodes m3.yml:3: cluster.initial_master_nodes [es-m3] differs from [es-m1, es-m2, "
+          "es-m3] of es-m1, es-m2: at the first start the nodes can bootstrap two clusters"}},
+        {"7x-seed-missing-flat", 3, 1, "7.x+", {"7.x", "7.x", "7.x", "7.x", "7.x"},
+         {"error seed-hosts d2.yml:6: discovery.seed_hosts [10.0.0.1, 10.0.0.2] does not reach master-eligible node "
+          "es-m3 (10.0.0.3, " +
+          (fixtures() / "7x-seed-missing-flat/m3.yml").string() +
+          "): while the masters it lists are away, this node cannot find the cluster"}},
+        {"8x-mistakes-flat", 3, 1, "7.x+", {"7.9+", "7.9+", "7.9+", "7.9+"},
+         {"error node-name m3.yml:2: node.name 'es-m2' is also the name of the node of " +
+              (fixtures() / "8x-mistakes-flat/m2.yml").string() + ": node names must be unique",
+          "error seed-hosts d1.yml:5: discovery.seed_hosts lists '10.0.0.9', which is no node's address or node.name",
+          "error seed-hosts m1.yml:5: discovery.seed_hosts lists '10.0.0.9', which is no node's address or node.name",
+          "error seed-hosts m2.yml:5: discovery.seed_hosts lists '10.0.0.9', which is no node's address or node.name",
+          "error seed-hosts m3.yml:5: discovery.seed_hosts lists '10.0.0.9', which is no node's address or node.name",
+          "error initial-master-nodes d1.yml:6: " + not_master + (fixtures() / "8x-mistakes-flat/d1.yml").string() +
+              ", which is not master-eligible",
+          "error initial-master-nodes m1.yml:6: " + not_master + (fixtures() / "8x-mistakes-flat/d1.yml").string() +
+              ", which is not master-eligible",
+          "error initial-master-nodes m2.yml:6: " + not_master + (fixtures() / "8x-mistakes-flat/d1.yml").string() +
+              ", which is not master-eligible",
+          "error initial-master-nodes m3.yml:6: " + not_master + (fixtures() / "8x-mistakes-flat/d1.yml").string() +
+              ", which is not master-eligible"}},
+    };
+    std::size_t dirs = 0;
+    for (const auto& e : fs::directory_iterator(fixtures())) dirs += e.is_directory() ? 1 : 0;
+    EXPECT_EQ(dirs, cases.size()) << "every fixture directory has its case";
+    for (const auto& c : cases) {
+        const std::string dir = (fixtures() / c.dir).string();
+        const ClusterReport r = check_cluster(read_dir(dir));
+        EXPECT_EQ(r.master_eligible, c.masters) << c.dir;
+        EXPECT_EQ(r.quorum, c.masters / 2 + 1) << c.dir;
+        EXPECT_EQ(r.tolerated, c.tolerated) << c.dir;
+        EXPECT_EQ(r.discovery, c.discovery) << c.dir;
+        EXPECT_EQ(r.cluster_name, "logs") << c.dir;
+        std::vector<std::string> versions;
+        for (const auto& n : r.nodes) versions.push_back(n.version);
+        EXPECT_EQ(versions, c.versions) << c.dir;
+        EXPECT_THAT(lines(r, dir), ElementsAreArray(c.findings)) << c.dir;
+        EXPECT_EQ(r.errors(), static_cast<int>(std::count_if(c.findings.begin(), c.findings.end(),
+                                                             [](const auto& f) { return f.starts_with("error"); })));
+    }
+}
+
+TEST(Cluster, NodesRolesAndAddresses) {
+    const ClusterReport r = check_cluster(read_dir(fixtures() / "5x-five-nested"));
+    ASSERT_EQ(r.nodes.size(), 5U);
+    EXPECT_EQ(r.nodes[0].name, "es-d1");
+    EXPECT_EQ(r.nodes[0].address, "10.0.0.4");
+    EXPECT_THAT(r.nodes[0].roles, ElementsAre("data", "ingest"));
+    EXPECT_FALSE(r.nodes[0].master_eligible);
+    EXPECT_EQ(r.nodes[2].name, "es-m1");
+    EXPECT_THAT(r.nodes[2].roles, ElementsAre("master"));
+    EXPECT_TRUE(r.nodes[2].master_eligible);
+    // 2.x has no ingest role; _site_ is no address, the seeds find nodes by name.
+    EXPECT_THAT(check_cluster(read_dir(fixtures() / "2x-five-flat")).nodes[2].roles, ElementsAre("master"));
+    const ClusterReport six = check_cluster(read_dir(fixtures() / "6x-five-flat"));
+    EXPECT_EQ(six.nodes[2].address, "");
+    EXPECT_TRUE(six.findings.empty());
+    EXPECT_THAT(check_cluster(read_dir(fixtures() / "8x-five-flat")).nodes[0].roles, ElementsAre("data", "ingest"));
+}
+
+// Settings written here, one string per node: "file|yaml".
+ClusterReport check(const std::vector<std::pair<std::string, std::string>>& nodes) {
+    std::vector<EsSettings> settings;
+    for (const auto& [file, text] : nodes) {
+        auto s = parse_es_settings(text, file);
+        if (!s) {
+            ADD_FAILURE() << s.error().front().str();
+            continue;
+        }
+        settings.push_back(std::move(*s));
+    }
+    return check_cluster(settings);
+}
+
+std::vector<std::string> all_lines(const ClusterReport& r) { return lines(r, "/nowhere"); }
+
+TEST(Cluster, RulesWithoutFixtures) {
+    const std::string zen = "discovery.zen.ping.unicast.hosts: [a, b, c]\n";
+    struct Case {
+        std::string name;
+        std::vector<std::pair<std::string, std::string>> nodes;
+        std::vector<std::string> findings;
+    };
+    const std::vector<Case> cases = {
+        {"minimum_master_nodes above the master count",
+         {{"a.yml", "node.name: a\n" + zen + "discovery.zen.minimum_master_nodes: 4\n"},
+          {"b.yml", "node.name: b\n" + zen + "discovery.zen.minimum_master_nodes: 2\n"},
+          {"c.yml", "node.name: c\n" + zen + "discovery.zen.minimum_master_nodes: two\n"}},
+         {"error minimum-master-nodes a.yml:3: discovery.zen.minimum_master_nodes is 4, more than the 3 "
+          "master-eligible nodes: no master can ever be elected",
+          "error minimum-master-nodes c.yml:3: discovery.zen.minimum_master_nodes: 'two' is not a number"}},
+        {"no master-eligible node",
+         {{"a.yml", "node.name: a\nnode.roles: [data]\ndiscovery.seed_hosts: [b]\n"},
+          {"b.yml", "node.name: b\nnode.roles: [data]\ndiscovery.seed_hosts: [a]\n"}},
+         {"error master-eligible : none of the 2 nodes is master-eligible: the cluster can never elect a master"}},
+        {"four masters are no safer than three",
+         {{"a.yml", "node.name: a\ndiscovery.seed_hosts: [a, b, c, d]\n"},
+          {"b.yml", "node.name: b\ndiscovery.seed_hosts: [a, b, c, d]\n"},
+          {"c.yml", "node.name: c\ndiscovery.seed_hosts: [a, b, c, d]\n"},
+          {"d.yml", "node.name: d\ndiscovery.seed_hosts: [a, b, c, d]\n"}},
+         {"warning master-eligible : 4 master-eligible nodes tolerate 1 loss, as 3 would: an even count adds no "
+          "safety"}},
+        {"one node on single-node discovery, and one without seeds",
+         {{"a.yml", "node.name: a\ndiscovery.seed_hosts: [b, c]\n"},
+          {"b.yml", "node.name: b\ndiscovery.type: single-node\ndiscovery.seed_hosts: [a, c]\n"},
+          {"c.yml", "node.name: c\ncluster.initial_master_nodes: [a, b, c]\n"}},
+         {"error single-node b.yml:2: discovery.type is single-node: this node forms a cluster of its own and never "
+          "joins the other 2",
+          "error seed-hosts c.yml: discovery.seed_hosts is not set: this node looks for the cluster on its own host "
+          "only"}},
+        {"node.roles with a legacy role setting, and an initial master nobody is",
+         {{"a.yml", "node.name: a\nnode.roles: [master]\nnode.master: true\ndiscovery.seed_hosts: [b]\n"
+                    "cluster.initial_master_nodes: [a, b, x]\n"},
+          {"b.yml", "node.name: b\ndiscovery.seed_hosts: [a]\ncluster.initial_master_nodes: [a, b, x]\n"}},
+         {"error node-roles a.yml:3: can not explicitly configure node roles and use legacy role setting "
+          "[node.master]=[true]",
+          "error initial-master-nodes a.yml:5: cluster.initial_master_nodes names 'x', which is no node's node.name "
+          "or address",
+          "error initial-master-nodes b.yml:3: cluster.initial_master_nodes names 'x', which is no node's node.name "
+          "or address",
+          "warning master-eligible : 2 master-eligible nodes: a quorum is 2, so losing either stops the cluster (it "
+          "tolerates 0 losses)"}},
+        {"no discovery settings anywhere, and the default cluster.name on one node",
+         {{"a.yml", "cluster.name: logs\nnode.name: a\n"},
+          {"b.yml", "cluster.name: logs\nnode.name: b\n"},
+          {"c.yml", "node.name: c\n"}},
+         {"error cluster-name c.yml: cluster.name is not set (the default 'elasticsearch') and differs from 'logs' of "
+          "a, b: this node forms or joins another cluster",
+          "error discovery : no node has discovery settings: each node looks for the others on its own host only"}},
+        {"a 7.x node beside 6.x nodes, and a zen setting on the 7.x node",
+         {{"a.yml", "node.name: a\n" + zen + "discovery.zen.minimum_master_nodes: 2\n"},
+          {"b.yml", "node.name: b\n" + zen + "discovery.zen.minimum_master_nodes: 2\n"},
+          {"c.yml", "node.name: c\nnode.roles: [master]\ndiscovery.seed_hosts: [a, b]\n"
+                    "discovery.zen.minimum_master_nodes: 2\n"}},
+         {"warning version-mix c.yml:4: discovery.zen.minimum_master_nodes is a setting of Elasticsearch <=6.x, but "
+          "c's other settings are of 7.9+: it is ignored or refused",
+          "warning version-mix : the nodes' settings belong to different versions: c use 7.x discovery settings, a, b "
+          "zen's (up to 6.x); each is checked by its own rules"}},
+        {"seeds with ports, host names and a node.client",
+         {{"a.yml", "node.name: es-a\nnetwork.host: 10.0.0.1\ntransport.tcp.port: 9301\nbootstrap.mlockall: true\n"
+                    "discovery.zen.ping.unicast.hosts: [\"10.0.0.1:9301\", \"es-b.example.org\"]\n"
+                    "discovery.zen.minimum_master_nodes: 1\n"},
+          {"b.yml", "node.name: es-b\nnetwork.host: _site_\n"
+                    "discovery.zen.ping.unicast.hosts: [\"10.0.0.1:9300\", es-b]\n"
+                    "discovery.zen.minimum_master_nodes: 1\n"},
+          {"c.yml", "node.name: es-c\nnode.client: true\ndiscovery.zen.ping.unicast.hosts: [10.0.0.1, es-b]\n"
+                    "discovery.zen.minimum_master_nodes: 2\n"}},
+         {"error minimum-master-nodes a.yml:6: discovery.zen.minimum_master_nodes is 1, below the quorum of the 2 "
+          "master-eligible nodes (2): two masters can be elected at once (split brain)",
+          "error minimum-master-nodes b.yml:4: discovery.zen.minimum_master_nodes is 1, below the quorum of the 2 "
+          "master-eligible nodes (2): two masters can be elected at once (split brain)",
+          "error seed-hosts b.yml:3: discovery.zen.ping.unicast.hosts [10.0.0.1:9300, es-b] does not reach "
+          "master-eligible node es-a (10.0.0.1:9301, a.yml): while the masters it lists are away, this node cannot "
+          "find the cluster",
+          "error seed-hosts b.yml:3: discovery.zen.ping.unicast.hosts lists '10.0.0.1:9300', which is no node's "
+          "address or node.name",
+          "warning master-eligible : 2 master-eligible nodes: a quorum is 2, so losing either stops the cluster (it "
+          "tolerates 0 losses)"}},
+    };
+    for (const auto& c : cases) {
+        EXPECT_THAT(all_lines(check(c.nodes)), ElementsAreArray(c.findings)) << c.name;
+    }
+    const ClusterReport client = check(cases.back().nodes);
+    EXPECT_TRUE(client.nodes[2].roles.empty());  // node.client: neither master nor data
+    EXPECT_EQ(client.nodes[0].address, "10.0.0.1:9301");
+    EXPECT_EQ(client.nodes[0].version, "2.x");
+}
+
+TEST(Cluster, TextAndJson) {
+    const std::string dir = (fixtures() / "6x-split-brain-flat").string();
+    const ClusterReport r = check_cluster(read_dir(dir));
+    const std::string text = render_cluster_text(r);
+    EXPECT_THAT(text, HasSubstr("cluster logs: 3 nodes, 3 master-eligible (a quorum is 2): it tolerates losing 1\n"
+                                "discovery: zen (up to 6.x): discovery.zen.minimum_master_nodes must be 2 on every "
+                                "node\n\n"
+                                "  node   address   roles               version  file\n"
+                                "  es-m1  10.0.0.1  master,data,ingest  <=6.x    " +
+                                dir + "/m1.yml\n"));
+    EXPECT_THAT(text, HasSubstr("  error    minimum-master-nodes: discovery.zen.minimum_master_nodes is 1, below the "
+                                "quorum of the 3 master-eligible nodes (2): two masters can be elected at once (split "
+                                "brain)\n           at: " +
+                                dir + "/m1.yml:5\n           fix: discovery.zen.minimum_master_nodes: 2\n"));
+    EXPECT_THAT(text, HasSubstr("  3 errors, 0 warnings\n"));
+
+    const nlohmann::json j = nlohmann::json::parse(render_cluster_json(r));
+    EXPECT_EQ(j["valid"], true);
+    EXPECT_EQ(j["cluster_name"], "logs");
+    EXPECT_EQ(j["master_eligible"], 3);
+    EXPECT_EQ(j["quorum"], 2);
+    EXPECT_EQ(j["tolerated_losses"], 1);
+    EXPECT_EQ(j["discovery"], "zen");
+    EXPECT_EQ(j["errors"], 3);
+    EXPECT_EQ(j["warnings"], 0);
+    EXPECT_EQ(j["nodes"][0], nlohmann::json::parse(R"({"file":")" + dir + R"(/m1.yml","name":"es-m1",
+        "address":"10.0.0.1","roles":["master","data","ingest"],"master_eligible":true,"version":"<=6.x"})"));
+    EXPECT_EQ(j["findings"][0]["where"], dir + "/m1.yml:5");
+    EXPECT_EQ(j["findings"][0]["id"], "minimum-master-nodes");
+    EXPECT_EQ(j["findings"][0]["fix"], "discovery.zen.minimum_master_nodes: 2");
+
+    const nlohmann::json none = nlohmann::json::parse(render_cluster_json(check({{"a.yml", "node.name: a\n"}})));
+    EXPECT_TRUE(none["nodes"][0]["address"].is_null());
+    EXPECT_EQ(none["discovery"], "unknown");
+}
+
+}  // namespace
+}  // namespace eslaunch
