@@ -416,12 +416,13 @@ void Checker::check_initial_masters() {
     // The list most nodes have is the reference.
     const std::vector<std::string>* reference = &lists.front().second;
     std::size_t best = 0;
-    for (const auto& [node, list] : lists) {
-        const auto count = static_cast<std::size_t>(
-            std::count_if(lists.begin(), lists.end(), [&](const auto& other) { return other.second == list; }));
+    for (const auto& entry : lists) {
+        // (No structured binding: clang 14 cannot capture one in a lambda.)
+        const auto count = static_cast<std::size_t>(std::count_if(
+            lists.begin(), lists.end(), [&](const auto& other) { return other.second == entry.second; }));
         if (count > best) {
             best = count;
-            reference = &list;
+            reference = &entry.second;
         }
     }
     std::vector<const Node*> with_reference;
