@@ -302,8 +302,10 @@ TEST_F(Preflight, TheLaunchDoesNoPreflightWork) {
     const fs::path mark = home_ / "out/java-ran";
     std::ofstream(java_home / "bin/java") << "#!/bin/sh\ntouch " << mark.string() << "\necho 'openjdk version \"17.0.1\"' >&2\n";
     fs::permissions(java_home / "bin/java", fs::perms(0755));
+    // ready=none: no watcher outlives the program, which exits at once.
     const std::string file = write("es.ini", "[program:es]\ncommand=" + (home_ / "bin/elasticsearch").string() +
-                                                 "\nuser=nobody\nenvironment=ES_JAVA_HOME=\"" + java_home.string() + "\"\n");
+                                                 "\nuser=nobody\nready=none\nenvironment=ES_JAVA_HOME=\"" +
+                                                 java_home.string() + "\"\n");
     auto launch = run_eslaunch({file}, base_env);
     EXPECT_EQ(launch.status, 0) << launch.err;
     EXPECT_FALSE(fs::exists(mark));
