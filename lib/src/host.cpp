@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -170,9 +171,27 @@ std::optional<std::string> search_path(const std::string& name, const std::strin
     return std::nullopt;
 }
 
+void locate_watcher(const InstallDirs& dirs, HostFacts& facts) {
+    facts.watcher_expected = (fs::path{dirs.libexecdir} / "eslaunch-watch").string();
+    char self[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        const fs::path dir = fs::path{std::string{self, static_cast<std::size_t>(n)}}.parent_path();
+        std::error_code ec;
+        if (!fs::equivalent(dir, dirs.bindir, ec)) {  // a build tree: both programs in shim/
+            const fs::path beside = dir / "eslaunch-watch";
+            if (::access(beside.c_str(), X_OK) == 0) {
+                facts.watcher = beside.string();
+                return;
+            }
+        }
+    }
+    if (::access(facts.watcher_expected.c_str(), X_OK) == 0) facts.watcher = facts.watcher_expected;
+}
+
 }  // namespace
 
-HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment) {
+HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment, const InstallDirs& dirs) {
     HostFacts facts;
     facts.euid = ::geteuid();
     facts.egid = ::getegid();
@@ -236,6 +255,7 @@ HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment) {
     if (!spec.argv.empty() && spec.argv.front().find('/') == std::string::npos) {
         facts.program_path = search_path(spec.argv.front(), program_env.get("PATH"));
     }
+    if (!dirs.libexecdir.empty()) locate_watcher(dirs, facts);
     return facts;
 }
 
