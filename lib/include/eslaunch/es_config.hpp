@@ -1,0 +1,66 @@
+// elasticsearch.yml read into flat, dotted keys, as Elasticsearch reads it:
+// `node.master: true` and `node:\n  master: true` are the same setting, a
+// YAML list stays a list, and a list setting may also be written as one
+// comma-separated string. Every setting remembers the line of its key, so
+// what `check` says about it names FILE:LINE. yaml-cpp stays inside
+// es_config.cpp: no YAML type, and no exception, crosses this header.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "eslaunch/error.hpp"
+
+namespace eslaunch {
+
+struct EsSetting {
+    std::vector<std::string> values;  // one for a scalar; each item of a list
+    bool is_list = false;
+    int line = 0;        // the key's line in the file (1-based); 0: not from the file
+    std::string origin;  // empty: the file; else where it came from, e.g. "command= (-Ehttp.port=9201)"
+};
+
+class EsSettings {
+public:
+    std::string file;  // the file read, for FILE:LINE; empty for settings built by hand
+
+    [[nodiscard]] bool has(std::string_view key) const { return settings_.find(key) != settings_.end(); }
+    // The value as text; a list gives its items joined with ','. nullopt
+    // when not set (a key with a null value, `key:` or `key: ~`, is not set).
+    [[nodiscard]] std::optional<std::string> get(std::string_view key) const;
+    // A list setting's items: a YAML list, or a string split at commas (as
+    // Elasticsearch reads list settings), each item trimmed, empty items
+    // dropped. Empty when not set.
+    [[nodiscard]] std::vector<std::string> list(std::string_view key) const;
+    [[nodiscard]] int line_of(std::string_view key) const;  // 0 when not set or not from the file
+    // Where a setting comes from, for messages: "FILE:LINE", its origin, or
+    // FILE alone when the key is not set.
+    [[nodiscard]] std::string where(std::string_view key) const;
+    [[nodiscard]] const std::map<std::string, EsSetting, std::less<>>& all() const { return settings_; }
+
+    void set(std::string key, EsSetting setting) { settings_[std::move(key)] = std::move(setting); }
+
+private:
+    std::map<std::string, EsSetting, std::less<>> settings_;
+};
+
+// Parses the text of an elasticsearch.yml named `path`. Refused, every one
+// with FILE:LINE: YAML syntax errors, a top level that is not a mapping,
+// keys that are not text, lists of mappings or of lists, and a key set twice
+// (also `node.master` beside `node: {master: ...}`): Elasticsearch 5.0 and
+// later refuse duplicate keys, and 2.x keeps one of them silently.
+[[nodiscard]] Result<EsSettings> parse_es_settings(std::string_view text, const std::string& path);
+
+// Reads `path` (a regular file under 1 MiB) and parses it.
+[[nodiscard]] Result<EsSettings> read_es_settings(const std::string& path);
+
+// Puts the settings given on Elasticsearch's command line over `settings`:
+// `-Ekey=value` and `-E key=value` (5.0 and later), `-Des.key=value` and
+// `--key=value` (2.x). Returns the keys it set.
+std::vector<std::string> apply_command_line_settings(EsSettings& settings, const std::vector<std::string>& argv);
+
+}  // namespace eslaunch
