@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "eslaunch/es_config.hpp"
 #include "eslaunch/values.hpp"
 
 namespace eslaunch {
@@ -128,6 +129,37 @@ bool has_cap_sys_resource() {
     return (data[CAP_SYS_RESOURCE / 32].effective >> (CAP_SYS_RESOURCE % 32)) & 1U;
 }
 
+// Where Elasticsearch's HTTP layer listens: elasticsearch.yml with the -E
+// settings of command= over it, as Elasticsearch reads them.
+void es_http_settings(const Spec& spec, EsHomeFacts& es) {
+    const std::string path = es.conf_dir + "/elasticsearch.yml";
+    EsHttpSettings& http = es.http;
+    EsSettings settings;
+    std::error_code ec;
+    if (fs::exists(path, ec)) {
+        auto read = read_es_settings(path);
+        if (!read) {
+            es.settings_error = read.error().front().str();
+            return;
+        }
+        settings = std::move(*read);
+    }
+    apply_command_line_settings(settings, spec.argv);
+    for (const char* key : {"http.bind_host", "http.host", "network.bind_host", "network.host"}) {
+        const auto hosts = settings.list(key);
+        if (!hosts.empty()) {
+            http.bind_host = hosts.front();
+            http.bind_host_key = key;
+            http.bind_host_where = settings.where(key);
+            break;
+        }
+    }
+    http.port = settings.get("http.port");
+    http.port_where = settings.where("http.port");
+    http.tls = settings.get("xpack.security.http.ssl.enabled") == std::optional<std::string>{"true"};
+    http.tls_where = settings.where("xpack.security.http.ssl.enabled");
+}
+
 void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts) {
     EsHomeFacts& es = facts.es;
     es.home = es_home_of(spec);
@@ -143,6 +175,7 @@ void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts
         }
     }
     es.conf_dir = es_conf_dir_of(spec, program_env, es.home);
+    if (!spec.ready) es_http_settings(spec, es);  // the default probe follows elasticsearch.yml
     auto add_file = [&](const std::string& path) {
         const std::string text = read_small_file(path);
         auto found = jvm_options_heap(text, path, facts.java_major);

@@ -393,6 +393,10 @@ void Planner::plan_readiness() {
         r.probe = d.probe;
         r.source = fmt::format("profile elasticsearch: {}", d.why);
         if (d.warning) warn(0, *d.warning);
+        if (!host_.es.settings_error.empty()) {
+            warn(0, fmt::format("the default probe ignores elasticsearch.yml, which Elasticsearch will refuse too: {}",
+                                host_.es.settings_error));
+        }
     } else {
         r.source = "default";
     }

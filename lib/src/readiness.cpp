@@ -83,7 +83,6 @@ DefaultProbe elasticsearch_default_probe(const EsHttpSettings& s) {
     d.probe.path = "/";
     std::vector<std::string> why;
     std::vector<std::string> warnings;
-    const std::string where = s.source.empty() ? std::string{"elasticsearch.yml"} : s.source;
 
     if (s.port) {
         // A range ("9200-9300"): Elasticsearch takes the first free port in it.
@@ -91,33 +90,32 @@ DefaultProbe elasticsearch_default_probe(const EsHttpSettings& s) {
         auto n = parse_decimal(first);
         if (n && *n >= 1 && *n <= 65535) {
             d.probe.port = static_cast<std::uint16_t>(*n);
-            why.push_back(fmt::format("http.port {}", *s.port));
+            why.push_back(fmt::format("http.port {} ({})", *s.port, s.port_where));
             if (first.size() != s.port->size()) {
-                warnings.push_back(fmt::format("http.port is the range {} in {}: eslaunch probes its first port, {}; "
+                warnings.push_back(fmt::format("{}: http.port is the range {}: eslaunch probes its first port, {}; "
                                                "set ready= if the node may bind another",
-                                               *s.port, where, first));
+                                               s.port_where, *s.port, first));
             }
         } else {
-            warnings.push_back(fmt::format("http.port '{}' in {} is not a port; eslaunch probes 9200", *s.port, where));
+            warnings.push_back(fmt::format("{}: http.port '{}' is not a port; eslaunch probes 9200", s.port_where, *s.port));
         }
     }
     if (s.bind_host && !is_loopback_or_any(*s.bind_host)) {
         if (s.bind_host->starts_with('_')) {
             // _site_, _global_, _eth0_: Elasticsearch resolves these itself at start.
-            warnings.push_back(fmt::format("{} is {} in {}: eslaunch cannot tell that address and probes 127.0.0.1, "
+            warnings.push_back(fmt::format("{}: {} is {}: eslaunch cannot tell that address and probes 127.0.0.1, "
                                            "which the node may not answer on; set ready= to the address it binds",
-                                           s.bind_host_key, *s.bind_host, where));
+                                           s.bind_host_where, s.bind_host_key, *s.bind_host));
         } else {
             d.probe.host = *s.bind_host;
-            why.push_back(fmt::format("{} {}", s.bind_host_key, *s.bind_host));
+            why.push_back(fmt::format("{} {} ({})", s.bind_host_key, *s.bind_host, s.bind_host_where));
         }
     } else if (s.bind_host && (*s.bind_host == "::1" || *s.bind_host == "_local:ipv6_")) {
         d.probe.host = "::1";
-        why.push_back(fmt::format("{} {}", s.bind_host_key, *s.bind_host));
+        why.push_back(fmt::format("{} {} ({})", s.bind_host_key, *s.bind_host, s.bind_host_where));
     }
-    if (s.tls) why.push_back("xpack.security.http.ssl.enabled true");
-    d.why = why.empty() ? std::string{"Elasticsearch's default HTTP port"}
-                        : fmt::format("{} in {}", fmt::join(why, ", "), where);
+    if (s.tls) why.push_back(fmt::format("xpack.security.http.ssl.enabled true ({})", s.tls_where));
+    d.why = why.empty() ? std::string{"Elasticsearch's default HTTP port"} : fmt::format("{}", fmt::join(why, ", "));
     if (!warnings.empty()) d.warning = fmt::format("{}", fmt::join(warnings, "; "));
     return d;
 }

@@ -73,32 +73,35 @@ TEST_P(DefaultProbeTest, FromTheSettings) {
 }
 
 const std::string yml = "/etc/es/elasticsearch.yml";
+const std::string y3 = yml + ":3";
+
+EsHttpSettings port(std::string p) { return {std::nullopt, "", "", std::move(p), y3, false, ""}; }
+EsHttpSettings host(std::string h, std::string key = "network.host") { return {std::move(h), std::move(key), y3, std::nullopt, "", false, ""}; }
 
 INSTANTIATE_TEST_SUITE_P(
     Elasticsearch, DefaultProbeTest,
     ::testing::Values(
         ProbeCase{{}, "http://127.0.0.1:9200/", "Elasticsearch's default HTTP port", ""},
-        ProbeCase{{std::nullopt, "", "9201", false, yml}, "http://127.0.0.1:9201/", "http.port 9201 in " + yml, ""},
-        ProbeCase{{"0.0.0.0", "network.host", "9200", false, yml}, "http://127.0.0.1:9200/", "http.port 9200 in " + yml, ""},
-        ProbeCase{{"127.0.1.1", "network.host", std::nullopt, false, yml}, "http://127.0.0.1:9200/",
-                  "Elasticsearch's default HTTP port", ""},
-        ProbeCase{{"10.0.0.5", "network.host", std::nullopt, false, yml}, "http://10.0.0.5:9200/",
-                  "network.host 10.0.0.5 in " + yml, ""},
-        ProbeCase{{"fd00::5", "http.host", "9400", true, yml}, "https://[fd00::5]:9400/",
-                  "http.port 9400, http.host fd00::5, xpack.security.http.ssl.enabled true in " + yml, ""},
-        ProbeCase{{"::1", "network.host", std::nullopt, false, yml}, "http://[::1]:9200/", "network.host ::1 in " + yml, ""},
-        ProbeCase{{"es-1.example", "network.host", std::nullopt, false, yml}, "http://es-1.example:9200/",
-                  "network.host es-1.example in " + yml, ""},
-        ProbeCase{{std::nullopt, "", "9200-9300", false, yml}, "http://127.0.0.1:9200/", "http.port 9200-9300 in " + yml,
-                  "http.port is the range 9200-9300 in " + yml +
-                      ": eslaunch probes its first port, 9200; set ready= if the node may bind another"},
-        ProbeCase{{std::nullopt, "", "http", false, yml}, "http://127.0.0.1:9200/", "Elasticsearch's default HTTP port",
-                  "http.port 'http' in " + yml + " is not a port; eslaunch probes 9200"},
-        ProbeCase{{"_site_", "network.host", std::nullopt, false, yml}, "http://127.0.0.1:9200/",
-                  "Elasticsearch's default HTTP port",
-                  "network.host is _site_ in " + yml +
-                      ": eslaunch cannot tell that address and probes 127.0.0.1, which the node may not answer on; "
-                      "set ready= to the address it binds"}));
+        ProbeCase{port("9201"), "http://127.0.0.1:9201/", "http.port 9201 (" + y3 + ")", ""},
+        ProbeCase{{"0.0.0.0", "network.host", y3, "9200", yml + ":1", false, ""}, "http://127.0.0.1:9200/",
+                  "http.port 9200 (" + yml + ":1)", ""},
+        ProbeCase{host("127.0.1.1"), "http://127.0.0.1:9200/", "Elasticsearch's default HTTP port", ""},
+        ProbeCase{host("10.0.0.5"), "http://10.0.0.5:9200/", "network.host 10.0.0.5 (" + y3 + ")", ""},
+        ProbeCase{{"fd00::5", "http.host", y3, "9400", "command= (-Ehttp.port=9400)", true, yml + ":7"},
+                  "https://[fd00::5]:9400/",
+                  "http.port 9400 (command= (-Ehttp.port=9400)), http.host fd00::5 (" + y3 +
+                      "), xpack.security.http.ssl.enabled true (" + yml + ":7)",
+                  ""},
+        ProbeCase{host("::1"), "http://[::1]:9200/", "network.host ::1 (" + y3 + ")", ""},
+        ProbeCase{host("es-1.example"), "http://es-1.example:9200/", "network.host es-1.example (" + y3 + ")", ""},
+        ProbeCase{port("9200-9300"), "http://127.0.0.1:9200/", "http.port 9200-9300 (" + y3 + ")",
+                  y3 + ": http.port is the range 9200-9300: eslaunch probes its first port, 9200; set ready= if the "
+                       "node may bind another"},
+        ProbeCase{port("http"), "http://127.0.0.1:9200/", "Elasticsearch's default HTTP port",
+                  y3 + ": http.port 'http' is not a port; eslaunch probes 9200"},
+        ProbeCase{host("_site_"), "http://127.0.0.1:9200/", "Elasticsearch's default HTTP port",
+                  y3 + ": network.host is _site_: eslaunch cannot tell that address and probes 127.0.0.1, which the "
+                       "node may not answer on; set ready= to the address it binds"}));
 
 TEST(ExtendCadence, FollowsTheUnitsStartTimeout) {
     using std::chrono::microseconds;
@@ -175,11 +178,13 @@ TEST(PlanReadiness, NoneWithoutSystemdNeedsNoWatcher) {
 
 TEST(PlanReadiness, ElasticsearchDefaultsToItsHttpPort) {
     HostFacts h = es_host("8.11.1");
-    h.es.http = {"10.1.2.3", "network.host", "9201", false, "/opt/es/config/elasticsearch.yml"};
+    h.es.http = {"10.1.2.3", "network.host", "/opt/es/config/elasticsearch.yml:2", "9201",
+                 "/opt/es/config/elasticsearch.yml:1", false, ""};
     const LaunchPlan p = plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n", h);
     EXPECT_EQ(p.readiness.probe.str(), "http://10.1.2.3:9201/");
     EXPECT_EQ(p.readiness.source,
-              "profile elasticsearch: http.port 9201, network.host 10.1.2.3 in /opt/es/config/elasticsearch.yml");
+              "profile elasticsearch: http.port 9201 (/opt/es/config/elasticsearch.yml:1), network.host 10.1.2.3 "
+              "(/opt/es/config/elasticsearch.yml:2)");
     EXPECT_TRUE(p.readiness.watcher);  // a probe runs even without systemd: the stderr line
 }
 

@@ -47,6 +47,7 @@ struct EsHomeFacts {
     std::string conf_dir;                 // es_path_conf, or ES_PATH_CONF, or home/config
     std::vector<HeapOption> jvm_options;  // heap lines of jvm.options and jvm.options.d/*.options
     EsHttpSettings http;  // where its HTTP layer listens, from elasticsearch.yml
+    std::string settings_error;  // elasticsearch.yml could not be read: why
 };
 
 struct HostFacts {

@@ -46,13 +46,15 @@ struct WatchOptions {
 struct EsHttpSettings {
     std::optional<std::string> bind_host;  // http.bind_host, http.host, network.bind_host or network.host
     std::string bind_host_key;             // which of them
+    std::string bind_host_where;           // "FILE:LINE", or "command= (-Enetwork.host=...)"
     std::optional<std::string> port;       // http.port, as written ("9200", "9200-9300")
+    std::string port_where;
     bool tls = false;                      // xpack.security.http.ssl.enabled: true
-    std::string source;                    // elasticsearch.yml's path, for messages
+    std::string tls_where;
 };
 struct DefaultProbe {
     ReadyProbe probe;
-    std::string why;                // "http.port 9201 in /etc/elasticsearch/elasticsearch.yml", or "Elasticsearch's default port"
+    std::string why;  // "http.port 9201 (/etc/elasticsearch/elasticsearch.yml:3)", or "Elasticsearch's default HTTP port"
     std::optional<std::string> warning;  // when the settings could not be followed exactly
 };
 [[nodiscard]] DefaultProbe elasticsearch_default_probe(const EsHttpSettings& settings);
