@@ -18,4 +18,4 @@ ensure_packages() {
 }
 
 BUILD_PACKAGES=(meson ninja-build g++ pkg-config libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libsystemd-dev libcurl4-openssl-dev)
-TEST_PACKAGES=(libgtest-dev libgmock-dev supervisor python3 clang libclang-rt-14-dev openjdk-17-jre-headless passwd util-linux openssl)
+TEST_PACKAGES=(libgtest-dev libgmock-dev supervisor python3 clang libclang-rt-14-dev openjdk-17-jre-headless passwd util-linux openssl systemd-container dbus)

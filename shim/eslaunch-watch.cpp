@@ -81,15 +81,15 @@ struct Program {
         const auto until = Clock::now() + d;
         while (true) {
             const auto left = std::chrono::duration_cast<milliseconds>(until - Clock::now());
-            if (left <= 0ms) return !gone();
             if (pidfd) {
                 pollfd p{program_fd, POLLIN, 0};
-                const int n = ::poll(&p, 1, static_cast<int>(left.count()));
+                const int n = ::poll(&p, 1, static_cast<int>(std::max(left, milliseconds{0}).count()));
                 if (n > 0) return false;
-                if (n < 0 && errno != EINTR) return true;
+                if (n == 0 || errno != EINTR) return true;
             } else {
-                ::usleep(static_cast<useconds_t>(std::min(left, milliseconds{100}).count() * 1000));
+                if (left > 0ms) ::usleep(static_cast<useconds_t>(std::min(left, milliseconds{100}).count() * 1000));
                 if (gone()) return false;
+                if (left <= 0ms) return true;
             }
         }
     }
@@ -283,14 +283,16 @@ int main(int argc, char** argv) {
         log_line(3, "eslaunch-watch: fd 3 is not the program's pidfd or /proc directory; it is started by eslaunch");
         return exit_usage;
     }
-    if (program->pid <= 0) return 0;  // it exited before we looked: nothing to watch
+    // The exec's outcome before anything else: when it failed, eslaunch has
+    // usually exited (and been reaped) before we get here, and the errno in
+    // the pipe is all that is left to tell.
     if (const int err = wait_for_exec(); err != 0) {
         // eslaunch itself prints the error and exits 203; systemd shows this.
         notify.send(fmt::format("STATUS={} did not start: exec failed: {}", options->program, std::strerror(err)));
         notify.barrier(1s);
         return 1;
     }
-    if (program->gone()) return 0;
+    if (program->pid <= 0 || program->gone()) return 0;  // it exited already: nothing to watch
     auto probe = eslaunch::make_probe(*options, exec_probe_environment());
     if (!probe) {
         notify.send(fmt::format("STATUS=cannot probe {}: {}", options->program, probe.error()));

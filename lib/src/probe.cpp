@@ -38,7 +38,12 @@ private:
     int fd_;
 };
 
-std::string timed_out(milliseconds budget) { return fmt::format("timed out after {}", format_elapsed(budget)); }
+std::string timed_out(milliseconds budget) {
+    // The watchdog's budget is a quarter of WatchdogSec=: under a second,
+    // format_elapsed's tenths would say "0.0 s".
+    if (budget < std::chrono::seconds{1}) return fmt::format("timed out after {} ms", budget.count());
+    return fmt::format("timed out after {}", format_elapsed(budget));
+}
 
 int remaining_ms(Clock::time_point deadline) {
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
@@ -59,50 +64,67 @@ Waited wait_fd(int fd, short events, int abort_fd, Clock::time_point deadline) {
     }
 }
 
-ProbeResult tcp_connect(const std::string& host, std::uint16_t port, milliseconds budget, int abort_fd) {
-    const auto deadline = Clock::now() + budget;
-    addrinfo hints{};
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    in6_addr scratch{};
-    if (inet_pton(AF_INET, host.c_str(), &scratch) == 1 || inet_pton(AF_INET6, host.c_str(), &scratch) == 1) {
-        hints.ai_flags |= AI_NUMERICHOST;  // a literal: no resolver, no surprise latency
-    }
-    addrinfo* found = nullptr;
-    if (int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found); rc != 0) {
-        return {Outcome::failed, fmt::format("cannot resolve {}: {}", host, ::gai_strerror(rc))};
-    }
-    ProbeResult last{Outcome::failed, "no address"};
-    for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-        Fd sock{::socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
-        if (sock.get() < 0) {
-            last = {Outcome::failed, fmt::format("socket: {}", std::strerror(errno))};
-            continue;
+// A probe's addresses, resolved once: the port is asked every few
+// milliseconds while the node starts, and a resolver call each time would
+// cost more than the connect. Resolved again after a failure to resolve.
+class Target {
+public:
+    Target(std::string host, std::uint16_t port) : host_(std::move(host)), port_(port) {}
+
+    ProbeResult connect(milliseconds budget, int abort_fd) {
+        if (addresses_.empty()) {
+            if (std::string err = resolve(); !err.empty()) return {Outcome::failed, err};
         }
-        int err = ::connect(sock.get(), ai->ai_addr, ai->ai_addrlen) == 0 ? 0 : errno;
-        if (err == EINPROGRESS) {
-            const Waited w = wait_fd(sock.get(), POLLOUT, abort_fd, deadline);
-            if (w == Waited::aborted) {
-                ::freeaddrinfo(found);
-                return {Outcome::aborted, "the program exited"};
-            }
-            if (w == Waited::timeout) {
-                last = {Outcome::failed, timed_out(budget)};
+        const auto deadline = Clock::now() + budget;
+        ProbeResult last{Outcome::failed, "no address"};
+        for (const auto& a : addresses_) {
+            Fd sock{::socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
+            if (sock.get() < 0) {
+                last = {Outcome::failed, fmt::format("socket: {}", std::strerror(errno))};
                 continue;
             }
-            socklen_t len = sizeof err;
-            if (::getsockopt(sock.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+            const socklen_t len = a.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+            int err = ::connect(sock.get(), reinterpret_cast<const sockaddr*>(&a), len) == 0 ? 0 : errno;
+            if (err == EINPROGRESS) {
+                const Waited w = wait_fd(sock.get(), POLLOUT, abort_fd, deadline);
+                if (w == Waited::aborted) return {Outcome::aborted, "the program exited"};
+                if (w == Waited::timeout) {
+                    last = {Outcome::failed, timed_out(budget)};
+                    continue;
+                }
+                socklen_t errlen = sizeof err;
+                if (::getsockopt(sock.get(), SOL_SOCKET, SO_ERROR, &err, &errlen) != 0) err = errno;
+            }
+            if (err == 0) return {Outcome::ready, "connected"};
+            last = {err == ECONNREFUSED ? Outcome::refused : Outcome::failed,
+                    err == ECONNREFUSED ? std::string{"connection refused"} : std::string{std::strerror(err)}};
         }
-        if (err == 0) {
-            ::freeaddrinfo(found);
-            return {Outcome::ready, "connected"};
-        }
-        last = {err == ECONNREFUSED ? Outcome::refused : Outcome::failed,
-                err == ECONNREFUSED ? std::string{"connection refused"} : std::string{std::strerror(err)}};
+        return last;
     }
-    ::freeaddrinfo(found);
-    return last;
-}
+
+private:
+    std::string resolve() {
+        addrinfo hints{};
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_NUMERICSERV;
+        addrinfo* found = nullptr;
+        if (int rc = ::getaddrinfo(host_.c_str(), std::to_string(port_).c_str(), &hints, &found); rc != 0) {
+            return fmt::format("cannot resolve {}: {}", host_, ::gai_strerror(rc));
+        }
+        for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+            if (ai->ai_addrlen > sizeof(sockaddr_storage)) continue;
+            sockaddr_storage a{};
+            std::memcpy(&a, ai->ai_addr, ai->ai_addrlen);
+            addresses_.push_back(a);
+        }
+        ::freeaddrinfo(found);
+        return addresses_.empty() ? fmt::format("{} has no address", host_) : std::string{};
+    }
+
+    std::string host_;
+    std::uint16_t port_;
+    std::vector<sockaddr_storage> addresses_;
+};
 
 bool status_expected(long status, const std::vector<StatusRange>& expect) {
     return std::any_of(expect.begin(), expect.end(), [&](const StatusRange& r) { return status >= r.low && status <= r.high; });
@@ -110,20 +132,21 @@ bool status_expected(long status, const std::vector<StatusRange>& expect) {
 
 class TcpProbe final : public Probe {
 public:
-    explicit TcpProbe(ReadyProbe p) : p_(std::move(p)) {}
-    ProbeResult run(milliseconds budget, int abort_fd) override { return tcp_connect(p_.host, p_.port, budget, abort_fd); }
+    explicit TcpProbe(const ReadyProbe& p) : target_(p.host, p.port) {}
+    ProbeResult run(milliseconds budget, int abort_fd) override { return target_.connect(budget, abort_fd); }
     [[nodiscard]] bool has_port() const override { return true; }
     ProbeResult connect_only(milliseconds budget, int abort_fd) override { return run(budget, abort_fd); }
 
 private:
-    ReadyProbe p_;
+    Target target_;
 };
 
 size_t discard_body(char*, size_t size, size_t count, void*) { return size * count; }
 
 class HttpProbe final : public Probe {
 public:
-    HttpProbe(const WatchOptions& o, std::string password) : o_(o), password_(std::move(password)) {}
+    HttpProbe(const WatchOptions& o, std::string password)
+        : o_(o), password_(std::move(password)), target_(o.probe.host, o.probe.port) {}
     ~HttpProbe() override {
         if (multi_ != nullptr) curl_multi_cleanup(multi_);
         if (easy_ != nullptr) curl_easy_cleanup(easy_);
@@ -201,13 +224,12 @@ public:
         return {Outcome::failed, error_[0] != '\0' ? std::string{error_} : std::string{curl_easy_strerror(code)}};
     }
     [[nodiscard]] bool has_port() const override { return true; }
-    ProbeResult connect_only(milliseconds budget, int abort_fd) override {
-        return tcp_connect(o_.probe.host, o_.probe.port, budget, abort_fd);
-    }
+    ProbeResult connect_only(milliseconds budget, int abort_fd) override { return target_.connect(budget, abort_fd); }
 
 private:
     WatchOptions o_;
     std::string password_;
+    Target target_;
     std::string url_;
     CURL* easy_ = nullptr;
     CURLM* multi_ = nullptr;
