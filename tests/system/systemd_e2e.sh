@@ -16,26 +16,17 @@
 #   restarts a hung node; two elasticsearch@ instances side by side.
 set -euo pipefail
 
-if [ -z "${ESLAUNCH_E2E_IN_MNTNS:-}" ]; then
-    [ $# -eq 2 ] || { echo "usage: systemd_e2e.sh BUILD_DIR SOURCE_DIR" >&2; exit 64; }
-    if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (systemd-nspawn)" >&2; exit 77; fi
-    for tool in systemd-nspawn nsenter unshare; do
-        command -v "$tool" >/dev/null || { echo "SKIP: $tool missing (Debian systemd-container, util-linux)" >&2; exit 77; }
-    done
-    # A private mount namespace: nspawn's tmpfs and every mount vanish with it.
-    export ESLAUNCH_E2E_IN_MNTNS=1
-    exec unshare --mount --propagation private -- bash "$0" "$@"
-fi
+[ $# -eq 2 ] || { echo "usage: systemd_e2e.sh BUILD_DIR SOURCE_DIR" >&2; exit 64; }
+if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (systemd-nspawn)" >&2; exit 77; fi
+for tool in systemd-nspawn nsenter unshare; do
+    command -v "$tool" >/dev/null || { echo "SKIP: $tool missing (Debian systemd-container, util-linux)" >&2; exit 77; }
+done
+. "$(dirname "$0")/../../scripts/lib/nspawn.sh"
+nspawn_enter_mount_namespace "$@"
 
 BUILD=$(realpath "$1")
 SRC=$(realpath "$2")
 START=$EPOCHREALTIME
-MACHINE="eslaunch-e2e-$$"
-CG="eslaunch-e2e-$$"
-WORK=$(mktemp -d /tmp/eslaunch-e2e.XXXXXX)
-NSPAWN_PID=""
-LEADER=""
-CG_ROOTS=()
 FAILS=0
 
 say() { awk -v s="$START" -v n="$EPOCHREALTIME" -v m="$*" 'BEGIN{printf "[%5.1fs] %s\n", n-s, m}'; }
@@ -48,60 +39,17 @@ expect() {  # expect WHAT ACTUAL WANTED
 cleanup() {
     local rc=$?
     set +e
-    if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
-        kill -TERM "$NSPAWN_PID"  # the container's systemd halts cleanly
-        for _ in $(seq 1 150); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
-        if kill -0 "$NSPAWN_PID" 2>/dev/null; then
-            [ -n "$LEADER" ] && kill -KILL "$LEADER"
-            kill -KILL "$NSPAWN_PID"
-        fi
-        wait "$NSPAWN_PID" 2>/dev/null
+    if [ "$rc" != 0 ] && [ -n "$LEADER" ]; then
+        echo "--- the journal's last lines"; IN journalctl --no-pager -n 30 -o cat 2>/dev/null
     fi
-    for r in "${CG_ROOTS[@]}"; do
-        [ -d "$r/$CG" ] && find "$r/$CG" -depth -type d -exec rmdir {} \; 2>/dev/null
-    done
-    if [ "$rc" != 0 ] && [ -f "$WORK/nspawn.log" ]; then
-        echo "--- last lines of systemd-nspawn's output"; tail -n 20 "$WORK/nspawn.log"
-    fi
-    rm -rf "$WORK"
+    nspawn_halt
     exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# --- boot ----------------------------------------------------------------------
-mkdir -p /run/systemd/nspawn
-mount -t tmpfs -o mode=0755 tmpfs /run/systemd/nspawn
-if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
-    CG_ROOTS=(/sys/fs/cgroup)
-else
-    for h in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do
-        [ -e "$h/cgroup.procs" ] && CG_ROOTS+=("$h")
-    done
-fi
-for r in "${CG_ROOTS[@]}"; do mkdir -p "$r/$CG"; done
-
-(
-    for r in "${CG_ROOTS[@]}"; do echo "$BASHPID" >"$r/$CG/cgroup.procs"; done
-    exec systemd-nspawn --quiet -D / --volatile=yes --register=no --keep-unit --machine="$MACHINE" \
-        --bind-ro="$BUILD:/opt/eslaunch" --bind-ro="$SRC:/opt/eslaunch-src" \
-        --console=passive -b -- systemd.firstboot=off systemd.show_status=0
-) </dev/null >"$WORK/nspawn.log" 2>&1 &
-NSPAWN_PID=$!
-for _ in $(seq 1 200); do
-    for c in $(cat "/proc/$NSPAWN_PID/task/$NSPAWN_PID/children" 2>/dev/null); do
-        grep -qE '^NSpid:.*[[:space:]]1$' "/proc/$c/status" 2>/dev/null && LEADER=$c
-    done
-    [ -n "$LEADER" ] && break
-    kill -0 "$NSPAWN_PID" 2>/dev/null || { echo "systemd-nspawn died"; exit 1; }
-    sleep 0.1
-done
-[ -n "$LEADER" ] || { echo "no container PID 1"; exit 1; }
-IN() { nsenter -t "$LEADER" -a -- "$@"; }
-SC() { timeout 90 nsenter -t "$LEADER" -a -- systemctl --no-pager "$@"; }
-for _ in $(seq 1 300); do [ -S "/proc/$LEADER/root/run/systemd/private" ] && break; sleep 0.1; done
-state=$(timeout 60 nsenter -t "$LEADER" -a -- systemctl is-system-running --wait || true)
-say "container booted: $state ($(IN systemctl --version | sed -n 1p))"
+nspawn_boot "eslaunch-e2e-$$" --bind-ro="$BUILD:/opt/eslaunch" --bind-ro="$SRC:/opt/eslaunch-src"
+say "container booted: $(IN systemctl is-system-running) ($(IN systemctl --version | sed -n 1p))"
 
 # --- the node's home, user, spec and the project's units -------------------------
 IN systemd-sysusers --inline 'u esnode - "eslaunch e2e node" /nonexistent /usr/sbin/nologin'
