@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "eslaunch/readiness.hpp"
 #include "test_support.hpp"
 
@@ -202,6 +205,43 @@ TEST(PlanReadiness, WatchdogWithoutAProbeIsAWarning) {
     ASSERT_FALSE(p.warnings.empty());
     EXPECT_THAT(p.warnings.back().text, StartsWith("watchdog=true needs a probe"));
 }
+
+// The per-version examples plan as their comments say, on a host with that
+// version installed.
+struct ExampleCase {
+    std::string file;
+    std::string version;
+    std::string heap_passed;
+    std::string probe;
+};
+
+class Examples : public ::testing::TestWithParam<ExampleCase> {};
+
+TEST_P(Examples, PlanAsTheirCommentsSay) {
+    const auto& c = GetParam();
+    std::ifstream in{std::string{ESLAUNCH_SOURCE_ROOT} + "/examples/" + c.file};
+    ASSERT_TRUE(in) << c.file;
+    std::stringstream text;
+    text << in.rdbuf();
+    HostFacts h = es_host(c.version);
+    h.mem_total = std::uint64_t{128} << 30;
+    h.current_limits[LimitResource::nofile] = {1024, 1048576};
+    h.current_limits[LimitResource::memlock] = {limit_infinity, limit_infinity};
+    h.es.http = {std::nullopt, "", "", "9200", "/etc/elasticsearch/elasticsearch.yml:5", false, ""};
+    const LaunchPlan p = plan_ok(text.str(), h);
+    EXPECT_EQ(p.heap.passed, c.heap_passed);
+    EXPECT_EQ(p.readiness.probe.str(), c.probe);
+    EXPECT_TRUE(p.readiness.watcher);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    PerVersion, Examples,
+    ::testing::Values(ExampleCase{"elasticsearch-2.x.ini", "2.4.6", "ES_HEAP_SIZE=24g", "http://127.0.0.1:9200/"},
+                      ExampleCase{"elasticsearch-6.x.ini", "6.8.23", "ES_JAVA_OPTS=-Xms16g -Xmx16g",
+                                  "http://127.0.0.1:9200/"},
+                      ExampleCase{"elasticsearch-8.x.ini", "8.11.1", "ES_JAVA_OPTS=-Xms31g -Xmx31g",
+                                  "https://127.0.0.1:9200/"}),
+    [](const auto& info) { return info.param.version.substr(0, 1) + "x"; });
 
 }  // namespace
 }  // namespace eslaunch::testing
