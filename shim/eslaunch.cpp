@@ -60,18 +60,8 @@ constexpr std::string_view help_text =
     "203 exec, 205 limits, 216 group, 217 user, 227 no_new_privileges.\n"
     "Errors name FILE:LINE and the fix. The spec format: README.md and eslaunch.ini(5).\n";
 
-// stderr is the journal when JOURNAL_STREAM names its device and inode:
-// then each line carries sd-daemon's priority prefix.
-bool stderr_is_journal() {
-    const char* stream = std::getenv("JOURNAL_STREAM");
-    if (stream == nullptr) return false;
-    struct stat st {};
-    if (::fstat(2, &st) != 0) return false;
-    return std::string_view{stream} == fmt::format("{}:{}", st.st_dev, st.st_ino);
-}
-
 void log_line(int priority, std::string_view level, std::string_view text) {
-    static const bool journal = stderr_is_journal();
+    static const bool journal = eslaunch::stderr_is_journal();
     if (journal) fmt::print(stderr, "<{}>eslaunch: {}: {}\n", priority, level, text);
     else fmt::print(stderr, "eslaunch: {}: {}\n", level, text);
     std::fflush(stderr);
@@ -118,7 +108,7 @@ eslaunch::Result<Loaded> load(const Args& args, const eslaunch::EnvMap& own) {
     context.program = args.program;
     auto spec = eslaunch::load_spec(args.file, context);
     if (!spec) return eslaunch::failure(std::move(spec.error()));
-    eslaunch::HostFacts host = eslaunch::gather_host_facts(*spec, own);
+    eslaunch::HostFacts host = eslaunch::gather_host_facts(*spec, own, {ESLAUNCH_BINDIR, ESLAUNCH_LIBEXECDIR});
     auto plan = eslaunch::plan_launch(*spec, host);
     if (!plan) return eslaunch::failure(std::move(plan.error()));
     return Loaded{std::move(*spec), std::move(host), std::move(*plan)};

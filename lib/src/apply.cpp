@@ -7,6 +7,8 @@
 #include <grp.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -121,7 +123,20 @@ Error apply_plan(const LaunchPlan& plan, Syscalls& sys, KeptFds keep) {
         return fail(status::oserr, fmt::format("cannot close inherited file descriptors: {}", std::strerror(err)), "");
     }
 
-    // 8. The program takes our place: same PID, signals reach it directly.
+    // 8. The readiness watcher, as the user, re-parented so the program never
+    //    has a child of ours to reap; it learns from a pipe whether the exec
+    //    below worked and from a pidfd when the program dies.
+    if (plan.readiness.watcher) {
+        if (int err = sys.start_watcher(*plan.readiness.watcher, plan.readiness.watcher_argv,
+                                        plan.readiness.watcher_environment.to_envp_strings());
+            err != 0) {
+            return fail(status::oserr,
+                        fmt::format("cannot start {}: {}", *plan.readiness.watcher, std::strerror(err)),
+                        "the program was not started");
+        }
+    }
+
+    // 9. The program takes our place: same PID, signals reach it directly.
     const int err = sys.exec(plan.executable, plan.argv, plan.environment.to_envp_strings());
     return fail(status::exec, fmt::format("cannot execute {} as {}: {}", plan.executable, plan.user_name, std::strerror(err)),
                 err == ENOENT ? "check command=" : "check that the user may execute it (and the directories above it)");
@@ -169,16 +184,80 @@ int RealSyscalls::cloexec_inherited_fds(unsigned keep_from, unsigned keep_count)
     return mark(keep_from + keep_count, ~0U);
 }
 
+namespace {
+
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+    out.push_back(nullptr);
+    return out;
+}
+
+// A handle on this process that outlives its exec: a pidfd, or before Linux
+// 5.3 a /proc/PID directory fd (reading through it fails once the PID is gone).
+int open_self_handle() {
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));  // pidfds are CLOEXEC
+    if (fd >= 0 || errno != ENOSYS) return fd;
+    return ::open(fmt::format("/proc/{}", ::getpid()).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+}  // namespace
+
+int RealSyscalls::start_watcher(const std::string& path, const std::vector<std::string>& argv,
+                                const std::vector<std::string>& envp) {
+    std::vector<char*> args = c_strings(argv);
+    std::vector<char*> env = c_strings(envp);
+    const int handle = open_self_handle();
+    if (handle < 0) return errno;
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        const int err = errno;
+        ::close(handle);
+        return err;
+    }
+    const pid_t child = ::fork();
+    if (child == 0) {
+        // Fork again and leave: the watcher is re-parented at once.
+        const pid_t watcher = ::fork();
+        if (watcher != 0) ::_exit(watcher < 0 ? 1 : 0);
+        // Move both fds out of the way, then to 3 and 4 (dup2 clears CLOEXEC).
+        const int h = ::fcntl(handle, F_DUPFD, 10);
+        const int r = ::fcntl(pipe_fds[0], F_DUPFD, 10);
+        if (h < 0 || r < 0 || ::dup2(h, 3) != 3 || ::dup2(r, 4) != 4) ::_exit(127);
+        ::close_range(5, ~0U, 0);  // LISTEN_FDS are the program's; on failure CLOEXEC still holds
+        ::execve(path.c_str(), args.data(), env.data());
+        const std::string line = fmt::format("eslaunch: cannot execute {}: {}\n", path, std::strerror(errno));
+        [[maybe_unused]] ssize_t ignored = ::write(2, line.data(), line.size());
+        ::_exit(127);
+    }
+    const int fork_err = child < 0 ? errno : 0;
+    ::close(handle);
+    ::close(pipe_fds[0]);
+    if (child < 0) {
+        ::close(pipe_fds[1]);
+        return fork_err;
+    }
+    int wstatus = 0;
+    while (::waitpid(child, &wstatus, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {  // its fork failed
+        ::close(pipe_fds[1]);
+        return EAGAIN;
+    }
+    exec_status_fd_ = pipe_fds[1];
+    return 0;
+}
+
 int RealSyscalls::exec(const std::string& path, const std::vector<std::string>& argv,
                        const std::vector<std::string>& envp) {
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    std::vector<char*> env;
-    for (const auto& e : envp) env.push_back(const_cast<char*>(e.c_str()));
-    env.push_back(nullptr);
+    std::vector<char*> args = c_strings(argv);
+    std::vector<char*> env = c_strings(envp);
     ::execve(path.c_str(), args.data(), env.data());
-    return errno;
+    const int err = errno;
+    if (exec_status_fd_ >= 0) {  // the watcher tells systemd why
+        [[maybe_unused]] ssize_t ignored = ::write(exec_status_fd_, &err, sizeof err);
+    }
+    return err;
 }
 
 }  // namespace eslaunch

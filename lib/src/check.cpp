@@ -83,6 +83,24 @@ json findings_json(const std::vector<Finding>& findings) {
     return out;
 }
 
+// Who tells whom that the program is ready.
+std::string reporter(const ReadinessPlan& r) {
+    if (r.probe.kind == ReadyProbe::Kind::native) return "the program itself (NOTIFY_SOCKET passed through)";
+    if (!r.watcher) return "nobody: no probe, and no systemd waiting (NOTIFY_SOCKET unset)";
+    return fmt::format("{} -> {}", *r.watcher,
+                       r.notify ? "systemd (NOTIFY_SOCKET)" : "a line on stderr (no NOTIFY_SOCKET: not under systemd)");
+}
+
+json readiness_json(const ReadinessPlan& r) {
+    return {{"probe", r.probe.str()},
+            {"source", r.source},
+            {"notify", r.notify},
+            {"watchdog", r.watchdog},
+            {"reported_by", reporter(r)},
+            {"watcher", r.watcher ? json(*r.watcher) : json(nullptr)},
+            {"watcher_argv", r.watcher_argv}};
+}
+
 }  // namespace
 
 std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env,
@@ -105,6 +123,7 @@ std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const En
                      {"groups", plan.groups}};
     j["limits"] = limits_json(plan);
     j["heap"] = heap_json(plan.heap);
+    j["readiness"] = readiness_json(plan.readiness);
     j["no_new_privileges"] = plan.no_new_privileges;
     j["directory"] = spec.directory ? json(*spec.directory) : json(nullptr);
     j["umask"] = spec.umask ? json(format_umask(*spec.umask)) : json(nullptr);
@@ -207,6 +226,11 @@ std::string render_check_text(const Spec& spec, const LaunchPlan& plan, const En
                            static_cast<double>(heap.memory_limit) / (1 << 30), heap.memory_limit_source);
     }
     for (const auto& o : heap.overrides) out += fmt::format("  {:<14} {}\n", "overrides", o);
+    const ReadinessPlan& ready = plan.readiness;
+    out += "\nreadiness:\n";
+    out += fmt::format("  {:<14} {} ({})\n", "probe", ready.probe.str(), ready.source);
+    out += fmt::format("  {:<14} {}\n", "reported by", reporter(ready));
+    if (ready.watchdog) out += fmt::format("  {:<14} {}\n", "watchdog", "WATCHDOG=1 while the probe passes");
     out += "\nsettings:\n";
     for (const auto& s : resolved_settings(spec, env)) {
         std::string source{source_name(s.source)};

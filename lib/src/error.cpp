@@ -1,6 +1,10 @@
 #include "eslaunch/error.hpp"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <string_view>
 
 namespace eslaunch {
 
@@ -19,6 +23,14 @@ std::string Error::str() const {
 
 int exit_status(const Errors& errors) {
     return errors.empty() ? status::ok : errors.front().status;
+}
+
+bool stderr_is_journal() {
+    const char* stream = std::getenv("JOURNAL_STREAM");
+    if (stream == nullptr) return false;
+    struct stat st {};
+    if (::fstat(2, &st) != 0) return false;
+    return std::string_view{stream} == fmt::format("{}:{}", st.st_dev, st.st_ino);
 }
 
 }  // namespace eslaunch

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -132,6 +133,37 @@ bool has_cap_sys_resource() {
     return (data[CAP_SYS_RESOURCE / 32].effective >> (CAP_SYS_RESOURCE % 32)) & 1U;
 }
 
+// Where Elasticsearch's HTTP layer listens: elasticsearch.yml with the -E
+// settings of command= over it, as Elasticsearch reads them.
+void es_http_settings(const Spec& spec, EsHomeFacts& es) {
+    const std::string path = es.conf_dir + "/elasticsearch.yml";
+    EsHttpSettings& http = es.http;
+    EsSettings settings;
+    std::error_code ec;
+    if (fs::exists(path, ec)) {
+        auto read = read_es_settings(path);
+        if (!read) {
+            es.settings_error = read.error().front().str();
+            return;
+        }
+        settings = std::move(*read);
+    }
+    apply_command_line_settings(settings, spec.argv);
+    for (const char* key : {"http.bind_host", "http.host", "network.bind_host", "network.host"}) {
+        const auto hosts = settings.list(key);
+        if (!hosts.empty()) {
+            http.bind_host = hosts.front();
+            http.bind_host_key = key;
+            http.bind_host_where = settings.where(key);
+            break;
+        }
+    }
+    http.port = settings.get("http.port");
+    http.port_where = settings.where("http.port");
+    http.tls = settings.get("xpack.security.http.ssl.enabled") == std::optional<std::string>{"true"};
+    http.tls_where = settings.where("xpack.security.http.ssl.enabled");
+}
+
 void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts) {
     EsHomeFacts& es = facts.es;
     es.home = es_home_of(spec);
@@ -147,6 +179,7 @@ void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts
         }
     }
     es.conf_dir = es_conf_dir_of(spec, program_env, es.home);
+    if (!spec.ready) es_http_settings(spec, es);  // the default probe follows elasticsearch.yml
     auto add_file = [&](const std::string& path) {
         const std::string text = read_small_file(path);
         auto found = jvm_options_heap(text, path, facts.java_major);
@@ -384,9 +417,27 @@ PathFacts path_facts(const std::string& path) {
     return p;
 }
 
+void locate_watcher(const InstallDirs& dirs, HostFacts& facts) {
+    facts.watcher_expected = (fs::path{dirs.libexecdir} / "eslaunch-watch").string();
+    char self[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        const fs::path dir = fs::path{std::string{self, static_cast<std::size_t>(n)}}.parent_path();
+        std::error_code ec;
+        if (!fs::equivalent(dir, dirs.bindir, ec)) {  // a build tree: both programs in shim/
+            const fs::path beside = dir / "eslaunch-watch";
+            if (::access(beside.c_str(), X_OK) == 0) {
+                facts.watcher = beside.string();
+                return;
+            }
+        }
+    }
+    if (::access(facts.watcher_expected.c_str(), X_OK) == 0) facts.watcher = facts.watcher_expected;
+}
+
 }  // namespace
 
-HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment) {
+HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment, const InstallDirs& dirs) {
     HostFacts facts;
     facts.euid = ::geteuid();
     facts.egid = ::getegid();
@@ -450,6 +501,7 @@ HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment) {
     if (!spec.argv.empty() && spec.argv.front().find('/') == std::string::npos) {
         facts.program_path = search_path(spec.argv.front(), program_env.get("PATH"));
     }
+    if (!dirs.libexecdir.empty()) locate_watcher(dirs, facts);
     return facts;
 }
 

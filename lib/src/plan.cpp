@@ -39,6 +39,7 @@ private:
     void plan_heap();
     void plan_limits();
     void plan_executable();
+    void plan_readiness();
 
     const Spec& spec_;
     const HostFacts& host_;
@@ -379,6 +380,82 @@ void Planner::plan_executable() {
           "write the program's absolute path in command=");
 }
 
+// Who tells systemd the program is ready: nobody (ready=none outside
+// systemd), the program itself (ready=native), or eslaunch-watch.
+void Planner::plan_readiness() {
+    ReadinessPlan& r = plan_.readiness;
+    const int line = spec_.line_of("ready");
+    if (spec_.ready) {
+        r.probe = *spec_.ready;
+        r.source = fmt::format("ready= at line {}", line);
+    } else if (plan_.profile == Profile::elasticsearch) {
+        DefaultProbe d = elasticsearch_default_probe(host_.es.http);
+        r.probe = d.probe;
+        r.source = fmt::format("profile elasticsearch: {}", d.why);
+        if (d.warning) warn(0, *d.warning);
+        if (!host_.es.settings_error.empty()) {
+            warn(0, fmt::format("the default probe ignores elasticsearch.yml, which Elasticsearch will refuse too: {}",
+                                host_.es.settings_error));
+        }
+    } else {
+        r.source = "default";
+    }
+    r.notify = host_.environ.get("NOTIFY_SOCKET") != nullptr;
+    r.watchdog = spec_.watchdog;
+    using Kind = ReadyProbe::Kind;
+
+    if (r.probe.kind == Kind::native) {
+        // The program talks to systemd itself: it needs NOTIFY_SOCKET, which
+        // it inherits. Elasticsearch 7+ packages only notify when asked.
+        if (plan_.profile == Profile::elasticsearch && host_.es.version && host_.es.version->major >= 7 &&
+            !spec_sets_variable("ES_SD_NOTIFY")) {
+            plan_.environment.set("ES_SD_NOTIFY", "true");
+        }
+        if (spec_.watchdog) {
+            warn(spec_.line_of("watchdog"), "watchdog=true does nothing with ready=native: the program feeds "
+                                            "systemd's watchdog itself, or not at all");
+        }
+        return;
+    }
+    // Only the watcher talks to systemd: a program that finds NOTIFY_SOCKET
+    // might send READY=1 before it is really ready.
+    for (std::string_view name : notify_variables) {
+        if (!spec_sets_variable(name)) plan_.environment.erase(name);
+    }
+    if (spec_.watchdog && r.probe.kind == Kind::none) {
+        warn(spec_.line_of("watchdog"), "watchdog=true needs a probe to decide health, and ready=none has none; "
+                                        "set ready= to a probe");
+    }
+    if (r.probe.kind == Kind::none && !r.notify) return;  // nothing to probe, nobody to tell
+
+    if (!host_.watcher) {
+        error(status::exec, line,
+              fmt::format("eslaunch-watch, which runs the readiness probe, is not at {}", host_.watcher_expected),
+              "reinstall eslaunch, or set ready=none");
+        return;
+    }
+    r.watcher = *host_.watcher;
+    WatchOptions w;
+    w.program = spec_.program;
+    w.probe = r.probe;
+    w.expect = spec_.ready_expect;
+    w.timeout = spec_.ready_timeout;
+    w.interval = spec_.ready_interval;
+    w.ca = spec_.ready_ca;
+    w.insecure = spec_.ready_insecure;
+    w.user = spec_.ready_user;
+    w.password_file = spec_.ready_password_file;
+    w.watchdog = spec_.watchdog;
+    r.watcher_argv = {"eslaunch-watch"};
+    for (auto& a : watch_args(w)) r.watcher_argv.push_back(std::move(a));
+    // The watcher runs exec: probes with the program's environment, and
+    // alone holds systemd's notify variables.
+    r.watcher_environment = plan_.environment;
+    for (std::string_view name : notify_variables) {
+        if (const std::string* v = host_.environ.get(name)) r.watcher_environment.set(name, *v);
+    }
+}
+
 Result<LaunchPlan> Planner::run() {
     plan_.file = spec_.file;
     plan_.argv = spec_.argv;
@@ -394,6 +471,7 @@ Result<LaunchPlan> Planner::run() {
     plan_heap();
     plan_limits();
     plan_executable();
+    plan_readiness();
     if (!errors_.empty()) return failure(std::move(errors_));
     return std::move(plan_);
 }

@@ -861,7 +861,7 @@ std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_e
     if (spec.ready) {
         out.push_back({"ready", spec.ready->str(), S::spec, ""});
     } else if (es) {
-        out.push_back({"ready", "http://127.0.0.1:9200/", S::profile, "http.port in elasticsearch.yml is read at launch"});
+        out.push_back({"ready", "", S::profile, "HTTP address and port from elasticsearch.yml: see readiness"});
     } else {
         out.push_back({"ready", "none", S::defaulted, ""});
     }

@@ -2,7 +2,8 @@
 // tests. It writes what it was started with (ids, groups, environment, limits,
 // umask, open fds, argv, the heap flags the JVM would use) to a JSON file, then
 // optionally answers HTTP like Elasticsearch's root endpoint until SIGTERM,
-// when it exits 143 like the JVM. README.md next to this file has the details.
+// when it exits 143 like the JVM; SIGUSR1 makes it hang (accept, never answer)
+// and SIGUSR2 makes it answer again. README.md next to this file has the details.
 //
 // Single-threaded: one poll loop over a signalfd, the listening socket and the
 // connections. Every fd is O_CLOEXEC, so whatever it records as open was
@@ -489,7 +490,14 @@ public:
             }
             if (fds[0].revents != 0) {
                 signalfd_siginfo info{};
-                if (::read(signals_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+                if (::read(signals_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info) &&
+                    (info.ssi_signo == SIGUSR1 || info.ssi_signo == SIGUSR2)) {
+                    // A node that hangs (GC pause, deadlock) and one that recovers:
+                    // the watchdog tests make it stop answering on demand.
+                    hung_ = info.ssi_signo == SIGUSR1;
+                    fmt::print(stderr, "fake-es: {}: {}\n", ::strsignal(static_cast<int>(info.ssi_signo)),
+                               hung_ ? "hanging (accepting, never answering)" : "answering again");
+                } else if (info.ssi_signo != 0) {
                     fmt::print(stderr, "fake-es: {}, exiting {}\n", ::strsignal(static_cast<int>(info.ssi_signo)),
                                128 + info.ssi_signo);
                     return 128 + static_cast<int>(info.ssi_signo);
@@ -536,7 +544,7 @@ private:
             if (c.in.size() > 65536) c.fd.reset();
             return;
         }
-        if (opts_.hang_after_ready && answered_ > 0) {
+        if (hung_ || (opts_.hang_after_ready && answered_ > 0)) {
             // A hung node: the connection stays open and nothing comes back.
             const std::string_view request_line = std::string_view{c.in}.substr(0, c.in.find_first_of("\r\n"));
             fmt::print(stderr, "fake-es: {} (hung: no answer)\n", request_line);
@@ -555,6 +563,7 @@ private:
     UniqueFd listener_;
     std::vector<Connection> conns_;
     unsigned answered_ = 0;
+    bool hung_ = false;  // SIGUSR1 until SIGUSR2
 };
 
 }  // namespace
@@ -566,13 +575,16 @@ int main(int argc, char** argv) {
     const std::map<std::string, std::string> status = proc_status();
     const Options opts = parse_args(argc, argv);
 
-    // Handle the stop signals through a signalfd from here on, so one that
-    // arrives while recording still ends in a clean exit status.
+    // Handle the stop signals (and SIGUSR1/SIGUSR2, hang and answer again)
+    // through a signalfd from here on, so one that arrives while recording
+    // still ends in a clean exit status.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGHUP);
+    sigaddset(&stop_signals, SIGUSR1);  // hang
+    sigaddset(&stop_signals, SIGUSR2);  // answer again
     sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
     UniqueFd signals{::signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK)};
     if (!signals.valid()) {

@@ -2,8 +2,9 @@
 # selftest.sh FAKE_ES -- checks the fake Elasticsearch itself (README.md): the
 # record, each version's launch script (heap variables honoured, rejected or
 # ignored; jvm.options, jvm.options.d/, ES_JAVA_OPTS, ES_PATH_CONF), HTTP,
-# delay, hang, signals. The parts as `nobody` need root and setpriv; without
-# them they are left out. Needs python3 (else SKIP, exit 77).
+# delay, hang (--hang-after-ready, SIGUSR1/SIGUSR2), signals. The parts as
+# `nobody` need root and setpriv; without them they are left out. Needs
+# python3 (else SKIP, exit 77).
 set -u
 
 FAKE_ES=${1:-}
@@ -236,6 +237,19 @@ port=$(free_port)
 if wait_listening 127.0.0.1 "$port"; then ok; else fail "--hang-after-ready: no first answer"; fi
 http_get 127.0.0.1 "$port" / 1 > /dev/null 2>&1; expect "--hang-after-ready: second request times out" "$?" 28
 kill -TERM "$pid"; wait "$pid"; expect "SIGTERM exit while hung" "$?" 143
+
+# SIGUSR1: hang from now on (the connection is accepted, never answered); SIGUSR2: answer again.
+port=$(free_port)
+"$FAKE_ES" --record "$T/rec/usr1.json" --http-port "$port" 2> "$T/usr1.err" & pid=$!; PIDS+=("$pid")
+if wait_listening 127.0.0.1 "$port"; then ok; else fail "SIGUSR1 case: not listening"; fi
+kill -USR1 "$pid"
+for _ in $(seq 100); do grep -q 'hanging' "$T/usr1.err" && break; sleep 0.02; done
+http_get 127.0.0.1 "$port" / 1 > /dev/null 2>&1; expect "SIGUSR1: request times out" "$?" 28
+kill -USR2 "$pid"
+for _ in $(seq 100); do grep -q 'answering again' "$T/usr1.err" && break; sleep 0.02; done
+read -r code _ < <(http_get 127.0.0.1 "$port" / 2)
+expect "SIGUSR2: answers again" "$code" 200
+kill -TERM "$pid"; wait "$pid"; expect "SIGTERM exit after SIGUSR1/SIGUSR2" "$?" 143
 
 # Through bin/elasticsearch: FAKE_ES_HTTP_PORT, and the pid is the script's (exec).
 port=$(free_port)

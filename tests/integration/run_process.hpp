@@ -2,14 +2,22 @@
 #pragma once
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace eslaunch::testing {
@@ -100,6 +108,81 @@ inline RunResult run_eslaunch(const std::vector<std::string>& args, const std::v
     std::vector<std::string> command{eslaunch_binary()};
     command.insert(command.end(), args.begin(), args.end());
     return run_command(command, env, cwd);
+}
+
+// Starts argv (argv[0] a path) without waiting for it: stdin and stdout from
+// and to /dev/null, stderr appended to `stderr_path`, the environment
+// replaced by `env`. For programs that keep running (eslaunch becomes the
+// program it launches); pair with wait_exit or kill_and_reap.
+inline pid_t spawn_command(const std::vector<std::string>& command, const std::vector<std::string>& env,
+                           const std::string& stderr_path) {
+    std::vector<std::string> argv_storage = command;
+    std::vector<char*> argv;
+    for (auto& a : argv_storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_storage = env;
+    std::vector<char*> envp;
+    for (auto& e : env_storage) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("fork");
+    if (pid == 0) {
+        const int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        const int err = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (null < 0 || err < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(err, 2) < 0) _exit(125);
+        execve(argv[0], argv.data(), envp.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+// Waits up to `timeout` for `pid`, a child of ours, to exit and reaps it:
+// its exit status (128+signal when killed), or nothing when it still runs.
+inline std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        int wstatus = 0;
+        const pid_t r = waitpid(pid, &wstatus, WNOHANG);
+        if (r == pid) return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+        if (r < 0 && errno != EINTR) throw std::runtime_error("waitpid " + std::to_string(pid) + ": not our child");
+        if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+        std::this_thread::sleep_for(std::chrono::milliseconds{2});
+    }
+}
+
+// SIGKILL to `pid`, a child of ours, and reap it (no-op when already reaped).
+inline void kill_and_reap(pid_t pid) {
+    if (pid <= 0) return;
+    kill(pid, SIGKILL);
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+}
+
+// A TCP port on loopback that nothing listens on right now: the kernel picks
+// it (bind to port 0), so parallel tests do not collide. `ipv6`: on ::1.
+inline std::uint16_t free_port(bool ipv6 = false) {
+    const int fd = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw std::runtime_error("socket");
+    sockaddr_storage addr{};
+    socklen_t len = 0;
+    if (ipv6) {
+        auto& a6 = reinterpret_cast<sockaddr_in6&>(addr);
+        a6.sin6_family = AF_INET6;
+        a6.sin6_addr = in6addr_loopback;
+        len = sizeof a6;
+    } else {
+        auto& a4 = reinterpret_cast<sockaddr_in&>(addr);
+        a4.sin_family = AF_INET;
+        a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof a4;
+    }
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        close(fd);
+        throw std::runtime_error(std::string{"cannot bind a free port on "} + (ipv6 ? "::1" : "127.0.0.1"));
+    }
+    close(fd);
+    return ntohs(ipv6 ? reinterpret_cast<sockaddr_in6&>(addr).sin6_port : reinterpret_cast<sockaddr_in&>(addr).sin_port);
 }
 
 // A root-owned 0755 directory for a launch test, as eslaunch wants the

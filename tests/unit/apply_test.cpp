@@ -27,6 +27,7 @@ public:
     gid_t gid = 0;
     bool setuid_root_works = false;
     std::vector<std::string> exec_env;
+    std::vector<std::string> watcher_env;
 
     int record(const std::string& name) {
         calls.push_back(name);
@@ -64,6 +65,11 @@ public:
     int change_dir(const std::string& dir) override { return record("chdir(" + dir + ")"); }
     int cloexec_inherited_fds(unsigned from, unsigned count) override {
         return record(fmt::format("cloexec(keep {}+{})", from, count));
+    }
+    int start_watcher(const std::string& path, const std::vector<std::string>& argv,
+                      const std::vector<std::string>& envp) override {
+        watcher_env = envp;
+        return record(fmt::format("watcher({}, {})", path, fmt::join(argv, " ")));
     }
     int exec(const std::string& path, const std::vector<std::string>& argv,
              const std::vector<std::string>& envp) override {
@@ -203,6 +209,34 @@ TEST(ListenFds, OnlyForThisProcess) {
     EXPECT_EQ(listen_fds(env, 43).count, 0U);
     env.set("LISTEN_FDS", "x");
     EXPECT_EQ(listen_fds(env, 42).count, 0U);
+}
+
+TEST(Apply, TheWatcherStartsAfterTheDropJustBeforeTheExec) {
+    HostFacts host = test_host();
+    host.environ.set("NOTIFY_SOCKET", "/run/systemd/notify");
+    FakeSyscalls sys;
+    const LaunchPlan plan =
+        plan_ok("[program:es]\ncommand=/bin/sleep 5\nuser=work\nready=tcp://127.0.0.1:9300\n", host);
+    (void)apply_plan(plan, sys, {});
+    ASSERT_GE(sys.calls.size(), 3U);
+    EXPECT_EQ(sys.calls[sys.calls.size() - 3], "cloexec(keep 0+0)");
+    EXPECT_EQ(sys.calls[sys.calls.size() - 2],
+              "watcher(/usr/libexec/eslaunch-watch, eslaunch-watch --program es --ready tcp://127.0.0.1:9300 "
+              "--expect 200-499 --timeout 15min --interval 50ms)");
+    EXPECT_EQ(sys.calls.back(), "execve(/bin/sleep, /bin/sleep 5)");
+    // systemd's socket goes to the watcher only.
+    EXPECT_THAT(sys.watcher_env, ::testing::Contains("NOTIFY_SOCKET=/run/systemd/notify"));
+    EXPECT_THAT(sys.exec_env, ::testing::Not(::testing::Contains(::testing::StartsWith("NOTIFY_SOCKET="))));
+}
+
+TEST(Apply, AWatcherThatCannotStartStopsTheLaunch) {
+    FakeSyscalls sys;
+    sys.fail["watcher"] = EAGAIN;
+    const Error e = apply_plan(plan_ok("[program:es]\ncommand=/bin/sleep 5\nuser=work\nready=tcp://[::1]:9300\n"), sys, {});
+    EXPECT_EQ(e.status, status::oserr);
+    EXPECT_EQ(e.str(), "/etc/eslaunch/test.ini: cannot start /usr/libexec/eslaunch-watch: Resource temporarily "
+                       "unavailable; the program was not started");
+    EXPECT_TRUE(sys.calls.back().starts_with("watcher(")) << sys.calls.back();
 }
 
 }  // namespace

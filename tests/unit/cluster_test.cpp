@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -22,10 +21,7 @@ using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 
-fs::path fixtures() {
-    const char* root = std::getenv("ESLAUNCH_SOURCE_ROOT");
-    return fs::path(root != nullptr ? root : ".") / "tests/unit/cluster";
-}
+fs::path fixtures() { return fs::path(ESLAUNCH_SOURCE_ROOT) / "tests/unit/cluster"; }
 
 // Every node of one fixture directory, in file name order.
 std::vector<EsSettings> read_dir(const fs::path& dir) {
@@ -56,7 +52,7 @@ std::vector<std::string> lines(const ClusterReport& r, const std::string& dir) {
 }
 
 TEST(Cluster, Fixtures) {
-    ASSERT_TRUE(fs::is_directory(fixtures())) << fixtures() << ": run through meson test (ESLAUNCH_SOURCE_ROOT)";
+    ASSERT_TRUE(fs::is_directory(fixtures())) << fixtures();
     struct Case {
         std::string dir;
         int masters;

@@ -292,7 +292,8 @@ TEST(Spec, ResolvedSettingsFollowTheProfile) {
     EXPECT_EQ(by_key["limit_nproc"].source, Setting::Source::profile);
     EXPECT_EQ(by_key["limit_as"].value, "infinity");
     EXPECT_EQ(by_key["limit_memlock"].value, "");
-    EXPECT_EQ(by_key["ready"].value, "http://127.0.0.1:9200/");
+    EXPECT_EQ(by_key["ready"].value, "");  // from elasticsearch.yml: the plan's readiness has it
+    EXPECT_EQ(by_key["ready"].source, Setting::Source::profile);
     EXPECT_EQ(by_key["es_home"].value, "/opt/es");
     EXPECT_EQ(by_key["es_path_conf"].value, "/opt/es/config");
     env.set("ES_PATH_CONF", "/etc/elasticsearch");

@@ -47,6 +47,8 @@ inline HostFacts test_host() {
                         {LimitResource::memlock, {8 << 20, 8 << 20}}, {LimitResource::as, {limit_infinity, limit_infinity}},
                         {LimitResource::fsize, {limit_infinity, limit_infinity}}, {LimitResource::core, {0, limit_infinity}}};
     h.nr_open = 1048576;
+    h.watcher = "/usr/libexec/eslaunch-watch";
+    h.watcher_expected = "/usr/libexec/eslaunch-watch";
     h.mem_total = std::uint64_t{16} << 30;
     h.spec_paths = {{"/etc/eslaunch/test.ini", 0, 0100644}, {"/etc/eslaunch", 0, 040755}, {"/etc", 0, 040755},
                     {"/", 0, 040755}};

@@ -30,6 +30,11 @@ public:
     virtual int set_no_new_privs() = 0;
     virtual int change_dir(const std::string& dir) = 0;
     virtual int cloexec_inherited_fds(unsigned keep_from, unsigned keep_count) = 0;  // all >= 3 but a kept range
+    // Starts eslaunch-watch (DESIGN.md, step 7) with fd 3 a handle on this
+    // process and fd 4 the read end of a CLOEXEC pipe; exec() reports its
+    // errno into that pipe when it fails.
+    virtual int start_watcher(const std::string& path, const std::vector<std::string>& argv,
+                              const std::vector<std::string>& envp) = 0;
     virtual int exec(const std::string& path, const std::vector<std::string>& argv,
                      const std::vector<std::string>& envp) = 0;  // returns only on failure
 };
@@ -48,8 +53,13 @@ public:
     int set_no_new_privs() override;
     int change_dir(const std::string& dir) override;
     int cloexec_inherited_fds(unsigned keep_from, unsigned keep_count) override;
+    int start_watcher(const std::string& path, const std::vector<std::string>& argv,
+                      const std::vector<std::string>& envp) override;
     int exec(const std::string& path, const std::vector<std::string>& argv,
              const std::vector<std::string>& envp) override;
+
+private:
+    int exec_status_fd_ = -1;  // the watcher's pipe, write end
 };
 
 // systemd's LISTEN_FDS range to keep open, from the program's environment:

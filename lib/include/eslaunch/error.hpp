@@ -97,4 +97,8 @@ inline Unexpected<Errors> failure(Errors e) {
 // The status a list of errors exits with: the first error's.
 [[nodiscard]] int exit_status(const Errors& errors);
 
+// stderr is the journal when JOURNAL_STREAM names its device and inode:
+// then each line the programs print carries sd-daemon's priority prefix.
+[[nodiscard]] bool stderr_is_journal();
+
 }  // namespace eslaunch

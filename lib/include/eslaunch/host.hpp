@@ -15,6 +15,7 @@
 #include "eslaunch/environment.hpp"
 #include "eslaunch/heap.hpp"
 #include "eslaunch/limits.hpp"
+#include "eslaunch/readiness.hpp"
 #include "eslaunch/spec.hpp"
 
 namespace eslaunch {
@@ -45,7 +46,8 @@ struct EsHomeFacts {
     std::string version_source;           // the jar's path
     std::string conf_dir;                 // es_path_conf, or ES_PATH_CONF, or home/config
     std::vector<HeapOption> jvm_options;  // heap lines of jvm.options and jvm.options.d/*.options
-    std::optional<std::uint16_t> http_port;  // http.port in elasticsearch.yml
+    EsHttpSettings http;  // where its HTTP layer listens, from elasticsearch.yml
+    std::string settings_error;  // elasticsearch.yml could not be read: why
 };
 
 struct HostFacts {
@@ -75,11 +77,22 @@ struct HostFacts {
     EsHomeFacts es;
     std::vector<PathOwner> spec_paths;  // the spec file, then each directory up to /
     std::optional<std::string> program_path;  // command's program found in PATH (no '/' in it)
+    std::optional<std::string> watcher;  // eslaunch-watch's path, when it is there
+    std::string watcher_expected;        // where it was looked for
     int java_major = 0;  // of JAVA_HOME's or PATH's java, when known; 0 = unknown
+};
+
+// Where eslaunch is installed (meson's bindir and libexecdir), to find
+// eslaunch-watch: next to the running eslaunch when that is not bindir (a
+// build tree), else in libexecdir. Empty: not looked for.
+struct InstallDirs {
+    std::string bindir;
+    std::string libexecdir;
 };
 
 // Reads the system for `spec` as eslaunch runs now. Never fails: what it
 // cannot read stays empty and `plan` says what that means.
-[[nodiscard]] HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment);
+[[nodiscard]] HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment,
+                                          const InstallDirs& dirs = {});
 
 }  // namespace eslaunch

@@ -13,6 +13,7 @@
 #include "eslaunch/heap.hpp"
 #include "eslaunch/host.hpp"
 #include "eslaunch/limits.hpp"
+#include "eslaunch/readiness.hpp"
 #include "eslaunch/spec.hpp"
 
 namespace eslaunch {
@@ -35,6 +36,18 @@ struct HeapPlan {
     std::vector<std::string> overrides;  // heap settings ours replaces, with where they are
 };
 
+struct ReadinessPlan {
+    ReadyProbe probe;
+    std::string source;  // "ready= at line 12", or why the profile's default is what it is
+    bool notify = false;  // NOTIFY_SOCKET is set: systemd waits for READY=1
+    bool watchdog = false;
+    // eslaunch-watch, started just before the exec when there is a probe to
+    // run or systemd to tell; nullopt: no watcher.
+    std::optional<std::string> watcher;
+    std::vector<std::string> watcher_argv;
+    EnvMap watcher_environment;
+};
+
 struct LaunchPlan {
     std::string file;
     std::string program;  // the name given
@@ -54,6 +67,7 @@ struct LaunchPlan {
     bool no_new_privileges = true;
     Profile profile = Profile::plain;
     HeapPlan heap;
+    ReadinessPlan readiness;
     std::vector<Note> warnings;
 };
 

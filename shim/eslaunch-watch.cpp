@@ -1,0 +1,303 @@
+// eslaunch-watch: the readiness watcher. eslaunch starts it as the service
+// user just before it execs the program (DESIGN.md, step 7), with
+//   fd 3  a handle on the program: a pidfd, or a /proc/PID directory fd
+//   fd 4  the read end of a CLOEXEC pipe: EOF when the exec worked, an errno
+//         when it failed
+// and the options on its command line (readiness.hpp, watch_args). It probes
+// the program, tells systemd (READY=1, MAINPID, STATUS, EXTEND_TIMEOUT_USEC,
+// WATCHDOG=1) or, without NOTIFY_SOCKET, writes a line on stderr; and it exits
+// at once when the program dies.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "eslaunch/environment.hpp"
+#include "eslaunch/notify.hpp"
+#include "eslaunch/probe.hpp"
+#include "eslaunch/readiness.hpp"
+#include "eslaunch/values.hpp"
+
+extern char** environ;
+
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+using Outcome = eslaunch::ProbeResult::Outcome;
+using eslaunch::format_elapsed;
+
+constexpr int program_fd = 3;
+constexpr int exec_status_fd = 4;
+constexpr int exit_usage = 64;
+// While the port refuses connections, look again this often: a refused
+// loopback connect costs microseconds, and readiness is seen within a few
+// milliseconds of the port opening (bench/RESULTS.md).
+constexpr milliseconds port_watch_interval{5};
+// The longest one probe try may take.
+constexpr milliseconds try_budget{5s};
+// The self-check over sd-bus never holds up the start longer than this.
+constexpr milliseconds self_check_budget{250};
+
+void log_line(int priority, std::string_view text) {
+    static const bool journal = eslaunch::stderr_is_journal();
+    if (journal) fmt::print(stderr, "<{}>eslaunch: {}\n", priority, text);
+    else fmt::print(stderr, "eslaunch: {}\n", text);
+    std::fflush(stderr);
+}
+
+milliseconds since(Clock::time_point t) { return std::chrono::duration_cast<milliseconds>(Clock::now() - t); }
+
+// The program's PID and whether fd 3 is a pidfd (poll says when it exits) or
+// a /proc/PID directory (read through it to see whether it still exists).
+struct Program {
+    pid_t pid = 0;
+    bool pidfd = false;
+
+    [[nodiscard]] int poll_fd() const { return pidfd ? program_fd : -1; }
+    [[nodiscard]] bool gone() const {
+        if (pidfd) {
+            pollfd p{program_fd, POLLIN, 0};
+            return ::poll(&p, 1, 0) > 0;
+        }
+        const int fd = ::openat(program_fd, "stat", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return true;  // ESRCH: that process is gone, even if the PID was reused
+        ::close(fd);
+        return false;
+    }
+    // Sleeps up to `d`; false when the program died meanwhile.
+    [[nodiscard]] bool sleep(milliseconds d) const {
+        const auto until = Clock::now() + d;
+        while (true) {
+            const auto left = std::chrono::duration_cast<milliseconds>(until - Clock::now());
+            if (pidfd) {
+                pollfd p{program_fd, POLLIN, 0};
+                const int n = ::poll(&p, 1, static_cast<int>(std::max(left, milliseconds{0}).count()));
+                if (n > 0) return false;
+                if (n == 0 || errno != EINTR) return true;
+            } else {
+                if (left > 0ms) ::usleep(static_cast<useconds_t>(std::min(left, milliseconds{100}).count() * 1000));
+                if (gone()) return false;
+                if (left <= 0ms) return true;
+            }
+        }
+    }
+};
+
+std::optional<Program> find_program() {
+    Program p;
+    char path[64];
+    const int n = std::snprintf(path, sizeof path, "/proc/self/fdinfo/%d", program_fd);
+    if (n <= 0) return std::nullopt;
+    if (FILE* info = std::fopen(path, "re")) {
+        char line[256];
+        while (std::fgets(line, sizeof line, info) != nullptr) {
+            int pid = 0;
+            if (std::sscanf(line, "Pid:\t%d", &pid) == 1) {
+                p.pid = pid;
+                p.pidfd = true;
+            }
+        }
+        std::fclose(info);
+    }
+    if (p.pidfd) return p;  // pid -1: it already exited
+    char target[64] = {};
+    std::snprintf(path, sizeof path, "/proc/self/fd/%d", program_fd);
+    if (::readlink(path, target, sizeof target - 1) > 0) {
+        if (std::sscanf(target, "/proc/%d", &p.pid) == 1 && p.pid > 0) return p;
+    }
+    return std::nullopt;
+}
+
+// Blocks until the exec happened: 0, or the errno of the failed execve.
+int wait_for_exec() {
+    int err = 0;
+    ssize_t n = 0;
+    do {
+        n = ::read(exec_status_fd, &err, sizeof err);
+    } while (n < 0 && errno == EINTR);
+    ::close(exec_status_fd);
+    return n == static_cast<ssize_t>(sizeof err) ? err : 0;
+}
+
+std::vector<std::string> exec_probe_environment() {
+    eslaunch::EnvMap env = eslaunch::EnvMap::from_envp(environ);
+    for (std::string_view name : eslaunch::notify_variables) env.erase(name);
+    return env.to_envp_strings();
+}
+
+std::optional<std::uint64_t> env_usec(const char* name) {
+    const char* v = std::getenv(name);
+    if (v == nullptr) return std::nullopt;
+    auto n = eslaunch::parse_decimal(v);
+    if (!n || *n == 0) return std::nullopt;
+    return *n;
+}
+
+class Watcher {
+public:
+    Watcher(eslaunch::WatchOptions o, Program program, std::unique_ptr<eslaunch::Probe> probe)
+        : o_(std::move(o)), program_(program), probe_(std::move(probe)), probe_text_(o_.probe.str()) {}
+
+    int run() {
+        std::optional<std::uint64_t> start_timeout;
+        if (std::getenv("NOTIFY_SOCKET") != nullptr || std::getenv("INVOCATION_ID") != nullptr) {
+            self_check(start_timeout);
+        }
+        if (o_.probe.kind == eslaunch::ReadyProbe::Kind::none) return ready("started");
+
+        const eslaunch::ExtendCadence cadence = eslaunch::extend_cadence(start_timeout);
+        auto next_extend = start_;
+        auto next_status = start_;
+        std::string last = "";
+        bool port_open = false;
+        while (true) {
+            const auto elapsed = since(start_);
+            if (!o_.timeout.infinite() && elapsed >= *o_.timeout.value) return timed_out(last);
+            if (cadence.every > 0us && Clock::now() >= next_extend) {
+                notify_.send(fmt::format("EXTEND_TIMEOUT_USEC={}", cadence.extend_by.count()));
+                next_extend += cadence.every;
+            }
+            if (Clock::now() >= next_status) {
+                notify_.send("STATUS=" + eslaunch::waiting_line(o_.program, elapsed, probe_text_, last));
+                next_status = Clock::now() + 1s;
+            }
+            eslaunch::ProbeResult r;
+            if (probe_->has_port() && !port_open) {
+                r = probe_->connect_only(try_budget, program_.poll_fd());
+                if (r.outcome == Outcome::ready) {
+                    port_open = true;
+                    if (o_.probe.kind != eslaunch::ReadyProbe::Kind::tcp) r = probe_->run(try_budget, program_.poll_fd());
+                }
+            } else {
+                r = probe_->run(try_budget, program_.poll_fd());
+            }
+            if (r.outcome == Outcome::aborted) return program_died();
+            if (r.outcome == Outcome::ready) return ready(r.text);
+            if (r.outcome == Outcome::refused) port_open = false;
+            if (r.text != last) next_status = Clock::now();  // say it at once when it changes
+            last = r.text;
+            const milliseconds wait =
+                r.outcome == Outcome::refused ? std::min(port_watch_interval, *o_.interval.value) : *o_.interval.value;
+            if (!program_.sleep(wait)) return program_died();
+        }
+    }
+
+private:
+    void self_check(std::optional<std::uint64_t>& start_timeout) {
+        auto unit = eslaunch::read_unit_info(program_.pid, self_check_budget);
+        if (!unit) {
+            // Best effort: the readiness protocol works without it.
+            if (notify_.enabled()) log_line(6, fmt::format("cannot check the unit over sd-bus ({})", unit.error()));
+            return;
+        }
+        if (unit->main_pid == static_cast<std::uint32_t>(program_.pid)) start_timeout = unit->timeout_start_usec;
+        for (const auto& w : eslaunch::unit_warnings(*unit, static_cast<std::uint32_t>(program_.pid), o_.probe)) {
+            log_line(4, "warning: " + w);
+        }
+    }
+
+    int ready(const std::string& result) {
+        const std::string line = eslaunch::ready_line(o_.program, since(start_), probe_text_, result);
+        notify_.send(fmt::format("READY=1\nMAINPID={}\nSTATUS={}", program_.pid, line));
+        notify_.barrier(5s);
+        log_line(6, line);
+        if (!o_.watchdog) return 0;
+        return watchdog();
+    }
+
+    // After ready: WATCHDOG=1 at half the interval, only while the probe passes.
+    int watchdog() {
+        const auto usec = env_usec("WATCHDOG_USEC");
+        if (!usec || !notify_.enabled()) {
+            log_line(4, "warning: watchdog=true, but the unit sets no WatchdogSec=: nothing to feed; add WatchdogSec= "
+                        "to its [Service] section");
+            return 0;
+        }
+        const milliseconds every = std::max(milliseconds{1}, std::chrono::duration_cast<milliseconds>(
+                                                                  std::chrono::microseconds{*usec} / 2));
+        const milliseconds budget = std::max(milliseconds{1}, std::min(try_budget, every / 2));
+        bool healthy = true;
+        while (true) {
+            const auto started = Clock::now();
+            const eslaunch::ProbeResult r = probe_->run(budget, program_.poll_fd());
+            if (r.outcome == Outcome::aborted) return program_died();
+            if (r.outcome == Outcome::ready) {
+                notify_.send("WATCHDOG=1");
+                if (!healthy) notify_.send(fmt::format("STATUS=healthy again ({} -> {})", probe_text_, r.text));
+                healthy = true;
+            } else if (healthy) {
+                const std::string line = fmt::format("{} failed its health probe ({} -> {}): no watchdog ping",
+                                                     o_.program, probe_text_, r.text);
+                notify_.send("STATUS=" + line);
+                log_line(4, "warning: " + line);
+                healthy = false;
+            }
+            if (!program_.sleep(every - std::min(every, since(started)))) return program_died();
+        }
+    }
+
+    int timed_out(const std::string& last) {
+        const std::string line = eslaunch::timeout_line(o_.program, o_.timeout, probe_text_, last);
+        notify_.send("STATUS=" + line);
+        log_line(3, line);
+        return 1;
+    }
+
+    static int program_died() { return 0; }  // systemd or supervisord reports that; nothing left to watch
+
+    eslaunch::WatchOptions o_;
+    Program program_;
+    std::unique_ptr<eslaunch::Probe> probe_;
+    std::string probe_text_;
+    eslaunch::Notifier notify_;
+    Clock::time_point start_ = Clock::now();
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    ::prctl(PR_SET_NAME, "eslaunch-watch", 0, 0, 0);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    auto options = eslaunch::parse_watch_args(args);
+    if (!options) {
+        log_line(3, fmt::format("eslaunch-watch: {}{}", options.error().what,
+                                options.error().hint.empty() ? "" : "; " + options.error().hint));
+        log_line(3, "eslaunch-watch is started by eslaunch, not by hand (eslaunch(1))");
+        return exit_usage;
+    }
+    const eslaunch::Notifier notify;
+    const auto program = find_program();
+    if (!program) {
+        log_line(3, "eslaunch-watch: fd 3 is not the program's pidfd or /proc directory; it is started by eslaunch");
+        return exit_usage;
+    }
+    // The exec's outcome before anything else: when it failed, eslaunch has
+    // usually exited (and been reaped) before we get here, and the errno in
+    // the pipe is all that is left to tell.
+    if (const int err = wait_for_exec(); err != 0) {
+        // eslaunch itself prints the error and exits 203; systemd shows this.
+        notify.send(fmt::format("STATUS={} did not start: exec failed: {}", options->program, std::strerror(err)));
+        notify.barrier(1s);
+        return 1;
+    }
+    if (program->pid <= 0 || program->gone()) return 0;  // it exited already: nothing to watch
+    auto probe = eslaunch::make_probe(*options, exec_probe_environment());
+    if (!probe) {
+        notify.send(fmt::format("STATUS=cannot probe {}: {}", options->program, probe.error()));
+        log_line(3, fmt::format("error: cannot probe {}: {}", options->program, probe.error()));
+        return 1;
+    }
+    return Watcher{std::move(*options), *program, std::move(*probe)}.run();
+}

@@ -1,0 +1,128 @@
+#!/bin/bash
+# units/supervisor/elasticsearch.conf under the real supervisord (Debian
+# supervisor 4.2.5), with a fake Elasticsearch 7.17 home.
+#
+# usage: supervisord_e2e.sh BUILD_DIR SOURCE_DIR     (root; exit 77 = skipped)
+#
+# Checks: RUNNING; the pid supervisord reports is the node itself, with the
+# spec's user, limits and heap; eslaunch's ready line in the stderr log;
+# kill -9 -> respawned; `supervisorctl stop` -> the node gets SIGTERM directly
+# and exits 143 well before stopwaitsecs; nothing of eslaunch is left.
+set -euo pipefail
+
+[ $# -eq 2 ] || { echo "usage: supervisord_e2e.sh BUILD_DIR SOURCE_DIR" >&2; exit 64; }
+if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (eslaunch drops privileges)" >&2; exit 77; fi
+command -v supervisord >/dev/null || { echo "SKIP: supervisord missing (Debian supervisor)" >&2; exit 77; }
+BUILD=$(realpath "$1")
+SRC=$(realpath "$2")
+START=$EPOCHREALTIME
+T=$(mktemp -d /tmp/eslaunch-supervisord.XXXXXX)
+chmod 755 "$T"  # the service user reaches the node's home through it
+SV_PID=""
+FAILS=0
+PORT=19210
+
+say() { awk -v s="$START" -v n="$EPOCHREALTIME" -v m="$*" 'BEGIN{printf "[%5.1fs] %s\n", n-s, m}'; }
+pass() { say "PASS: $*"; }
+fail() { say "FAIL: $*"; FAILS=$((FAILS + 1)); }
+expect() { if [ "$2" = "$3" ]; then pass "$1 = $2"; else fail "$1: got '$2', want '$3'"; fi; }
+json() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[2])); print(eval(sys.argv[1], {}, {"d": d}))' "$1" "$T/es/rec/record.json"; }
+wait_for() {
+    local until=$((SECONDS + $1))
+    shift
+    while [ $SECONDS -lt "$until" ]; do "$@" && return 0; sleep 0.1; done
+    return 1
+}
+
+cleanup() {
+    local rc=$?
+    set +e
+    if [ -n "$SV_PID" ] && kill -0 "$SV_PID" 2>/dev/null; then
+        kill -TERM "$SV_PID"
+        for _ in $(seq 1 100); do kill -0 "$SV_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$SV_PID" 2>/dev/null && kill -KILL "$SV_PID"
+        wait "$SV_PID" 2>/dev/null
+    fi
+    if [ "$rc" != 0 ]; then
+        for f in "$T"/supervisord.log "$T"/log/*; do [ -f "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done
+    fi
+    rm -rf "$T"
+    exit "$rc"
+}
+trap cleanup EXIT
+
+# --- the node, its spec, and supervisord with the project's program section ------
+bash "$SRC/tests/fake-es/make_home.sh" 7.17.9 "$T/es" "$BUILD/tests/fake-es/fake-es" >/dev/null
+mkdir -m 1777 "$T/es/rec"
+sed -i "s/^http.port: .*/http.port: $PORT/" "$T/es/config/elasticsearch.yml"
+mkdir -p "$T/log" "$T/conf.d"
+cat >"$T/elasticsearch.ini" <<EOF
+[program:elasticsearch]
+command=$T/es/bin/elasticsearch
+user=nobody
+heap_size=256m
+limit_nofile=16384
+environment=FAKE_ES_RECORD="$T/es/rec/record.json",FAKE_ES_HTTP_PORT="$PORT",FAKE_ES_DELAY_MS="500"
+EOF
+sed -e "s|@bindir@|$BUILD/shim|g" -e "s|@logdir@|$T/log|g" -e "s|/etc/eslaunch/elasticsearch.ini|$T/elasticsearch.ini|g" \
+    "$SRC/units/supervisor/elasticsearch.conf.in" >"$T/conf.d/elasticsearch.conf"
+cat >"$T/supervisord.conf" <<EOF
+[unix_http_server]
+file=$T/supervisor.sock
+
+[supervisord]
+nodaemon=true
+logfile=$T/supervisord.log
+pidfile=$T/supervisord.pid
+childlogdir=$T/log
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://$T/supervisor.sock
+
+[include]
+files = $T/conf.d/*.conf
+EOF
+CTL() { supervisorctl -c "$T/supervisord.conf" "$@"; }
+status() { CTL status elasticsearch 2>/dev/null | awk '{print $2}'; }
+node_pid() { CTL pid elasticsearch 2>/dev/null; }
+
+say "supervisord with units/supervisor/elasticsearch.conf"
+supervisord -c "$T/supervisord.conf" >"$T/supervisord.out" 2>&1 &
+SV_PID=$!
+running() { [ "$(status)" = RUNNING ]; }
+if wait_for 30 running; then pass "RUNNING"; else fail "not RUNNING: $(status)"; exit 1; fi
+pid=$(node_pid)
+expect "supervisord's pid is the node (its record's pid)" "$pid" "$(json 'd["pid"]')"
+expect "the node's program" "$(cat /proc/"$pid"/comm)" fake-es
+expect "the node's uid (nobody)" "$(json 'd["uid"]')" "$(id -u nobody)"
+expect "the node's nofile" "$(awk '/open files/{print $4"/"$5}' /proc/"$pid"/limits)" 16384/16384
+expect "the node's heap" "$(json 'd["heap"]["xmx"]')" 256m
+ready_logged() { grep -q "^eslaunch: elasticsearch ready after .* (http://127.0.0.1:$PORT/ -> 200)$" "$T/log/elasticsearch.err.log"; }
+if wait_for 10 ready_logged; then pass "the ready line is in the stderr log"; else fail "no ready line in $T/log/elasticsearch.err.log"; fi
+
+say "kill -9 the node"
+kill -KILL "$pid"
+respawned() { local p; p=$(node_pid); [ "${p:-0}" -gt 1 ] && [ "$p" != "$pid" ] && running; }
+if wait_for 30 respawned; then pass "respawned as pid $(node_pid)"; else fail "not respawned: $(status)"; fi
+pid=$(node_pid)
+expect "the new node's uid" "$(awk '/^Uid:/{print $2}' /proc/"$pid"/status)" "$(id -u nobody)"
+
+say "supervisorctl stop elasticsearch"
+t0=$EPOCHREALTIME
+CTL stop elasticsearch >/dev/null
+took=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
+expect "status after stop" "$(status)" STOPPED
+awk -v t="$took" 'BEGIN{exit !(t < 10)}' && pass "stopped in $took s, long before stopwaitsecs=300" ||
+    fail "stop took $took s"
+grep -q "fake-es: Terminated, exiting 143" "$T/log/elasticsearch.err.log" && pass "the node itself got SIGTERM and exited 143" ||
+    fail "no SIGTERM exit in the node's stderr log"
+grep -q "stopped: elasticsearch (exit status 143)" "$T/supervisord.log" && pass "supervisord saw exit status 143" ||
+    fail "supervisord did not log exit status 143"
+left=$(pgrep -l -f "$BUILD/shim/eslaunch" || true)
+[ -z "$left" ] && pass "no eslaunch process left" || fail "left running: $left"
+
+say "$FAILS failed check(s)"
+[ "$FAILS" = 0 ]

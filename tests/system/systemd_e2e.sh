@@ -1,0 +1,208 @@
+#!/bin/bash
+# The project's own units under a real systemd: systemd 252 booted as PID 1 of
+# a systemd-nspawn container (the host's /usr, a fresh tmpfs /etc /var /run;
+# recipe: ../shared/notes/real-systemd.md), the build bound in read-only at
+# /opt/eslaunch, a fake Elasticsearch 7.17 home made inside.
+#
+# usage: systemd_e2e.sh BUILD_DIR SOURCE_DIR     (root; exit 77 = skipped)
+#
+# Checks, each against what systemd itself reports:
+#   start returns only after the node's port opened; active; MainPID is the
+#   node; its user, limits and heap are the spec's; StatusText is eslaunch's;
+#   kill -9 -> restarted and active; stop -> SIGTERM, exit 143 counted as
+#   success, inactive, no eslaunch process left; a start longer than
+#   TimeoutStartSec succeeds through EXTEND_TIMEOUT_USEC; NotifyAccess=main
+#   gets eslaunch's warning in the journal; WatchdogSec + watchdog=true
+#   restarts a hung node; two elasticsearch@ instances side by side.
+set -euo pipefail
+
+[ $# -eq 2 ] || { echo "usage: systemd_e2e.sh BUILD_DIR SOURCE_DIR" >&2; exit 64; }
+if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (systemd-nspawn)" >&2; exit 77; fi
+for tool in systemd-nspawn nsenter unshare; do
+    command -v "$tool" >/dev/null || { echo "SKIP: $tool missing (Debian systemd-container, util-linux)" >&2; exit 77; }
+done
+. "$(dirname "$0")/../../scripts/lib/nspawn.sh"
+nspawn_enter_mount_namespace "$@"
+
+BUILD=$(realpath "$1")
+SRC=$(realpath "$2")
+START=$EPOCHREALTIME
+FAILS=0
+
+say() { awk -v s="$START" -v n="$EPOCHREALTIME" -v m="$*" 'BEGIN{printf "[%5.1fs] %s\n", n-s, m}'; }
+pass() { say "PASS: $*"; }
+fail() { say "FAIL: $*"; FAILS=$((FAILS + 1)); }
+expect() {  # expect WHAT ACTUAL WANTED
+    if [ "$2" = "$3" ]; then pass "$1 = $2"; else fail "$1: got '$2', want '$3'"; fi
+}
+
+cleanup() {
+    local rc=$?
+    set +e
+    if [ "$rc" != 0 ] && [ -n "$LEADER" ]; then
+        echo "--- the journal's last lines"; IN journalctl --no-pager -n 30 -o cat 2>/dev/null
+    fi
+    nspawn_halt
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+nspawn_boot "eslaunch-e2e-$$" --bind-ro="$BUILD:/opt/eslaunch" --bind-ro="$SRC:/opt/eslaunch-src"
+say "container booted: $(IN systemctl is-system-running) ($(IN systemctl --version | sed -n 1p))"
+
+# --- the node's home, user, spec and the project's units -------------------------
+IN systemd-sysusers --inline 'u esnode - "eslaunch e2e node" /nonexistent /usr/sbin/nologin'
+IN bash -c '
+    set -e
+    mkdir -p /var/lib/es /etc/eslaunch /run/systemd/system
+    chmod 755 /var/lib/es
+    for node in main a b; do
+        bash /opt/eslaunch-src/tests/fake-es/make_home.sh 7.17.9 /var/lib/es/$node /opt/eslaunch/tests/fake-es/fake-es
+        mkdir -m 1777 /var/lib/es/$node/rec
+    done
+    sed -i "s/^http.port: .*/http.port: 19200/" /var/lib/es/main/config/elasticsearch.yml
+    sed -i "s/^http.port: .*/http.port: 19201/" /var/lib/es/a/config/elasticsearch.yml
+    sed -i "s/^http.port: .*/http.port: 19202/" /var/lib/es/b/config/elasticsearch.yml
+'
+write_spec() {  # write_spec NAME NODE PORT DELAY_MS [EXTRA LINES...]: the port is elasticsearch.yml's
+    local name=$1 node=$2 port=$3 delay=$4
+    shift 4
+    {
+        echo "[program:elasticsearch]"
+        echo "command=/var/lib/es/$node/bin/elasticsearch"
+        echo "user=esnode"
+        echo "heap_size=256m"
+        echo "limit_nofile=16384"
+        echo "environment=FAKE_ES_RECORD=\"/var/lib/es/$node/rec/record.json\",FAKE_ES_HTTP_PORT=\"$port\",FAKE_ES_DELAY_MS=\"$delay\""
+        printf '%s\n' "$@"
+    } | IN sh -c "umask 022; cat > /etc/eslaunch/$name.ini"
+}
+write_spec elasticsearch main 19200 1500
+# The project's units as they are, pointed at the build; drop-ins only where
+# the test needs other timings.
+for unit in elasticsearch.service elasticsearch@.service; do
+    sed 's|@bindir@|/opt/eslaunch/shim|g' "$SRC/units/$unit.in" | IN sh -c "cat > /run/systemd/system/$unit"
+done
+dropin() {  # dropin UNIT TEXT
+    IN mkdir -p "/run/systemd/system/$1.d"
+    printf '[Service]\n%s\n' "$2" | IN sh -c "cat > /run/systemd/system/$1.d/test.conf"
+    SC daemon-reload
+}
+dropin elasticsearch.service "RestartSec=1"
+prop() { SC show -p "$2" --value "$1"; }
+record() { IN cat "/var/lib/es/$1/rec/record.json"; }
+json() { /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {}, {"d": d}))' "$1"; }
+port_open() { IN bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+wait_for() {  # wait_for SECONDS COMMAND...: true once COMMAND succeeds
+    local until=$((SECONDS + $1))
+    shift
+    while [ $SECONDS -lt "$until" ]; do "$@" && return 0; sleep 0.1; done
+    return 1
+}
+
+# --- start: returns only once the node answers -------------------------------------
+say "systemctl start elasticsearch (the node opens its port after 1.5 s)"
+t0=$EPOCHREALTIME
+port_open 19200 && fail "port 19200 open before the start"
+if SC start elasticsearch; then pass "systemctl start returned 0"; else fail "systemctl start failed"; fi
+took=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
+if port_open 19200; then pass "the port is open when start returns (after $took s)"; else fail "start returned (after $took s) before the port opened"; fi
+awk -v t="$took" 'BEGIN{exit !(t >= 1.4)}' && pass "start waited for the node ($took s >= 1.5 s delay)" ||
+    fail "start returned after $took s, before the node's 1.5 s delay"
+expect "ActiveState" "$(prop elasticsearch ActiveState)" active
+main_pid=$(prop elasticsearch MainPID)
+expect "MainPID is the node (its record's pid)" "$main_pid" "$(record main | json 'd["pid"]')"
+expect "MainPID's program" "$(IN cat /proc/"$main_pid"/comm)" fake-es
+expect "the node's uid" "$(record main | json 'd["uid"]')" "$(IN id -u esnode)"
+expect "the node's nofile" "$(IN cat /proc/"$main_pid"/limits | awk '/open files/{print $4"/"$5}')" 16384/16384
+expect "the node's heap" "$(record main | json 'd["heap"]["xmx"]')" 256m
+status_text=$(prop elasticsearch StatusText)
+case $status_text in
+    "elasticsearch ready after "*"(http://127.0.0.1:19200/ -> 200)") pass "StatusText: $status_text" ;;
+    *) fail "StatusText: '$status_text'" ;;
+esac
+if IN pgrep -x eslaunch-watch >/dev/null; then fail "eslaunch-watch still runs after READY"; else pass "eslaunch-watch left after READY"; fi
+
+# --- kill -9: restarted --------------------------------------------------------------
+say "kill -9 the node"
+IN kill -KILL "$main_pid"
+restarted() { [ "$(prop elasticsearch NRestarts)" -ge 1 ] && [ "$(prop elasticsearch ActiveState)" = active ]; }
+if wait_for 20 restarted; then pass "restarted and active (NRestarts=$(prop elasticsearch NRestarts))"; else fail "not restarted: $(prop elasticsearch ActiveState)"; fi
+new_pid=$(prop elasticsearch MainPID)
+[ "$new_pid" != "$main_pid" ] && [ "$(IN cat /proc/"$new_pid"/comm)" = fake-es ] && pass "a new node, pid $new_pid" ||
+    fail "MainPID after the restart: $new_pid"
+
+# --- stop: SIGTERM to the node, a clean exit -------------------------------------------
+say "systemctl stop elasticsearch"
+SC stop elasticsearch
+expect "ActiveState after stop" "$(prop elasticsearch ActiveState)" inactive
+expect "Result after stop (exit 143 is success)" "$(prop elasticsearch Result)" success
+if IN journalctl --no-pager -u elasticsearch -o cat | grep -q "fake-es: Terminated, exiting 143"; then
+    pass "the node got SIGTERM and exited 143"
+else
+    fail "no SIGTERM exit in the journal"
+fi
+left=$(IN pgrep -l -f '/opt/eslaunch/shim/eslaunch' || true)
+[ -z "$left" ] && pass "no eslaunch process left" || fail "left running: $left"
+
+# --- a start longer than TimeoutStartSec -----------------------------------------------
+say "a 5 s start with TimeoutStartSec=2 (eslaunch-watch extends it)"
+write_spec elasticsearch main 19200 5000
+dropin elasticsearch.service "RestartSec=1
+TimeoutStartSec=2"
+if SC start elasticsearch; then pass "a start longer than TimeoutStartSec succeeded"; else fail "the slow start failed: $(prop elasticsearch Result)"; fi
+expect "ActiveState after the slow start" "$(prop elasticsearch ActiveState)" active
+SC stop elasticsearch
+
+# --- NotifyAccess=main: eslaunch's warning --------------------------------------------
+say "NotifyAccess=main"
+write_spec elasticsearch main 19200 200
+dropin elasticsearch.service "RestartSec=1
+Restart=no
+NotifyAccess=main
+TimeoutStartSec=3"
+SC reset-failed elasticsearch 2>/dev/null || true
+if SC start elasticsearch 2>/dev/null; then fail "started although NotifyAccess=main drops READY=1"; else pass "the start failed, as systemd drops READY=1"; fi
+if IN journalctl --no-pager -u elasticsearch -o cat |
+    grep -q "warning: elasticsearch.service is Type=notify with NotifyAccess=main: .*add NotifyAccess=all"; then
+    pass "eslaunch's NotifyAccess warning is in the journal"
+else
+    fail "no NotifyAccess warning in the journal"
+    IN journalctl --no-pager -u elasticsearch -o cat | tail -n 15
+fi
+SC stop elasticsearch 2>/dev/null || true
+SC reset-failed elasticsearch 2>/dev/null || true
+
+# --- the watchdog restarts a hung node ---------------------------------------------------
+say "WatchdogSec=2 and watchdog=true; then the node hangs (SIGUSR1)"
+write_spec elasticsearch main 19200 200 "watchdog=true"
+dropin elasticsearch.service "RestartSec=1
+WatchdogSec=2"
+SC start elasticsearch
+hung_pid=$(prop elasticsearch MainPID)
+restarts=$(prop elasticsearch NRestarts)
+sleep 3  # pings flow: still the same node
+expect "healthy node kept by the watchdog" "$(prop elasticsearch MainPID)" "$hung_pid"
+IN kill -USR1 "$hung_pid"
+watchdog_restart() { [ "$(prop elasticsearch NRestarts)" -gt "$restarts" ] && [ "$(prop elasticsearch ActiveState)" = active ]; }
+if wait_for 20 watchdog_restart; then pass "the hung node was restarted by the watchdog"; else fail "no watchdog restart"; fi
+IN journalctl --no-pager -u elasticsearch -o cat | grep -q "Watchdog timeout" && pass "systemd logged the watchdog timeout" ||
+    fail "no watchdog timeout in the journal"
+SC stop elasticsearch
+
+# --- two instances side by side ---------------------------------------------------
+say "elasticsearch@a and elasticsearch@b"
+write_spec a a 19201 300
+write_spec b b 19202 300
+SC start elasticsearch@a elasticsearch@b
+expect "elasticsearch@a" "$(prop elasticsearch@a ActiveState)" active
+expect "elasticsearch@b" "$(prop elasticsearch@b ActiveState)" active
+pa=$(prop elasticsearch@a MainPID) pb=$(prop elasticsearch@b MainPID)
+expect "a's MainPID is its node" "$pa" "$(record a | json 'd["pid"]')"
+expect "b's MainPID is its node" "$pb" "$(record b | json 'd["pid"]')"
+port_open 19201 && port_open 19202 && pass "both nodes answer (19201, 19202)" || fail "a node does not answer"
+SC stop elasticsearch@a elasticsearch@b
+
+say "$FAILS failed check(s)"
+[ "$FAILS" = 0 ]

@@ -1,0 +1,247 @@
+// Readiness, the pure part: the watcher's command line, the default probe
+// from elasticsearch.yml's settings, the start-timeout cadence, the lines a
+// person reads, and what plan decides (who gets NOTIFY_SOCKET).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "eslaunch/readiness.hpp"
+#include "test_support.hpp"
+
+namespace eslaunch::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::Contains;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+TEST(WatchArgs, RoundTripEveryOption) {
+    WatchOptions o;
+    o.program = "es";
+    o.probe = *parse_ready("https://[fe80::1]:9243/_cluster/health");
+    o.expect = *parse_status_list("200,401-403");
+    o.timeout = Duration{};  // infinity
+    o.interval = Duration{250ms};
+    o.ca = "/etc/es/ca.pem";
+    o.insecure = true;
+    o.user = "elastic";
+    o.password_file = "/etc/es/pw";
+    o.watchdog = true;
+    const auto args = watch_args(o);
+    EXPECT_THAT(args, ::testing::ElementsAre("--program", "es", "--ready", "https://[fe80::1]:9243/_cluster/health",
+                                             "--expect", "200,401-403", "--timeout", "infinity", "--interval", "250ms",
+                                             "--ca", "/etc/es/ca.pem", "--insecure", "--user", "elastic",
+                                             "--password-file", "/etc/es/pw", "--watchdog"));
+    auto back = parse_watch_args(args);
+    ASSERT_TRUE(back) << back.error().what;
+    EXPECT_EQ(*back, o);
+}
+
+TEST(WatchArgs, BadArgumentsAreNamed) {
+    auto p = parse_watch_args({"--program", "es", "--ready", "ftp://x"});
+    ASSERT_FALSE(p);
+    EXPECT_EQ(p.error().what, "--ready ftp://x: 'ftp://x' is not a ready probe");
+    p = parse_watch_args({"--program", "es", "--ready", "none", "--interval", "infinity"});
+    ASSERT_FALSE(p);
+    EXPECT_EQ(p.error().what, "--interval infinity: infinity is not allowed here");
+    p = parse_watch_args({"--program", "es", "--ready", "none", "--bogus", "1"});
+    ASSERT_FALSE(p);
+    EXPECT_EQ(p.error().what, "unknown argument --bogus");
+    p = parse_watch_args({"--program", "es"});
+    ASSERT_FALSE(p);
+    EXPECT_EQ(p.error().what, "--program and --ready are required");
+    p = parse_watch_args({"--program"});
+    ASSERT_FALSE(p);
+    EXPECT_EQ(p.error().what, "--program: missing its value, or unknown");
+}
+
+struct ProbeCase {
+    EsHttpSettings settings;
+    std::string probe;
+    std::string why;
+    std::string warning;
+};
+
+class DefaultProbeTest : public ::testing::TestWithParam<ProbeCase> {};
+
+TEST_P(DefaultProbeTest, FromTheSettings) {
+    const auto& c = GetParam();
+    const DefaultProbe d = elasticsearch_default_probe(c.settings);
+    EXPECT_EQ(d.probe.str(), c.probe);
+    EXPECT_EQ(d.why, c.why);
+    EXPECT_EQ(d.warning.value_or(""), c.warning);
+}
+
+const std::string yml = "/etc/es/elasticsearch.yml";
+const std::string y3 = yml + ":3";
+
+EsHttpSettings port(std::string p) { return {std::nullopt, "", "", std::move(p), y3, false, ""}; }
+EsHttpSettings host(std::string h, std::string key = "network.host") { return {std::move(h), std::move(key), y3, std::nullopt, "", false, ""}; }
+
+INSTANTIATE_TEST_SUITE_P(
+    Elasticsearch, DefaultProbeTest,
+    ::testing::Values(
+        ProbeCase{{}, "http://127.0.0.1:9200/", "Elasticsearch's default HTTP port", ""},
+        ProbeCase{port("9201"), "http://127.0.0.1:9201/", "http.port 9201 (" + y3 + ")", ""},
+        ProbeCase{{"0.0.0.0", "network.host", y3, "9200", yml + ":1", false, ""}, "http://127.0.0.1:9200/",
+                  "http.port 9200 (" + yml + ":1)", ""},
+        ProbeCase{host("127.0.1.1"), "http://127.0.0.1:9200/", "Elasticsearch's default HTTP port", ""},
+        ProbeCase{host("10.0.0.5"), "http://10.0.0.5:9200/", "network.host 10.0.0.5 (" + y3 + ")", ""},
+        ProbeCase{{"fd00::5", "http.host", y3, "9400", "command= (-Ehttp.port=9400)", true, yml + ":7"},
+                  "https://[fd00::5]:9400/",
+                  "http.port 9400 (command= (-Ehttp.port=9400)), http.host fd00::5 (" + y3 +
+                      "), xpack.security.http.ssl.enabled true (" + yml + ":7)",
+                  ""},
+        ProbeCase{host("::1"), "http://[::1]:9200/", "network.host ::1 (" + y3 + ")", ""},
+        ProbeCase{host("es-1.example"), "http://es-1.example:9200/", "network.host es-1.example (" + y3 + ")", ""},
+        ProbeCase{port("9200-9300"), "http://127.0.0.1:9200/", "http.port 9200-9300 (" + y3 + ")",
+                  y3 + ": http.port is the range 9200-9300: eslaunch probes its first port, 9200; set ready= if the "
+                       "node may bind another"},
+        ProbeCase{port("http"), "http://127.0.0.1:9200/", "Elasticsearch's default HTTP port",
+                  y3 + ": http.port 'http' is not a port; eslaunch probes 9200"},
+        ProbeCase{host("_site_"), "http://127.0.0.1:9200/", "Elasticsearch's default HTTP port",
+                  y3 + ": network.host is _site_: eslaunch cannot tell that address and probes 127.0.0.1, which the "
+                       "node may not answer on; set ready= to the address it binds"}));
+
+TEST(ExtendCadence, FollowsTheUnitsStartTimeout) {
+    using std::chrono::microseconds;
+    EXPECT_EQ(extend_cadence(std::nullopt), (ExtendCadence{15s, 30s}));
+    EXPECT_EQ(extend_cadence(90'000'000), (ExtendCadence{45s, 90s}));
+    EXPECT_EQ(extend_cadence(1'000'000), (ExtendCadence{1s, 2s}));  // never more often than 1 s
+    EXPECT_EQ(extend_cadence(0), ExtendCadence{});                  // no timeout: nothing to extend
+    EXPECT_EQ(extend_cadence(UINT64_MAX), ExtendCadence{});
+}
+
+TEST(Lines, WhatAPersonReads) {
+    EXPECT_EQ(format_elapsed(0ms), "0.0 s");
+    EXPECT_EQ(format_elapsed(23'456ms), "23.4 s");
+    EXPECT_EQ(format_elapsed(60'000ms), "1 min");
+    EXPECT_EQ(format_elapsed(125'000ms), "2 min 5 s");
+    EXPECT_EQ(format_elapsed(3'720'000ms), "1 h 2 min");
+    EXPECT_EQ(ready_line("elasticsearch", 23'456ms, "http://127.0.0.1:9200/", "200"),
+              "elasticsearch ready after 23.4 s (http://127.0.0.1:9200/ -> 200)");
+    EXPECT_EQ(waiting_line("es", 12'000ms, "tcp://127.0.0.1:9300", "connection refused"),
+              "waiting for es: probing tcp://127.0.0.1:9300 for 12.0 s, last: connection refused");
+    EXPECT_EQ(waiting_line("es", 0ms, "tcp://127.0.0.1:9300", ""), "waiting for es: probing tcp://127.0.0.1:9300");
+    EXPECT_EQ(timeout_line("es", Duration{90s}, "http://127.0.0.1:9200/", "503"),
+              "es not ready after ready_timeout=90s (http://127.0.0.1:9200/ -> 503); eslaunch stops extending the "
+              "start timeout");
+}
+
+HostFacts with_notify() {
+    HostFacts h = test_host();
+    h.environ.set("NOTIFY_SOCKET", "/run/systemd/notify");
+    h.environ.set("WATCHDOG_USEC", "30000000");
+    h.environ.set("WATCHDOG_PID", "1");
+    return h;
+}
+
+TEST(PlanReadiness, TheWatcherAloneGetsSystemdsVariables) {
+    const LaunchPlan p = plan_ok("[program:es]\ncommand=/bin/sleep 5\nuser=work\nready=http://127.0.0.1:9200/\n"
+                                 "watchdog=true\nready_timeout=2min\n",
+                                 with_notify());
+    ASSERT_TRUE(p.readiness.watcher);
+    EXPECT_EQ(*p.readiness.watcher, "/usr/libexec/eslaunch-watch");
+    EXPECT_TRUE(p.readiness.notify);
+    EXPECT_EQ(p.readiness.source, "ready= at line 4");
+    for (std::string_view name : notify_variables) {
+        EXPECT_EQ(p.environment.get(name), nullptr) << name;
+        EXPECT_NE(p.readiness.watcher_environment.get(name), nullptr) << name;
+    }
+    EXPECT_THAT(p.readiness.watcher_argv, Contains("--watchdog"));
+    EXPECT_THAT(p.readiness.watcher_argv, Contains("2min"));
+    EXPECT_EQ(*p.readiness.watcher_environment.get("USER"), "work");  // exec: probes see the program's environment
+}
+
+TEST(PlanReadiness, NativeLeavesNotifyToTheProgram) {
+    HostFacts h = with_notify();
+    h.es = es_host("7.17.9").es;
+    const LaunchPlan p = plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\nready=native\n", h);
+    EXPECT_FALSE(p.readiness.watcher);
+    EXPECT_EQ(*p.environment.get("NOTIFY_SOCKET"), "/run/systemd/notify");
+    EXPECT_EQ(*p.environment.get("ES_SD_NOTIFY"), "true");  // 7+ packages notify only when asked
+
+    h.es = es_host("6.8.23").es;
+    const LaunchPlan six = plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\nready=native\n", h);
+    EXPECT_EQ(six.environment.get("ES_SD_NOTIFY"), nullptr);
+}
+
+TEST(PlanReadiness, NoneWithoutSystemdNeedsNoWatcher) {
+    const LaunchPlan p = plan_ok("[program:x]\ncommand=/bin/sleep 5\nuser=work\n");
+    EXPECT_EQ(p.readiness.probe.kind, ReadyProbe::Kind::none);
+    EXPECT_FALSE(p.readiness.watcher);
+    // Under systemd, ready=none still needs READY=1 once the exec worked.
+    const LaunchPlan n = plan_ok("[program:x]\ncommand=/bin/sleep 5\nuser=work\n", with_notify());
+    EXPECT_TRUE(n.readiness.watcher);
+    EXPECT_THAT(n.readiness.watcher_argv, Contains("none"));
+}
+
+TEST(PlanReadiness, ElasticsearchDefaultsToItsHttpPort) {
+    HostFacts h = es_host("8.11.1");
+    h.es.http = {"10.1.2.3", "network.host", "/opt/es/config/elasticsearch.yml:2", "9201",
+                 "/opt/es/config/elasticsearch.yml:1", false, ""};
+    const LaunchPlan p = plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n", h);
+    EXPECT_EQ(p.readiness.probe.str(), "http://10.1.2.3:9201/");
+    EXPECT_EQ(p.readiness.source,
+              "profile elasticsearch: http.port 9201 (/opt/es/config/elasticsearch.yml:1), network.host 10.1.2.3 "
+              "(/opt/es/config/elasticsearch.yml:2)");
+    EXPECT_TRUE(p.readiness.watcher);  // a probe runs even without systemd: the stderr line
+}
+
+TEST(PlanReadiness, AMissingWatcherIsAnExecError) {
+    HostFacts h = test_host();
+    h.watcher.reset();
+    const Error e = plan_error("[program:es]\ncommand=/bin/sleep 5\nuser=work\nready=tcp://127.0.0.1:9300\n", h);
+    EXPECT_EQ(e.status, status::exec);
+    EXPECT_EQ(e.str(), "/etc/eslaunch/test.ini:4: eslaunch-watch, which runs the readiness probe, is not at "
+                       "/usr/libexec/eslaunch-watch; reinstall eslaunch, or set ready=none");
+}
+
+TEST(PlanReadiness, WatchdogWithoutAProbeIsAWarning) {
+    const LaunchPlan p = plan_ok("[program:x]\ncommand=/bin/sleep 5\nuser=work\nwatchdog=true\n");
+    ASSERT_FALSE(p.warnings.empty());
+    EXPECT_THAT(p.warnings.back().text, StartsWith("watchdog=true needs a probe"));
+}
+
+// The per-version examples plan as their comments say, on a host with that
+// version installed.
+struct ExampleCase {
+    std::string file;
+    std::string version;
+    std::string heap_passed;
+    std::string probe;
+};
+
+class Examples : public ::testing::TestWithParam<ExampleCase> {};
+
+TEST_P(Examples, PlanAsTheirCommentsSay) {
+    const auto& c = GetParam();
+    std::ifstream in{std::string{ESLAUNCH_SOURCE_ROOT} + "/examples/" + c.file};
+    ASSERT_TRUE(in) << c.file;
+    std::stringstream text;
+    text << in.rdbuf();
+    HostFacts h = es_host(c.version);
+    h.mem_total = std::uint64_t{128} << 30;
+    h.current_limits[LimitResource::nofile] = {1024, 1048576};
+    h.current_limits[LimitResource::memlock] = {limit_infinity, limit_infinity};
+    h.es.http = {std::nullopt, "", "", "9200", "/etc/elasticsearch/elasticsearch.yml:5", false, ""};
+    const LaunchPlan p = plan_ok(text.str(), h);
+    EXPECT_EQ(p.heap.passed, c.heap_passed);
+    EXPECT_EQ(p.readiness.probe.str(), c.probe);
+    EXPECT_TRUE(p.readiness.watcher);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    PerVersion, Examples,
+    ::testing::Values(ExampleCase{"elasticsearch-2.x.ini", "2.4.6", "ES_HEAP_SIZE=24g", "http://127.0.0.1:9200/"},
+                      ExampleCase{"elasticsearch-6.x.ini", "6.8.23", "ES_JAVA_OPTS=-Xms16g -Xmx16g",
+                                  "http://127.0.0.1:9200/"},
+                      ExampleCase{"elasticsearch-8.x.ini", "8.11.1", "ES_JAVA_OPTS=-Xms31g -Xmx31g",
+                                  "https://127.0.0.1:9200/"}),
+    [](const auto& info) { return info.param.version.substr(0, 1) + "x"; });
+
+}  // namespace
+}  // namespace eslaunch::testing
