@@ -520,15 +520,16 @@ void Evaluator::check_discovery() {
 }
 
 void Evaluator::check_probe() {
-    // The default probe is derived from elasticsearch.yml at launch; only a
-    // written ready= can disagree with it.
-    if (!spec_.ready) return;
-    const ReadyProbe& probe = *spec_.ready;
+    // The probe the watcher will run: ready=, or the default the plan took
+    // from elasticsearch.yml (which cannot follow _site_ and the like).
+    const ReadyProbe& probe = plan_.readiness.probe;
     if (probe.kind != ReadyProbe::Kind::tcp && probe.kind != ReadyProbe::Kind::http &&
         probe.kind != ReadyProbe::Kind::https) {
         return;
     }
-    const std::string where = spec_where("ready");
+    const std::string named = spec_.ready ? fmt::format("ready={}", probe.str())
+                                          : fmt::format("the default probe {}", probe.str());
+    const std::string where = spec_.ready ? spec_where("ready") : facts_.yml;
     const Chosen http_port = first_set({"http.port"}, "9200-9300");
     const Chosen transport_port = first_set({"transport.port", "transport.tcp.port"}, "9300-9400");
     const auto http_range = parse_port_range(http_port.values.empty() ? "" : http_port.values.front());
@@ -552,14 +553,14 @@ void Evaluator::check_probe() {
             serves += fmt::format(" and transport on {}", describe(transport_port, *transport_range));
         }
         add(Severity::error, "probe-port",
-            fmt::format("ready={} probes port {}, but Elasticsearch serves {}: the probe never succeeds and the start "
+            fmt::format("{} probes port {}, but Elasticsearch serves {}: the probe never succeeds and the start "
                         "fails after ready_timeout",
-                        probe.str(), probe.port, serves),
+                        named, probe.port, serves),
             fmt::format("ready= with port {} in the spec, or change http.port", http_range->low), where);
     } else if (range.low != range.high && probe.port != range.low) {
         add(Severity::warning, "probe-port",
-            fmt::format("ready={} probes port {}, but Elasticsearch takes the first free port of {}", probe.str(),
-                        probe.port, describe(port_setting, range)),
+            fmt::format("{} probes port {}, but Elasticsearch takes the first free port of {}", named, probe.port,
+                        describe(port_setting, range)),
             fmt::format("set {} to {} in elasticsearch.yml", http ? "http.port" : "transport.port", probe.port), where);
     }
 
@@ -583,13 +584,14 @@ void Evaluator::check_probe() {
         std::string hosts;
         for (const auto& h : bind.values) hosts += (hosts.empty() ? "" : ", ") + h;
         add(Severity::error, "probe-address",
-            fmt::format("ready={} probes {}, but Elasticsearch binds {} to {} ({}): the probe never succeeds and the "
-                        "start fails after ready_timeout",
-                        probe.str(), probe.host, layer, hosts, bind.key.empty() ? "the default" : bind.key + ", " + bind.where),
-            probe_loopback ? fmt::format("probe an address the node binds in ready=, or bind loopback too: {}: "
-                                         "[_local_, {}]",
+            fmt::format("{} probes {}, but Elasticsearch binds {} to {} ({}): the probe never succeeds and the start "
+                        "fails after ready_timeout",
+                        named, probe.host, layer, hosts, bind.key.empty() ? "the default" : bind.key + ", " + bind.where),
+            probe_loopback ? fmt::format("set ready= in the spec to an address the node binds, or bind loopback too: "
+                                         "{}: [_local_, {}]",
                                          bind.key.empty() ? "network.host" : bind.key, hosts)
-                           : "probe an address the node binds in ready= (the default _local_ binds 127.0.0.1 and ::1)",
+                           : "set ready= in the spec to an address the node binds (the default _local_ binds "
+                             "127.0.0.1 and ::1)",
             where);
     }
 
@@ -597,13 +599,13 @@ void Evaluator::check_probe() {
     const bool tls = setting_is("xpack.security.http.ssl.enabled", "true");
     if (probe.kind == ReadyProbe::Kind::http && tls) {
         add(Severity::error, "probe-scheme",
-            fmt::format("ready={} speaks plain HTTP, but xpack.security.http.ssl.enabled is true ({}): Elasticsearch "
+            fmt::format("{} speaks plain HTTP, but xpack.security.http.ssl.enabled is true ({}): Elasticsearch "
                         "answers only TLS there",
-                        probe.str(), settings_.where("xpack.security.http.ssl.enabled")),
+                        named, settings_.where("xpack.security.http.ssl.enabled")),
             "ready=https://... in the spec, with ready_ca= (the http CA) or ready_insecure=true", where);
     } else if (probe.kind == ReadyProbe::Kind::https && setting_is("xpack.security.http.ssl.enabled", "false")) {
         add(Severity::error, "probe-scheme",
-            fmt::format("ready={} speaks TLS, but xpack.security.http.ssl.enabled is false ({})", probe.str(),
+            fmt::format("{} speaks TLS, but xpack.security.http.ssl.enabled is false ({})", named,
                         settings_.where("xpack.security.http.ssl.enabled")),
             "ready=http://... in the spec", where);
     }

@@ -62,6 +62,16 @@ struct Node {
         spec_value = std::move(*parsed_spec);
         // As gather_preflight_facts does: command= settings over the file.
         apply_command_line_settings(*parsed, spec_value.argv);
+        // As gather_host_facts does for the default probe (host.cpp's es_http_settings).
+        for (const char* key : {"http.bind_host", "http.host", "network.bind_host", "network.host"}) {
+            if (parsed->list(key).empty()) continue;
+            host.es.http.bind_host = parsed->list(key).front();
+            host.es.http.bind_host_key = key;
+            host.es.http.bind_host_where = parsed->where(key);
+            break;
+        }
+        host.es.http.port = parsed->get("http.port");
+        host.es.http.tls = parsed->get("xpack.security.http.ssl.enabled") == std::optional<std::string>{"true"};
         facts.settings = std::move(*parsed);
         auto planned = plan_launch(spec_value, host);
         if (!planned) {
@@ -587,7 +597,26 @@ TEST(Preflight, ProbeAgreesWithHttpSettings) {
     fix.yml = prod + "network.host: 10.0.0.5\n";
     fix.spec += "ready=http://127.0.0.1:9200/\n";
     EXPECT_EQ(only(fix.run(), "probe-address").fix,
-              "probe an address the node binds in ready=, or bind loopback too: network.host: [_local_, 10.0.0.5]");
+              "set ready= in the spec to an address the node binds, or bind loopback too: network.host: [_local_, "
+              "10.0.0.5]");
+}
+
+TEST(Preflight, TheDefaultProbeIsCheckedToo) {
+    // The default follows network.host and http.port: nothing to say.
+    Node follows;
+    follows.yml += "http.port: 9201\n";
+    EXPECT_TRUE(follows.run().findings.empty());
+    EXPECT_EQ(follows.plan.readiness.probe.str(), "http://10.0.0.5:9201/");
+    // _site_ names no address eslaunch can probe: it probes 127.0.0.1, which the node does not bind.
+    Node site;
+    site.yml = "network.host: _site_\ndiscovery.seed_hosts: [a]\n";
+    const Finding f = only(site.run(), "probe-address");
+    EXPECT_EQ(f.severity, Severity::error);
+    EXPECT_EQ(f.message,
+              "the default probe http://127.0.0.1:9200/ probes 127.0.0.1, but Elasticsearch binds HTTP to _site_ "
+              "(network.host, /opt/es/config/elasticsearch.yml:1): the probe never succeeds and the start fails after "
+              "ready_timeout");
+    EXPECT_EQ(f.where, yml_path);
 }
 
 TEST(Preflight, SettingsFileAndUnknownVersion) {
