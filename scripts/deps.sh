@@ -17,5 +17,5 @@ ensure_packages() {
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-BUILD_PACKAGES=(meson ninja-build g++ pkg-config libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libsystemd-dev libcurl4-openssl-dev)
-TEST_PACKAGES=(libgtest-dev libgmock-dev supervisor python3 clang libclang-rt-14-dev openjdk-17-jre-headless passwd util-linux openssl systemd-container dbus)
+BUILD_PACKAGES=(meson ninja-build g++ pkg-config libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libsystemd-dev libcurl4-openssl-dev scdoc)
+TEST_PACKAGES=(libgtest-dev libgmock-dev supervisor python3 clang libclang-rt-14-dev openjdk-17-jre-headless passwd util-linux openssl systemd-container dbus systemd man-db groff-base)

@@ -1,0 +1,157 @@
+#!/bin/bash
+# install_library.sh BUILD EXAMPLE BINDIR LIBEXECDIR LIBDIR INCLUDEDIR MANDIR
+#                    UNITDIR SYSCTLDIR SUPERVISOR_CONFDIR man|no-man
+#
+# `meson install --destdir STAGE` of the built tree, then, against STAGE only:
+# - every file lands where it belongs, under STAGE (nothing else is written);
+# - eslaunch loads no shared library but libc;
+# - eslaunch.pc: --cflags and --libs for libeslaunch.so, --static for
+#   libeslaunch.a (with yaml-cpp);
+# - every installed header compiles on its own (-Wall -Wextra -Wpedantic
+#   -Werror), and the headers left out (the watcher's) are not installed;
+# - examples/minimal-launcher.cpp builds with pkg-config, once against the
+#   shared library and once against the static one, and launches a small spec
+#   for real: as root it runs /bin/sh as nobody with its limits, umask and
+#   heap, and what that shell reports must be what the plan said.
+set -u
+unset LD_LIBRARY_PATH  # meson test points it at the build tree; only STAGE counts here
+die() { echo "ERROR: install-library: $*" >&2; exit 99; }
+[ $# -eq 11 ] || die "usage: install_library.sh BUILD EXAMPLE BINDIR LIBEXECDIR LIBDIR INCLUDEDIR MANDIR UNITDIR SYSCTLDIR SUPERVISOR_CONFDIR man|no-man"
+BUILD=$1 EXAMPLE=$2 BINDIR=$3 LIBEXECDIR=$4 LIBDIR=$5 INCLUDEDIR=$6 MANDIR=$7
+UNITDIR=$8 SYSCTLDIR=$9 CONFDIR=${10} MAN=${11}
+for tool in meson pkg-config c++ ldd readelf; do
+    command -v "$tool" >/dev/null || die "$tool not found"
+done
+
+T=$(mktemp -d) || die "mktemp failed"
+trap 'rm -rf "$T"' EXIT
+STAGE=$T/stage
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+
+# --- the staged install ------------------------------------------------------
+start=$SECONDS
+meson install -C "$BUILD" --no-rebuild --destdir "$STAGE" >"$T/install.log" 2>&1 ||
+    { cat "$T/install.log"; die "meson install --destdir failed"; }
+ok "meson install --destdir: $(find "$STAGE" -type f | wc -l) files in $((SECONDS - start)) s"
+
+expect=(
+    "$BINDIR/eslaunch" "$LIBEXECDIR/eslaunch-watch"
+    "$LIBDIR/libeslaunch.a" "$LIBDIR/libeslaunch.so" "$LIBDIR/pkgconfig/eslaunch.pc"
+    "$UNITDIR/elasticsearch.service" "$UNITDIR/elasticsearch@.service" "$UNITDIR/supervisord.service"
+    "$SYSCTLDIR/60-eslaunch-elasticsearch.conf"
+)
+[ -n "$CONFDIR" ] && expect+=("$CONFDIR/elasticsearch.conf")
+[ "$MAN" = man ] && expect+=("$MANDIR/man1/eslaunch.1" "$MANDIR/man5/eslaunch.ini.5")
+for f in "${expect[@]}"; do
+    [ -e "$STAGE$f" ] || fail "not installed: $f"
+done
+[ -x "$STAGE$BINDIR/eslaunch" ] && [ -x "$STAGE$LIBEXECDIR/eslaunch-watch" ] || fail "programs not executable"
+# The installed units run the installed eslaunch.
+grep -qx "ExecStart=$BINDIR/eslaunch /etc/eslaunch/elasticsearch.ini" "$STAGE$UNITDIR/elasticsearch.service" ||
+    fail "elasticsearch.service: ExecStart= is not $BINDIR/eslaunch"
+! grep -rl '@[a-z_]*@' "$STAGE$UNITDIR" ${CONFDIR:+"$STAGE$CONFDIR"} || fail "unconfigured @variables@ above"
+# Everything meson installed is under STAGE: its log lists each file.
+outside=$(grep -v '^#' "$BUILD/meson-logs/install-log.txt" | grep -vx -e "$STAGE" -e "$STAGE/.*")
+[ -z "$outside" ] || fail "installed outside DESTDIR: $outside"
+
+# --- the shim: no shared library but libc (and the dynamic loader) ----------------
+needed=$(readelf -d "$STAGE$BINDIR/eslaunch" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
+         grep -vx -e libc.so.6 -e 'ld-linux.*\.so\.[0-9]*' | tr '\n' ' ')
+[ -z "$needed" ] && ok "eslaunch needs no shared library but libc" || fail "eslaunch needs $needed (only libc expected)"
+
+# --- headers -------------------------------------------------------------------
+INC=$STAGE$INCLUDEDIR/eslaunch
+for h in notify.hpp probe.hpp; do
+    [ ! -e "$INC/$h" ] || fail "$h is installed, but what it declares is in no installed library"
+done
+headers=("$INC"/*.hpp)
+[ ${#headers[@]} -ge 10 ] || fail "only ${#headers[@]} headers in $INC"
+# Each header on its own, two at a time (the machine has 2 cores).
+printf '%s\n' "${headers[@]##*/}" | xargs -P 2 -I{} sh -c \
+    'echo "#include <eslaunch/{}>" | c++ -std=c++20 -Wall -Wextra -Wpedantic -Werror -fsyntax-only -I"$1" -x c++ - ||
+     echo "{}" >>"$2"' _ "$STAGE$INCLUDEDIR" "$T/bad-headers"
+if [ -s "$T/bad-headers" ]; then
+    fail "headers that do not compile on their own: $(tr '\n' ' ' <"$T/bad-headers")"
+else
+    ok "${#headers[@]} headers compile on their own"
+fi
+
+# --- pkg-config ------------------------------------------------------------------
+pc() { PKG_CONFIG_LIBDIR=$STAGE$LIBDIR/pkgconfig PKG_CONFIG_SYSROOT_DIR=$STAGE pkg-config "$@"; }
+cflags=$(pc --cflags eslaunch) || die "pkg-config --cflags eslaunch failed"
+libs=$(pc --libs eslaunch) || die "pkg-config --libs eslaunch failed"
+static_libs=$(pc --static --libs eslaunch) || die "pkg-config --static --libs eslaunch failed"
+echo "pkg-config: --cflags: $cflags; --libs: $libs; --static --libs: $static_libs"
+[[ " $cflags " == *" -I$STAGE$INCLUDEDIR "* ]] || [ "$INCLUDEDIR" = /usr/include ] || fail "--cflags lacks -I$STAGE$INCLUDEDIR"
+[[ " $libs " == *" -leslaunch "* ]] || fail "--libs lacks -leslaunch"
+[[ " $libs " != *yaml* && " $libs " != *fmt* ]] || fail "--libs names yaml-cpp or fmt, which libeslaunch.so brings itself"
+[[ " $static_libs " == *" -leslaunch "*"-lyaml-cpp "* ]] || fail "--static --libs lacks -leslaunch ... -lyaml-cpp"
+# pkgconf puts the sysroot before variables too.
+libexec_var=$(pc --variable=libexecdir eslaunch)
+[ "$libexec_var" = "$LIBEXECDIR" ] || [ "$libexec_var" = "$STAGE$LIBEXECDIR" ] ||
+    fail "libexecdir in eslaunch.pc is $libexec_var, not $LIBEXECDIR"
+
+# --- the example, shared and static ----------------------------------------------
+# shellcheck disable=SC2086 # pkg-config's words
+c++ -std=c++20 -Wall -Wextra -Werror -c "$EXAMPLE" -o "$T/launcher.o" $cflags \
+    "-DLIBEXECDIR=\"$LIBEXECDIR\"" || die "examples/minimal-launcher.cpp does not compile against the install"
+# shellcheck disable=SC2086
+c++ "$T/launcher.o" -o "$T/launcher-shared" $libs || die "linking with pkg-config --libs failed"
+# shellcheck disable=SC2086
+c++ "$T/launcher.o" -o "$T/launcher-static" -Wl,-Bstatic $static_libs -Wl,-Bdynamic ||
+    die "linking libeslaunch.a with pkg-config --static --libs failed"
+shared_needs=$(readelf -d "$T/launcher-shared" | grep -c 'NEEDED.*libeslaunch\.so')
+static_needs=$(readelf -d "$T/launcher-static" | grep -Ec 'NEEDED.*lib(eslaunch|yaml-cpp)\.so')
+[ "$shared_needs" = 1 ] || fail "launcher-shared does not load libeslaunch.so"
+[ "$static_needs" = 0 ] || fail "launcher-static still loads libeslaunch.so or libyaml-cpp.so"
+LD_LIBRARY_PATH=$STAGE$LIBDIR ldd "$T/launcher-shared" | grep -q "libeslaunch.so.* => $STAGE$LIBDIR/" ||
+    fail "launcher-shared does not find the staged libeslaunch.so"
+
+# --- run it -------------------------------------------------------------------------
+# A spec the way eslaunch wants it as root: root-owned, not group/other-writable,
+# in a 0700 directory under /tmp (sticky).
+if [ "$(id -u)" = 0 ]; then
+    user=nobody
+    user_line="user=nobody"
+else
+    user=$(id -un)
+    user_line=
+fi
+cat >"$T/hello.ini" <<EOF
+[program:hello]
+command=/bin/sh -c 'echo "ran as \$(id -un) nofile \$(ulimit -Sn):\$(ulimit -Hn) umask \$(umask) heap \$JAVA_TOOL_OPTIONS"'
+$user_line
+umask=027
+limit_nofile=1024:2048
+profile=jvm
+heap_size=64m
+EOF
+chmod 644 "$T/hello.ini"
+expected="program /bin/sh (/bin/sh)
+user $user uid $(id -u $user) gid $(id -g $user)$([ "$user_line" ] || echo ' (unchanged)')
+limit_nofile 1024:2048 required
+heap 64m via JAVA_TOOL_OPTIONS
+ran as $user nofile 1024:2048 umask 0027 heap -Xms64m -Xmx64m"
+for variant in shared static; do
+    got=$(cd / && env -i PATH=/usr/bin:/bin LD_LIBRARY_PATH="$STAGE$LIBDIR" "$T/launcher-$variant" "$T/hello.ini" 2>&1)
+    rc=$?
+    if [ "$rc" = 0 ] && [ "$got" = "$expected" ]; then
+        ok "launcher-$variant ran the spec as $user"
+    else
+        fail "launcher-$variant (exit $rc) printed:"
+        echo "$got" | sed 's/^/    | /'
+        echo "  expected:"
+        echo "$expected" | sed 's/^/    | /'
+    fi
+done
+# A broken spec: the library's error, with its FILE:LINE and status.
+printf '[program:x]\ncommand=/bin/true\nlimit_nofile=lots\n' >"$T/bad.ini"
+got=$(env -i PATH=/usr/bin:/bin LD_LIBRARY_PATH="$STAGE$LIBDIR" "$T/launcher-shared" "$T/bad.ini" 2>&1)
+rc=$?
+[ "$rc" = 78 ] && [[ $got == *"$T/bad.ini:3: limit_nofile: 'lots' is not a limit"* ]] ||
+    fail "a bad spec: exit $rc, $got"
+
+echo "install-library: $fails failure(s) in $((SECONDS - start)) s"
+[ "$fails" = 0 ]
