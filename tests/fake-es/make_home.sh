@@ -38,7 +38,10 @@ mkdir -p -- "$dir"
 dir=$(realpath -- "$dir")
 chmod 755 "$dir"
 mkdir -p "$dir/bin" "$dir/config" "$dir/lib" "$dir/logs" "$dir/data"
-chmod 755 "$dir/bin" "$dir/config" "$dir/lib" "$dir/logs" "$dir/data"
+chmod 755 "$dir/bin" "$dir/config" "$dir/lib"
+# Elasticsearch writes path.data and path.logs as its user, and eslaunch
+# check says so when it cannot: any service user may write these two.
+chmod 1777 "$dir/logs" "$dir/data"
 
 # The jar whose name eslaunch reads the version from, and one it must not.
 rm -f "$dir"/lib/elasticsearch-*.jar
@@ -355,6 +358,20 @@ else
 fi
 EOF
   chmod 755 "$dir/bin/systemd-entrypoint"
+fi
+
+# The bundled JDK of 7.x and later, as far as `eslaunch check` looks: it runs
+# `java -version` as the service user (fake-es needs no java).
+rm -rf "$dir/jdk"
+if [ "$major" -ge 7 ]; then
+  mkdir -p "$dir/jdk/bin"
+  chmod 755 "$dir/jdk" "$dir/jdk/bin"
+  jdk=$(case $major in 7) echo 17.0.2 ;; *) echo 21.0.2 ;; esac)
+  printf '#!/bin/sh
+# A stand-in for the bundled JDK'"'"'s java (tests/fake-es/make_home.sh).
+echo '"'"'openjdk version "%s" 2024-01-16'"'"' >&2
+' "$jdk" > "$dir/jdk/bin/java"
+  chmod 755 "$dir/jdk/bin/java"
 fi
 
 # A service user needs to reach DIR: warn about a parent it cannot enter
