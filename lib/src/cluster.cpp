@@ -65,12 +65,6 @@ std::string version_label(Range r) {
     return from(r.low) + "-" + to;
 }
 
-std::string lower(std::string_view s) {
-    std::string out{s};
-    for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    return out;
-}
-
 std::string strip_brackets(std::string_view host) {
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
     return std::string{host};
@@ -252,10 +246,10 @@ Node Checker::describe(const EsSettings& s) {
         for (const auto& h : s.list(key)) {
             if (!is_concrete_host(h)) continue;
             if (n.out.address.empty()) n.out.address = strip_brackets(h);
-            n.hosts.push_back(lower(strip_brackets(h)));
+            n.hosts.push_back(ascii_lower(strip_brackets(h)));
         }
     }
-    if (!n.out.name.empty() && n.out.name.find("${") == std::string::npos) n.hosts.push_back(lower(n.out.name));
+    if (!n.out.name.empty() && n.out.name.find("${") == std::string::npos) n.hosts.push_back(ascii_lower(n.out.name));
     for (std::string_view key : {"transport.port", "transport.tcp.port"}) {
         auto v = s.get(key);
         if (!v) continue;
@@ -271,10 +265,10 @@ Node Checker::describe(const EsSettings& s) {
 // A seed reaches a node at one of its addresses, or by its node.name (a
 // host name, as often); a port must fall in its transport range.
 bool Checker::matches(const Node& n, const Seed& seed) const {
-    const std::string host = lower(seed.host);
+    const std::string host = ascii_lower(seed.host);
     bool host_ok = std::find(n.hosts.begin(), n.hosts.end(), host) != n.hosts.end();
     if (!host_ok && !is_ip_literal(host) && !n.out.name.empty()) {
-        host_ok = host.substr(0, host.find('.')) == lower(n.out.name);  // es-m1.example.org is node es-m1
+        host_ok = host.substr(0, host.find('.')) == ascii_lower(n.out.name);  // es-m1.example.org is node es-m1
     }
     if (!host_ok) return false;
     return !seed.ports || (seed.ports->low <= n.ports.high && seed.ports->high >= n.ports.low);

@@ -16,12 +16,6 @@ using Severity = Finding::Severity;
 
 constexpr std::uint64_t min_max_map_count = 262144;
 
-std::string lower(std::string_view s) {
-    std::string out{s};
-    for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    return out;
-}
-
 std::string strip_brackets(std::string_view host) {
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
     return std::string{host};
@@ -46,7 +40,7 @@ bool is_ip_literal(std::string_view host) {
 // Elasticsearch's names for loopback: _local_ (its default), _lo_ and
 // their :ipv4/:ipv6 forms, and localhost.
 bool is_loopback_name(std::string_view host) {
-    const std::string h = lower(host);
+    const std::string h = ascii_lower(host);
     return h == "localhost" || h.starts_with("_local") || h == "_lo_" || h.starts_with("_lo:");
 }
 
@@ -144,7 +138,7 @@ private:
     }
     [[nodiscard]] bool setting_is(std::string_view key, std::string_view value) const {
         auto v = settings_.get(key);
-        return v && lower(*v) == value;
+        return v && ascii_lower(*v) == value;
     }
     [[nodiscard]] LimitValue effective(LimitResource r) const;
     [[nodiscard]] std::string limit_fix(LimitResource r, std::uint64_t want) const;
@@ -572,7 +566,7 @@ void Evaluator::check_probe() {
     bool unknown = false;
     for (const auto& b : bind.values) {
         if (is_wildcard(b) || strip_brackets(b) == strip_brackets(probe.host) ||
-            (probe_loopback && is_loopback_name(b)) || (lower(probe.host) == "localhost" && is_loopback_literal(b))) {
+            (probe_loopback && is_loopback_name(b)) || (ascii_lower(probe.host) == "localhost" && is_loopback_literal(b))) {
             reachable = true;
         } else if (!is_ip_literal(b) && !is_non_loopback_name(b) && !is_loopback_name(b)) {
             unknown = true;  // a host name: what it resolves to is the node's business

@@ -42,12 +42,6 @@ bool contains(const std::vector<std::string_view>& keys, std::string_view key) {
     return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
-std::string lower(std::string_view s) {
-    std::string out{s};
-    for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    return out;
-}
-
 // Optimal string alignment distance: typos, missing letters, swapped pairs.
 std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
@@ -66,7 +60,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 std::string unknown_key_hint(std::string_view key) {
-    const std::string low = lower(key);
+    const std::string low = ascii_lower(key);
     if (low != key) {
         for (const auto* keys : {&k_applied, &k_eslaunch, &k_supervisord_only}) {
             if (contains(*keys, low)) return fmt::format("keys are lower-case: write '{}'", low);
@@ -630,7 +624,7 @@ Result<std::vector<const IniSection*>> program_sections(const IniFile& file) {
     for (const auto& s : file.sections) {
         if (!s.name.starts_with("program:")) {
             std::string squeezed;
-            for (char c : lower(s.name)) {
+            for (char c : ascii_lower(s.name)) {
                 if (c != ' ' && c != '\t') squeezed += c;
             }
             if (squeezed.starts_with("program:")) {

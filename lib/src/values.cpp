@@ -11,17 +11,16 @@
 namespace eslaunch {
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out{s};
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
-    return out;
-}
-
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 }  // namespace
+
+std::string ascii_lower(std::string_view s) {
+    std::string out{s};
+    for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    return out;
+}
 
 std::optional<std::uint64_t> parse_decimal(std::string_view text) {
     if (text.empty() || !std::all_of(text.begin(), text.end(), is_digit)) return std::nullopt;
@@ -32,7 +31,7 @@ std::optional<std::uint64_t> parse_decimal(std::string_view text) {
 }
 
 Parsed<bool> parse_bool(std::string_view text) {
-    const std::string v = lower(text);
+    const std::string v = ascii_lower(text);
     if (v == "true" || v == "yes" || v == "on" || v == "1") return true;
     if (v == "false" || v == "no" || v == "off" || v == "0") return false;
     return problem(fmt::format("'{}' is not a boolean", text), "write true or false (also yes/no, on/off, 1/0)");

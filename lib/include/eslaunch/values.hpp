@@ -74,6 +74,9 @@ struct ReadyProbe {
 [[nodiscard]] std::string quote_word(std::string_view word);
 [[nodiscard]] std::string join_words(const std::vector<std::string>& words);
 
+// ASCII letters to lower case; other bytes (UTF-8 too) unchanged.
+[[nodiscard]] std::string ascii_lower(std::string_view text);
+
 // Strict unsigned decimal: the whole string, no sign, no spaces.
 [[nodiscard]] std::optional<std::uint64_t> parse_decimal(std::string_view text);
 
