@@ -41,10 +41,11 @@ using eslaunch::format_elapsed;
 constexpr int program_fd = 3;
 constexpr int exec_status_fd = 4;
 constexpr int exit_usage = 64;
-// While the port refuses connections, look again this often: a refused
-// loopback connect costs microseconds, and readiness is seen within a few
-// milliseconds of the port opening (bench/RESULTS.md).
-constexpr milliseconds port_watch_interval{5};
+// While nothing listens on the port, look again this often: on this host
+// the look is one sock_diag request (probe.cpp), so readiness is seen within
+// a few milliseconds of the port opening at well under 1% of a core
+// (bench/RESULTS.md, "Readiness").
+constexpr milliseconds port_watch_interval{10};
 // The longest one probe try may take.
 constexpr milliseconds try_budget{5s};
 // The self-check over sd-bus never holds up the start longer than this.

@@ -1,6 +1,11 @@
 #include "eslaunch/probe.hpp"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/tcp.h>
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -15,6 +20,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 namespace eslaunch {
@@ -64,6 +70,91 @@ Waited wait_fd(int fd, short events, int abort_fd, Clock::time_point deadline) {
     }
 }
 
+// Is a TCP socket listening on an address and port of this host? One
+// sock_diag request that asks the kernel to look the address up as an
+// incoming connection would (a wildcard or dual-stack listener answers too),
+// no handshake and no walk over every socket: while the node starts, the
+// watcher asks this every 10 ms, and a connect that the kernel answers with
+// a reset costs several times more (bench/RESULTS.md, "Readiness").
+class ListenWatch {
+public:
+    ListenWatch() : fd_(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)) {}
+    [[nodiscard]] bool usable() const { return fd_.get() >= 0; }
+
+    // nullopt: the kernel did not answer clearly (then connect instead).
+    std::optional<bool> listening(const sockaddr_storage& address) {
+        struct {
+            nlmsghdr header;
+            inet_diag_req_v2 request;
+        } message{};
+        message.header.nlmsg_len = sizeof message;
+        message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+        message.header.nlmsg_flags = NLM_F_REQUEST;
+        inet_diag_req_v2& r = message.request;
+        r.sdiag_family = static_cast<std::uint8_t>(address.ss_family);
+        r.sdiag_protocol = IPPROTO_TCP;
+        r.idiag_states = 1U << TCP_LISTEN;
+        r.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+        r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+        if (address.ss_family == AF_INET) {
+            const auto& v4 = reinterpret_cast<const sockaddr_in&>(address);
+            r.id.idiag_sport = v4.sin_port;
+            std::memcpy(r.id.idiag_src, &v4.sin_addr, sizeof v4.sin_addr);
+        } else {
+            const auto& v6 = reinterpret_cast<const sockaddr_in6&>(address);
+            r.id.idiag_sport = v6.sin6_port;
+            std::memcpy(r.id.idiag_src, &v6.sin6_addr, sizeof v6.sin6_addr);
+        }
+        sockaddr_nl kernel{};
+        kernel.nl_family = AF_NETLINK;
+        if (::sendto(fd_.get(), &message, sizeof message, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) {
+            return std::nullopt;
+        }
+        alignas(nlmsghdr) char buffer[1024];
+        ssize_t n = 0;
+        do {
+            n = ::recv(fd_.get(), buffer, sizeof buffer, 0);
+        } while (n < 0 && errno == EINTR);
+        const auto* h = reinterpret_cast<const nlmsghdr*>(buffer);
+        if (n < static_cast<ssize_t>(sizeof(nlmsghdr)) || !NLMSG_OK(h, static_cast<unsigned>(n))) return std::nullopt;
+        if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY) return true;
+        if (h->nlmsg_type == NLMSG_ERROR) {
+            const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
+            if (e->error == -ENOENT) return false;
+        }
+        return std::nullopt;
+    }
+
+private:
+    Fd fd_;
+};
+
+// Whether `address` is one of this host's (loopback included).
+bool is_local_address(const sockaddr_storage& address) {
+    if (address.ss_family == AF_INET) {
+        const auto& v4 = reinterpret_cast<const sockaddr_in&>(address);
+        if ((ntohl(v4.sin_addr.s_addr) >> 24) == 127) return true;
+    } else if (address.ss_family == AF_INET6) {
+        const auto& v6 = reinterpret_cast<const sockaddr_in6&>(address);
+        if (IN6_IS_ADDR_LOOPBACK(&v6.sin6_addr)) return true;
+    }
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0) return false;
+    bool local = false;
+    for (ifaddrs* i = list; i != nullptr && !local; i = i->ifa_next) {
+        if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != address.ss_family) continue;
+        if (address.ss_family == AF_INET) {
+            local = reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr ==
+                    reinterpret_cast<const sockaddr_in&>(address).sin_addr.s_addr;
+        } else {
+            local = std::memcmp(&reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr,
+                                &reinterpret_cast<const sockaddr_in6&>(address).sin6_addr, sizeof(in6_addr)) == 0;
+        }
+    }
+    ::freeifaddrs(list);
+    return local;
+}
+
 // A probe's addresses, resolved once: the port is asked every few
 // milliseconds while the node starts, and a resolver call each time would
 // cost more than the connect. Resolved again after a failure to resolve.
@@ -74,6 +165,12 @@ public:
     ProbeResult connect(milliseconds budget, int abort_fd) {
         if (addresses_.empty()) {
             if (std::string err = resolve(); !err.empty()) return {Outcome::failed, err};
+        }
+        // Nothing listens there on this host: what a connect would say.
+        if (local_ && watch_.usable() &&
+            std::none_of(addresses_.begin(), addresses_.end(),
+                         [&](const sockaddr_storage& a) { return watch_.listening(a) != std::optional<bool>{false}; })) {
+            return {Outcome::refused, "connection refused"};
         }
         const auto deadline = Clock::now() + budget;
         ProbeResult last{Outcome::failed, "no address"};
@@ -118,12 +215,15 @@ private:
             addresses_.push_back(a);
         }
         ::freeaddrinfo(found);
+        local_ = !addresses_.empty() && std::all_of(addresses_.begin(), addresses_.end(), is_local_address);
         return addresses_.empty() ? fmt::format("{} has no address", host_) : std::string{};
     }
 
     std::string host_;
     std::uint16_t port_;
     std::vector<sockaddr_storage> addresses_;
+    bool local_ = false;
+    ListenWatch watch_;
 };
 
 bool status_expected(long status, const std::vector<StatusRange>& expect) {

@@ -31,9 +31,10 @@ public:
     virtual ~Probe() = default;
     // One try, at most `budget` long.
     virtual ProbeResult run(std::chrono::milliseconds budget, int abort_fd) = 0;
-    // For tcp/http/https: does the port refuse connections right now? A
-    // loopback connect costs microseconds, so the watcher asks this often
-    // while the program starts and runs the whole probe once it accepts.
+    // For tcp/http/https: does the port refuse connections right now? Cheap
+    // (sock_diag for this host's addresses, else a connect), so the watcher
+    // asks this often while the program starts and runs the whole probe once
+    // it accepts.
     [[nodiscard]] virtual bool has_port() const { return false; }
     virtual ProbeResult connect_only(std::chrono::milliseconds budget, int abort_fd);
 };
