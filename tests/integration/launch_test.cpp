@@ -27,19 +27,6 @@ using ::testing::HasSubstr;
 constexpr const char* test_user = "eslaunch-test";
 constexpr const char* test_extra_group = "eslaunch-extra";
 
-std::string getenv_or_fail(const char* name) {
-    const char* v = std::getenv(name);
-    if (v == nullptr) throw std::runtime_error(std::string{name} + " is not set; run through meson test");
-    return v;
-}
-
-std::string command_output(const std::vector<std::string>& argv) {
-    auto r = run_command(argv, {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"});
-    if (r.status != 0) throw std::runtime_error(argv[0] + " failed: " + r.err);
-    while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
-    return r.out;
-}
-
 class Launch : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {

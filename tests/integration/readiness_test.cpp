@@ -49,19 +49,6 @@ constexpr const char* test_extra_group = "eslaunch-extra";
 
 const std::vector<std::string> base_env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/root", "LANG=C.UTF-8"};
 
-std::string getenv_or_fail(const char* name) {
-    const char* v = std::getenv(name);
-    if (v == nullptr) throw std::runtime_error(std::string{name} + " is not set; run through meson test");
-    return v;
-}
-
-std::string command_output(const std::vector<std::string>& argv) {
-    auto r = run_command(argv, {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"});
-    if (r.status != 0) throw std::runtime_error(argv[0] + " failed: " + r.err);
-    while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
-    return r.out;
-}
-
 std::string read_file(const fs::path& path) {
     std::ifstream in(path);
     std::ostringstream text;

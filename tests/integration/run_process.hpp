@@ -103,6 +103,21 @@ inline RunResult run_command(const std::vector<std::string>& command, const std:
 }
 
 // The real eslaunch with `args`.
+// A variable meson test sets, or an exception that says so.
+inline std::string getenv_or_fail(const char* name) {
+    const char* v = std::getenv(name);
+    if (v == nullptr) throw std::runtime_error(std::string{name} + " is not set; run through meson test");
+    return v;
+}
+
+// What a helper command printed, without its last newlines; it must succeed.
+inline std::string command_output(const std::vector<std::string>& argv) {
+    auto r = run_command(argv, {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"});
+    if (r.status != 0) throw std::runtime_error(argv[0] + " failed: " + r.err);
+    while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
+    return r.out;
+}
+
 inline RunResult run_eslaunch(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
                               const std::string& cwd = {}) {
     std::vector<std::string> command{eslaunch_binary()};
