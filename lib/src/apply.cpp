@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "eslaunch/values.hpp"
+#include "posix.hpp"
 
 namespace eslaunch {
 namespace {
@@ -185,13 +186,6 @@ int RealSyscalls::cloexec_inherited_fds(unsigned keep_from, unsigned keep_count)
 }
 
 namespace {
-
-std::vector<char*> c_strings(const std::vector<std::string>& strings) {
-    std::vector<char*> out;
-    for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
-    out.push_back(nullptr);
-    return out;
-}
 
 // A handle on this process that outlives its exec: a pidfd, or before Linux
 // 5.3 a /proc/PID directory fd (reading through it fails once the PID is gone).

@@ -8,6 +8,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
+
+#include "posix.hpp"
 
 namespace eslaunch {
 namespace {
@@ -82,11 +85,6 @@ private:
     std::map<std::string, int> first_line_;
 };
 
-struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-};
-
 }  // namespace
 
 std::optional<std::string> EsSettings::get(std::string_view key) const {
@@ -155,13 +153,13 @@ Result<EsSettings> read_es_settings(const std::string& path) {
     auto io_error = [&](std::string what, std::string hint) {
         return failure(Error{status::config, path, 0, std::move(what), std::move(hint)});
     };
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    const UniqueFd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)};
+    const int fd = file.get();
     if (fd < 0) {
         const int err = errno;
         return io_error(fmt::format("cannot open: {}", std::strerror(err)),
                         err == ENOENT ? "check the path, or es_path_conf= in the spec" : "check the file's permissions");
     }
-    const FdCloser closer{fd};
     struct stat st {};
     if (::fstat(fd, &st) != 0) return io_error(fmt::format("cannot stat: {}", std::strerror(errno)), "");
     if (!S_ISREG(st.st_mode)) return io_error("not a regular file", "give the path of a node's elasticsearch.yml");

@@ -24,6 +24,7 @@
 #include "eslaunch/es_config.hpp"
 #include "eslaunch/preflight.hpp"
 #include "eslaunch/values.hpp"
+#include "posix.hpp"
 
 namespace eslaunch {
 namespace {
@@ -258,29 +259,14 @@ long long now_ms() {
     return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-struct Fd {
-    int fd = -1;
-    Fd() = default;
-    explicit Fd(int f) : fd(f) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() { reset(); }
-    void reset() {
-        if (fd >= 0) ::close(fd);
-        fd = -1;
-    }
-};
-
 // `java -version` as the program's user, with its environment, for at most
 // timeout_ms: a java the user cannot run (a JAVA_HOME under /root, a
 // missing library) stops the node as surely as a missing one.
 void run_java_version(JavaFacts& j, const LaunchPlan& plan, int timeout_ms) {
     // Everything the child needs is built before fork: it only calls
     // async-signal-safe functions.
-    std::vector<std::string> env_strings = plan.environment.to_envp_strings();
-    std::vector<char*> envp;
-    for (auto& e : env_strings) envp.push_back(e.data());
-    envp.push_back(nullptr);
+    const std::vector<std::string> env_strings = plan.environment.to_envp_strings();
+    std::vector<char*> envp = c_strings(env_strings);
     std::string arg0 = j.path;
     std::string arg1 = "-version";
     char* argv[] = {arg0.data(), arg1.data(), nullptr};
@@ -293,16 +279,16 @@ void run_java_version(JavaFacts& j, const LaunchPlan& plan, int timeout_ms) {
         j.problem = fmt::format("could not be started: pipe: {}", std::strerror(errno));
         return;
     }
-    Fd out_read{out_pipe[0]};
-    Fd out_write{out_pipe[1]};
+    UniqueFd out_read{out_pipe[0]};
+    UniqueFd out_write{out_pipe[1]};
     if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
         j.status = JavaFacts::Status::failed;
         j.problem = fmt::format("could not be started: pipe: {}", std::strerror(errno));
         return;
     }
-    Fd err_read{err_pipe[0]};
-    Fd err_write{err_pipe[1]};
-    Fd null{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
+    UniqueFd err_read{err_pipe[0]};
+    UniqueFd err_write{err_pipe[1]};
+    UniqueFd null{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
 
     const pid_t pid = ::fork();
     if (pid < 0) {
@@ -314,9 +300,9 @@ void run_java_version(JavaFacts& j, const LaunchPlan& plan, int timeout_ms) {
         // Its own process group, so a timeout kills whatever it started too.
         ::setpgid(0, 0);
         // dup2 clears O_CLOEXEC on 0, 1 and 2 only: every other fd closes at exec.
-        if (null.fd >= 0) ::dup2(null.fd, 0);
-        ::dup2(out_write.fd, 1);
-        ::dup2(out_write.fd, 2);
+        if (null.get() >= 0) ::dup2(null.get(), 0);
+        ::dup2(out_write.get(), 1);
+        ::dup2(out_write.get(), 2);
         int err = 0;
         // Groups, then gid, then uid, as apply does: each step needs root.
         if (plan.change_identity &&
@@ -327,7 +313,7 @@ void run_java_version(JavaFacts& j, const LaunchPlan& plan, int timeout_ms) {
             ::execve(argv[0], argv, envp.data());
             err = errno;
         }
-        [[maybe_unused]] const ssize_t n = ::write(err_write.fd, &err, sizeof err);
+        [[maybe_unused]] const ssize_t n = ::write(err_write.get(), &err, sizeof err);
         ::_exit(127);
     }
     ::setpgid(pid, pid);  // also here: whichever runs first, the group exists before a kill
@@ -343,12 +329,12 @@ void run_java_version(JavaFacts& j, const LaunchPlan& plan, int timeout_ms) {
             timed_out = true;
             break;
         }
-        pollfd p{out_read.fd, POLLIN, 0};
+        pollfd p{out_read.get(), POLLIN, 0};
         const int r = ::poll(&p, 1, static_cast<int>(left));
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) continue;
         char buf[4096];
-        const ssize_t n = ::read(out_read.fd, buf, sizeof buf);
+        const ssize_t n = ::read(out_read.get(), buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         if (output.size() < 65536) output.append(buf, static_cast<std::size_t>(n));
@@ -358,7 +344,7 @@ void run_java_version(JavaFacts& j, const LaunchPlan& plan, int timeout_ms) {
     while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
     }
     int exec_errno = 0;
-    const bool exec_failed = ::read(err_read.fd, &exec_errno, sizeof exec_errno) == sizeof exec_errno;
+    const bool exec_failed = ::read(err_read.get(), &exec_errno, sizeof exec_errno) == sizeof exec_errno;
 
     std::istringstream lines(output);
     std::string line;

@@ -23,26 +23,14 @@
 #include <optional>
 #include <thread>
 
+#include "posix.hpp"
+
 namespace eslaunch {
 namespace {
 
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 using Outcome = ProbeResult::Outcome;
-
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    [[nodiscard]] int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 std::string timed_out(milliseconds budget) {
     // The watchdog's budget is a quarter of WatchdogSec=: under a second,
@@ -126,7 +114,7 @@ public:
     }
 
 private:
-    Fd fd_;
+    UniqueFd fd_;
 };
 
 // Whether `address` is one of this host's (loopback included).
@@ -175,7 +163,7 @@ public:
         const auto deadline = Clock::now() + budget;
         ProbeResult last{Outcome::failed, "no address"};
         for (const auto& a : addresses_) {
-            Fd sock{::socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
+            UniqueFd sock{::socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
             if (sock.get() < 0) {
                 last = {Outcome::failed, fmt::format("socket: {}", std::strerror(errno))};
                 continue;
@@ -342,11 +330,8 @@ public:
 
     ProbeResult run(milliseconds budget, int abort_fd) override {
         const auto deadline = Clock::now() + budget;
-        std::vector<char*> args, envp;
-        for (auto& a : argv_) args.push_back(a.data());
-        args.push_back(nullptr);
-        for (auto& e : env_) envp.push_back(e.data());
-        envp.push_back(nullptr);
+        std::vector<char*> args = c_strings(argv_);
+        std::vector<char*> envp = c_strings(env_);
         const pid_t pid = ::fork();
         if (pid < 0) return {Outcome::failed, fmt::format("fork: {}", std::strerror(errno))};
         if (pid == 0) {
@@ -361,7 +346,7 @@ public:
             ::execvpe(args[0], args.data(), envp.data());
             ::_exit(errno == ENOENT ? 127 : 126);
         }
-        const Fd child{static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))};
+        const UniqueFd child{static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))};
         int wstatus = 0;
         Waited w = Waited::timeout;
         if (child.get() >= 0) {
@@ -422,7 +407,7 @@ Expected<std::unique_ptr<Probe>, std::string> make_probe(const WatchOptions& opt
     }
     std::string password;
     if (options.password_file) {
-        const Fd file{::open(options.password_file->c_str(), O_RDONLY | O_CLOEXEC)};
+        const UniqueFd file{::open(options.password_file->c_str(), O_RDONLY | O_CLOEXEC)};
         char buffer[4096];
         const ssize_t n = file.get() < 0 ? -1 : ::read(file.get(), buffer, sizeof buffer);
         if (n < 0) {
