@@ -24,18 +24,12 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 
 // A service account with a supplementary group, made once on the test host.
-constexpr const char* test_user = "eslaunch-test";
-constexpr const char* test_extra_group = "eslaunch-extra";
 
 class Launch : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         if (geteuid() != 0) return;
-        if (getgrnam(test_extra_group) == nullptr) command_output({"/usr/sbin/groupadd", "--system", test_extra_group});
-        if (getpwnam(test_user) == nullptr) {
-            command_output({"/usr/sbin/useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-                            "--shell", "/usr/sbin/nologin", "--groups", test_extra_group, test_user});
-        }
+        ensure_test_user();
     }
 
     void SetUp() override {

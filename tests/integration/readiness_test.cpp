@@ -44,8 +44,6 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 
 // The service account the launch tests use (launch_test.cpp makes it the same way).
-constexpr const char* test_user = "eslaunch-test";
-constexpr const char* test_extra_group = "eslaunch-extra";
 
 const std::vector<std::string> base_env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/root", "LANG=C.UTF-8"};
 
@@ -263,11 +261,7 @@ class Readiness : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         if (geteuid() != 0) return;
-        if (getgrnam(test_extra_group) == nullptr) command_output({"/usr/sbin/groupadd", "--system", test_extra_group});
-        if (getpwnam(test_user) == nullptr) {
-            command_output({"/usr/sbin/useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-                            "--shell", "/usr/sbin/nologin", "--groups", test_extra_group, test_user});
-        }
+        ensure_test_user();
         // Orphaned descendants (the watcher) become our children, not init's.
         if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) throw std::runtime_error("PR_SET_CHILD_SUBREAPER");
     }

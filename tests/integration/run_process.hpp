@@ -2,6 +2,8 @@
 #pragma once
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,6 +30,15 @@ struct RunResult {
     std::string err;
 };
 
+// argv or envp for execve, pointing into `strings`, null-terminated; built
+// before fork, so the child only execs.
+inline std::vector<char*> c_strings(std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    for (auto& str : strings) out.push_back(str.data());
+    out.push_back(nullptr);
+    return out;
+}
+
 // The binary under test, from the environment meson's test() sets.
 inline std::string eslaunch_binary() {
     const char* path = std::getenv("ESLAUNCH_BINARY");
@@ -46,13 +57,9 @@ inline RunResult run_command(const std::vector<std::string>& command, const std:
     if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
     const std::string binary = command.front();
     std::vector<std::string> argv_storage = command;
-    std::vector<char*> argv;
-    for (auto& a : argv_storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
+    std::vector<char*> argv = c_strings(argv_storage);
     std::vector<std::string> env_storage = env;
-    std::vector<char*> envp;
-    for (auto& e : env_storage) envp.push_back(e.data());
-    envp.push_back(nullptr);
+    std::vector<char*> envp = c_strings(env_storage);
 
     const pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("fork");
@@ -118,6 +125,18 @@ inline std::string command_output(const std::vector<std::string>& argv) {
     return r.out;
 }
 
+// The system user the launch tests run programs as (in group
+// eslaunch-extra besides its own), created once if missing; root only.
+inline constexpr const char* test_user = "eslaunch-test";
+inline constexpr const char* test_extra_group = "eslaunch-extra";
+inline void ensure_test_user() {
+    if (getgrnam(test_extra_group) == nullptr) command_output({"/usr/sbin/groupadd", "--system", test_extra_group});
+    if (getpwnam(test_user) == nullptr) {
+        command_output({"/usr/sbin/useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell",
+                        "/usr/sbin/nologin", "--groups", test_extra_group, test_user});
+    }
+}
+
 inline RunResult run_eslaunch(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
                               const std::string& cwd = {}) {
     std::vector<std::string> command{eslaunch_binary()};
@@ -132,13 +151,9 @@ inline RunResult run_eslaunch(const std::vector<std::string>& args, const std::v
 inline pid_t spawn_command(const std::vector<std::string>& command, const std::vector<std::string>& env,
                            const std::string& stderr_path) {
     std::vector<std::string> argv_storage = command;
-    std::vector<char*> argv;
-    for (auto& a : argv_storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
+    std::vector<char*> argv = c_strings(argv_storage);
     std::vector<std::string> env_storage = env;
-    std::vector<char*> envp;
-    for (auto& e : env_storage) envp.push_back(e.data());
-    envp.push_back(nullptr);
+    std::vector<char*> envp = c_strings(env_storage);
     const pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("fork");
     if (pid == 0) {
