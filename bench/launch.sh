@@ -212,17 +212,8 @@ out.append("")
 text = "\n".join(out)
 print(text)
 
-# Replace only this section of bench/RESULTS.md (up to the next "## "), or append it.
-path = "bench/RESULTS.md"
-old = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-lines = old.split("\n")
-try:
-    start = lines.index(section)
-    end = next((k for k in range(start + 1, len(lines)) if lines[k].startswith("## ")), len(lines))
-    new = lines[:start] + out + lines[end:]
-except ValueError:
-    new = old.rstrip("\n").split("\n") + [""] + out
-open(path, "w").write("\n".join(new).rstrip("\n") + "\n")
+open(os.path.join(work, "section.md"), "w").write(text + "\n")
 PY
+python3 bench/replace_section.py "$work/section.md"
 echo "== hyperfine's own table"
 cat "$work/launch.md"

@@ -69,20 +69,5 @@ echo "== measuring (about three and a half minutes; the load average is recorded
 [ -z "${READINESS_JSON:-}" ] || cp "$work/readiness.json" "$READINESS_JSON"
 /usr/bin/python3 bench/readiness_harness.py report "$work/readiness.json" "$SECTION" >"$work/section.md"
 
-# Replace only this section of bench/RESULTS.md (up to the next "## "), or append it.
-/usr/bin/python3 - "$work/section.md" "$SECTION" <<'PY'
-import os, sys
-out = open(sys.argv[1]).read().rstrip("\n").split("\n")
-section = sys.argv[2]
-path = "bench/RESULTS.md"
-old = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-lines = old.split("\n")
-try:
-    start = lines.index(section)
-    end = next((k for k in range(start + 1, len(lines)) if lines[k].startswith("## ")), len(lines))
-    new = lines[:start] + out + [""] + lines[end:]
-except ValueError:
-    new = old.rstrip("\n").split("\n") + [""] + out
-open(path, "w").write("\n".join(new).rstrip("\n") + "\n")
-PY
+/usr/bin/python3 bench/replace_section.py "$work/section.md"
 cat "$work/section.md"
