@@ -134,22 +134,44 @@ bool has_cap_sys_resource() {
     return (data[CAP_SYS_RESOURCE / 32].effective >> (CAP_SYS_RESOURCE % 32)) & 1U;
 }
 
-// Where Elasticsearch's HTTP layer listens: elasticsearch.yml with the -E
-// settings of command= over it, as Elasticsearch reads them.
-void es_http_settings(const Spec& spec, EsHomeFacts& es) {
-    const std::string path = es.conf_dir + "/elasticsearch.yml";
-    EsHttpSettings& http = es.http;
+// elasticsearch.yml as the node will read it: the file (none: the defaults),
+// the -E settings of command= over it, its ${VAR}s from `env`. The launch's
+// default probe and check's preflight both read it through here.
+struct NodeSettings {
+    std::string yml;      // conf_dir/elasticsearch.yml; empty without a conf_dir
+    bool missing = false;  // no such file: Elasticsearch's defaults apply
     EsSettings settings;
-    std::error_code ec;
-    if (fs::exists(path, ec)) {
-        auto read = read_es_settings(path);
-        if (!read) {
-            es.settings_error = read.error().front().str();
-            return;
+    Errors errors;  // why the file could not be read
+};
+
+NodeSettings read_node_settings(const std::string& conf_dir, const std::vector<std::string>& argv, const EnvMap& env) {
+    NodeSettings n;
+    if (!conf_dir.empty()) {
+        n.yml = conf_dir + "/elasticsearch.yml";
+        struct stat st {};
+        if (::stat(n.yml.c_str(), &st) != 0 && errno == ENOENT) {
+            n.missing = true;
+        } else if (auto read = read_es_settings(n.yml)) {
+            n.settings = std::move(*read);
+        } else {
+            n.errors = std::move(read.error());
         }
-        settings = std::move(*read);
     }
-    apply_command_line_settings(settings, spec.argv);
+    n.settings.file = n.yml;
+    apply_command_line_settings(n.settings, argv);
+    resolve_env_placeholders(n.settings, env);
+    return n;
+}
+
+// Where Elasticsearch's HTTP layer listens, for the default probe.
+void es_http_settings(const Spec& spec, const EnvMap& program_env, EsHomeFacts& es) {
+    NodeSettings node = read_node_settings(es.conf_dir, spec.argv, program_env);
+    if (!node.errors.empty()) {
+        es.settings_error = node.errors.front().str();
+        return;
+    }
+    const EsSettings& settings = node.settings;
+    EsHttpSettings& http = es.http;
     for (const char* key : {"http.bind_host", "http.host", "network.bind_host", "network.host"}) {
         const auto hosts = settings.list(key);
         if (!hosts.empty()) {
@@ -180,7 +202,7 @@ void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts
         }
     }
     es.conf_dir = es_conf_dir_of(spec, program_env, es.home);
-    if (!spec.ready) es_http_settings(spec, es);  // the default probe follows elasticsearch.yml
+    if (!spec.ready) es_http_settings(spec, program_env, es);  // the default probe follows elasticsearch.yml
     auto add_file = [&](const std::string& path) {
         const std::string text = read_small_file(path);
         auto found = jvm_options_heap(text, path, facts.java_major);
@@ -502,21 +524,11 @@ PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, 
     while (!count.empty() && std::isspace(static_cast<unsigned char>(count.back()))) count.pop_back();
     f.max_map_count = parse_decimal(count);
 
-    EsSettings settings;
-    if (!host.es.conf_dir.empty()) {
-        f.yml = host.es.conf_dir + "/elasticsearch.yml";
-        struct stat st {};
-        if (::stat(f.yml.c_str(), &st) != 0 && errno == ENOENT) {
-            f.yml_missing = true;
-        } else if (auto read = read_es_settings(f.yml)) {
-            settings = std::move(*read);
-        } else {
-            f.settings_errors = std::move(read.error());
-        }
-    }
-    settings.file = f.yml;
-    apply_command_line_settings(settings, spec.argv);
-    resolve_env_placeholders(settings, plan.environment);
+    NodeSettings node = read_node_settings(host.es.conf_dir, spec.argv, plan.environment);
+    f.yml = node.yml;
+    f.yml_missing = node.missing;
+    f.settings_errors = std::move(node.errors);
+    EsSettings& settings = node.settings;
 
     if (plan.change_identity) {
         f.groups = plan.groups;

@@ -142,6 +142,23 @@ TEST_F(Launch, TheProgramKeepsEslaunchsPid) {
     EXPECT_EQ(std::to_string(record()["pid"].get<int>()) + "\n", r.out);
 }
 
+TEST_F(Launch, TheDefaultProbeReadsElasticsearchYmlAsTheNodeDoes) {
+    // A ${VAR} in elasticsearch.yml comes from the node's environment, and
+    // -E on command= wins over the file: the probe eslaunch-watch runs (and
+    // check shows) follows both, like the preflight does.
+    const std::string home = make_home("7.17.25");
+    std::ofstream(home + "/config/elasticsearch.yml") << "http.port: ${ES_TEST_PORT}\nnetwork.host: 127.0.0.1\n";
+    const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n"
+                                        "environment=ES_TEST_PORT=\"19333\"\n");
+    auto r = run_eslaunch({"check", "--json", spec}, base_env);
+    const json plan = json::parse(r.out);
+    EXPECT_EQ(plan["readiness"]["probe"], "http://127.0.0.1:19333/") << r.out;
+    const std::string with_e = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch -Ehttp.port=19334\n"
+                                          "user=nobody\nenvironment=ES_TEST_PORT=\"19333\"\n");
+    r = run_eslaunch({"check", "--json", with_e}, base_env);
+    EXPECT_EQ(json::parse(r.out)["readiness"]["probe"], "http://127.0.0.1:19334/") << r.out;
+}
+
 struct HeapCase {
     std::string version;
     std::string extra_env;  // more environment= pairs
