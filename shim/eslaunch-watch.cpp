@@ -14,7 +14,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -51,11 +50,19 @@ constexpr milliseconds try_budget{5s};
 // The self-check over sd-bus never holds up the start longer than this.
 constexpr milliseconds self_check_budget{250};
 
+// One line on stderr, written at once. Not through stdio: the watcher lives
+// beside the node as long as it runs, and every part of libc it touches
+// stays resident (bench/RESULTS.md, "Readiness").
 void log_line(int priority, std::string_view text) {
     static const bool journal = eslaunch::stderr_is_journal();
-    if (journal) fmt::print(stderr, "<{}>eslaunch: {}\n", priority, text);
-    else fmt::print(stderr, "eslaunch: {}\n", text);
-    std::fflush(stderr);
+    const std::string line = journal ? fmt::format("<{}>eslaunch: {}\n", priority, text)
+                                     : fmt::format("eslaunch: {}\n", text);
+    for (std::size_t done = 0; done < line.size();) {
+        const ssize_t n = ::write(STDERR_FILENO, line.data() + done, line.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        done += static_cast<std::size_t>(n);
+    }
 }
 
 milliseconds since(Clock::time_point t) { return std::chrono::duration_cast<milliseconds>(Clock::now() - t); }
@@ -96,27 +103,53 @@ struct Program {
     }
 };
 
+// The text of a small file under /proc, read without stdio.
+std::string read_proc(const char* path) {
+    std::string text;
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return text;
+    char buffer[1024];
+    while (true) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return text;
+}
+
+// The decimal number (with an optional '-') right after `key` in `text`.
+std::optional<long> number_after(std::string_view text, std::string_view key) {
+    const std::size_t at = text.find(key);
+    if (at == std::string_view::npos) return std::nullopt;
+    std::string_view rest = text.substr(at + key.size());
+    const bool negative = !rest.empty() && rest.front() == '-';
+    if (negative) rest.remove_prefix(1);
+    long n = 0;
+    std::size_t digits = 0;
+    for (; digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9' && digits < 10; ++digits) {
+        n = n * 10 + (rest[digits] - '0');
+    }
+    if (digits == 0) return std::nullopt;
+    return negative ? -n : n;
+}
+
 std::optional<Program> find_program() {
     Program p;
-    char path[64];
-    const int n = std::snprintf(path, sizeof path, "/proc/self/fdinfo/%d", program_fd);
-    if (n <= 0) return std::nullopt;
-    if (FILE* info = std::fopen(path, "re")) {
-        char line[256];
-        while (std::fgets(line, sizeof line, info) != nullptr) {
-            int pid = 0;
-            if (std::sscanf(line, "Pid:\t%d", &pid) == 1) {
-                p.pid = pid;
-                p.pidfd = true;
-            }
-        }
-        std::fclose(info);
+    const std::string fd = std::to_string(program_fd);
+    // A pidfd's fdinfo has "Pid:\t1234" (-1 once the process was reaped).
+    if (auto pid = number_after(read_proc(("/proc/self/fdinfo/" + fd).c_str()), "\nPid:\t")) {
+        p.pid = static_cast<pid_t>(*pid);
+        p.pidfd = true;
+        return p;
     }
-    if (p.pidfd) return p;  // pid -1: it already exited
     char target[64] = {};
-    std::snprintf(path, sizeof path, "/proc/self/fd/%d", program_fd);
-    if (::readlink(path, target, sizeof target - 1) > 0) {
-        if (std::sscanf(target, "/proc/%d", &p.pid) == 1 && p.pid > 0) return p;
+    if (::readlink(("/proc/self/fd/" + fd).c_str(), target, sizeof target - 1) > 0) {
+        if (auto pid = number_after(target, "/proc/"); pid && *pid > 0) {
+            p.pid = static_cast<pid_t>(*pid);
+            return p;
+        }
     }
     return std::nullopt;
 }
@@ -279,6 +312,10 @@ int main(int argc, char** argv) {
         return exit_usage;
     }
     const eslaunch::Notifier notify;
+    if (!notify.problem().empty()) {
+        log_line(4, fmt::format("warning: {}: systemd hears nothing from eslaunch-watch (no READY=1); a unit sets "
+                                "it, not the spec", notify.problem()));
+    }
     const auto program = find_program();
     if (!program) {
         log_line(3, "eslaunch-watch: fd 3 is not the program's pidfd or /proc directory; it is started by eslaunch");

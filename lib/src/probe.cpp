@@ -7,6 +7,7 @@
 #include <linux/sock_diag.h>
 #include <netinet/tcp.h>
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <netdb.h>
@@ -23,6 +24,7 @@
 #include <optional>
 #include <thread>
 
+#include "child.hpp"
 #include "posix.hpp"
 
 namespace eslaunch {
@@ -40,7 +42,7 @@ std::string timed_out(milliseconds budget) {
 }
 
 int remaining_ms(Clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+    const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now()).count();
     return static_cast<int>(std::clamp<long long>(left, 0, 60'000));
 }
 
@@ -151,6 +153,13 @@ public:
     Target(std::string host, std::uint16_t port) : host_(std::move(host)), port_(port) {}
 
     ProbeResult connect(milliseconds budget, int abort_fd) {
+        UniqueFd sock;
+        return open(budget, abort_fd, sock);
+    }
+
+    // Connects to the first address that accepts; `sock` is then the
+    // connected socket (non-blocking).
+    ProbeResult open(milliseconds budget, int abort_fd, UniqueFd& sock) {
         if (addresses_.empty()) {
             if (std::string err = resolve(); !err.empty()) return {Outcome::failed, err};
         }
@@ -163,7 +172,7 @@ public:
         const auto deadline = Clock::now() + budget;
         ProbeResult last{Outcome::failed, "no address"};
         for (const auto& a : addresses_) {
-            UniqueFd sock{::socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
+            sock = UniqueFd{::socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
             if (sock.get() < 0) {
                 last = {Outcome::failed, fmt::format("socket: {}", std::strerror(errno))};
                 continue;
@@ -184,25 +193,41 @@ public:
             last = {err == ECONNREFUSED ? Outcome::refused : Outcome::failed,
                     err == ECONNREFUSED ? std::string{"connection refused"} : std::string{std::strerror(err)}};
         }
+        sock.reset();
         return last;
     }
 
 private:
     std::string resolve() {
-        addrinfo hints{};
-        hints.ai_socktype = SOCK_STREAM;
-        hints.ai_flags = AI_NUMERICSERV;
-        addrinfo* found = nullptr;
-        if (int rc = ::getaddrinfo(host_.c_str(), std::to_string(port_).c_str(), &hints, &found); rc != 0) {
-            return fmt::format("cannot resolve {}: {}", host_, ::gai_strerror(rc));
-        }
-        for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-            if (ai->ai_addrlen > sizeof(sockaddr_storage)) continue;
-            sockaddr_storage a{};
-            std::memcpy(&a, ai->ai_addr, ai->ai_addrlen);
+        // An address literal (the usual case: 127.0.0.1, ::1, network.host)
+        // needs no resolver, and the watcher then loads none of its code.
+        sockaddr_storage a{};
+        auto& v4 = reinterpret_cast<sockaddr_in&>(a);
+        auto& v6 = reinterpret_cast<sockaddr_in6&>(a);
+        if (::inet_pton(AF_INET, host_.c_str(), &v4.sin_addr) == 1) {
+            v4.sin_family = AF_INET;
+            v4.sin_port = htons(port_);
             addresses_.push_back(a);
+        } else if (::inet_pton(AF_INET6, host_.c_str(), &v6.sin6_addr) == 1) {
+            v6.sin6_family = AF_INET6;
+            v6.sin6_port = htons(port_);
+            addresses_.push_back(a);
+        } else {
+            addrinfo hints{};
+            hints.ai_socktype = SOCK_STREAM;
+            hints.ai_flags = AI_NUMERICSERV;
+            addrinfo* found = nullptr;
+            if (int rc = ::getaddrinfo(host_.c_str(), std::to_string(port_).c_str(), &hints, &found); rc != 0) {
+                return fmt::format("cannot resolve {}: {}", host_, ::gai_strerror(rc));
+            }
+            for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+                if (ai->ai_addrlen > sizeof(sockaddr_storage)) continue;
+                sockaddr_storage resolved{};
+                std::memcpy(&resolved, ai->ai_addr, ai->ai_addrlen);
+                addresses_.push_back(resolved);
+            }
+            ::freeaddrinfo(found);
         }
-        ::freeaddrinfo(found);
         local_ = !addresses_.empty() && std::all_of(addresses_.begin(), addresses_.end(), is_local_address);
         return addresses_.empty() ? fmt::format("{} has no address", host_) : std::string{};
     }
@@ -229,87 +254,179 @@ private:
     Target target_;
 };
 
-size_t discard_body(char*, size_t size, size_t count, void*) { return size * count; }
-
+// http:// without libcurl: one HTTP/1.1 GET on a new connection, and the
+// status line of the answer is all the probe needs. Written here, not taken
+// from libcurl, for the watcher's footprint: libcurl brings its TLS stack
+// and about 40 shared objects, 10 MiB resident, into a process that lives
+// beside the node for as long as it runs (bench/RESULTS.md, "Readiness").
 class HttpProbe final : public Probe {
 public:
-    HttpProbe(const WatchOptions& o, std::string password)
-        : o_(o), password_(std::move(password)), target_(o.probe.host, o.probe.port) {}
-    ~HttpProbe() override {
-        if (multi_ != nullptr) curl_multi_cleanup(multi_);
-        if (easy_ != nullptr) curl_easy_cleanup(easy_);
-    }
-    HttpProbe(const HttpProbe&) = delete;
-    HttpProbe& operator=(const HttpProbe&) = delete;
-
-    std::string init() {
-        easy_ = curl_easy_init();
-        multi_ = curl_multi_init();
-        if (easy_ == nullptr || multi_ == nullptr) return "libcurl could not start";
-        url_ = o_.probe.str();
-        curl_easy_setopt(easy_, CURLOPT_URL, url_.c_str());
-        curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, error_);
-        curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, discard_body);
-        // The program's environment may name a proxy: the probe goes straight to it.
-        curl_easy_setopt(easy_, CURLOPT_NOPROXY, "*");
-        curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);
-        // Each try is a new connection: a watchdog probe must see a node that
-        // still accepts, not an old keep-alive socket.
-        curl_easy_setopt(easy_, CURLOPT_FRESH_CONNECT, 1L);
-        curl_easy_setopt(easy_, CURLOPT_FORBID_REUSE, 1L);
-        curl_easy_setopt(easy_, CURLOPT_USERAGENT, "eslaunch-watch");
-        if (o_.ca) curl_easy_setopt(easy_, CURLOPT_CAINFO, o_.ca->c_str());
-        if (o_.insecure) {
-            curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 0L);
-            curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 0L);
-        }
-        if (o_.user) {
-            curl_easy_setopt(easy_, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-            curl_easy_setopt(easy_, CURLOPT_USERNAME, o_.user->c_str());
-            curl_easy_setopt(easy_, CURLOPT_PASSWORD, password_.c_str());
-        }
-        return {};
-    }
+    HttpProbe(const WatchOptions& o, const std::string& password)
+        : o_(o), request_(http_request(o.probe, o.user, password)), target_(o.probe.host, o.probe.port) {}
 
     ProbeResult run(milliseconds budget, int abort_fd) override {
         const auto deadline = Clock::now() + budget;
-        error_[0] = '\0';
-        curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<milliseconds::rep>(budget.count(), 1)));
-        curl_multi_add_handle(multi_, easy_);
-        int running = 1;
-        bool aborted = false;
-        while (true) {
-            curl_multi_perform(multi_, &running);
-            if (running == 0) break;
-            curl_waitfd extra{abort_fd, CURL_WAIT_POLLIN, 0};
-            curl_multi_poll(multi_, &extra, abort_fd >= 0 ? 1 : 0, std::max(1, std::min(remaining_ms(deadline), 1000)),
-                            nullptr);
-            if (extra.revents != 0) {
-                aborted = true;
-                break;
+        UniqueFd sock;
+        // Each try is a new connection: a watchdog probe must see a node that
+        // still accepts, not an old keep-alive socket.
+        if (ProbeResult r = target_.open(budget, abort_fd, sock); r.outcome != Outcome::ready) return r;
+        for (std::size_t sent = 0; sent < request_.size();) {
+            const ssize_t n = ::send(sock.get(), request_.data() + sent, request_.size() - sent, MSG_NOSIGNAL);
+            if (n >= 0) {
+                sent += static_cast<std::size_t>(n);
+                continue;
             }
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN) return {Outcome::failed, socket_error(errno)};
+            if (ProbeResult r = wait_or_stop(sock.get(), POLLOUT, abort_fd, deadline, budget); !r.text.empty()) return r;
         }
-        CURLcode code = CURLE_OK;
-        int left = 0;
-        while (CURLMsg* m = curl_multi_info_read(multi_, &left)) {
-            if (m->msg == CURLMSG_DONE) code = m->data.result;
+        std::string head;
+        while (true) {
+            const HttpStatus status = parse_http_status(head);
+            if (status.state == HttpStatus::State::status) {
+                return {status_expected(status.code, o_.expect) ? Outcome::ready : Outcome::failed,
+                        std::to_string(status.code)};
+            }
+            if (status.state == HttpStatus::State::malformed) return {Outcome::failed, status.problem};
+            if (ProbeResult r = wait_or_stop(sock.get(), POLLIN, abort_fd, deadline, budget); !r.text.empty()) return r;
+            char buffer[1024];
+            const ssize_t n = ::recv(sock.get(), buffer, sizeof buffer, 0);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+            if (n < 0) return {Outcome::failed, socket_error(errno)};
+            if (n == 0) {
+                return {Outcome::failed, head.empty() ? "empty reply (the connection was closed)"
+                                                      : "the connection was closed within the status line"};
+            }
+            head.append(buffer, static_cast<std::size_t>(n));
         }
-        curl_multi_remove_handle(multi_, easy_);
-        if (aborted) return {Outcome::aborted, "the program exited"};
-        if (code == CURLE_OK) {
-            long status = 0;
-            curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
-            return {status_expected(status, o_.expect) ? Outcome::ready : Outcome::failed, std::to_string(status)};
+    }
+    [[nodiscard]] bool has_port() const override { return true; }
+    ProbeResult connect_only(milliseconds budget, int abort_fd) override { return target_.connect(budget, abort_fd); }
+
+private:
+    static std::string socket_error(int err) {
+        if (err == ECONNRESET) return "connection reset";
+        if (err == ECONNREFUSED) return "connection refused";
+        return std::strerror(err);
+    }
+    // Empty text: `fd` is ready. Else why the try ends.
+    static ProbeResult wait_or_stop(int fd, short events, int abort_fd, Clock::time_point deadline, milliseconds budget) {
+        switch (wait_fd(fd, events, abort_fd, deadline)) {
+            case Waited::ready: return {Outcome::failed, ""};
+            case Waited::aborted: return {Outcome::aborted, "the program exited"};
+            case Waited::timeout: break;
         }
-        if (code == CURLE_COULDNT_CONNECT) {
-            long os_errno = 0;
-            curl_easy_getinfo(easy_, CURLINFO_OS_ERRNO, &os_errno);
-            if (os_errno == ECONNREFUSED) return {Outcome::refused, "connection refused"};
+        return {Outcome::failed, timed_out(budget)};
+    }
+
+    WatchOptions o_;
+    std::string request_;
+    Target target_;
+};
+
+// https:// goes through libcurl (TLS, the CA, certificate names), loaded
+// with dlopen() in a child for each try, so the watcher never maps it.
+// Tries are few: only once the port listens (the watcher asks sock_diag
+// until then), then every ready_interval, or every half WatchdogSec=.
+struct Curl {
+    decltype(&curl_global_init) global_init = nullptr;
+    decltype(&curl_easy_init) easy_init = nullptr;
+    decltype(&curl_easy_setopt) setopt = nullptr;
+    decltype(&curl_easy_perform) perform = nullptr;
+    decltype(&curl_easy_getinfo) getinfo = nullptr;
+    decltype(&curl_easy_strerror) strerror = nullptr;
+
+    std::string load() {
+        std::string error;
+        void* lib = open_library("libcurl.so.4", "libcurl4", error);
+        if (lib == nullptr) return error;
+        auto find = [&](auto& fn, const char* name) {
+            if (void* p = ::dlsym(lib, name); p != nullptr) {
+                fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(p);
+            } else if (error.empty()) {
+                error = fmt::format("libcurl.so.4 has no {}", name);
+            }
+        };
+        find(global_init, "curl_global_init");
+        find(easy_init, "curl_easy_init");
+        find(setopt, "curl_easy_setopt");
+        find(perform, "curl_easy_perform");
+        find(getinfo, "curl_easy_getinfo");
+        find(strerror, "curl_easy_strerror");
+        return error;
+    }
+};
+
+size_t discard_body(char*, size_t size, size_t count, void*) { return size * count; }
+
+// In the child: one https try, as "OUTCOME TEXT" (OUTCOME a digit).
+std::string https_try(const WatchOptions& o, const std::string& password, Clock::time_point deadline,
+                      milliseconds budget) {
+    auto answer = [](Outcome outcome, const std::string& text) {
+        return fmt::format("{} {}", static_cast<int>(outcome), text);
+    };
+    Curl c;
+    if (std::string err = c.load(); !err.empty()) return answer(Outcome::failed, err);
+    if (c.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return answer(Outcome::failed, "libcurl could not initialise");
+    CURL* easy = c.easy_init();
+    if (easy == nullptr) return answer(Outcome::failed, "libcurl could not start");
+    char error[CURL_ERROR_SIZE] = {};
+    const std::string url = o.probe.str();
+    c.setopt(easy, CURLOPT_URL, url.c_str());
+    c.setopt(easy, CURLOPT_ERRORBUFFER, error);
+    c.setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    c.setopt(easy, CURLOPT_WRITEFUNCTION, discard_body);
+    // The program's environment may name a proxy: the probe goes straight to it.
+    c.setopt(easy, CURLOPT_NOPROXY, "*");
+    c.setopt(easy, CURLOPT_PROTOCOLS_STR, "https");
+    c.setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    c.setopt(easy, CURLOPT_USERAGENT, "eslaunch-watch");
+    if (o.ca) c.setopt(easy, CURLOPT_CAINFO, o.ca->c_str());
+    if (o.insecure) {
+        c.setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+        c.setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (o.user) {
+        c.setopt(easy, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+        c.setopt(easy, CURLOPT_USERNAME, o.user->c_str());
+        c.setopt(easy, CURLOPT_PASSWORD, password.c_str());
+    }
+    // Loading libcurl took part of the budget: the request gets the rest.
+    c.setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max(remaining_ms(deadline), 1)));
+    const CURLcode code = c.perform(easy);
+    if (code == CURLE_OK) {
+        long status = 0;
+        c.getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        return answer(status_expected(status, o.expect) ? Outcome::ready : Outcome::failed, std::to_string(status));
+    }
+    if (code == CURLE_COULDNT_CONNECT) {
+        long os_errno = 0;
+        c.getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+        if (os_errno == ECONNREFUSED) return answer(Outcome::refused, "connection refused");
+    }
+    if (code == CURLE_OPERATION_TIMEDOUT) return answer(Outcome::failed, timed_out(budget));
+    return answer(Outcome::failed, error[0] != '\0' ? std::string{error} : std::string{c.strerror(code)});
+}
+
+class HttpsProbe final : public Probe {
+public:
+    HttpsProbe(const WatchOptions& o, std::string password)
+        : o_(o), password_(std::move(password)), target_(o.probe.host, o.probe.port) {}
+
+    ProbeResult run(milliseconds budget, int abort_fd) override {
+        const auto deadline = Clock::now() + budget;
+        const ChildResult r =
+            run_in_child([&] { return https_try(o_, password_, deadline, budget); }, deadline, abort_fd);
+        switch (r.status) {
+            case ChildResult::Status::aborted: return {Outcome::aborted, "the program exited"};
+            case ChildResult::Status::timeout: return {Outcome::failed, timed_out(budget)};
+            case ChildResult::Status::failed: return {Outcome::failed, "the https probe's process " + r.output};
+            case ChildResult::Status::done: break;
         }
-        if (code == CURLE_OPERATION_TIMEDOUT) return {Outcome::failed, timed_out(budget)};
-        return {Outcome::failed, error_[0] != '\0' ? std::string{error_} : std::string{curl_easy_strerror(code)}};
+        if (r.output.size() < 2 || r.output[0] < '0' || r.output[0] > '3' || r.output[1] != ' ') {
+            return {Outcome::failed, "the https probe's process answered nothing"};
+        }
+        return {static_cast<Outcome>(r.output[0] - '0'), r.output.substr(2)};
     }
     [[nodiscard]] bool has_port() const override { return true; }
     ProbeResult connect_only(milliseconds budget, int abort_fd) override { return target_.connect(budget, abort_fd); }
@@ -318,10 +435,6 @@ private:
     WatchOptions o_;
     std::string password_;
     Target target_;
-    std::string url_;
-    CURL* easy_ = nullptr;
-    CURLM* multi_ = nullptr;
-    char error_[CURL_ERROR_SIZE] = {};
 };
 
 class ExecProbe final : public Probe {
@@ -391,6 +504,75 @@ public:
 
 }  // namespace
 
+std::string base64(std::string_view bytes) {
+    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    for (std::size_t i = 0; i < bytes.size(); i += 3) {
+        const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
+        std::uint32_t group = 0;
+        for (std::size_t j = 0; j < 3; ++j) {
+            group = (group << 8) | (j < n ? static_cast<unsigned char>(bytes[i + j]) : 0U);
+        }
+        for (std::size_t j = 0; j < 4; ++j) {
+            out += j <= n ? alphabet[(group >> (18 - 6 * j)) & 0x3F] : '=';
+        }
+    }
+    return out;
+}
+
+std::string http_request(const ReadyProbe& probe, const std::optional<std::string>& user, const std::string& password) {
+    const std::string host = probe.host.find(':') != std::string::npos ? "[" + probe.host + "]" : probe.host;
+    std::string request = fmt::format(
+        "GET {} HTTP/1.1\r\nHost: {}:{}\r\nUser-Agent: eslaunch-watch\r\nAccept: */*\r\nConnection: close\r\n",
+        probe.path.empty() ? "/" : probe.path, host, probe.port);
+    if (user) request += "Authorization: Basic " + base64(*user + ":" + password) + "\r\n";
+    return request + "\r\n";
+}
+
+HttpStatus parse_http_status(std::string_view received) {
+    constexpr std::size_t longest_head = 16 * 1024;
+    auto malformed = [&] {
+        std::string shown;
+        for (char c : received.substr(0, 40)) {
+            if (c == '\r' || c == '\n') break;
+            shown += (c >= 0x20 && c < 0x7f) ? c : '?';
+        }
+        return HttpStatus{HttpStatus::State::malformed, 0, fmt::format("not an HTTP/1.x response: \"{}\"", shown)};
+    };
+    while (true) {
+        // "HTTP/1.1 200 OK\r\n": the version, a space, three digits, then a space or the line's end.
+        constexpr std::string_view prefix = "HTTP/";
+        if (received.substr(0, prefix.size()) != prefix.substr(0, std::min(prefix.size(), received.size()))) {
+            return malformed();
+        }
+        const std::size_t eol = received.find('\n');
+        if (eol == std::string_view::npos) {
+            return received.size() > longest_head ? malformed() : HttpStatus{};
+        }
+        std::string_view line = received.substr(0, eol);
+        if (line.ends_with('\r')) line.remove_suffix(1);
+        auto digit = [&](std::size_t i) { return i < line.size() && line[i] >= '0' && line[i] <= '9'; };
+        if (!(digit(5) && line.size() > 6 && line[6] == '.' && digit(7) && line.size() > 8 && line[8] == ' ' &&
+              digit(9) && digit(10) && digit(11) && (line.size() == 12 || line[12] == ' ')) ||
+            line[5] != '1') {
+            return malformed();
+        }
+        const int code = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+        if (code < 100 || code >= 200 || code == 101) return {HttpStatus::State::status, code, {}};
+        // An interim answer (100 Continue, 103 Early Hints): its header
+        // block ends with an empty line, then the real answer follows.
+        std::size_t end = received.find("\r\n\r\n");
+        std::size_t skip = 4;
+        if (const std::size_t bare = received.find("\n\n"); bare < end) {
+            end = bare;
+            skip = 2;
+        }
+        if (end == std::string_view::npos) return received.size() > longest_head ? malformed() : HttpStatus{};
+        received.remove_prefix(end + skip);
+    }
+}
+
 ProbeResult Probe::connect_only(milliseconds, int) { return {Outcome::failed, "no port to connect to"}; }
 
 Expected<std::unique_ptr<Probe>, std::string> make_probe(const WatchOptions& options,
@@ -417,12 +599,10 @@ Expected<std::unique_ptr<Probe>, std::string> make_probe(const WatchOptions& opt
         password.assign(buffer, static_cast<std::size_t>(n));
         password = password.substr(0, password.find('\n'));  // the first line, without its newline
     }
-    if (static bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; !initialised) {
-        return Unexpected{std::string{"libcurl could not initialise"}};
+    if (options.probe.kind == Kind::https) {
+        return std::unique_ptr<Probe>{std::make_unique<HttpsProbe>(options, std::move(password))};
     }
-    auto probe = std::make_unique<HttpProbe>(options, std::move(password));
-    if (std::string err = probe->init(); !err.empty()) return Unexpected{std::move(err)};
-    return std::unique_ptr<Probe>{std::move(probe)};
+    return std::unique_ptr<Probe>{std::make_unique<HttpProbe>(options, password)};
 }
 
 }  // namespace eslaunch

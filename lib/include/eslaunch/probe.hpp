@@ -1,5 +1,6 @@
-// The readiness probes of eslaunch-watch: tcp://, http:// and https://
-// (libcurl), exec:. Watcher only: the root-run shim never links this.
+// The readiness probes of eslaunch-watch: tcp://, http:// (one HTTP/1.1 GET,
+// written here), https:// (libcurl, dlopen()ed in a child for each try),
+// exec:. Watcher only: the root-run shim never links this.
 //
 // Every try is bounded in time, and gives up at once when `abort_fd` becomes
 // readable (the program's pidfd: the program died, nothing left to probe).
@@ -7,6 +8,8 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -38,6 +41,22 @@ public:
     [[nodiscard]] virtual bool has_port() const { return false; }
     virtual ProbeResult connect_only(std::chrono::milliseconds budget, int abort_fd);
 };
+
+// The request an http:// probe sends: GET of the probe's path, Host, and
+// basic auth when `user` is set (RFC 7617: base64 of "user:password").
+[[nodiscard]] std::string http_request(const ReadyProbe& probe, const std::optional<std::string>& user,
+                                       const std::string& password);
+[[nodiscard]] std::string base64(std::string_view bytes);
+
+// What the bytes of an answer received so far say: not enough yet, the
+// final status (1xx interim answers skipped), or not HTTP/1.x at all.
+struct HttpStatus {
+    enum class State { incomplete, status, malformed };
+    State state = State::incomplete;
+    int code = 0;
+    std::string problem;  // malformed: what was received, for STATUS=
+};
+[[nodiscard]] HttpStatus parse_http_status(std::string_view received);
 
 // The probe for `options`; exec: probes run with `exec_environment`. Fails
 // (with a message) when a file it needs cannot be read: ready_password_file.

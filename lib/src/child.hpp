@@ -1,0 +1,36 @@
+// Internal to eslaunch-watch (not installed): work done in a short-lived
+// child process, so that what it loads never counts in the long-lived
+// watcher. The https:// probe (libcurl and its TLS stack, about 10 MiB) and
+// the unit self-check (libsystemd's sd-bus) dlopen() their library in such a
+// child; the watcher itself maps only libc (bench/RESULTS.md, "Readiness").
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace eslaunch {
+
+struct ChildResult {
+    enum class Status {
+        done,     // the child wrote `output` and exited 0
+        timeout,  // killed at the deadline
+        aborted,  // killed because abort_fd became readable (the program died)
+        failed,   // fork failed, or the child died without finishing: `output` says how
+    };
+    Status status = Status::failed;
+    std::string output;
+};
+
+// Forks; the child runs `work` and sends back the string it returns. The
+// caller must be single-threaded (the child may dlopen). The child is killed
+// (SIGKILL) and reaped at `deadline` or as soon as `abort_fd` (when >= 0) is
+// readable; it is always reaped before this returns.
+[[nodiscard]] ChildResult run_in_child(const std::function<std::string()>& work,
+                                       std::chrono::steady_clock::time_point deadline, int abort_fd);
+
+// dlopen() of a library by its soname, or a message that names it and the
+// Debian package that has it. Only ever called in a child of run_in_child.
+[[nodiscard]] void* open_library(const char* soname, const char* package, std::string& error);
+
+}  // namespace eslaunch
