@@ -176,7 +176,10 @@ Parsed<ReadyProbe> parse_ready(std::string_view text) {
             return problem(fmt::format("'{}': a tcp:// probe has no path", text), "write tcp://HOST:PORT");
         }
         probe.path = std::string{rest.substr(slash)};
-        if (probe.path.find_first_of(" \t\n\"<>\\^`{|}") != std::string::npos) {
+        // Control characters too: the path goes into the request line as it is.
+        if (probe.path.find_first_of(" \"<>\\^`{|}") != std::string::npos ||
+            std::any_of(probe.path.begin(), probe.path.end(),
+                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
             return problem(fmt::format("'{}': the path has characters a URL may not hold", text),
                            "percent-encode them (%20 for a space)");
         }

@@ -12,6 +12,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
 
 TEST(SplitCommand, MatchesShlexSplit) {
     // Expected values are what Python's shlex.split() returns for each input.
@@ -117,6 +118,10 @@ TEST(Ready, Probes) {
     EXPECT_EQ(parse_ready("none")->kind, ReadyProbe::Kind::none);
     EXPECT_EQ(parse_ready("native")->kind, ReadyProbe::Kind::native);
     EXPECT_EQ(parse_ready("http://h:9200/a b").error().what, "'http://h:9200/a b': the path has characters a URL may not hold");
+    // A CR or any control character would end the request line early (header injection).
+    for (const char* bad : {"http://h:9200/a\rX-Injected: 1", "http://h:9200/a\x01", "https://h:9200/a\x7f"}) {
+        EXPECT_THAT(parse_ready(bad).error().what, HasSubstr("the path has characters a URL may not hold")) << bad;
+    }
     EXPECT_EQ(parse_ready("exec:'x").error().what, "ready command: the command has an unclosed single quote");
     EXPECT_EQ(parse_ready("http://h:/").error().what, "'http://h:/': port '' is not between 1 and 65535");
 }
