@@ -620,6 +620,7 @@ def footprint_eslaunch(st, slow_ms, watchdog_usec):
             return res
         wpid = st.notify.msgs[0].pid
         res["watcher_comm"] = comm(wpid)
+        res["watcher_pid"] = wpid
         # The polling phase: from 1 s after the start (set-up done) to 0.5 s
         # before the port opens.
         wait_for([st.notify, err], lambda: False, max(0.0, t0 + 1.0 - time.monotonic()))
@@ -641,6 +642,22 @@ def footprint_eslaunch(st, slow_ms, watchdog_usec):
         return res
     finally:
         signal_pid(pid)
+        # The watcher exits with the program; reaping it with wait4 gives the
+        # largest peak RSS in its process tree (Linux propagates ru_maxrss of
+        # reaped children): its own, or that of a child it started and
+        # reaped, such as the sd-bus self-check, which loads libsystemd.
+        wpid = res.get("watcher_pid")
+        deadline = time.monotonic() + 5
+        while wpid and time.monotonic() < deadline:
+            st.notify.drain()
+            try:
+                p, _, ru = os.wait4(wpid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if p == wpid:
+                res["tree_maxrss_kib"] = ru.ru_maxrss
+                break
+            time.sleep(0.002)
         stop_watcher(st)
         left = reap_all(timeout=0.5)
         if left:
@@ -875,7 +892,7 @@ def report(a):
     how = {
         # What the watcher does between tries is its business (shim/eslaunch-watch.cpp): how often it
         # wakes up while polling is measured below (wakeups/s in the footprint table).
-        "eslaunch http": "eslaunch-watch (as the service user) watches the port, then one HTTP GET with libcurl; "
+        "eslaunch http": "eslaunch-watch (as the service user) watches the port, then one HTTP GET (its own HTTP/1.1 client); "
                          "READY=1 to NOTIFY_SOCKET",
         "eslaunch tcp": "eslaunch-watch watches the port; READY=1 once a connect succeeds",
         f"s6-notifyoncheck -w {t} tcp": f"s6-notifyoncheck -d (as root, under s6-supervise) forks `./data/check` "
@@ -1018,6 +1035,14 @@ def report(a):
         out.append(f"eslaunch-watch's RSS by mapping after the HTTP probes (KiB, `/proc/PID/smaps`; {len(libs)} shared "
                    f"objects mapped, together {sum(sm[k]['rss'] for k in libs)} KiB): "
                    + ", ".join(f"{k} {v['rss']}" for k, v in top[:14]) + ".")
+        out.append("")
+    tree = w.get("tree_maxrss_kib")
+    if tree:
+        out.append(f"Largest peak RSS in the watcher's process tree, from `wait4()` when it exited (Linux carries "
+                   f"the ru_maxrss of reaped children up): {tree} KiB. Above the watcher's own peak, it is its sd-bus "
+                   "self-check child, which loads libsystemd with dlopen() at the start and exits within 250 ms "
+                   "(here it finds no unit: PID 1 is not systemd). An https:// probe does the same with libcurl, "
+                   "one child per try (see the notes below).")
         out.append("")
 
     # --- verdict
