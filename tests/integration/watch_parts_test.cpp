@@ -15,7 +15,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -458,7 +457,6 @@ TEST(RunInChild, ReturnsWhatTheChildSaysFromAnotherProcess) {
 }
 
 TEST(RunInChild, KilledAndReapedAtTheDeadline) {
-    std::atomic<pid_t> child{0};
     int report[2];
     ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
     const auto started = Clock::now();
