@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "eslaunch/es_config.hpp"
+#include "eslaunch/initgroups.hpp"
 #include "eslaunch/preflight.hpp"
 #include "eslaunch/values.hpp"
 #include "posix.hpp"
@@ -459,15 +460,10 @@ HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment, con
 
     if (spec.user) {
         facts.user = lookup_user(*spec.user, facts.user_error);
-        if (facts.user) {
-            int count = 64;
-            std::vector<gid_t> groups(static_cast<std::size_t>(count));
-            if (::getgrouplist(facts.user->name.c_str(), facts.user->gid, groups.data(), &count) < 0) {
-                groups.resize(static_cast<std::size_t>(count));
-                ::getgrouplist(facts.user->name.c_str(), facts.user->gid, groups.data(), &count);
-            }
-            groups.resize(static_cast<std::size_t>(std::max(count, 0)));
-            facts.user_groups = std::move(groups);
+        // The group database only for supplementary_groups=auto: `none` and
+        // a list never look at it (plan_identity).
+        if (facts.user && spec.supplementary_groups.mode == SupplementaryGroups::Mode::automatic) {
+            facts.user_groups = database_groups(facts.user->name, facts.user->gid).groups;
         }
     }
     if (spec.group) facts.group = lookup_group(*spec.group, facts.group_error);
