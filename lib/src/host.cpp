@@ -55,7 +55,7 @@ const Entry* nss_lookup(const IdRef& ref, std::string_view kind, std::string_vie
                         std::vector<char>& buf, ById by_id, ByName by_name, std::string& error) {
     Entry* result = nullptr;
     int rc = 0;
-    buf.resize(16384);
+    buf.resize(1024);  // glibc's own starting size (sysconf _SC_GETPW_R_SIZE_MAX); grown on ERANGE
     while (true) {
         rc = ref.id ? by_id(*ref.id, &entry, buf.data(), buf.size(), &result)
                     : by_name(ref.text.c_str(), &entry, buf.data(), buf.size(), &result);
@@ -505,7 +505,16 @@ HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment, con
     if (!spec.argv.empty() && spec.argv.front().find('/') == std::string::npos) {
         facts.program_path = search_path(spec.argv.front(), program_env.get("PATH"));
     }
-    if (!dirs.libexecdir.empty()) locate_watcher(dirs, facts);
+    // eslaunch-watch is looked for only where plan_readiness may start it:
+    // a probe (ready= other than none, or the elasticsearch profile's
+    // default) or systemd waiting (NOTIFY_SOCKET).
+    const bool may_be_elasticsearch =
+        spec.profile == Profile::elasticsearch ||
+        (spec.profile_setting == Profile::automatic && spec.profile == Profile::plain && facts.es.version);
+    const bool may_probe = spec.ready ? spec.ready->kind != ReadyProbe::Kind::none : may_be_elasticsearch;
+    if (!dirs.libexecdir.empty() && (may_probe || own_environment.get("NOTIFY_SOCKET") != nullptr)) {
+        locate_watcher(dirs, facts);
+    }
     return facts;
 }
 

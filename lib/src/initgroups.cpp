@@ -130,16 +130,19 @@ std::optional<std::string> read_whole_file(const char* path) {
     if (fd.get() < 0) return std::nullopt;
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (16 << 20)) return std::nullopt;
-    std::string text(static_cast<std::size_t>(st.st_size) + 1, '\0');  // +1: see that it did not grow
+    // One byte more than its size: a short read is the end of the file (of
+    // a regular file), so one read() usually does it; filling the buffer
+    // means it grew while being read.
+    std::string text(static_cast<std::size_t>(st.st_size) + 1, '\0');
     std::size_t got = 0;
     while (got < text.size()) {
         const ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return std::nullopt;
-        if (n == 0) break;
         got += static_cast<std::size_t>(n);
+        if (n == 0 || got < text.size()) break;
     }
-    if (got == text.size()) return std::nullopt;  // it grew while being read
+    if (got == text.size()) return std::nullopt;
     text.resize(got);
     return text;
 }
