@@ -121,8 +121,20 @@ bool quote_open_at(std::string_view s, std::size_t end, bool backslash_escapes) 
 
 // %(NAME)s expansion, as Python's `%` operator with a mapping does it for
 // supervisord, keeping each output byte's line.
+// What %(NAME)s may name: `names` first (here, host_node_name,
+// program_name, and ENV_X for the variables [supervisord] environment= and
+// the program's environment= set), then ENV_X for eslaunch's own
+// environment, looked up there only when a value names one (copying every
+// variable into `names` cost a launch more than all the rest of the parse).
 struct Expansions {
     std::map<std::string, std::string, std::less<>> names;
+    const EnvMap* environ = nullptr;
+
+    [[nodiscard]] const std::string* find(std::string_view name) const {
+        if (auto it = names.find(name); it != names.end()) return &it->second;
+        if (environ != nullptr && name.starts_with("ENV_")) return environ->get(name.substr(4));
+        return nullptr;
+    }
 };
 
 // supervisord never reads eslaunch's own keys, so there a '%' that starts
@@ -171,8 +183,8 @@ Result<IniValue> expand(const IniValue& in, const Expansions& expansions, const 
             return error(i, fmt::format("'%({})' is not followed by 's'", name),
                          fmt::format("write %({})s; other conversions are not supported", name));
         }
-        auto found = expansions.names.find(name);
-        if (found == expansions.names.end()) {
+        const std::string* found = expansions.find(name);
+        if (found == nullptr) {
             if (name == "process_num" || name == "numprocs" || name == "group_name") {
                 return error(i, fmt::format("%({})s is supervisord's and eslaunch starts one process", name),
                              "write the value out");
@@ -189,13 +201,13 @@ Result<IniValue> expand(const IniValue& in, const Expansions& expansions, const 
             return error(i, fmt::format("unknown expansion %({})s", name),
                          fmt::format("what can be expanded here: {} and %%", known));
         }
-        if (name == "here" && found->second.find('%') != std::string::npos) {
-            return error(i, fmt::format("%(here)s is '{}', which holds '%'", found->second),
+        if (name == "here" && found->find('%') != std::string::npos) {
+            return error(i, fmt::format("%(here)s is '{}', which holds '%'", *found),
                          "supervisord pastes the directory in as text and then fails on its '%'; move the spec to a "
                          "directory without '%' in its path");
         }
-        out.text += found->second;
-        out.line_of.insert(out.line_of.end(), found->second.size(), in.line_at(i));
+        out.text += *found;
+        out.line_of.insert(out.line_of.end(), found->size(), in.line_at(i));
         i = close + 1;
     }
     return out;
@@ -563,7 +575,7 @@ Errors SectionParser::run() {
     // after environment= (command, directory) and in eslaunch's own keys it
     // sees the program's environment= values too, as supervisord does.
     Expansions base;
-    for (const auto& [name, value] : context_.environ.vars()) base.names["ENV_" + name] = value;
+    base.environ = &context_.environ;
     base.names["here"] = std::filesystem::path(file_.path).parent_path().string();
     base.names["host_node_name"] = context_.host_node_name;
     read_supervisord_environment(base);
