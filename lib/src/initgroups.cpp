@@ -226,6 +226,7 @@ std::optional<std::vector<std::string>> nss_initgroups_services(std::string_view
         while (i < line.size() && !c_space(line[i]) && line[i] != ':') ++i;
         if (i == line.size() || i == name_start) continue;
         const std::string_view name = line.substr(name_start, i - name_start);
+        if (name != "initgroups" && name != "group") continue;
         while (i < line.size() && (c_space(line[i]) || line[i] == ':')) ++i;
         // nss_action_parse.c: service names end at a blank or '['; what
         // follows a '[' is an action list, reported as one "[" word.
