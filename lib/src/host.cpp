@@ -22,7 +22,7 @@
 #include <sstream>
 
 #include "eslaunch/es_config.hpp"
-#include "eslaunch/initgroups.hpp"
+#include "eslaunch/nss_files.hpp"
 #include "eslaunch/preflight.hpp"
 #include "eslaunch/values.hpp"
 #include "posix.hpp"
@@ -71,7 +71,11 @@ const Entry* nss_lookup(const IdRef& ref, std::string_view kind, std::string_vie
     return rc == 0 ? result : nullptr;
 }
 
-std::optional<UserEntry> lookup_user(const IdRef& ref, std::string& error) {
+std::optional<UserEntry> lookup_user(const IdRef& ref, std::string& error, const NssFiles& nss) {
+    // /etc/passwd directly where glibc would find the entry there too.
+    if (auto e = ref.id ? nss.passwd_by_uid(*ref.id) : nss.passwd_by_name(ref.text)) {
+        return UserEntry{std::move(e->name), e->uid, e->gid, std::move(e->dir), std::move(e->shell)};
+    }
     passwd pw{};
     std::vector<char> buf;
     if (nss_lookup(ref, "user", "uid", pw, buf, ::getpwuid_r, ::getpwnam_r, error) == nullptr) return std::nullopt;
@@ -448,22 +452,23 @@ void locate_watcher(const InstallDirs& dirs, HostFacts& facts) {
 
 HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment, const InstallDirs& dirs) {
     HostFacts facts;
+    const NssFiles nss = NssFiles::read();
     facts.euid = ::geteuid();
     facts.egid = ::getegid();
     facts.environ = own_environment;
     // Only what this spec needs is read: a launch pays for each lookup.
     if (facts.euid != 0 || !spec.user) {
         std::string ignored;
-        facts.current_user = lookup_user(IdRef{std::to_string(facts.euid), facts.euid}, ignored);
+        facts.current_user = lookup_user(IdRef{std::to_string(facts.euid), facts.euid}, ignored, nss);
     }
     facts.cap_sys_resource = has_cap_sys_resource();
 
     if (spec.user) {
-        facts.user = lookup_user(*spec.user, facts.user_error);
+        facts.user = lookup_user(*spec.user, facts.user_error, nss);
         // The group database only for supplementary_groups=auto: `none` and
         // a list never look at it (plan_identity).
         if (facts.user && spec.supplementary_groups.mode == SupplementaryGroups::Mode::automatic) {
-            facts.user_groups = database_groups(facts.user->name, facts.user->gid).groups;
+            facts.user_groups = nss.groups(facts.user->name, facts.user->gid).groups;
         }
     }
     if (spec.group) facts.group = lookup_group(*spec.group, facts.group_error);

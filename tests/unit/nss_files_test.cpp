@@ -1,11 +1,12 @@
-// The initgroups fast path's pure parts: which services nsswitch.conf names,
-// what nss_files adds from /etc/group, and when systemd could add more. The
-// expectations are glibc 2.36's behaviour, checked against getgrouplist()
-// itself by tests/integration/initgroups_test.cpp.
+// The NSS fast paths' pure parts: which services nsswitch.conf names, what
+// nss_files finds in /etc/passwd and adds from /etc/group, and when systemd
+// could add more. The expectations are glibc 2.36's behaviour, checked
+// against getpwnam_r(), getpwuid_r() and getgrouplist() themselves by
+// tests/integration/nss_files_test.cpp.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "eslaunch/initgroups.hpp"
+#include "eslaunch/nss_files.hpp"
 
 namespace eslaunch {
 namespace {
@@ -42,6 +43,82 @@ TEST(NssInitgroupsServices, InitgroupsLineElseGroupLine) {
     // A NUL inside a line: std::string_view keeps it, glibc's C strings stop there.
     static constexpr char with_nul[] = "group: files\0 ldap\n";
     EXPECT_EQ(nss_initgroups_services({with_nul, sizeof with_nul - 1}), (std::vector<std::string>{"files"}));
+}
+
+TEST(NssServices, OneDatabase) {
+    const std::string_view conf = "passwd: files systemd\ngroup: files\npasswd: compat\nhosts: files dns\n";
+    EXPECT_EQ(nss_services(conf, "passwd"), (std::vector<std::string>{"compat"}));
+    EXPECT_EQ(nss_services(conf, "hosts"), (std::vector<std::string>{"files", "dns"}));
+    EXPECT_EQ(nss_services(conf, "shadow"), std::nullopt);
+}
+
+TEST(NssConfParses, ActionListsAsGlibcReadsThem) {
+    for (std::string_view ok : {
+             "passwd: files\n",
+             "hosts: files mdns4_minimal [NOTFOUND=return] dns\n",
+             "hosts: files [!success=Continue  unavail = return] dns\n",
+             "group: files [SUCCESS=merge] ldap\n",
+             "group: [NOTFOUND=return] files\n",  // glibc stops at a '[' with no service before it
+             "# comment [with brackets\n",         // no database name: skipped
+             "",
+         }) {
+        EXPECT_TRUE(nss_conf_parses(ok)) << ok;
+    }
+    for (std::string_view bad : {
+             "hosts: files [NOTFOUND=retrun] dns\n",
+             "hosts: files [FOUND=return] dns\n",
+             "hosts: files [NOTFOUND return] dns\n",
+             "hosts: files [NOTFOUND=return\n",
+             "sudoers: files [x]\n",  // stricter than glibc, which skips databases it does not know
+         }) {
+        EXPECT_FALSE(nss_conf_parses(bad)) << bad;
+    }
+}
+
+TEST(FilesPasswd, FirstEntryAsNssFilesReadsIt) {
+    const std::string_view passwd =
+        "root:x:0:0:root:/root:/bin/bash\n"
+        "\n"
+        "# app:x:9:9::/comment:/bin/sh\n"
+        "  \tapp:x:1000:1001:App,,,:/srv/app:/bin/sh\n"  // leading blanks dropped
+        "app:x:1002:1002::/second:/bin/sh\n"               // the first match wins
+        "+nis:x:2000:2000::/nis:/bin/sh\n"
+        "-other:x:2001:2001::/x:/bin/sh\n"
+        "short:x:3000:3000\n"
+        "colons:x:3001:3001:g:/d:/bin/sh:more:fields\n"
+        "bad:x:3x:3002::/b:/bin/sh\n"
+        "bad:x:3003:3003::/b2:/bin/sh\n"
+        "spaced:x: 3004:3004::/s:/bin/sh\n"
+        "last:x:3005:3005::/l:/bin/false";  // no newline at the end
+    auto by_name = [&](std::string_view name) { return files_passwd_by_name(passwd, name); };
+    EXPECT_EQ(by_name("app").entry, (PasswdEntry{"app", 1000, 1001, "/srv/app", "/bin/sh"}));
+    EXPECT_EQ(by_name("root").entry, (PasswdEntry{"root", 0, 0, "/root", "/bin/bash"}));
+    EXPECT_EQ(by_name("short").entry, (PasswdEntry{"short", 3000, 3000, "", ""}));
+    EXPECT_EQ(by_name("colons").entry, (PasswdEntry{"colons", 3001, 3001, "/d", "/bin/sh:more:fields"}));
+    EXPECT_EQ(by_name("bad").entry, (PasswdEntry{"bad", 3003, 3003, "/b2", "/bin/sh"}));
+    EXPECT_EQ(by_name("last").entry, (PasswdEntry{"last", 3005, 3005, "/l", "/bin/false"}));
+    for (std::string_view missing : {"nis", "+nis", "other", "-other", "# app", "nobody"}) {
+        EXPECT_TRUE(by_name(missing).sure) << missing;
+        EXPECT_EQ(by_name(missing).entry, std::nullopt) << missing;
+    }
+    EXPECT_FALSE(by_name("spaced").sure);  // " 3004": glibc reads it, but left to glibc
+
+    auto by_uid = [&](uid_t uid) { return files_passwd_by_uid(passwd, uid); };
+    EXPECT_EQ(by_uid(1000).entry->name, "app");
+    EXPECT_EQ(by_uid(1002).entry->dir, "/second");
+    EXPECT_EQ(by_uid(0).entry->name, "root");
+    EXPECT_EQ(files_passwd_by_uid("+nis:x:2000:2000::/nis:/bin/sh\n", 2000).entry, std::nullopt);  // +/-: never
+    EXPECT_TRUE(files_passwd_by_uid("+nis:x:2000:2000::/nis:/bin/sh\n", 2000).sure);
+    // The uid of " 3004" is not certain: every lookup after that line by uid goes to glibc.
+    EXPECT_FALSE(by_uid(3005).sure);
+    EXPECT_TRUE(by_uid(3003).sure);
+
+    const std::string_view negative = "neg:x:-5:1::/n:/bin/sh\nok:x:7:7::/o:/bin/sh\n";
+    EXPECT_FALSE(files_passwd_by_name(negative, "neg").sure);
+    EXPECT_EQ(files_passwd_by_name(negative, "ok").entry->uid, 7U);
+    EXPECT_FALSE(files_passwd_by_uid(negative, 7).sure);
+    static constexpr char with_nul[] = "a\0b:x:1:1::/a:/bin/sh\na:x:2:2::/a2:/bin/sh\n";
+    EXPECT_EQ(files_passwd_by_name({with_nul, sizeof with_nul - 1}, "a").entry->uid, 2U);
 }
 
 TEST(FilesInitgroups, MembersInFileOrderWithoutTheBaseGid) {

@@ -1,8 +1,9 @@
-// database_groups() against glibc's getgrouplist() itself, as root: for
-// every user in /etc/passwd (and a few names that are not there), on this
-// machine as it is and with crafted /etc/group and /etc/nsswitch.conf files
-// bind-mounted in a private mount namespace (a forked child per case), so
-// the fast path's reading of them is checked against glibc's, line by line.
+// NssFiles against glibc itself, as root: getgrouplist(), getpwnam_r() and
+// getpwuid_r() for every user in /etc/passwd (and a few names that are not
+// there), on this machine as it is and with crafted /etc/passwd, /etc/group
+// and /etc/nsswitch.conf files bind-mounted in a private mount namespace (a
+// forked child per case), so the fast paths' reading of them is checked
+// against glibc's, line by line.
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -26,7 +27,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "eslaunch/initgroups.hpp"
+#include "eslaunch/nss_files.hpp"
 
 namespace eslaunch {
 namespace {
@@ -35,10 +36,25 @@ namespace fs = std::filesystem;
 
 struct Answer {
     std::string user;
-    std::string fast;    // database_groups(): the gids, space-separated
+    std::string fast;    // NssFiles::groups(): the gids, space-separated
     std::string glibc;   // getgrouplist()
-    std::string fallback;  // why database_groups() asked glibc ("" when it read /etc/group)
+    std::string fallback;  // why NssFiles::groups() asked glibc ("" when it read /etc/group)
+    std::string fast_pw;   // NssFiles::passwd_by_name(): "name:uid:gid:dir:shell", "-" when it asks glibc
+    std::string glibc_pw;  // getpwnam_r(): the same, "none" when not found
+    std::string fast_pwuid;   // NssFiles::passwd_by_uid() of glibc_pw's uid (or of 4242)
+    std::string glibc_pwuid;  // getpwuid_r()
 };
+
+std::string show(const std::optional<PasswdEntry>& e) {
+    if (!e) return "-";
+    return e->name + ":" + std::to_string(e->uid) + ":" + std::to_string(e->gid) + ":" + e->dir + ":" + e->shell;
+}
+
+std::string show(const passwd* pw) {
+    if (pw == nullptr) return "none";
+    return std::string{pw->pw_name} + ":" + std::to_string(pw->pw_uid) + ":" + std::to_string(pw->pw_gid) + ":" +
+           pw->pw_dir + ":" + pw->pw_shell;
+}
 
 std::string join(const std::vector<gid_t>& gids) {
     std::string out;
@@ -57,7 +73,7 @@ std::vector<gid_t> glibc_groups(const std::string& user, gid_t gid) {
     return groups;
 }
 
-class InitgroupsTest : public ::testing::Test {
+class NssFilesTest : public ::testing::Test {
 protected:
     void SetUp() override {
         if (geteuid() != 0) GTEST_SKIP() << "SKIPPED: needs root (mount namespaces, bind mounts over /etc)";
@@ -80,6 +96,12 @@ protected:
     // names (with gid 4242). The child reports through a pipe, one line per
     // user: name, fallback, fast gids, glibc gids, tab-separated.
     std::vector<Answer> answers(const std::function<bool()>& setup, const std::vector<std::string>& extra = {}) {
+        // This machine's users, read here: in the child a broken
+        // nsswitch.conf may hide them all from getpwent().
+        std::vector<std::pair<std::string, gid_t>> machine_users;
+        setpwent();
+        while (const passwd* pw = getpwent()) machine_users.emplace_back(pw->pw_name, pw->pw_gid);
+        endpwent();
         int fds[2];
         EXPECT_EQ(pipe2(fds, O_CLOEXEC), 0);
         const pid_t pid = fork();
@@ -91,11 +113,22 @@ protected:
             setpwent();
             while (const passwd* pw = getpwent()) users.emplace_back(pw->pw_name, pw->pw_gid);
             endpwent();
+            if (users.empty()) users = machine_users;
             for (const auto& name : extra) users.emplace_back(name, 4242);
             std::string out;
             for (const auto& [name, gid] : users) {
-                const GroupList fast = database_groups(name, gid);
-                out += name + "\t" + fast.fallback + "\t" + join(fast.groups) + "\t" + join(glibc_groups(name, gid)) + "\n";
+                const NssFiles nss = NssFiles::read();
+                const GroupList fast = nss.groups(name, gid);
+                std::vector<char> buf(1 << 16);
+                passwd pw{};
+                passwd* found = nullptr;
+                getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found);
+                const std::string by_name = show(found);
+                const uid_t uid = found != nullptr ? found->pw_uid : 4242;
+                getpwuid_r(uid, &pw, buf.data(), buf.size(), &found);
+                out += name + "\t" + fast.fallback + "\t" + join(fast.groups) + "\t" + join(glibc_groups(name, gid)) +
+                       "\t" + show(nss.passwd_by_name(name)) + "\t" + by_name + "\t" + show(nss.passwd_by_uid(uid)) +
+                       "\t" + show(found) + "\n";
             }
             const char* p = out.data();
             std::size_t left = out.size();
@@ -126,6 +159,10 @@ protected:
             std::getline(fields, a.fallback, '\t');
             std::getline(fields, a.fast, '\t');
             std::getline(fields, a.glibc, '\t');
+            std::getline(fields, a.fast_pw, '\t');
+            std::getline(fields, a.glibc_pw, '\t');
+            std::getline(fields, a.fast_pwuid, '\t');
+            std::getline(fields, a.glibc_pwuid, '\t');
             out.push_back(a);
         }
         return out;
@@ -136,15 +173,26 @@ protected:
     }
 
     // Every answer the same as glibc's; `fast`: each from /etc/group alone.
+    // A passwd entry read from /etc/passwd is glibc's, always.
     static void expect_agreement(const std::vector<Answer>& answers, bool fast, std::string_view fallback_has = {}) {
         ASSERT_FALSE(answers.empty());
         for (const auto& a : answers) {
+            expect_same_passwd(a);
             EXPECT_EQ(a.fast, a.glibc) << a.user << " (fallback: '" << a.fallback << "')";
             if (fast) {
                 EXPECT_EQ(a.fallback, "") << a.user;
             } else {
                 EXPECT_THAT(a.fallback, ::testing::HasSubstr(std::string{fallback_has})) << a.user;
             }
+        }
+    }
+
+    static void expect_same_passwd(const Answer& a) {
+        if (a.fast_pw != "-") {
+            EXPECT_EQ(a.fast_pw, a.glibc_pw) << a.user;
+        }
+        if (a.fast_pwuid != "-") {
+            EXPECT_EQ(a.fast_pwuid, a.glibc_pwuid) << a.user;
         }
     }
 
@@ -184,15 +232,18 @@ const std::string crafted_group =
     "big:x:4294967295:bin\n"
     "end:x:50:daemon";                    // no newline at the end
 
-TEST_F(InitgroupsTest, ThisMachineAsItIs) {
+TEST_F(NssFilesTest, ThisMachineAsItIs) {
     const auto got = answers([] { return true; }, {"eslaunch-ghost"});
     ASSERT_FALSE(got.empty());
-    for (const auto& a : got) EXPECT_EQ(a.fast, a.glibc) << a.user << " (fallback: '" << a.fallback << "')";
+    for (const auto& a : got) {
+        expect_same_passwd(a);
+        EXPECT_EQ(a.fast, a.glibc) << a.user << " (fallback: '" << a.fallback << "')";
+    }
     std::cout << "this machine: " << (got.front().fallback.empty() ? "/etc/group read directly" : got.front().fallback)
               << "\n";
 }
 
-TEST_F(InitgroupsTest, FilesOnly) {
+TEST_F(NssFilesTest, FilesOnly) {
     if (nscd_running()) GTEST_SKIP() << "nscd runs here: every lookup goes to glibc";
     const std::string conf = write("files.conf", "passwd: files\ngroup: files\n");
     const std::string group = write("group", crafted_group);
@@ -207,7 +258,7 @@ TEST_F(InitgroupsTest, FilesOnly) {
     }
 }
 
-TEST_F(InitgroupsTest, FilesSystemdWithoutUserdb) {
+TEST_F(NssFilesTest, FilesSystemdWithoutUserdb) {
     if (nscd_running()) GTEST_SKIP() << "nscd runs here: every lookup goes to glibc";
     const std::string conf = write("files-systemd.conf", "passwd: files systemd\ngroup: files systemd\n");
     const std::string group = write("group", crafted_group);
@@ -225,28 +276,28 @@ TEST_F(InitgroupsTest, FilesSystemdWithoutUserdb) {
     expect_agreement(got, !dropin_dirs);
 }
 
-TEST_F(InitgroupsTest, InitgroupsLineWins) {
+TEST_F(NssFilesTest, InitgroupsLineWins) {
     if (nscd_running()) GTEST_SKIP() << "nscd runs here: every lookup goes to glibc";
     const std::string conf = write("initgroups.conf", "passwd: files\ngroup: files ldap\ninitgroups: files\n");
     const std::string group = write("group", crafted_group);
     expect_agreement(answers([&] { return bind(conf, "/etc/nsswitch.conf") && bind(group, "/etc/group"); }), true);
 }
 
-TEST_F(InitgroupsTest, ActionItemsGoToGlibc) {
+TEST_F(NssFilesTest, ActionItemsGoToGlibc) {
     const std::string conf = write("actions.conf", "passwd: files\ngroup: files [SUCCESS=return] systemd\n");
     const std::string group = write("group", crafted_group);
     expect_agreement(answers([&] { return bind(conf, "/etc/nsswitch.conf") && bind(group, "/etc/group"); }), false,
                      "not files [systemd]");
 }
 
-TEST_F(InitgroupsTest, NoGroupLineGoesToGlibc) {
+TEST_F(NssFilesTest, NoGroupLineGoesToGlibc) {
     const std::string conf = write("nogroup.conf", "passwd: files\n");
     const std::string group = write("group", crafted_group);
     expect_agreement(answers([&] { return bind(conf, "/etc/nsswitch.conf") && bind(group, "/etc/group"); }), false,
                      "no initgroups: or group: line");
 }
 
-TEST_F(InitgroupsTest, AGidGlibcReadsItsOwnWayGoesToGlibc) {
+TEST_F(NssFilesTest, AGidGlibcReadsItsOwnWayGoesToGlibc) {
     if (nscd_running()) GTEST_SKIP() << "nscd runs here: every lookup goes to glibc";
     const std::string conf = write("files.conf", "passwd: files\ngroup: files\n");
     const std::string group = write("group", crafted_group + "\nneg:x:-2:daemon\nwide:x:4294967296:daemon\n");
@@ -256,7 +307,7 @@ TEST_F(InitgroupsTest, AGidGlibcReadsItsOwnWayGoesToGlibc) {
 
 // A membership drop-in makes nss-systemd add a group /etc/group does not
 // list: that must go to glibc. (An empty drop-in is a mask to systemd.)
-TEST_F(InitgroupsTest, MembershipDropInGoesToGlibc) {
+TEST_F(NssFilesTest, MembershipDropInGoesToGlibc) {
     const std::string conf = write("files-systemd.conf", "passwd: files systemd\ngroup: files systemd\n");
     const std::string group = write("group", crafted_group);
     const auto got = answers([&] {
@@ -284,7 +335,7 @@ TEST_F(InitgroupsTest, MembershipDropInGoesToGlibc) {
     }
 }
 
-TEST_F(InitgroupsTest, UserdbServiceGoesToGlibc) {
+TEST_F(NssFilesTest, UserdbServiceGoesToGlibc) {
     const std::string conf = write("files-systemd.conf", "passwd: files\ngroup: files systemd\n");
     const auto got = answers([&] {
         if (!bind(conf, "/etc/nsswitch.conf")) return false;
@@ -296,6 +347,57 @@ TEST_F(InitgroupsTest, UserdbServiceGoesToGlibc) {
         return true;
     });
     expect_agreement(got, false, "io.systemd.Home");
+}
+
+// /etc/passwd with this machine's users, then lines nss_files reads its own
+// way: blanks before the name, comments, short and long lines, a bad uid,
+// duplicates, NIS entries, a name listed twice.
+TEST_F(NssFilesTest, PasswdAsNssFilesReadsIt) {
+    if (nscd_running()) GTEST_SKIP() << "nscd runs here: every lookup goes to glibc";
+    std::ifstream in("/etc/passwd");
+    std::string passwd{std::istreambuf_iterator<char>(in), {}};
+    passwd +=
+        "\n"
+        "  \tlead:x:3001:3001:gecos:/home/lead:/bin/sh\n"
+        "# comm:x:3002:3002::/c:/bin/sh\n"
+        "#comm2:x:3003:3003::/c:/bin/sh\n"
+        "short:x:3004:3004\n"
+        "colons:x:3005:3005:g:/d:/bin/sh:extra:more\n"
+        "baduid:x:30x6:3006::/b:/bin/sh\n"
+        "baduid:x:3006:3006::/b2:/bin/sh\n"
+        "dup:x:3009:3009::/first:/bin/sh\n"
+        "dup:x:3010:3010::/second:/bin/sh\n"
+        "+plus:x:3011:3011::/p:/bin/sh\n"
+        "-minus:x:3012:3012::/m:/bin/sh\n"
+        " \t\n"
+        "end:x:3013:3013::/e:/bin/false";
+    const std::string conf = write("files.conf", "passwd: files systemd\ngroup: files\nhosts: files [NOTFOUND=return] dns\n");
+    const std::string file = write("passwd", passwd);
+    const auto got = answers([&] { return bind(conf, "/etc/nsswitch.conf") && bind(file, "/etc/passwd"); },
+                             {"plus", "+plus", "minus", "comm", "# comm", "eslaunch-ghost"});
+    ASSERT_FALSE(got.empty());
+    int read_directly = 0;
+    for (const auto& a : got) {
+        expect_same_passwd(a);
+        if (a.glibc_pw != "none") {
+            // Found by glibc: read directly too (no id here is spelled in a way left to glibc).
+            EXPECT_NE(a.fast_pw, "-") << a.user;
+            ++read_directly;
+        }
+    }
+    EXPECT_GT(read_directly, 10);
+}
+
+// An action list glibc cannot parse anywhere in nsswitch.conf makes it drop
+// the file: getpwnam_r then finds nobody, and neither may the fast path.
+TEST_F(NssFilesTest, BrokenNsswitchConfGoesToGlibc) {
+    const std::string conf = write("broken.conf", "passwd: files\ngroup: files\nhosts: files [NOTFOUND=retrun] dns\n");
+    const auto got = answers([&] { return bind(conf, "/etc/nsswitch.conf"); });
+    ASSERT_FALSE(got.empty());
+    for (const auto& a : got) {
+        expect_same_passwd(a);
+        EXPECT_EQ(a.fast_pw, "-") << a.user;
+    }
 }
 
 }  // namespace
