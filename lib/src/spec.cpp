@@ -782,14 +782,21 @@ Result<Spec> load_spec(const std::string& path, const ParseContext& context) {
         return io_error(fmt::format("file is {} bytes, over the limit of {} (1 MiB)", st.st_size, max_spec_bytes),
                         "a spec holds a few program sections; check that this is the file you meant");
     }
+    // Read into the string itself, fstat's size and a byte more at first:
+    // a short read of a regular file is its end, so one read() does it
+    // (and no 64 KiB buffer on the stack, which cost page faults).
     std::string text;
-    char buffer[65536];
+    std::size_t want = static_cast<std::size_t>(st.st_size) + 1;
     while (text.size() <= max_spec_bytes) {
-        const ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return io_error(fmt::format("cannot read: {}", std::strerror(errno)), "");
-        if (n == 0) break;
-        text.append(buffer, static_cast<std::size_t>(n));
+        const std::size_t at = text.size();
+        text.resize(at + want);
+        const ssize_t n = ::read(fd, text.data() + at, want);
+        const int err = errno;
+        text.resize(at + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+        if (n < 0 && err == EINTR) continue;
+        if (n < 0) return io_error(fmt::format("cannot read: {}", std::strerror(err)), "");
+        if (static_cast<std::size_t>(n) < want) break;
+        want = 65536;
     }
     return parse_spec(text, absolute, context);
 }
