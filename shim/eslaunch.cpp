@@ -100,9 +100,10 @@ struct Loaded {
     eslaunch::LaunchPlan plan;
 };
 
-eslaunch::Result<Loaded> load(const Args& args, const eslaunch::EnvMap& own) {
-    eslaunch::ParseContext context;
-    context.environ = own;
+// `context.environ` is eslaunch's own environment (the caller's, so that
+// it is not copied once more).
+eslaunch::Result<Loaded> load(const Args& args, eslaunch::ParseContext& context) {
+    const eslaunch::EnvMap& own = context.environ;
     utsname names{};
     if (::uname(&names) == 0) context.host_node_name = names.nodename;
     context.program = args.program;
@@ -115,8 +116,10 @@ eslaunch::Result<Loaded> load(const Args& args, const eslaunch::EnvMap& own) {
 }
 
 int run_check(const Args& args) {
-    const eslaunch::EnvMap own = eslaunch::EnvMap::from_envp(environ);
-    auto loaded = load(args, own);
+    eslaunch::ParseContext context;
+    context.environ = eslaunch::EnvMap::from_envp(environ);
+    const eslaunch::EnvMap& own = context.environ;
+    auto loaded = load(args, context);
     if (!loaded) {
         log_errors(loaded.error());
         if (args.json) fmt::print("{}", eslaunch::render_errors_json(loaded.error()));
@@ -163,8 +166,9 @@ int run_cluster(const Args& args) {
 }
 
 int run_launch(const Args& args) {
-    const eslaunch::EnvMap own = eslaunch::EnvMap::from_envp(environ);
-    auto loaded = load(args, own);
+    eslaunch::ParseContext context;
+    context.environ = eslaunch::EnvMap::from_envp(environ);
+    auto loaded = load(args, context);
     if (!loaded) {
         log_errors(loaded.error());
         return eslaunch::exit_status(loaded.error());

@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "eslaunch/es_config.hpp"
+#include "eslaunch/nss_files.hpp"
 #include "eslaunch/preflight.hpp"
 #include "eslaunch/values.hpp"
 #include "posix.hpp"
@@ -54,7 +55,7 @@ const Entry* nss_lookup(const IdRef& ref, std::string_view kind, std::string_vie
                         std::vector<char>& buf, ById by_id, ByName by_name, std::string& error) {
     Entry* result = nullptr;
     int rc = 0;
-    buf.resize(16384);
+    buf.resize(1024);  // glibc's own starting size (sysconf _SC_GETPW_R_SIZE_MAX); grown on ERANGE
     while (true) {
         rc = ref.id ? by_id(*ref.id, &entry, buf.data(), buf.size(), &result)
                     : by_name(ref.text.c_str(), &entry, buf.data(), buf.size(), &result);
@@ -70,7 +71,11 @@ const Entry* nss_lookup(const IdRef& ref, std::string_view kind, std::string_vie
     return rc == 0 ? result : nullptr;
 }
 
-std::optional<UserEntry> lookup_user(const IdRef& ref, std::string& error) {
+std::optional<UserEntry> lookup_user(const IdRef& ref, std::string& error, const NssFiles& nss) {
+    // /etc/passwd directly where glibc would find the entry there too.
+    if (auto e = ref.id ? nss.passwd_by_uid(*ref.id) : nss.passwd_by_name(ref.text)) {
+        return UserEntry{std::move(e->name), e->uid, e->gid, std::move(e->dir), std::move(e->shell)};
+    }
     passwd pw{};
     std::vector<char> buf;
     if (nss_lookup(ref, "user", "uid", pw, buf, ::getpwuid_r, ::getpwnam_r, error) == nullptr) return std::nullopt;
@@ -447,27 +452,23 @@ void locate_watcher(const InstallDirs& dirs, HostFacts& facts) {
 
 HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment, const InstallDirs& dirs) {
     HostFacts facts;
+    const NssFiles nss = NssFiles::read();
     facts.euid = ::geteuid();
     facts.egid = ::getegid();
     facts.environ = own_environment;
     // Only what this spec needs is read: a launch pays for each lookup.
     if (facts.euid != 0 || !spec.user) {
         std::string ignored;
-        facts.current_user = lookup_user(IdRef{std::to_string(facts.euid), facts.euid}, ignored);
+        facts.current_user = lookup_user(IdRef{std::to_string(facts.euid), facts.euid}, ignored, nss);
     }
     facts.cap_sys_resource = has_cap_sys_resource();
 
     if (spec.user) {
-        facts.user = lookup_user(*spec.user, facts.user_error);
-        if (facts.user) {
-            int count = 64;
-            std::vector<gid_t> groups(static_cast<std::size_t>(count));
-            if (::getgrouplist(facts.user->name.c_str(), facts.user->gid, groups.data(), &count) < 0) {
-                groups.resize(static_cast<std::size_t>(count));
-                ::getgrouplist(facts.user->name.c_str(), facts.user->gid, groups.data(), &count);
-            }
-            groups.resize(static_cast<std::size_t>(std::max(count, 0)));
-            facts.user_groups = std::move(groups);
+        facts.user = lookup_user(*spec.user, facts.user_error, nss);
+        // The group database only for supplementary_groups=auto: `none` and
+        // a list never look at it (plan_identity).
+        if (facts.user && spec.supplementary_groups.mode == SupplementaryGroups::Mode::automatic) {
+            facts.user_groups = nss.groups(facts.user->name, facts.user->gid).groups;
         }
     }
     if (spec.group) facts.group = lookup_group(*spec.group, facts.group_error);
@@ -509,7 +510,16 @@ HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment, con
     if (!spec.argv.empty() && spec.argv.front().find('/') == std::string::npos) {
         facts.program_path = search_path(spec.argv.front(), program_env.get("PATH"));
     }
-    if (!dirs.libexecdir.empty()) locate_watcher(dirs, facts);
+    // eslaunch-watch is looked for only where plan_readiness may start it:
+    // a probe (ready= other than none, or the elasticsearch profile's
+    // default) or systemd waiting (NOTIFY_SOCKET).
+    const bool may_be_elasticsearch =
+        spec.profile == Profile::elasticsearch ||
+        (spec.profile_setting == Profile::automatic && spec.profile == Profile::plain && facts.es.version);
+    const bool may_probe = spec.ready ? spec.ready->kind != ReadyProbe::Kind::none : may_be_elasticsearch;
+    if (!dirs.libexecdir.empty() && (may_probe || own_environment.get("NOTIFY_SOCKET") != nullptr)) {
+        locate_watcher(dirs, facts);
+    }
     return facts;
 }
 

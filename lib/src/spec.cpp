@@ -121,8 +121,20 @@ bool quote_open_at(std::string_view s, std::size_t end, bool backslash_escapes) 
 
 // %(NAME)s expansion, as Python's `%` operator with a mapping does it for
 // supervisord, keeping each output byte's line.
+// What %(NAME)s may name: `names` first (here, host_node_name,
+// program_name, and ENV_X for the variables [supervisord] environment= and
+// the program's environment= set), then ENV_X for eslaunch's own
+// environment, looked up there only when a value names one (copying every
+// variable into `names` cost a launch more than all the rest of the parse).
 struct Expansions {
     std::map<std::string, std::string, std::less<>> names;
+    const EnvMap* environ = nullptr;
+
+    [[nodiscard]] const std::string* find(std::string_view name) const {
+        if (auto it = names.find(name); it != names.end()) return &it->second;
+        if (environ != nullptr && name.starts_with("ENV_")) return environ->get(name.substr(4));
+        return nullptr;
+    }
 };
 
 // supervisord never reads eslaunch's own keys, so there a '%' that starts
@@ -171,8 +183,8 @@ Result<IniValue> expand(const IniValue& in, const Expansions& expansions, const 
             return error(i, fmt::format("'%({})' is not followed by 's'", name),
                          fmt::format("write %({})s; other conversions are not supported", name));
         }
-        auto found = expansions.names.find(name);
-        if (found == expansions.names.end()) {
+        const std::string* found = expansions.find(name);
+        if (found == nullptr) {
             if (name == "process_num" || name == "numprocs" || name == "group_name") {
                 return error(i, fmt::format("%({})s is supervisord's and eslaunch starts one process", name),
                              "write the value out");
@@ -189,13 +201,13 @@ Result<IniValue> expand(const IniValue& in, const Expansions& expansions, const 
             return error(i, fmt::format("unknown expansion %({})s", name),
                          fmt::format("what can be expanded here: {} and %%", known));
         }
-        if (name == "here" && found->second.find('%') != std::string::npos) {
-            return error(i, fmt::format("%(here)s is '{}', which holds '%'", found->second),
+        if (name == "here" && found->find('%') != std::string::npos) {
+            return error(i, fmt::format("%(here)s is '{}', which holds '%'", *found),
                          "supervisord pastes the directory in as text and then fails on its '%'; move the spec to a "
                          "directory without '%' in its path");
         }
-        out.text += found->second;
-        out.line_of.insert(out.line_of.end(), found->second.size(), in.line_at(i));
+        out.text += *found;
+        out.line_of.insert(out.line_of.end(), found->size(), in.line_at(i));
         i = close + 1;
     }
     return out;
@@ -563,7 +575,7 @@ Errors SectionParser::run() {
     // after environment= (command, directory) and in eslaunch's own keys it
     // sees the program's environment= values too, as supervisord does.
     Expansions base;
-    for (const auto& [name, value] : context_.environ.vars()) base.names["ENV_" + name] = value;
+    base.environ = &context_.environ;
     base.names["here"] = std::filesystem::path(file_.path).parent_path().string();
     base.names["host_node_name"] = context_.host_node_name;
     read_supervisord_environment(base);
@@ -770,14 +782,21 @@ Result<Spec> load_spec(const std::string& path, const ParseContext& context) {
         return io_error(fmt::format("file is {} bytes, over the limit of {} (1 MiB)", st.st_size, max_spec_bytes),
                         "a spec holds a few program sections; check that this is the file you meant");
     }
+    // Read into the string itself, fstat's size and a byte more at first:
+    // a short read of a regular file is its end, so one read() does it
+    // (and no 64 KiB buffer on the stack, which cost page faults).
     std::string text;
-    char buffer[65536];
+    std::size_t want = static_cast<std::size_t>(st.st_size) + 1;
     while (text.size() <= max_spec_bytes) {
-        const ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return io_error(fmt::format("cannot read: {}", std::strerror(errno)), "");
-        if (n == 0) break;
-        text.append(buffer, static_cast<std::size_t>(n));
+        const std::size_t at = text.size();
+        text.resize(at + want);
+        const ssize_t n = ::read(fd, text.data() + at, want);
+        const int err = errno;
+        text.resize(at + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+        if (n < 0 && err == EINTR) continue;
+        if (n < 0) return io_error(fmt::format("cannot read: {}", std::strerror(err)), "");
+        if (static_cast<std::size_t>(n) < want) break;
+        want = 65536;
     }
     return parse_spec(text, absolute, context);
 }

@@ -60,6 +60,13 @@ outside=$(grep -v '^#' "$BUILD/meson-logs/install-log.txt" | grep -vx -e "$STAGE
 needed=$(readelf -d "$STAGE$BINDIR/eslaunch" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
          grep -vx -e libc.so.6 -e 'ld-linux.*\.so\.[0-9]*' | tr '\n' ' ')
 [ -z "$needed" ] && ok "eslaunch needs no shared library but libc" || fail "eslaunch needs $needed (only libc expected)"
+# The shim's link skips the construction of the iostream objects
+# (shim/no_iostreams.cpp): none may be linked in, or a use would crash.
+shim_symbols=$(nm "$BUILD/shim/eslaunch") || die "nm $BUILD/shim/eslaunch failed"
+grep -q ' main$' <<<"$shim_symbols" || die "nm shows no symbols in $BUILD/shim/eslaunch"
+streams=$(grep -oE ' _ZSt(3cin|4cout|4cerr|4clog|4wcin|5wcout|5wcerr|5wclog)$' <<<"$shim_symbols" | tr '\n' ' ')
+[ -z "$streams" ] && ok "eslaunch links no iostream object (std::cout, ...)" ||
+    fail "eslaunch links the iostream objects$streams, which it never constructs (shim/no_iostreams.cpp): print with stdio"
 
 # --- headers -------------------------------------------------------------------
 INC=$STAGE$INCLUDEDIR/eslaunch

@@ -63,7 +63,7 @@ struct HostFacts {
     std::string user_error;
     std::optional<GroupEntry> group;
     std::string group_error;
-    std::vector<gid_t> user_groups;  // the user's groups in the group database (initgroups)
+    std::vector<gid_t> user_groups;  // the user's groups in the group database (initgroups); read for supplementary_groups=auto only
     std::map<std::string, GroupEntry> supplementary;  // supplementary_groups= entries, by text
     std::string supplementary_error;
 
