@@ -193,9 +193,7 @@ void es_http_settings(const Spec& spec, const EnvMap& program_env, EsHomeFacts& 
 }
 
 void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts) {
-    EsHomeFacts& es = facts.es;
-    es.home = es_home_of(spec);
-    if (es.home.empty()) return;
+    EsHomeFacts& es = facts.es;  // es.home: set by the caller, not empty
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(es.home + "/lib", ec)) {
         const std::string name = entry.path().filename().string();
@@ -450,12 +448,13 @@ void locate_watcher(const InstallDirs& dirs, HostFacts& facts) {
 
 }  // namespace
 
-HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment, const InstallDirs& dirs) {
+HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment_in, const InstallDirs& dirs) {
     HostFacts facts;
     const NssFiles nss = NssFiles::read();
     facts.euid = ::geteuid();
     facts.egid = ::getegid();
-    facts.environ = own_environment;
+    facts.environ = std::move(own_environment_in);
+    const EnvMap& own_environment = facts.environ;
     // Only what this spec needs is read: a launch pays for each lookup.
     if (facts.euid != 0 || !spec.user) {
         std::string ignored;
@@ -493,8 +492,18 @@ HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment, con
         cgroup_memory(facts);
     }
 
-    const EnvMap program_env = program_environment(own_environment, spec.clear_environment, spec.environment_settings());
-    es_home_facts(spec, program_env, facts);
+    // The program's environment only where something here reads it: an
+    // Elasticsearch home (its conf dir, elasticsearch.yml) or a command
+    // looked up in PATH.
+    std::optional<EnvMap> program_env_storage;
+    auto program_env = [&]() -> const EnvMap& {
+        if (!program_env_storage) {
+            program_env_storage = program_environment(own_environment, spec.clear_environment, spec.environment_settings());
+        }
+        return *program_env_storage;
+    };
+    facts.es.home = es_home_of(spec);
+    if (!facts.es.home.empty()) es_home_facts(spec, program_env(), facts);
 
     // The spec file and every directory above it, for the ownership rule.
     std::error_code ec;
@@ -508,7 +517,7 @@ HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment, con
     }
 
     if (!spec.argv.empty() && spec.argv.front().find('/') == std::string::npos) {
-        facts.program_path = search_path(spec.argv.front(), program_env.get("PATH"));
+        facts.program_path = search_path(spec.argv.front(), program_env().get("PATH"));
     }
     // eslaunch-watch is looked for only where plan_readiness may start it:
     // a probe (ready= other than none, or the elasticsearch profile's
