@@ -446,6 +446,46 @@ void locate_watcher(const InstallDirs& dirs, HostFacts& facts) {
     if (::access(facts.watcher_expected.c_str(), X_OK) == 0) facts.watcher = facts.watcher_expected;
 }
 
+// The spec file and each directory above it up to /, as the fallback in
+// gather_host_facts finds them (weakly_canonical, then stat of each
+// parent), with one lstat() per component where that is sure to give the
+// same: an absolute path without '.', '..', empty components or a
+// trailing '/', none of whose components is a symbolic link (lstat and
+// stat then agree, and the path is its own canonical form). False, with
+// `chain` untouched, for anything else: the caller takes the long way.
+bool spec_path_chain(const std::string& file, std::vector<PathOwner>& chain) {
+    if (file.size() < 2 || file.front() != '/' || file.back() == '/' || file.size() >= PATH_MAX) return false;
+    struct Found {
+        std::size_t end;  // the prefix file[0, end)
+        uid_t uid;
+        mode_t mode;
+    };
+    Found found[64];
+    std::size_t n = 0;
+    char prefix[PATH_MAX];
+    std::memcpy(prefix, file.data(), file.size());
+    std::size_t start = 1;
+    while (start <= file.size()) {
+        std::size_t end = file.find('/', start);
+        if (end == std::string::npos) end = file.size();
+        const std::string_view part = std::string_view{file}.substr(start, end - start);
+        if (part.empty() || part == "." || part == ".." || n == std::size(found)) return false;
+        prefix[end] = '\0';
+        struct stat st {};
+        if (::lstat(prefix, &st) != 0 || S_ISLNK(st.st_mode)) return false;
+        if (end < file.size() && !S_ISDIR(st.st_mode)) return false;
+        prefix[end] = '/';
+        found[n++] = {end, st.st_uid, st.st_mode};
+        start = end + 1;
+    }
+    struct stat root {};
+    if (::stat("/", &root) != 0) return false;
+    chain.reserve(n + 1);
+    for (std::size_t i = n; i-- > 0;) chain.push_back({file.substr(0, found[i].end), found[i].uid, found[i].mode});
+    chain.push_back({"/", root.st_uid, root.st_mode});
+    return true;
+}
+
 }  // namespace
 
 HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment_in, const InstallDirs& dirs) {
@@ -506,14 +546,16 @@ HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment_in, const I
     if (!facts.es.home.empty()) es_home_facts(spec, program_env(), facts);
 
     // The spec file and every directory above it, for the ownership rule.
-    std::error_code ec;
-    fs::path path = fs::weakly_canonical(spec.file, ec);
-    if (ec) path = spec.file;
-    while (true) {
-        struct stat st {};
-        if (::stat(path.c_str(), &st) == 0) facts.spec_paths.push_back({path.string(), st.st_uid, st.st_mode});
-        if (path == path.root_path() || path.empty()) break;
-        path = path.parent_path();
+    if (!spec_path_chain(spec.file, facts.spec_paths)) {
+        std::error_code ec;
+        fs::path path = fs::weakly_canonical(spec.file, ec);
+        if (ec) path = spec.file;
+        while (true) {
+            struct stat st {};
+            if (::stat(path.c_str(), &st) == 0) facts.spec_paths.push_back({path.string(), st.st_uid, st.st_mode});
+            if (path == path.root_path() || path.empty()) break;
+            path = path.parent_path();
+        }
     }
 
     if (!spec.argv.empty() && spec.argv.front().find('/') == std::string::npos) {
