@@ -100,32 +100,37 @@ struct Loaded {
     eslaunch::LaunchPlan plan;
 };
 
-// `context.environ` is eslaunch's own environment (the caller's, so that
-// it is not copied once more).
-eslaunch::Result<Loaded> load(const Args& args, eslaunch::ParseContext& context) {
-    const eslaunch::EnvMap& own = context.environ;
+// eslaunch's own environment goes to the spec's parse, then moves into
+// `host.environ`. Fills `loaded` in place (no Loaded to move and destroy
+// again); the errors when it fails.
+std::optional<eslaunch::Errors> load(const Args& args, Loaded& loaded) {
+    eslaunch::ParseContext context;
+    context.environ = eslaunch::EnvMap::from_envp(environ);
     utsname names{};
     if (::uname(&names) == 0) context.host_node_name = names.nodename;
     context.program = args.program;
     auto spec = eslaunch::load_spec(args.file, context);
-    if (!spec) return eslaunch::failure(std::move(spec.error()));
-    eslaunch::HostFacts host = eslaunch::gather_host_facts(*spec, own, {ESLAUNCH_BINDIR, ESLAUNCH_LIBEXECDIR});
-    auto plan = eslaunch::plan_launch(*spec, host);
-    if (!plan) return eslaunch::failure(std::move(plan.error()));
-    return Loaded{std::move(*spec), std::move(host), std::move(*plan)};
+    if (!spec) return std::move(spec.error());
+    loaded.spec = std::move(*spec);
+    loaded.host = eslaunch::gather_host_facts(loaded.spec, std::move(context.environ),
+                                              {ESLAUNCH_BINDIR, ESLAUNCH_LIBEXECDIR});
+    auto plan = eslaunch::plan_launch(loaded.spec, loaded.host);
+    if (!plan) return std::move(plan.error());
+    loaded.plan = std::move(*plan);
+    return std::nullopt;
 }
 
 int run_check(const Args& args) {
-    eslaunch::ParseContext context;
-    context.environ = eslaunch::EnvMap::from_envp(environ);
-    const eslaunch::EnvMap& own = context.environ;
-    auto loaded = load(args, context);
-    if (!loaded) {
-        log_errors(loaded.error());
-        if (args.json) fmt::print("{}", eslaunch::render_errors_json(loaded.error()));
+    Loaded loaded_value;
+    Loaded* const loaded = &loaded_value;
+    if (auto errors = load(args, loaded_value)) {
+        const eslaunch::Errors& failed = *errors;
+        log_errors(failed);
+        if (args.json) fmt::print("{}", eslaunch::render_errors_json(failed));
         // check reports every problem as a configuration error (SPEC.md).
         return eslaunch::status::config;
     }
+    const eslaunch::EnvMap& own = loaded->host.environ;
     // Only check reads elasticsearch.yml and runs java: a launch never does.
     std::optional<eslaunch::Preflight> preflight;
     if (loaded->plan.profile == eslaunch::Profile::elasticsearch) {
@@ -166,12 +171,11 @@ int run_cluster(const Args& args) {
 }
 
 int run_launch(const Args& args) {
-    eslaunch::ParseContext context;
-    context.environ = eslaunch::EnvMap::from_envp(environ);
-    auto loaded = load(args, context);
-    if (!loaded) {
-        log_errors(loaded.error());
-        return eslaunch::exit_status(loaded.error());
+    Loaded loaded_value;
+    Loaded* const loaded = &loaded_value;
+    if (auto errors = load(args, loaded_value)) {
+        log_errors(*errors);
+        return eslaunch::exit_status(*errors);
     }
     for (const auto& w : loaded->plan.warnings) {
         log_line(4, "warning", w.line > 0 ? fmt::format("{}:{}: {}", loaded->spec.file, w.line, w.text)

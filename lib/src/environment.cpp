@@ -129,6 +129,9 @@ Result<std::vector<EnvVar>> parse_environment(const IniValue& value, const std::
 
 EnvMap EnvMap::from_envp(const char* const* envp) {
     EnvMap env;
+    std::size_t count = 0;
+    while (envp != nullptr && envp[count] != nullptr) ++count;
+    env.vars_.reserve(count);
     for (; envp != nullptr && *envp != nullptr; ++envp) {
         std::string_view entry{*envp};
         const std::size_t eq = entry.find('=');

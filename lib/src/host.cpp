@@ -193,9 +193,7 @@ void es_http_settings(const Spec& spec, const EnvMap& program_env, EsHomeFacts& 
 }
 
 void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts) {
-    EsHomeFacts& es = facts.es;
-    es.home = es_home_of(spec);
-    if (es.home.empty()) return;
+    EsHomeFacts& es = facts.es;  // es.home: set by the caller, not empty
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(es.home + "/lib", ec)) {
         const std::string name = entry.path().filename().string();
@@ -448,14 +446,55 @@ void locate_watcher(const InstallDirs& dirs, HostFacts& facts) {
     if (::access(facts.watcher_expected.c_str(), X_OK) == 0) facts.watcher = facts.watcher_expected;
 }
 
+// The spec file and each directory above it up to /, as the fallback in
+// gather_host_facts finds them (weakly_canonical, then stat of each
+// parent), with one lstat() per component where that is sure to give the
+// same: an absolute path without '.', '..', empty components or a
+// trailing '/', none of whose components is a symbolic link (lstat and
+// stat then agree, and the path is its own canonical form). False, with
+// `chain` untouched, for anything else: the caller takes the long way.
+bool spec_path_chain(const std::string& file, std::vector<PathOwner>& chain) {
+    if (file.size() < 2 || file.front() != '/' || file.back() == '/' || file.size() >= PATH_MAX) return false;
+    struct Found {
+        std::size_t end;  // the prefix file[0, end)
+        uid_t uid;
+        mode_t mode;
+    };
+    Found found[64];
+    std::size_t n = 0;
+    char prefix[PATH_MAX];
+    std::memcpy(prefix, file.data(), file.size());
+    std::size_t start = 1;
+    while (start <= file.size()) {
+        std::size_t end = file.find('/', start);
+        if (end == std::string::npos) end = file.size();
+        const std::string_view part = std::string_view{file}.substr(start, end - start);
+        if (part.empty() || part == "." || part == ".." || n == std::size(found)) return false;
+        prefix[end] = '\0';
+        struct stat st {};
+        if (::lstat(prefix, &st) != 0 || S_ISLNK(st.st_mode)) return false;
+        if (end < file.size() && !S_ISDIR(st.st_mode)) return false;
+        prefix[end] = '/';
+        found[n++] = {end, st.st_uid, st.st_mode};
+        start = end + 1;
+    }
+    struct stat root {};
+    if (::stat("/", &root) != 0) return false;
+    chain.reserve(n + 1);
+    for (std::size_t i = n; i-- > 0;) chain.push_back({file.substr(0, found[i].end), found[i].uid, found[i].mode});
+    chain.push_back({"/", root.st_uid, root.st_mode});
+    return true;
+}
+
 }  // namespace
 
-HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment, const InstallDirs& dirs) {
+HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment_in, const InstallDirs& dirs) {
     HostFacts facts;
     const NssFiles nss = NssFiles::read();
     facts.euid = ::geteuid();
     facts.egid = ::getegid();
-    facts.environ = own_environment;
+    facts.environ = std::move(own_environment_in);
+    const EnvMap& own_environment = facts.environ;
     // Only what this spec needs is read: a launch pays for each lookup.
     if (facts.euid != 0 || !spec.user) {
         std::string ignored;
@@ -493,22 +532,34 @@ HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment, con
         cgroup_memory(facts);
     }
 
-    const EnvMap program_env = program_environment(own_environment, spec.clear_environment, spec.environment_settings());
-    es_home_facts(spec, program_env, facts);
+    // The program's environment only where something here reads it: an
+    // Elasticsearch home (its conf dir, elasticsearch.yml) or a command
+    // looked up in PATH.
+    std::optional<EnvMap> program_env_storage;
+    auto program_env = [&]() -> const EnvMap& {
+        if (!program_env_storage) {
+            program_env_storage = program_environment(own_environment, spec.clear_environment, spec.environment_settings());
+        }
+        return *program_env_storage;
+    };
+    facts.es.home = es_home_of(spec);
+    if (!facts.es.home.empty()) es_home_facts(spec, program_env(), facts);
 
     // The spec file and every directory above it, for the ownership rule.
-    std::error_code ec;
-    fs::path path = fs::weakly_canonical(spec.file, ec);
-    if (ec) path = spec.file;
-    while (true) {
-        struct stat st {};
-        if (::stat(path.c_str(), &st) == 0) facts.spec_paths.push_back({path.string(), st.st_uid, st.st_mode});
-        if (path == path.root_path() || path.empty()) break;
-        path = path.parent_path();
+    if (!spec_path_chain(spec.file, facts.spec_paths)) {
+        std::error_code ec;
+        fs::path path = fs::weakly_canonical(spec.file, ec);
+        if (ec) path = spec.file;
+        while (true) {
+            struct stat st {};
+            if (::stat(path.c_str(), &st) == 0) facts.spec_paths.push_back({path.string(), st.st_uid, st.st_mode});
+            if (path == path.root_path() || path.empty()) break;
+            path = path.parent_path();
+        }
     }
 
     if (!spec.argv.empty() && spec.argv.front().find('/') == std::string::npos) {
-        facts.program_path = search_path(spec.argv.front(), program_env.get("PATH"));
+        facts.program_path = search_path(spec.argv.front(), program_env().get("PATH"));
     }
     // eslaunch-watch is looked for only where plan_readiness may start it:
     // a probe (ready= other than none, or the elasticsearch profile's

@@ -226,6 +226,11 @@ std::optional<std::string> read_whole_file(const char* path) {
 // The names in a directory; nullopt when it does not exist, "?" alone when
 // it cannot be read.
 std::optional<std::vector<std::string>> directory_names(const char* path) {
+    // Most of these directories do not exist: a stat() says so in about
+    // half the time of the open() opendir would try (no file to allocate
+    // and free). Any other answer goes on to opendir, which decides.
+    struct stat st {};
+    if (::stat(path, &st) != 0 && (errno == ENOENT || errno == ENOTDIR)) return std::nullopt;
     DIR* dir = ::opendir(path);
     if (dir == nullptr) {
         if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
@@ -326,6 +331,30 @@ void nss_lines(std::string_view text, F f) {
     }
 }
 
+// nss_action_parse.c: service names end at a blank or '['; what follows a
+// '[' is an action list, reported as one "[" word.
+std::vector<std::string> line_services(std::string_view line, std::size_t i) {
+    std::vector<std::string> services;
+    while (i < line.size()) {
+        if (c_space(line[i])) {
+            ++i;
+            continue;
+        }
+        if (line[i] == '[') {
+            services.emplace_back("[");
+            break;
+        }
+        const std::size_t start = i;
+        while (i < line.size() && !c_space(line[i]) && line[i] != '[') ++i;
+        services.emplace_back(line.substr(start, i - start));
+    }
+    return services;
+}
+
+bool could_be_database(std::string_view name) {
+    return std::all_of(name.begin(), name.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
+}
+
 }  // namespace
 
 bool nss_conf_parses(std::string_view nsswitch_conf) {
@@ -334,9 +363,7 @@ bool nss_conf_parses(std::string_view nsswitch_conf) {
         // glibc parses the services of the databases it knows (nss/databases.def:
         // names of lower-case letters and '_'); this checks every line whose
         // name could be one, e.g. "sudoers:" too, but not "#hosts:".
-        const bool could_be_database =
-            std::all_of(name.begin(), name.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
-        ok = ok && (!could_be_database || action_list_parses(line, i));
+        ok = ok && (!could_be_database(name) || action_list_parses(line, i));
     });
     return ok;
 }
@@ -344,26 +371,25 @@ bool nss_conf_parses(std::string_view nsswitch_conf) {
 std::optional<std::vector<std::string>> nss_services(std::string_view text, std::string_view database) {
     std::optional<std::vector<std::string>> found;
     nss_lines(text, [&](std::string_view name, std::string_view line, std::size_t i) {
-        if (name != database) return;
-        // nss_action_parse.c: service names end at a blank or '['; what
-        // follows a '[' is an action list, reported as one "[" word.
-        std::vector<std::string> services;
-        while (i < line.size()) {
-            if (c_space(line[i])) {
-                ++i;
-                continue;
-            }
-            if (line[i] == '[') {
-                services.emplace_back("[");
-                break;
-            }
-            const std::size_t start = i;
-            while (i < line.size() && !c_space(line[i]) && line[i] != '[') ++i;
-            services.emplace_back(line.substr(start, i - start));
-        }
-        found = std::move(services);  // the last line wins
+        if (name == database) found = line_services(line, i);  // the last line wins
     });
     return found;
+}
+
+NssConfFacts nss_conf_facts(std::string_view nsswitch_conf) {
+    // nss_conf_parses, nss_services(passwd) and nss_initgroups_services in
+    // one pass over the file.
+    NssConfFacts f;
+    std::optional<std::vector<std::string>> initgroups;
+    std::optional<std::vector<std::string>> group;
+    nss_lines(nsswitch_conf, [&](std::string_view name, std::string_view line, std::size_t i) {
+        f.parses = f.parses && (!could_be_database(name) || action_list_parses(line, i));
+        if (name == "passwd") f.passwd = line_services(line, i);
+        else if (name == "initgroups") initgroups = line_services(line, i);
+        else if (name == "group") group = line_services(line, i);
+    });
+    f.initgroups = initgroups ? std::move(initgroups) : std::move(group);
+    return f;
 }
 
 std::optional<std::vector<std::string>> nss_initgroups_services(std::string_view nsswitch_conf) {
@@ -442,12 +468,17 @@ NssFiles NssFiles::read() {
     return nss;
 }
 
+const NssConfFacts& NssFiles::conf_facts() const {
+    if (!conf_facts_) conf_facts_ = nss_conf_facts(*conf_);
+    return *conf_facts_;
+}
+
 std::string NssFiles::passwd_refusal() const {
     if (!conf_) return "/etc/nsswitch.conf cannot be read (glibc's default services apply)";
     // glibc drops the whole file over one action list it cannot read, and
     // then finds no user at all.
-    if (!nss_conf_parses(*conf_)) return "/etc/nsswitch.conf has an action list glibc may reject";
-    const auto services = nss_services(*conf_, "passwd");
+    if (!conf_facts().parses) return "/etc/nsswitch.conf has an action list glibc may reject";
+    const auto& services = conf_facts().passwd;
     if (!services) return "/etc/nsswitch.conf has no passwd: line (glibc's default services apply)";
     if (services->empty() || services->front() != "files" ||
         std::find(services->begin(), services->end(), "[") != services->end()) {
@@ -475,7 +506,7 @@ std::optional<PasswdEntry> NssFiles::passwd_by_uid(uid_t uid) const {
 
 std::string NssFiles::groups_refusal() const {
     if (!conf_) return "/etc/nsswitch.conf cannot be read (glibc's default services apply)";
-    const auto services = nss_initgroups_services(*conf_);
+    const auto& services = conf_facts().initgroups;
     if (!services) return "/etc/nsswitch.conf has no initgroups: or group: line (glibc's default services apply)";
     const bool files = *services == std::vector<std::string>{"files"};
     const bool files_systemd = *services == std::vector<std::string>{"files", "systemd"};

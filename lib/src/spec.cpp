@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <climits>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -37,6 +38,24 @@ const std::vector<std::string_view> k_supervisord_only = {
     "stdout_events_enabled",   "stdout_syslog",         "stderr_logfile",
     "stderr_logfile_maxbytes", "stderr_logfile_backups", "stderr_capture_maxbytes",
     "stderr_events_enabled",   "stderr_syslog",         "serverurl"};
+
+// An absolute path that std::filesystem's lexically_normal() leaves as it
+// is: one leading '/', no empty, '.' or '..' component, no trailing '/'
+// (or "/" itself). For those the spec's path needs no std::filesystem.
+bool plain_absolute(std::string_view p) {
+    if (p.empty() || p.front() != '/') return false;
+    if (p.size() == 1) return true;
+    if (p.back() == '/') return false;
+    std::size_t start = 1;
+    while (start <= p.size()) {
+        std::size_t end = p.find('/', start);
+        if (end == std::string_view::npos) end = p.size();
+        const std::string_view part = p.substr(start, end - start);
+        if (part.empty() || part == "." || part == "..") return false;
+        start = end + 1;
+    }
+    return true;
+}
 
 bool contains(const std::vector<std::string_view>& keys, std::string_view key) {
     return std::find(keys.begin(), keys.end(), key) != keys.end();
@@ -576,7 +595,12 @@ Errors SectionParser::run() {
     // sees the program's environment= values too, as supervisord does.
     Expansions base;
     base.environ = &context_.environ;
-    base.names["here"] = std::filesystem::path(file_.path).parent_path().string();
+    if (plain_absolute(file_.path) && file_.path.size() > 1) {
+        const std::size_t slash = file_.path.rfind('/');  // what parent_path() gives for these
+        base.names["here"] = slash == 0 ? std::string{"/"} : file_.path.substr(0, slash);
+    } else {
+        base.names["here"] = std::filesystem::path(file_.path).parent_path().string();
+    }
     base.names["host_node_name"] = context_.host_node_name;
     read_supervisord_environment(base);
     for (const auto& var : spec_.supervisord_environment) base.names["ENV_" + var.name] = var.value;
@@ -759,9 +783,24 @@ Result<Spec> parse_spec(std::string_view text, const std::string& path, const Pa
 }
 
 Result<Spec> load_spec(const std::string& path, const ParseContext& context) {
-    std::error_code ec;
-    std::string absolute = std::filesystem::absolute(path, ec).lexically_normal().string();
-    if (ec || absolute.empty()) absolute = path;
+    // std::filesystem::absolute(path).lexically_normal(), without
+    // std::filesystem (and its allocations) where the result is plain.
+    std::string absolute;
+    if (plain_absolute(path)) {
+        absolute = path;
+    } else if (!path.empty() && path.front() != '/') {
+        char cwd[PATH_MAX];
+        if (::getcwd(cwd, sizeof cwd) != nullptr) {
+            const std::string_view dir{cwd};
+            std::string joined = dir == "/" ? std::string{dir} + path : std::string{dir} + "/" + path;
+            if (plain_absolute(dir) && plain_absolute(joined)) absolute = std::move(joined);
+        }
+    }
+    if (absolute.empty()) {
+        std::error_code ec;
+        absolute = std::filesystem::absolute(path, ec).lexically_normal().string();
+        if (ec || absolute.empty()) absolute = path;
+    }
     auto io_error = [&](std::string what, std::string hint) {
         return failure(Error{status::config, absolute, 0, std::move(what), std::move(hint)});
     };

@@ -75,6 +75,34 @@ TEST(NssConfParses, ActionListsAsGlibcReadsThem) {
     }
 }
 
+// NssFiles reads nsswitch.conf in one pass: the same answers as the three
+// functions, for every text the tests above use.
+TEST(NssConfFacts, OnePassAsTheThreeFunctions) {
+    static constexpr char with_nul[] = "group: files\0 ldap\npasswd: files\0 x\n";
+    for (std::string_view conf : std::initializer_list<std::string_view>{
+             "passwd: files\ngroup: files systemd\n",
+             "group: files\ninitgroups: files systemd\n",
+             "initgroups: files\ngroup: ldap\n",
+             "  group \t::  files\tsystemd  \r\n",
+             "group: files\ngroup: files ldap\n",
+             "group: files [NOTFOUND=return] systemd\npasswd: files[SUCCESS=continue]\n",
+             "group: files # local only\n",
+             "initgroups:\ngroup: files\npasswd:\n",
+             "#group: files\nGroup: files\ngroup",
+             "passwd: files systemd\ngroup: files\npasswd: compat\nhosts: files dns\n",
+             "hosts: files [NOTFOUND=retrun] dns\npasswd: files\ngroup: files\n",
+             "passwd: files\nsudoers: files [x]\n",
+             "hosts: files [!success=Continue  unavail = return] dns\npasswd: files\n",
+             "",
+             std::string_view{with_nul, sizeof with_nul - 1},
+         }) {
+        const NssConfFacts f = nss_conf_facts(conf);
+        EXPECT_EQ(f.parses, nss_conf_parses(conf)) << conf;
+        EXPECT_EQ(f.passwd, nss_services(conf, "passwd")) << conf;
+        EXPECT_EQ(f.initgroups, nss_initgroups_services(conf)) << conf;
+    }
+}
+
 TEST(FilesPasswd, FirstEntryAsNssFilesReadsIt) {
     const std::string_view passwd =
         "root:x:0:0:root:/root:/bin/bash\n"

@@ -91,8 +91,9 @@ struct InstallDirs {
 };
 
 // Reads the system for `spec` as eslaunch runs now. Never fails: what it
-// cannot read stays empty and `plan` says what that means.
-[[nodiscard]] HostFacts gather_host_facts(const Spec& spec, const EnvMap& own_environment,
-                                          const InstallDirs& dirs = {});
+// cannot read stays empty and `plan` says what that means. The
+// environment becomes HostFacts::environ (move it in: a launch copies it
+// no more than it must).
+[[nodiscard]] HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment, const InstallDirs& dirs = {});
 
 }  // namespace eslaunch

@@ -32,6 +32,15 @@ namespace eslaunch {
 // else the `group:` line.
 [[nodiscard]] std::optional<std::vector<std::string>> nss_initgroups_services(std::string_view nsswitch_conf);
 
+// What NssFiles reads in nsswitch.conf, in one pass: nss_conf_parses(),
+// nss_services(conf, "passwd") and nss_initgroups_services().
+struct NssConfFacts {
+    bool parses = true;
+    std::optional<std::vector<std::string>> passwd;
+    std::optional<std::vector<std::string>> initgroups;
+};
+[[nodiscard]] NssConfFacts nss_conf_facts(std::string_view nsswitch_conf);
+
 struct PasswdEntry {
     std::string name;
     uid_t uid = 0;
@@ -93,8 +102,10 @@ public:
 private:
     [[nodiscard]] std::string passwd_refusal() const;
     [[nodiscard]] std::string groups_refusal() const;
+    [[nodiscard]] const NssConfFacts& conf_facts() const;  // of conf_, read once when first asked
 
     std::optional<std::string> conf_;  // /etc/nsswitch.conf; nullopt: unreadable
+    mutable std::optional<NssConfFacts> conf_facts_;
     bool nscd_ = false;                // nscd's socket is there: it answers first
 };
 
