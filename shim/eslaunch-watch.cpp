@@ -26,6 +26,7 @@
 #include "eslaunch/probe.hpp"
 #include "eslaunch/readiness.hpp"
 #include "eslaunch/values.hpp"
+#include "posix.hpp"  // read_small_file: /proc without stdio
 
 extern char** environ;
 
@@ -103,22 +104,6 @@ struct Program {
     }
 };
 
-// The text of a small file under /proc, read without stdio.
-std::string read_proc(const char* path) {
-    std::string text;
-    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return text;
-    char buffer[1024];
-    while (true) {
-        const ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        text.append(buffer, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return text;
-}
-
 // The decimal number (with an optional '-') right after `key` in `text`.
 std::optional<long> number_after(std::string_view text, std::string_view key) {
     const std::size_t at = text.find(key);
@@ -139,7 +124,7 @@ std::optional<Program> find_program() {
     Program p;
     const std::string fd = std::to_string(program_fd);
     // A pidfd's fdinfo has "Pid:\t1234" (-1 once the process was reaped).
-    if (auto pid = number_after(read_proc(("/proc/self/fdinfo/" + fd).c_str()), "\nPid:\t")) {
+    if (auto pid = number_after(eslaunch::read_small_file("/proc/self/fdinfo/" + fd), "\nPid:\t")) {
         p.pid = static_cast<pid_t>(*pid);
         p.pidfd = true;
         return p;

@@ -5,6 +5,8 @@
 // child; the watcher itself maps only libc (bench/RESULTS.md, "Readiness").
 #pragma once
 
+#include <dlfcn.h>
+
 #include <chrono>
 #include <functional>
 #include <string>
@@ -32,5 +34,17 @@ struct ChildResult {
 // dlopen() of a library by its soname, or a message that names it and the
 // Debian package that has it. Only ever called in a child of run_in_child.
 [[nodiscard]] void* open_library(const char* soname, const char* package, std::string& error);
+
+// Looks `name` up in `lib` (opened by open_library as `soname`) into `fn`,
+// typed as the library's header declares it; the first name missing goes
+// into `error`.
+template <class Fn>
+void find_symbol(void* lib, const char* soname, Fn& fn, const char* name, std::string& error) {
+    if (void* p = ::dlsym(lib, name); p != nullptr) {
+        fn = reinterpret_cast<Fn>(p);
+    } else if (error.empty()) {
+        error = std::string{soname} + " has no " + name;
+    }
+}
 
 }  // namespace eslaunch

@@ -32,22 +32,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Every fd eslaunch opens is O_CLOEXEC, so none can reach the program.
-std::string read_small_file(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) return {};
-    std::string text;
-    char buf[4096];
-    while (text.size() <= (1 << 20)) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        text.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return text;
-}
-
 // One NSS *_r lookup by name or by id, growing the buffer while it says
 // ERANGE; `error` says why when nothing is found.
 template <class Entry, class ById, class ByName>

@@ -1,4 +1,5 @@
 #include "eslaunch/notify.hpp"
+#include "eslaunch/values.hpp"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -39,13 +40,7 @@ struct SdBus {
         std::string error;
         void* lib = open_library("libsystemd.so.0", "libsystemd0", error);
         if (lib == nullptr) return error;
-        auto find = [&](auto& fn, const char* name) {
-            if (void* p = ::dlsym(lib, name); p != nullptr) {
-                fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(p);
-            } else if (error.empty()) {
-                error = fmt::format("libsystemd.so.0 has no {}", name);
-            }
-        };
+        auto find = [&](auto& fn, const char* name) { find_symbol(lib, "libsystemd.so.0", fn, name, error); };
         find(pid_get_unit, "sd_pid_get_unit");
         find(open_system, "sd_bus_open_system");
         find(flush_close_unref, "sd_bus_flush_close_unref");
@@ -105,16 +100,6 @@ std::string query_unit(pid_t pid, Clock::time_point deadline) {
         }
     }
     return out;
-}
-
-std::optional<std::uint64_t> number(std::string_view text) {
-    std::uint64_t n = 0;
-    if (text.empty()) return std::nullopt;
-    for (char c : text) {
-        if (c < '0' || c > '9') return std::nullopt;
-        n = n * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    return n;
 }
 
 }  // namespace
@@ -245,9 +230,9 @@ Expected<UnitInfo, std::string> read_unit_info(pid_t pid, std::chrono::milliseco
         if (key == "unit") info.unit = value;
         else if (key == "Type") info.type = value;
         else if (key == "NotifyAccess") info.notify_access = value;
-        else if (key == "MainPID") info.main_pid = static_cast<std::uint32_t>(number(value).value_or(0));
-        else if (key == "TimeoutStartUSec") info.timeout_start_usec = number(value);
-        else if (key == "WatchdogUSec") info.watchdog_usec = number(value);
+        else if (key == "MainPID") info.main_pid = static_cast<std::uint32_t>(parse_decimal(value).value_or(0));
+        else if (key == "TimeoutStartUSec") info.timeout_start_usec = parse_decimal(value);
+        else if (key == "WatchdogUSec") info.watchdog_usec = parse_decimal(value);
     }
     if (info.unit.empty() || info.type.empty()) return Unexpected{std::string{"the sd-bus helper process answered nothing"}};
     return info;

@@ -3,7 +3,10 @@
 // arrays.
 #pragma once
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <string>
 #include <utility>
@@ -47,6 +50,23 @@ inline std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));  // execve's signature
     out.push_back(nullptr);
     return out;
+}
+
+// A small file's text, /proc files included (their size says 0): up to
+// about 1 MiB; empty when it cannot be opened. O_CLOEXEC, as every fd
+// eslaunch opens, so none can reach the program.
+inline std::string read_small_file(const std::string& path) {
+    const UniqueFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
+    std::string text;
+    if (fd.get() < 0) return text;
+    char buf[4096];
+    while (text.size() <= (1 << 20)) {
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+    return text;
 }
 
 }  // namespace eslaunch

@@ -340,13 +340,7 @@ struct Curl {
         std::string error;
         void* lib = open_library("libcurl.so.4", "libcurl4", error);
         if (lib == nullptr) return error;
-        auto find = [&](auto& fn, const char* name) {
-            if (void* p = ::dlsym(lib, name); p != nullptr) {
-                fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(p);
-            } else if (error.empty()) {
-                error = fmt::format("libcurl.so.4 has no {}", name);
-            }
-        };
+        auto find = [&](auto& fn, const char* name) { find_symbol(lib, "libcurl.so.4", fn, name, error); };
         find(global_init, "curl_global_init");
         find(easy_init, "curl_easy_init");
         find(setopt, "curl_easy_setopt");
