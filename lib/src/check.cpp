@@ -139,7 +139,7 @@ std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const En
     }
     j["environment_changes"] = std::move(changes);
     json settings = json::object();
-    for (const auto& s : resolved_settings(spec, env)) {
+    for (const auto& s : resolved_settings(spec, env, plan.heap.version)) {
         settings[s.key] = {{"value", s.value.empty() ? json(nullptr) : json(s.value)},
                            {"source", std::string{source_name(s.source)}},
                            {"detail", s.detail}};
@@ -232,7 +232,7 @@ std::string render_check_text(const Spec& spec, const LaunchPlan& plan, const En
     out += fmt::format("  {:<14} {}\n", "reported by", reporter(ready));
     if (ready.watchdog) out += fmt::format("  {:<14} {}\n", "watchdog", "WATCHDOG=1 while the probe passes");
     out += "\nsettings:\n";
-    for (const auto& s : resolved_settings(spec, env)) {
+    for (const auto& s : resolved_settings(spec, env, plan.heap.version)) {
         std::string source{source_name(s.source)};
         if (s.source == Setting::Source::spec) source = fmt::format("spec line {}", spec.line_of(s.key));
         if (!s.detail.empty()) source += ", " + s.detail;

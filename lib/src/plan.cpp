@@ -309,7 +309,7 @@ void Planner::plan_heap() {
 }
 
 void Planner::plan_limits() {
-    const auto defaults = profile_limits(plan_.profile);
+    const auto defaults = profile_limits(plan_.profile, host_.es.version);
     for (LimitResource r : all_limit_resources) {
         const auto in_spec = spec_.limits.find(r);
         const auto in_profile = defaults.find(r);

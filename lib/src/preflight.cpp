@@ -439,7 +439,7 @@ void Evaluator::check_limits() {
     // The JVM raises the soft limit of open files to the hard limit at start
     // (HotSpot's MaxFDLimit, on by default on Linux): the hard limit is what
     // Elasticsearch sees.
-    const std::uint64_t files_wanted = major_ >= 7 ? 65535 : 65536;
+    const std::uint64_t files_wanted = es_min_open_files(EsVersion{major_, 0, 0});
     const LimitValue files = effective(LimitResource::nofile);
     if (files.hard < files_wanted) {
         add(bootstrap(5), "max-file-descriptors",

@@ -850,9 +850,14 @@ std::string_view source_name(Setting::Source s) {
     return {};
 }
 
-std::map<LimitResource, LimitValue> profile_limits(Profile p) {
+std::uint64_t es_min_open_files(const std::optional<EsVersion>& version) {
+    return version && version->major < 7 ? 65536 : 65535;
+}
+
+std::map<LimitResource, LimitValue> profile_limits(Profile p, const std::optional<EsVersion>& es_version) {
     if (p != Profile::elasticsearch) return {};
-    return {{LimitResource::nofile, {65535, 65535}},
+    const std::uint64_t files = es_min_open_files(es_version);
+    return {{LimitResource::nofile, {files, files}},
             {LimitResource::nproc, {4096, 4096}},
             {LimitResource::as, {limit_infinity, limit_infinity}},
             {LimitResource::fsize, {limit_infinity, limit_infinity}}};
@@ -882,7 +887,8 @@ std::vector<EnvVar> Spec::environment_settings() const {
     return all;
 }
 
-std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_env) {
+std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_env,
+                                      const std::optional<EsVersion>& es_version) {
     using S = Setting::Source;
     std::vector<Setting> out;
     auto from = [&](std::string_view key) { return spec.line_of(key) > 0 ? S::spec : S::defaulted; };
@@ -896,13 +902,17 @@ std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_e
                                                                                           : ""});
     out.push_back({"clear_environment", spec.clear_environment ? "true" : "false", from("clear_environment"), ""});
 
-    const auto defaults = profile_limits(spec.profile);
+    const auto defaults = profile_limits(spec.profile, es_version);
     for (LimitResource r : all_limit_resources) {
         const std::string key{limit_key(r)};
         if (auto it = spec.limits.find(r); it != spec.limits.end()) {
             out.push_back({key, format_limit(r, it->second), S::spec, "required"});
         } else if (auto d = defaults.find(r); d != defaults.end()) {
-            out.push_back({key, format_limit(r, d->second), S::profile, "best effort"});
+            std::string detail = "best effort";
+            if (r == LimitResource::nofile && es_version && es_version->major < 7) {
+                detail += fmt::format("; Elasticsearch {} wants 65536 (65535 from 7.0)", es_version->str());
+            }
+            out.push_back({key, format_limit(r, d->second), S::profile, std::move(detail)});
         } else {
             out.push_back({key, "", S::defaulted, "unchanged"});
         }

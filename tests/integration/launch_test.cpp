@@ -131,6 +131,26 @@ TEST_F(Launch, TheProgramGetsExactlyThePlan) {
     EXPECT_EQ(rec["args"], json({"-Enode.name=test"}));
 }
 
+// The profile's nofile is what the version's max-file-descriptors bootstrap
+// check wants: 65536 before 7.0, 65535 from 7.0. Under a hard limit of 4096
+// (prlimit, util-linux) it is raised that far, and the warning names the
+// version's value and the unit's LimitNOFILE= for it.
+TEST_F(Launch, TheProfilesNofileIsWhatTheVersionChecksFor) {
+    for (const auto& [version, files] : std::vector<std::pair<std::string, int>>{
+             {"2.4.6", 65536}, {"5.6.16", 65536}, {"6.8.23", 65536}, {"7.17.25", 65535}, {"8.15.3", 65535}}) {
+        SCOPED_TRACE(version);
+        const std::string home = make_home(version);
+        const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                            "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\"\n");
+        auto r = run_command({"/usr/bin/prlimit", "--nofile=1024:4096", eslaunch_binary(), spec}, base_env);
+        ASSERT_EQ(r.status, 0) << r.err;
+        EXPECT_THAT(r.err, HasSubstr("limit_nofile: profile elasticsearch wants " + std::to_string(files) +
+                                     ", the hard limit is 4096: set to 4096 (best effort)"));
+        EXPECT_THAT(r.err, HasSubstr("LimitNOFILE=" + std::to_string(files)));
+        EXPECT_EQ(record()["rlimits"]["nofile"], json::parse(R"({"soft":4096,"hard":4096})"));
+    }
+}
+
 TEST_F(Launch, TheProgramKeepsEslaunchsPid) {
     // exec, not fork: systemd's MainPID and supervisord's pid are the node.
     const std::string home = make_home("8.15.3");

@@ -150,13 +150,6 @@ TEST(PlanSpecFile, MustBeRootOwnedAndNotWritableByOthers) {
 
 // --- limits -------------------------------------------------------------------
 
-const PlannedLimit* find_limit(const LaunchPlan& plan, LimitResource r) {
-    for (const auto& l : plan.limits) {
-        if (l.resource == r) return &l;
-    }
-    return nullptr;
-}
-
 TEST(PlanLimits, WrittenLimitsAreRequired) {
     const LaunchPlan plan = plan_ok("[program:x]\ncommand=/bin/true\nuser=work\nlimit_nofile=4096:20000\nlimit_core=0\n");
     ASSERT_EQ(plan.limits.size(), 2U);
@@ -217,6 +210,50 @@ TEST(PlanLimits, ElasticsearchDefaultsAreBestEffort) {
     EXPECT_TRUE(warned);
     EXPECT_TRUE(plan_ok("[program:x]\ncommand=/bin/true\nuser=work\n").limits.empty());  // plain: unchanged
 }
+
+// Elasticsearch's max-file-descriptors bootstrap check wants 65536 before 7.0
+// (5.x and 6.x refuse to start below it in production mode; 2.x warns) and
+// 65535 from 7.0: the profile's nofile follows the version found.
+struct NofileCase {
+    std::string_view version;  // "" = a home without elasticsearch-X.Y.Z.jar
+    std::uint64_t files;
+};
+
+class PlanNofileVersion : public ::testing::TestWithParam<NofileCase> {};
+
+TEST_P(PlanNofileVersion, ProfileNofileIsWhatTheVersionChecksFor) {
+    const auto& c = GetParam();
+    constexpr std::string_view spec = "[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n";
+    HostFacts host = es_host(c.version.empty() ? "none" : c.version);
+    ASSERT_EQ(host.es.version.has_value(), !c.version.empty());
+    host.cap_sys_resource = true;  // the hard limit may be raised: the plan shows the profile's value itself
+    const PlannedLimit* nofile = find_limit(plan_ok(spec, host), LimitResource::nofile);
+    ASSERT_NE(nofile, nullptr);
+    EXPECT_EQ(nofile->planned, (LimitValue{c.files, c.files}));
+    EXPECT_FALSE(nofile->required);
+
+    host.cap_sys_resource = false;  // hard limit 20000: raised that far, and the warning names the version's value
+    const LaunchPlan capped = plan_ok(spec, host);
+    EXPECT_EQ(find_limit(capped, LimitResource::nofile)->planned, (LimitValue{20000, 20000}));
+    EXPECT_TRUE(has_warning(capped, fmt::format("limit_nofile: profile elasticsearch wants {}, the hard limit is 20000",
+                                                c.files)));
+    EXPECT_TRUE(has_warning(capped, fmt::format("LimitNOFILE={}", c.files)));
+
+    // Written in the spec, the value is the spec's whatever the version.
+    const LaunchPlan written = plan_ok(std::string{spec} + "limit_nofile=16384\n", host);
+    EXPECT_EQ(find_limit(written, LimitResource::nofile)->planned, (LimitValue{16384, 16384}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, PlanNofileVersion,
+                         ::testing::Values(NofileCase{"2.4.6", 65536}, NofileCase{"5.6.16", 65536},
+                                           NofileCase{"6.8.23", 65536}, NofileCase{"7.0.0", 65535},
+                                           NofileCase{"7.17.25", 65535}, NofileCase{"8.15.3", 65535},
+                                           NofileCase{"", 65535}),
+                         [](const auto& info) {
+                             std::string name{info.param.version.empty() ? "unknown" : info.param.version};
+                             std::replace(name.begin(), name.end(), '.', '_');
+                             return "es_" + name;
+                         });
 
 // --- heap, per Elasticsearch version ----------------------------------------
 

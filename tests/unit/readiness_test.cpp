@@ -232,6 +232,10 @@ TEST_P(Examples, PlanAsTheirCommentsSay) {
     EXPECT_EQ(p.heap.passed, c.heap_passed);
     EXPECT_EQ(p.readiness.probe.str(), c.probe);
     EXPECT_TRUE(p.readiness.watcher);
+    // Enough open files for the version's max-file-descriptors bootstrap check.
+    const PlannedLimit* nofile = find_limit(p, LimitResource::nofile);
+    ASSERT_NE(nofile, nullptr);
+    EXPECT_GE(nofile->planned.hard, es_min_open_files(h.es.version)) << c.file;
 }
 
 INSTANTIATE_TEST_SUITE_P(

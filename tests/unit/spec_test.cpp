@@ -300,6 +300,22 @@ TEST(Spec, ResolvedSettingsFollowTheProfile) {
     for (auto& s : resolved_settings(es, env)) by_key[s.key] = s;
     EXPECT_EQ(by_key["es_path_conf"].value, "/etc/elasticsearch");
 
+    // The profile's nofile follows the Elasticsearch version found.
+    const Spec es_default = parse_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\n");
+    for (auto& s : resolved_settings(es_default, env)) by_key[s.key] = s;
+    EXPECT_EQ(by_key["limit_nofile"].value, "65535");
+    EXPECT_EQ(by_key["limit_nofile"].source, Setting::Source::profile);
+    EXPECT_EQ(by_key["limit_nofile"].detail, "best effort");
+    for (auto& s : resolved_settings(es_default, env, EsVersion{6, 8, 23})) by_key[s.key] = s;
+    EXPECT_EQ(by_key["limit_nofile"].value, "65536");
+    EXPECT_EQ(by_key["limit_nofile"].detail, "best effort; Elasticsearch 6.8.23 wants 65536 (65535 from 7.0)");
+    for (auto& s : resolved_settings(es_default, env, EsVersion{7, 17, 25})) by_key[s.key] = s;
+    EXPECT_EQ(by_key["limit_nofile"].value, "65535");
+    EXPECT_EQ(by_key["limit_nofile"].detail, "best effort");
+    for (auto& s : resolved_settings(es, env, EsVersion{5, 6, 16})) by_key[s.key] = s;
+    EXPECT_EQ(by_key["limit_nofile"].value, "20000");  // written: the spec's
+    EXPECT_EQ(by_key["limit_nofile"].source, Setting::Source::spec);
+
     const Spec plain = parse_ok("[program:x]\ncommand=/bin/true\n");
     for (auto& s : resolved_settings(plain, env)) by_key[s.key] = s;
     EXPECT_EQ(by_key["limit_nofile"].value, "");

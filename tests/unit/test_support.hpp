@@ -69,6 +69,14 @@ inline HostFacts es_host(std::string_view version) {
     return h;
 }
 
+// The plan's entry for limit `r`, or nullptr when it leaves `r` unchanged.
+inline const PlannedLimit* find_limit(const LaunchPlan& plan, LimitResource r) {
+    for (const auto& l : plan.limits) {
+        if (l.resource == r) return &l;
+    }
+    return nullptr;
+}
+
 inline LaunchPlan plan_ok(std::string_view text, const HostFacts& host = test_host()) {
     auto spec = parse_text(text);
     if (!spec) {

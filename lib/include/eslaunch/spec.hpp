@@ -115,8 +115,10 @@ struct Setting {
 [[nodiscard]] std::string_view source_name(Setting::Source s);
 
 // Every eslaunch key (profile, limits, heap, ready..., es_home), resolved
-// against the profile and the program's environment.
-[[nodiscard]] std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_env);
+// against the profile, the program's environment and the Elasticsearch
+// version found (the profile's nofile depends on it).
+[[nodiscard]] std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_env,
+                                                     const std::optional<EsVersion>& es_version = std::nullopt);
 
 // Elasticsearch's -d/--daemonize in argv (also clustered, -dp FILE), if any.
 [[nodiscard]] std::optional<std::string> find_daemonize_flag(const std::vector<std::string>& argv);
@@ -130,8 +132,16 @@ struct Setting {
 // program's environment, else HOME/config (empty without a home).
 [[nodiscard]] std::string es_conf_dir_of(const Spec& spec, const EnvMap& program_env, const std::string& home);
 
-// The profile `elasticsearch`'s best-effort limits (SPEC.md).
-[[nodiscard]] std::map<LimitResource, LimitValue> profile_limits(Profile p);
+// The open files Elasticsearch's max-file-descriptors bootstrap check wants:
+// 65535 from 7.0 (elastic/elasticsearch#37537), 65536 before (5.x and 6.x
+// refuse to start below it in production mode; 2.x logs a warning). An
+// unknown version gets 65535, as Elastic's packaging of current versions.
+[[nodiscard]] std::uint64_t es_min_open_files(const std::optional<EsVersion>& version);
+
+// The profile `elasticsearch`'s best-effort limits (SPEC.md), with nofile
+// es_min_open_files(es_version).
+[[nodiscard]] std::map<LimitResource, LimitValue> profile_limits(Profile p,
+                                                                 const std::optional<EsVersion>& es_version = std::nullopt);
 
 // The keys of each kind, for hints, check and the man page.
 [[nodiscard]] const std::vector<std::string_view>& applied_keys();
