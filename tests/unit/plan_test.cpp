@@ -227,7 +227,8 @@ TEST_P(PlanNofileVersion, ProfileNofileIsWhatTheVersionChecksFor) {
     HostFacts host = es_host(c.version.empty() ? "none" : c.version);
     ASSERT_EQ(host.es.version.has_value(), !c.version.empty());
     host.cap_sys_resource = true;  // the hard limit may be raised: the plan shows the profile's value itself
-    const PlannedLimit* nofile = find_limit(plan_ok(spec, host), LimitResource::nofile);
+    const LaunchPlan raised = plan_ok(spec, host);
+    const PlannedLimit* nofile = find_limit(raised, LimitResource::nofile);
     ASSERT_NE(nofile, nullptr);
     EXPECT_EQ(nofile->planned, (LimitValue{c.files, c.files}));
     EXPECT_FALSE(nofile->required);
