@@ -909,8 +909,10 @@ std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_e
             out.push_back({key, format_limit(r, it->second), S::spec, "required"});
         } else if (auto d = defaults.find(r); d != defaults.end()) {
             std::string detail = "best effort";
-            if (r == LimitResource::nofile && es_version && es_version->major < 7) {
-                detail += fmt::format("; Elasticsearch {} wants 65536 (65535 from 7.0)", es_version->str());
+            const std::uint64_t current_files = es_min_open_files(EsVersion{7, 0, 0});
+            if (r == LimitResource::nofile && es_version && d->second.hard != current_files) {
+                detail += fmt::format("; Elasticsearch {} wants {} ({} from 7.0)", es_version->str(), d->second.hard,
+                                      current_files);
             }
             out.push_back({key, format_limit(r, d->second), S::profile, std::move(detail)});
         } else {
