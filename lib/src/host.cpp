@@ -57,9 +57,7 @@ const Entry* nss_lookup(const IdRef& ref, std::string_view kind, std::string_vie
 
 std::optional<UserEntry> lookup_user(const IdRef& ref, std::string& error, const NssFiles& nss) {
     // /etc/passwd directly where glibc would find the entry there too.
-    if (auto e = ref.id ? nss.passwd_by_uid(*ref.id) : nss.passwd_by_name(ref.text)) {
-        return UserEntry{std::move(e->name), e->uid, e->gid, std::move(e->dir), std::move(e->shell)};
-    }
+    if (auto e = ref.id ? nss.passwd_by_uid(*ref.id) : nss.passwd_by_name(ref.text)) return e;
     passwd pw{};
     std::vector<char> buf;
     if (nss_lookup(ref, "user", "uid", pw, buf, ::getpwuid_r, ::getpwnam_r, error) == nullptr) return std::nullopt;

@@ -179,7 +179,7 @@ PasswdFileLookup files_passwd(std::string_view passwd_file, Matches matches) {
         start = end + 1;
         while (c_space(*line)) ++line;
         if (*line == '\0' || *line == '#' || *line == '+' || *line == '-') continue;
-        PasswdEntry e;
+        UserEntry e;
         e.name = string_field(line);
         string_field(line);  // the password
         std::uint32_t uid = 0;
@@ -193,7 +193,7 @@ PasswdFileLookup files_passwd(std::string_view passwd_file, Matches matches) {
         e.uid = uid;
         e.gid = gid;
         string_field(line);  // the gecos
-        e.dir = string_field(line);
+        e.home = string_field(line);
         e.shell = line;  // the rest of the line, colons and all
         return {true, std::move(e)};
     }
@@ -488,7 +488,7 @@ std::string NssFiles::passwd_refusal() const {
     return {};
 }
 
-std::optional<PasswdEntry> NssFiles::passwd_by_name(std::string_view name) const {
+std::optional<UserEntry> NssFiles::passwd_by_name(std::string_view name) const {
     if (!passwd_refusal().empty()) return std::nullopt;
     const auto text = read_whole_file("/etc/passwd");
     if (!text) return std::nullopt;
@@ -496,7 +496,7 @@ std::optional<PasswdEntry> NssFiles::passwd_by_name(std::string_view name) const
     return found.sure ? std::move(found.entry) : std::nullopt;
 }
 
-std::optional<PasswdEntry> NssFiles::passwd_by_uid(uid_t uid) const {
+std::optional<UserEntry> NssFiles::passwd_by_uid(uid_t uid) const {
     if (!passwd_refusal().empty()) return std::nullopt;
     const auto text = read_whole_file("/etc/passwd");
     if (!text) return std::nullopt;

@@ -45,9 +45,9 @@ struct Answer {
     std::string glibc_pwuid;  // getpwuid_r()
 };
 
-std::string show(const std::optional<PasswdEntry>& e) {
+std::string show(const std::optional<UserEntry>& e) {
     if (!e) return "-";
-    return e->name + ":" + std::to_string(e->uid) + ":" + std::to_string(e->gid) + ":" + e->dir + ":" + e->shell;
+    return e->name + ":" + std::to_string(e->uid) + ":" + std::to_string(e->gid) + ":" + e->home + ":" + e->shell;
 }
 
 std::string show(const passwd* pw) {

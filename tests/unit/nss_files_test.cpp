@@ -119,12 +119,12 @@ TEST(FilesPasswd, FirstEntryAsNssFilesReadsIt) {
         "spaced:x: 3004:3004::/s:/bin/sh\n"
         "last:x:3005:3005::/l:/bin/false";  // no newline at the end
     auto by_name = [&](std::string_view name) { return files_passwd_by_name(passwd, name); };
-    EXPECT_EQ(by_name("app").entry, (PasswdEntry{"app", 1000, 1001, "/srv/app", "/bin/sh"}));
-    EXPECT_EQ(by_name("root").entry, (PasswdEntry{"root", 0, 0, "/root", "/bin/bash"}));
-    EXPECT_EQ(by_name("short").entry, (PasswdEntry{"short", 3000, 3000, "", ""}));
-    EXPECT_EQ(by_name("colons").entry, (PasswdEntry{"colons", 3001, 3001, "/d", "/bin/sh:more:fields"}));
-    EXPECT_EQ(by_name("bad").entry, (PasswdEntry{"bad", 3003, 3003, "/b2", "/bin/sh"}));
-    EXPECT_EQ(by_name("last").entry, (PasswdEntry{"last", 3005, 3005, "/l", "/bin/false"}));
+    EXPECT_EQ(by_name("app").entry, (UserEntry{"app", 1000, 1001, "/srv/app", "/bin/sh"}));
+    EXPECT_EQ(by_name("root").entry, (UserEntry{"root", 0, 0, "/root", "/bin/bash"}));
+    EXPECT_EQ(by_name("short").entry, (UserEntry{"short", 3000, 3000, "", ""}));
+    EXPECT_EQ(by_name("colons").entry, (UserEntry{"colons", 3001, 3001, "/d", "/bin/sh:more:fields"}));
+    EXPECT_EQ(by_name("bad").entry, (UserEntry{"bad", 3003, 3003, "/b2", "/bin/sh"}));
+    EXPECT_EQ(by_name("last").entry, (UserEntry{"last", 3005, 3005, "/l", "/bin/false"}));
     for (std::string_view missing : {"nis", "+nis", "other", "-other", "# app", "nobody"}) {
         EXPECT_TRUE(by_name(missing).sure) << missing;
         EXPECT_EQ(by_name(missing).entry, std::nullopt) << missing;
@@ -133,7 +133,7 @@ TEST(FilesPasswd, FirstEntryAsNssFilesReadsIt) {
 
     auto by_uid = [&](uid_t uid) { return files_passwd_by_uid(passwd, uid); };
     EXPECT_EQ(by_uid(1000).entry->name, "app");
-    EXPECT_EQ(by_uid(1002).entry->dir, "/second");
+    EXPECT_EQ(by_uid(1002).entry->home, "/second");
     EXPECT_EQ(by_uid(0).entry->name, "root");
     EXPECT_EQ(files_passwd_by_uid("+nis:x:2000:2000::/nis:/bin/sh\n", 2000).entry, std::nullopt);  // +/-: never
     EXPECT_TRUE(files_passwd_by_uid("+nis:x:2000:2000::/nis:/bin/sh\n", 2000).sure);

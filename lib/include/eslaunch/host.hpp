@@ -15,18 +15,11 @@
 #include "eslaunch/environment.hpp"
 #include "eslaunch/heap.hpp"
 #include "eslaunch/limits.hpp"
+#include "eslaunch/nss_files.hpp"
 #include "eslaunch/readiness.hpp"
 #include "eslaunch/spec.hpp"
 
 namespace eslaunch {
-
-struct UserEntry {
-    std::string name;
-    uid_t uid = 0;
-    gid_t gid = 0;
-    std::string home;
-    std::string shell;
-};
 
 struct GroupEntry {
     std::string name;

@@ -41,13 +41,14 @@ struct NssConfFacts {
 };
 [[nodiscard]] NssConfFacts nss_conf_facts(std::string_view nsswitch_conf);
 
-struct PasswdEntry {
+// A passwd entry: what eslaunch takes from it, whoever answered.
+struct UserEntry {
     std::string name;
     uid_t uid = 0;
     gid_t gid = 0;
-    std::string dir;
+    std::string home;
     std::string shell;
-    friend bool operator==(const PasswdEntry&, const PasswdEntry&) = default;
+    friend bool operator==(const UserEntry&, const UserEntry&) = default;
 };
 
 // What glibc's nss_files getpwnam_r / getpwuid_r find in the text of
@@ -56,7 +57,7 @@ struct PasswdEntry {
 // does not reproduce exactly (a sign, more than 32 bits): ask glibc then.
 struct PasswdFileLookup {
     bool sure = true;
-    std::optional<PasswdEntry> entry;
+    std::optional<UserEntry> entry;
 };
 [[nodiscard]] PasswdFileLookup files_passwd_by_name(std::string_view passwd_file, std::string_view name);
 [[nodiscard]] PasswdFileLookup files_passwd_by_uid(std::string_view passwd_file, uid_t uid);
@@ -91,8 +92,8 @@ public:
     // /etc/passwd alone answers (the passwd services start with files,
     // without action items, no nscd, and the entry is there); nullopt: ask
     // glibc.
-    [[nodiscard]] std::optional<PasswdEntry> passwd_by_name(std::string_view name) const;
-    [[nodiscard]] std::optional<PasswdEntry> passwd_by_uid(uid_t uid) const;
+    [[nodiscard]] std::optional<UserEntry> passwd_by_name(std::string_view name) const;
+    [[nodiscard]] std::optional<UserEntry> passwd_by_uid(uid_t uid) const;
 
     // getgrouplist(user, base_gid), from /etc/group alone when
     // nsswitch.conf, nscd and systemd's userdb show nothing else could
