@@ -48,19 +48,16 @@ ChildResult run_in_child(const std::function<std::string()>& work, Clock::time_p
     result.status = ChildResult::Status::done;
     char buffer[4096];
     while (true) {
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-        if (left <= 0) {
-            result.status = ChildResult::Status::timeout;
-            break;
-        }
-        pollfd p[2] = {{in.get(), POLLIN, 0}, {abort_fd, POLLIN, 0}};
-        const int n = ::poll(p, abort_fd >= 0 ? 2 : 1, static_cast<int>(std::min<long long>(left, 60'000)));
-        if (n < 0 && errno != EINTR) {
+        const Waited w = wait_fd(in.get(), POLLIN, abort_fd, deadline);
+        if (w == Waited::failed) {
             result = {ChildResult::Status::failed, fmt::format("poll: {}", std::strerror(errno))};
             break;
         }
-        if (n <= 0) continue;
-        if (abort_fd >= 0 && p[1].revents != 0) {
+        if (w == Waited::timeout) {
+            result.status = ChildResult::Status::timeout;
+            break;
+        }
+        if (w == Waited::aborted) {
             result.status = ChildResult::Status::aborted;
             break;
         }

@@ -260,12 +260,6 @@ JavaFacts choose_java(const std::optional<EsVersion>& version, const EnvMap& env
     return j;
 }
 
-long long now_ms() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 // `java -version` as the program's user, with its environment, for at most
 // timeout_ms: a java the user cannot run (a JAVA_HOME under /root, a
 // missing library) stops the node as surely as a missing one.
@@ -328,25 +322,20 @@ void run_java_version(JavaFacts& j, const LaunchPlan& plan, int timeout_ms) {
     err_write.reset();
 
     std::string output;
-    const long long deadline = now_ms() + timeout_ms;
-    bool timed_out = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};
+    std::string stopped;  // why the wait ended before java did: it is killed
     while (true) {
-        const long long left = deadline - now_ms();
-        if (left <= 0) {
-            timed_out = true;
-            break;
-        }
-        pollfd p{out_read.get(), POLLIN, 0};
-        const int r = ::poll(&p, 1, static_cast<int>(left));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) continue;
+        const Waited w = wait_fd(out_read.get(), POLLIN, -1, deadline);
+        if (w == Waited::timeout) stopped = fmt::format("did not finish within {} s", timeout_ms / 1000.0);
+        if (w == Waited::failed) stopped = fmt::format("poll: {}", std::strerror(errno));
+        if (!stopped.empty()) break;
         char buf[4096];
         const ssize_t n = ::read(out_read.get(), buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         if (output.size() < 65536) output.append(buf, static_cast<std::size_t>(n));
     }
-    if (timed_out) ::kill(-pid, SIGKILL);
+    if (!stopped.empty()) ::kill(-pid, SIGKILL);
     int wstatus = 0;
     while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
     }
@@ -368,9 +357,9 @@ void run_java_version(JavaFacts& j, const LaunchPlan& plan, int timeout_ms) {
         if (auto n = parse_decimal(v.substr(0, digits)); n && *n < 1000) j.major = static_cast<int>(*n);
         break;
     }
-    if (timed_out) {
+    if (!stopped.empty()) {
         j.status = JavaFacts::Status::failed;
-        j.problem = fmt::format("did not finish within {} s", timeout_ms / 1000.0);
+        j.problem = std::move(stopped);
     } else if (exec_failed) {
         j.status = JavaFacts::Status::failed;
         j.problem = fmt::format("could not be executed: {}", std::strerror(exec_errno));

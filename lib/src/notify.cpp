@@ -196,15 +196,8 @@ bool Notifier::barrier(std::chrono::milliseconds timeout) const {
         UniqueFd write_end{fds[1]};
         if (!send_datagram(fd_, to_, "BARRIER=1", write_end.get())) return false;
     }  // systemd holds the only write end now: its close is the answer
-    const auto deadline = Clock::now() + timeout;
-    while (true) {
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-        if (left <= 0) return false;
-        pollfd p{read_end.get(), POLLIN, 0};
-        const int n = ::poll(&p, 1, static_cast<int>(left));
-        if (n < 0 && errno != EINTR) return false;
-        if (n > 0) return (p.revents & (POLLHUP | POLLIN)) != 0;
-    }
+    // The read end of a pipe reports POLLIN or POLLHUP only.
+    return wait_fd(read_end.get(), POLLIN, -1, Clock::now() + timeout) == Waited::ready;
 }
 
 Expected<UnitInfo, std::string> read_unit_info(pid_t pid, std::chrono::milliseconds budget) {

@@ -4,9 +4,12 @@
 #pragma once
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 
 #include <string>
 #include <utility>
@@ -50,6 +53,32 @@ inline std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));  // execve's signature
     out.push_back(nullptr);
     return out;
+}
+
+// Milliseconds until `deadline`, rounded up, 0 once past, at most a minute:
+// a poll() timeout.
+inline int remaining_ms(std::chrono::steady_clock::time_point deadline) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    return static_cast<int>(std::clamp<long long>(left, 0, 60'000));
+}
+
+enum class Waited { ready, timeout, aborted, failed };
+
+// Waits for `events` (or an error or hang-up) on fd, or for abort_fd (when
+// >= 0) to become readable, until `deadline`: poll() for remaining_ms() at a
+// time, EINTR retried. A deadline already past still polls once without
+// waiting, so what is ready then counts. failed: poll() itself failed, errno
+// says why.
+inline Waited wait_fd(int fd, short events, int abort_fd, std::chrono::steady_clock::time_point deadline) {
+    while (true) {
+        pollfd fds[2] = {{fd, events, 0}, {abort_fd, POLLIN, 0}};
+        const int n = ::poll(fds, abort_fd >= 0 ? 2 : 1, remaining_ms(deadline));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return Waited::failed;
+        if (abort_fd >= 0 && fds[1].revents != 0) return Waited::aborted;
+        if (n > 0 && fds[0].revents != 0) return Waited::ready;
+        if (std::chrono::steady_clock::now() >= deadline) return Waited::timeout;
+    }
 }
 
 // A small file's text, /proc files included (their size says 0): up to

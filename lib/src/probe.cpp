@@ -41,25 +41,6 @@ std::string timed_out(milliseconds budget) {
     return fmt::format("timed out after {}", format_elapsed(budget));
 }
 
-int remaining_ms(Clock::time_point deadline) {
-    const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now()).count();
-    return static_cast<int>(std::clamp<long long>(left, 0, 60'000));
-}
-
-enum class Waited { ready, timeout, aborted };
-
-// Waits for `events` on fd, or for abort_fd to become readable, until deadline.
-Waited wait_fd(int fd, short events, int abort_fd, Clock::time_point deadline) {
-    while (true) {
-        pollfd fds[2] = {{fd, events, 0}, {abort_fd, POLLIN, 0}};
-        const int n = ::poll(fds, abort_fd >= 0 ? 2 : 1, remaining_ms(deadline));
-        if (n < 0 && errno == EINTR) continue;
-        if (abort_fd >= 0 && fds[1].revents != 0) return Waited::aborted;
-        if (n > 0 && fds[0].revents != 0) return Waited::ready;
-        if (Clock::now() >= deadline) return Waited::timeout;
-    }
-}
-
 // Is a TCP socket listening on an address and port of this host? One
 // sock_diag request that asks the kernel to look the address up as an
 // incoming connection would (a wildcard or dual-stack listener answers too),
@@ -182,6 +163,10 @@ public:
             if (err == EINPROGRESS) {
                 const Waited w = wait_fd(sock.get(), POLLOUT, abort_fd, deadline);
                 if (w == Waited::aborted) return {Outcome::aborted, "the program exited"};
+                if (w == Waited::failed) {
+                    last = {Outcome::failed, fmt::format("poll: {}", std::strerror(errno))};
+                    continue;
+                }
                 if (w == Waited::timeout) {
                     last = {Outcome::failed, timed_out(budget)};
                     continue;
@@ -314,6 +299,7 @@ private:
         switch (wait_fd(fd, events, abort_fd, deadline)) {
             case Waited::ready: return {Outcome::failed, ""};
             case Waited::aborted: return {Outcome::aborted, "the program exited"};
+            case Waited::failed: return {Outcome::failed, fmt::format("poll: {}", std::strerror(errno))};
             case Waited::timeout: break;
         }
         return {Outcome::failed, timed_out(budget)};
@@ -456,8 +442,10 @@ public:
         const UniqueFd child{static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))};
         int wstatus = 0;
         Waited w = Waited::timeout;
+        int poll_err = 0;
         if (child.get() >= 0) {
             w = wait_fd(child.get(), POLLIN, abort_fd, deadline);
+            poll_err = errno;
         } else {  // no pidfd (Linux < 5.3): look every 10 ms
             while (true) {
                 if (::waitpid(pid, &wstatus, WNOHANG) == pid) {
@@ -476,6 +464,7 @@ public:
         }
         if (w == Waited::aborted) return {Outcome::aborted, "the program exited"};
         if (w == Waited::timeout) return {Outcome::failed, timed_out(budget) + " (killed)"};
+        if (w == Waited::failed) return {Outcome::failed, fmt::format("poll: {} (killed)", std::strerror(poll_err))};
         return finished(wstatus);
     }
 
