@@ -169,16 +169,25 @@ def cloexec_inherited_fds():
                 pass
 
 
-def children():
-    """Our children, orphans included (we are a child subreaper)."""
-    me, out = os.getpid(), set()
-    for tid in os.listdir(f"/proc/{me}/task"):
+def children_of(pid):
+    """The children of pid, from each of its threads; none once it is gone."""
+    out = set()
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
         try:
-            with open(f"/proc/{me}/task/{tid}/children") as f:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
                 out.update(int(p) for p in f.read().split())
-        except FileNotFoundError:
+        except OSError:
             pass
     return out
+
+
+def children():
+    """Our children, orphans included (we are a child subreaper)."""
+    return children_of(os.getpid())
 
 
 def comm(pid):
@@ -700,17 +709,6 @@ def footprint_s6(s6, check, interval_ms, slow_ms):
         left = reap_all(timeout=3.0, keep=None)
         if left:
             res["killed"] = left
-
-
-def children_of(pid):
-    out = set()
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/children") as f:
-                out.update(int(p) for p in f.read().split())
-    except OSError:
-        pass
-    return out
 
 
 def footprint_sleep(st):
