@@ -177,34 +177,11 @@ private:
     }
 
     void receive_one() {
-        char buf[4096];
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred)) + CMSG_SPACE(sizeof(int) * 16)];
-        iovec iov{buf, sizeof buf};
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        const ssize_t n = recvmsg(fd_, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-        if (n < 0) return;
-        Datagram d{std::string(buf, static_cast<std::size_t>(n)), 0, static_cast<uid_t>(-1), Clock::now()};
-        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level != SOL_SOCKET) continue;
-            if (c->cmsg_type == SCM_CREDENTIALS) {
-                ucred cred{};
-                std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
-                d.pid = cred.pid;
-                d.uid = cred.uid;
-            } else if (c->cmsg_type == SCM_RIGHTS) {
-                // BARRIER=1 carries a pipe's write end: closing it is the answer.
-                const std::size_t fds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                for (std::size_t i = 0; i < fds; ++i) {
-                    int fd = -1;
-                    std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                    close(fd);
-                }
-            }
-        }
+        auto received = receive_datagram(fd_, MSG_DONTWAIT);
+        if (!received) return;
+        // BARRIER=1 carries a pipe's write end: closing it is the answer.
+        for (int fd : received->fds) close(fd);
+        Datagram d{std::move(received->text), received->pid, received->uid, Clock::now()};
         {
             std::lock_guard lock(mutex_);
             messages_.push_back(std::move(d));

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -40,6 +41,49 @@ inline std::vector<char*> c_strings(std::vector<std::string>& strings) {
 }
 
 // The binary under test, from the environment meson's test() sets.
+// One datagram as systemd's notify socket receives it: the text, the
+// sender's pid and uid (when the socket has SO_PASSCRED) and the fds it
+// carried (BARRIER=1's pipe), which the caller now owns.
+struct ReceivedDatagram {
+    std::string text;
+    pid_t pid = 0;
+    uid_t uid = static_cast<uid_t>(-1);
+    std::vector<int> fds;
+};
+
+// recvmsg() of one datagram from `fd` (`flags`: MSG_DONTWAIT or 0); nullopt
+// when recvmsg fails.
+inline std::optional<ReceivedDatagram> receive_datagram(int fd, int flags) {
+    char buf[4096];
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred)) + CMSG_SPACE(sizeof(int) * 16)];
+    iovec iov{buf, sizeof buf};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t n = recvmsg(fd, &msg, flags | MSG_CMSG_CLOEXEC);
+    if (n < 0) return std::nullopt;
+    ReceivedDatagram d;
+    d.text.assign(buf, static_cast<std::size_t>(n));
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET) continue;
+        if (c->cmsg_type == SCM_CREDENTIALS) {
+            ucred cred{};
+            std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
+            d.pid = cred.pid;
+            d.uid = cred.uid;
+        } else if (c->cmsg_type == SCM_RIGHTS) {
+            for (std::size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); ++i) {
+                int carried = -1;
+                std::memcpy(&carried, CMSG_DATA(c) + i * sizeof(int), sizeof carried);
+                d.fds.push_back(carried);
+            }
+        }
+    }
+    return d;
+}
+
 inline std::string eslaunch_binary() {
     const char* path = std::getenv("ESLAUNCH_BINARY");
     if (path == nullptr) throw std::runtime_error("ESLAUNCH_BINARY is not set; run through meson test");

@@ -354,28 +354,14 @@ public:
     std::string next(bool hold_fds = false) {
         pollfd p{fd_, POLLIN, 0};
         if (poll(&p, 1, 2000) != 1) return "(nothing within 2 s)";
-        char buf[4096];
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
-        iovec iov{buf, sizeof buf};
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        const ssize_t n = recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC);
-        if (n < 0) return "(recvmsg failed)";
-        fds_ = 0;
-        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-            for (std::size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); ++i) {
-                int fd = -1;
-                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                ++fds_;
-                if (hold_fds) held_.push_back(fd);
-                else close(fd);
-            }
+        auto received = testing::receive_datagram(fd_, 0);
+        if (!received) return "(recvmsg failed)";
+        fds_ = static_cast<int>(received->fds.size());
+        for (int fd : received->fds) {
+            if (hold_fds) held_.push_back(fd);
+            else close(fd);
         }
-        return std::string(buf, static_cast<std::size_t>(n));
+        return std::move(received->text);
     }
     [[nodiscard]] int fds_in_last() const { return fds_; }
 
