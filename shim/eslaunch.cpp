@@ -114,7 +114,7 @@ std::optional<eslaunch::Errors> load(const Args& args, Loaded& loaded) {
     loaded.spec = std::move(*spec);
     loaded.host = eslaunch::gather_host_facts(loaded.spec, std::move(context.environ),
                                               {ESLAUNCH_BINDIR, ESLAUNCH_LIBEXECDIR});
-    auto plan = eslaunch::plan_launch(loaded.spec, loaded.host);
+    auto plan = eslaunch::plan_launch_reading_node_settings(loaded.spec, loaded.host);
     if (!plan) return std::move(plan.error());
     loaded.plan = std::move(*plan);
     return std::nullopt;

@@ -1,8 +1,11 @@
-// Internal to eslaunch-watch (not installed): work done in a short-lived
-// child process, so that what it loads never counts in the long-lived
-// watcher. The https:// probe (libcurl and its TLS stack, about 10 MiB) and
-// the unit self-check (libsystemd's sd-bus) dlopen() their library in such a
-// child; the watcher itself maps only libc (bench/RESULTS.md, "Readiness").
+// Internal to the library (not installed): work done in a short-lived
+// child process. eslaunch-watch uses it so that what the work loads never
+// counts in the long-lived watcher: the https:// probe (libcurl and its TLS
+// stack, about 10 MiB) and the unit self-check (libsystemd's sd-bus) dlopen()
+// their library in such a child, and the watcher itself maps only libc
+// (bench/RESULTS.md, "Readiness"). The launch uses it to read
+// elasticsearch.yml as the service's user, not as root
+// (plan_launch_reading_node_settings).
 #pragma once
 
 #include <dlfcn.h>

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,8 +24,10 @@
 
 #include "eslaunch/es_config.hpp"
 #include "eslaunch/nss_files.hpp"
+#include "eslaunch/plan.hpp"
 #include "eslaunch/preflight.hpp"
 #include "eslaunch/values.hpp"
+#include "child.hpp"
 #include "posix.hpp"
 
 namespace eslaunch {
@@ -151,8 +154,8 @@ NodeSettings read_node_settings(const std::string& conf_dir, const std::vector<s
 }
 
 // Where Elasticsearch's HTTP layer listens, for the default probe.
-void es_http_settings(const Spec& spec, const EnvMap& program_env, EsHomeFacts& es) {
-    NodeSettings node = read_node_settings(es.conf_dir, spec.argv, program_env);
+void es_http_settings(const std::vector<std::string>& argv, const EnvMap& program_env, EsHomeFacts& es) {
+    NodeSettings node = read_node_settings(es.conf_dir, argv, program_env);
     if (!node.errors.empty()) {
         es.settings_error = node.errors.front().str();
         return;
@@ -187,7 +190,8 @@ void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts
         }
     }
     es.conf_dir = es_conf_dir_of(spec, program_env, es.home);
-    if (!spec.ready) es_http_settings(spec, program_env, es);  // the default probe follows elasticsearch.yml
+    // elasticsearch.yml, which the default probe follows, is read after the
+    // plan, as the plan's user: plan_launch_reading_node_settings.
     auto add_file = [&](const std::string& path) {
         const std::string text = read_small_file(path);
         auto found = jvm_options_heap(text, path, facts.java_major);
@@ -548,6 +552,107 @@ HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment_in, const I
 }  // namespace eslaunch
 
 namespace eslaunch {
+namespace {
+
+// What the child of read_http_settings_as sends back: each field as its
+// length, ':', and its bytes (a YAML value may hold any byte, NUL too).
+void put_field(std::string& out, std::string_view field) {
+    out += std::to_string(field.size());
+    out += ':';
+    out += field;
+}
+
+bool take_field(std::string_view& in, std::string& field) {
+    const std::size_t colon = in.find(':');
+    if (colon == std::string_view::npos) return false;
+    auto n = parse_decimal(in.substr(0, colon));
+    if (!n || *n > in.size() - colon - 1) return false;
+    field.assign(in.substr(colon + 1, *n));
+    in.remove_prefix(colon + 1 + *n);
+    return true;
+}
+
+std::string encode_http_settings(const EsHomeFacts& es) {
+    const EsHttpSettings& h = es.http;
+    std::string out;
+    put_field(out, es.settings_error);
+    put_field(out, h.bind_host ? "1" : "0");
+    put_field(out, h.bind_host.value_or(""));
+    put_field(out, h.bind_host_key);
+    put_field(out, h.bind_host_where);
+    put_field(out, h.port ? "1" : "0");
+    put_field(out, h.port.value_or(""));
+    put_field(out, h.port_where);
+    put_field(out, h.tls ? "1" : "0");
+    put_field(out, h.tls_where);
+    return out;
+}
+
+bool decode_http_settings(std::string_view in, EsHomeFacts& es) {
+    std::string f[10];
+    for (auto& field : f) {
+        if (!take_field(in, field)) return false;
+    }
+    if (!in.empty()) return false;
+    EsHttpSettings h;
+    if (f[1] == "1") h.bind_host = f[2];
+    h.bind_host_key = f[3];
+    h.bind_host_where = f[4];
+    if (f[5] == "1") h.port = f[6];
+    h.port_where = f[7];
+    h.tls = f[8] == "1";
+    h.tls_where = f[9];
+    es.settings_error = f[0];
+    es.http = std::move(h);
+    return true;
+}
+
+// elasticsearch.yml with command='s -E settings and the ${VAR}s of the
+// program's environment, read in a child process that first becomes the
+// planned user (groups, gid, uid) with no_new_privs. Elastic's packages make
+// the file root:elasticsearch 0660: the service's group can write it, and
+// the YAML parser is no code to run as root on it. What the child cannot
+// read, the node could not read either: settings_error says so.
+void read_http_settings_as(const Spec& spec, const LaunchPlan& plan, EsHomeFacts& es) {
+    const auto work = [&]() -> std::string {
+        EsHomeFacts read;
+        read.conf_dir = es.conf_dir;
+        if (plan.change_identity) {
+            const char* step = nullptr;
+            if (::setgroups(plan.groups.size(), plan.groups.data()) != 0) step = "setgroups";
+            else if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) step = "setresgid";
+            else if (::setresuid(plan.uid, plan.uid, plan.uid) != 0) step = "setresuid";
+            if (step != nullptr) {
+                read.settings_error = fmt::format("cannot read {}/elasticsearch.yml as user {}: {}: {}", es.conf_dir,
+                                                  plan.user_name, step, std::strerror(errno));
+                return encode_http_settings(read);
+            }
+        }
+        ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        es_http_settings(spec.argv, plan.environment, read);
+        return encode_http_settings(read);
+    };
+    const ChildResult r = run_in_child(work, std::chrono::steady_clock::now() + std::chrono::seconds{10}, -1);
+    if (r.status == ChildResult::Status::done && decode_http_settings(r.output, es)) return;
+    es.http = {};
+    es.settings_error = fmt::format(
+        "{}/elasticsearch.yml: reading it as user {} {}", es.conf_dir, plan.user_name,
+        r.status == ChildResult::Status::timeout ? std::string{"took more than 10 s"}
+        : r.status == ChildResult::Status::done  ? std::string{"gave an answer eslaunch cannot read"}
+                                                 : fmt::format("failed: {}", r.output));
+}
+
+}  // namespace
+
+Result<LaunchPlan> plan_launch_reading_node_settings(const Spec& spec, HostFacts& host) {
+    auto plan = plan_launch(spec, host);
+    // The default probe follows elasticsearch.yml: read it as the plan's
+    // user, then plan again with what it says (the identity, limits and
+    // environment do not depend on it).
+    if (!plan || host.es.home.empty() || spec.ready) return plan;
+    read_http_settings_as(spec, *plan, host.es);
+    return plan_launch(spec, host);
+}
 
 PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, const HostFacts& host,
                                       int java_timeout_ms) {

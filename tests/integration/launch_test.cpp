@@ -179,6 +179,29 @@ TEST_F(Launch, TheDefaultProbeReadsElasticsearchYmlAsTheNodeDoes) {
     EXPECT_EQ(json::parse(r.out)["readiness"]["probe"], "http://127.0.0.1:19334/") << r.out;
 }
 
+TEST_F(Launch, ElasticsearchYmlIsReadAsTheServiceUserNotAsRoot) {
+    // The default probe's read of elasticsearch.yml runs as user= (the
+    // service's group can often write the file; root never parses it). A
+    // file only root may read: the node could not read it either, and the
+    // plan says so and falls back to 9200, where root would have found 19336.
+    const std::string home = make_home("8.15.3");
+    const std::string yml = home + "/config/elasticsearch.yml";
+    std::ofstream(yml) << "http.port: 19336\n";
+    ASSERT_EQ(::chown(yml.c_str(), 0, 0), 0);
+    ASSERT_EQ(::chmod(yml.c_str(), 0600), 0);
+    const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n");
+    auto r = run_eslaunch({"check", "--json", spec}, base_env);
+    const json plan = json::parse(r.out);
+    EXPECT_EQ(plan["readiness"]["probe"], "http://127.0.0.1:9200/") << r.out;
+    EXPECT_THAT(plan["warnings"].dump(), HasSubstr("the default probe ignores elasticsearch.yml")) << r.out;
+    EXPECT_THAT(plan["warnings"].dump(), HasSubstr("Permission denied")) << r.out;
+
+    // Readable by the user: the same read finds the port.
+    ASSERT_EQ(::chmod(yml.c_str(), 0644), 0);
+    r = run_eslaunch({"check", "--json", spec}, base_env);
+    EXPECT_EQ(json::parse(r.out)["readiness"]["probe"], "http://127.0.0.1:19336/") << r.out;
+}
+
 struct HeapCase {
     std::string version;
     std::string extra_env;  // more environment= pairs

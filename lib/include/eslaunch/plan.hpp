@@ -73,4 +73,12 @@ struct LaunchPlan {
 
 [[nodiscard]] Result<LaunchPlan> plan_launch(const Spec& spec, const HostFacts& host);
 
+// plan_launch, as `eslaunch FILE` and `eslaunch check` run it: when the
+// default probe follows elasticsearch.yml (an Elasticsearch home, no ready=),
+// the file is read after a first plan, in a child process running as the
+// planned user with no_new_privs (never by root: the service's group can
+// often write it), into host.es.http (or host.es.settings_error), and the
+// launch planned again with it. Not pure: forks.
+[[nodiscard]] Result<LaunchPlan> plan_launch_reading_node_settings(const Spec& spec, HostFacts& host);
+
 }  // namespace eslaunch
