@@ -1,8 +1,9 @@
 // A launcher of your own on libeslaunch: parse a spec, plan, inspect the plan,
 // apply it (the program replaces this process). Build against the install:
 //   c++ -std=c++20 minimal-launcher.cpp $(pkg-config --cflags --libs eslaunch)
-// eslaunch-watch is looked for in libexecdir (pkg-config --variable=libexecdir
-// eslaunch; -DLIBEXECDIR=\"DIR\"); without it, specs need ready=none.
+// eslaunch-watch and eslaunch-check are looked for in libexecdir
+// (pkg-config --variable=libexecdir eslaunch; -DLIBEXECDIR=\"DIR\"); without
+// them, specs need ready=none.
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -36,8 +37,10 @@ int main(int argc, char** argv) {
 #else
     const eslaunch::InstallDirs dirs{};
 #endif
-    const eslaunch::HostFacts host = eslaunch::gather_host_facts(*spec, context.environ, dirs);
-    auto plan = eslaunch::plan_launch(*spec, host);
+    eslaunch::HostFacts host = eslaunch::gather_host_facts(*spec, context.environ, dirs);
+    // plan_launch is pure; this one also reads elasticsearch.yml for the
+    // default probe, through eslaunch-check as the node's user.
+    auto plan = eslaunch::plan_launch_reading_node_settings(*spec, host);
     if (!plan) return fail(plan.error());
 
     std::cout << "program " << plan->program << " (" << plan->executable << ")\n"

@@ -18,32 +18,13 @@ namespace eslaunch {
 
 using Clock = std::chrono::steady_clock;
 
-ChildResult run_in_child(const std::function<std::string()>& work, Clock::time_point deadline, int abort_fd) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return {ChildResult::Status::failed, fmt::format("pipe: {}", std::strerror(errno))};
-    UniqueFd in{fds[0]};
-    UniqueFd out{fds[1]};
-    const pid_t pid = ::fork();
-    if (pid < 0) return {ChildResult::Status::failed, fmt::format("fork: {}", std::strerror(errno))};
-    if (pid == 0) {
-        in.reset();
-        std::string text;
-        int status = 0;
-        try {
-            text = work();
-        } catch (...) {
-            status = 1;
-        }
-        for (std::size_t done = 0; done < text.size();) {
-            const ssize_t n = ::write(out.get(), text.data() + done, text.size() - done);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            done += static_cast<std::size_t>(n);
-        }
-        ::_exit(status);  // no atexit handlers, no stdio flush: those are the parent's
-    }
-    out.reset();
+namespace {
 
+// The parent's side: what the child writes to `in` until EOF, the deadline
+// or abort_fd; the child killed unless it finished, and always reaped. A
+// child that exits non-zero after writing something: `failed`, with what it
+// wrote as the reason.
+ChildResult collect_child(pid_t pid, UniqueFd in, Clock::time_point deadline, int abort_fd) {
     ChildResult result;
     result.status = ChildResult::Status::done;
     char buffer[4096];
@@ -64,7 +45,7 @@ ChildResult run_in_child(const std::function<std::string()>& work, Clock::time_p
         const ssize_t got = ::read(in.get(), buffer, sizeof buffer);
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) break;  // EOF: the child finished (or died)
-        result.output.append(buffer, static_cast<std::size_t>(got));
+        if (result.output.size() < (1U << 20)) result.output.append(buffer, static_cast<std::size_t>(got));
     }
     if (result.status != ChildResult::Status::done) ::kill(pid, SIGKILL);
     int wstatus = 0;
@@ -74,10 +55,81 @@ ChildResult run_in_child(const std::function<std::string()>& work, Clock::time_p
         if (WIFSIGNALED(wstatus)) {
             result = {ChildResult::Status::failed, fmt::format("killed by signal {}", WTERMSIG(wstatus))};
         } else if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
-            result = {ChildResult::Status::failed, "failed"};
+            std::string why = result.output.empty() ? std::string{"failed"} : std::move(result.output);
+            while (!why.empty() && why.back() == '\n') why.pop_back();
+            result = {ChildResult::Status::failed, std::move(why)};
         }
     }
     return result;
+}
+
+void write_all(int fd, std::string_view text) {
+    for (std::size_t done = 0; done < text.size();) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+}  // namespace
+
+ChildResult run_in_child(const std::function<std::string()>& work, Clock::time_point deadline, int abort_fd) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return {ChildResult::Status::failed, fmt::format("pipe: {}", std::strerror(errno))};
+    UniqueFd in{fds[0]};
+    UniqueFd out{fds[1]};
+    const pid_t pid = ::fork();
+    if (pid < 0) return {ChildResult::Status::failed, fmt::format("fork: {}", std::strerror(errno))};
+    if (pid == 0) {
+        in.reset();
+        std::string text;
+        int status = 0;
+        try {
+            text = work();
+        } catch (...) {
+            status = 1;
+        }
+        write_all(out.get(), text);
+        ::_exit(status);  // no atexit handlers, no stdio flush: those are the parent's
+    }
+    out.reset();
+    return collect_child(pid, std::move(in), deadline, abort_fd);
+}
+
+ChildResult run_program_in_child(const std::string& path, const std::vector<std::string>& argv,
+                                 const std::vector<std::string>& envp, const std::function<std::string()>& setup,
+                                 Clock::time_point deadline) {
+    // Built before fork: after `setup` the child only calls execve.
+    std::vector<char*> args = c_strings(argv);
+    std::vector<char*> env = c_strings(envp);
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return {ChildResult::Status::failed, fmt::format("pipe: {}", std::strerror(errno))};
+    UniqueFd in{fds[0]};
+    UniqueFd out{fds[1]};
+    const pid_t pid = ::fork();
+    if (pid < 0) return {ChildResult::Status::failed, fmt::format("fork: {}", std::strerror(errno))};
+    if (pid == 0) {
+        in.reset();
+        std::string problem;
+        try {
+            problem = setup();
+        } catch (...) {
+            problem = "the child's setup failed";
+        }
+        if (problem.empty()) {
+            if (::dup2(out.get(), STDOUT_FILENO) == STDOUT_FILENO) {  // dup2 clears CLOEXEC on the copy
+                ::execve(path.c_str(), args.data(), env.data());
+                problem = fmt::format("cannot execute {}: {}", path, std::strerror(errno));
+            } else {
+                problem = fmt::format("dup2: {}", std::strerror(errno));
+            }
+        }
+        write_all(out.get(), problem);
+        ::_exit(127);
+    }
+    out.reset();
+    return collect_child(pid, std::move(in), deadline, -1);
 }
 
 void* open_library(const char* soname, const char* package, std::string& error) {

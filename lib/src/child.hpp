@@ -13,6 +13,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace eslaunch {
 
@@ -33,6 +34,16 @@ struct ChildResult {
 // readable; it is always reaped before this returns.
 [[nodiscard]] ChildResult run_in_child(const std::function<std::string()>& work,
                                        std::chrono::steady_clock::time_point deadline, int abort_fd);
+
+// Forks; the child runs `setup` (as the child: e.g. dropping privileges;
+// it returns why it failed, or ""), then executes `path` with its stdout a
+// pipe to us, and this returns what the program wrote, as run_in_child
+// does. A setup or exec that fails: `failed`, with the reason. The program
+// is killed and reaped at `deadline`.
+[[nodiscard]] ChildResult run_program_in_child(const std::string& path, const std::vector<std::string>& argv,
+                                               const std::vector<std::string>& envp,
+                                               const std::function<std::string()>& setup,
+                                               std::chrono::steady_clock::time_point deadline);
 
 // dlopen() of a library by its soname, or a message that names it and the
 // Debian package that has it. Only ever called in a child of run_in_child.

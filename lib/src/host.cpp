@@ -20,14 +20,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <sstream>
 
-#include "eslaunch/es_config.hpp"
 #include "eslaunch/nss_files.hpp"
 #include "eslaunch/plan.hpp"
-#include "eslaunch/preflight.hpp"
 #include "eslaunch/values.hpp"
 #include "child.hpp"
+#include "node_settings.hpp"
 #include "posix.hpp"
 
 namespace eslaunch {
@@ -74,13 +72,26 @@ std::optional<GroupEntry> lookup_group(const IdRef& ref, std::string& error) {
     return GroupEntry{gr.gr_name, gr.gr_gid};
 }
 
+std::vector<std::string_view> split_lines(std::string_view text) {
+    std::vector<std::string_view> lines;
+    while (!text.empty()) {
+        const std::size_t end = std::min(text.find('\n'), text.size());
+        lines.push_back(text.substr(0, end));
+        text.remove_prefix(std::min(end + 1, text.size()));
+    }
+    return lines;
+}
+
 std::uint64_t meminfo_total() {
-    std::istringstream in(read_small_file("/proc/meminfo"));
-    std::string key;
-    std::uint64_t kib = 0;
-    std::string unit;
-    while (in >> key >> kib >> unit) {
-        if (key == "MemTotal:") return kib * 1024;
+    const std::string text = read_small_file("/proc/meminfo");
+    for (std::string_view line : split_lines(text)) {
+        // "MemTotal:       16318148 kB"
+        if (!line.starts_with("MemTotal:")) continue;
+        line.remove_prefix(9);
+        while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+        const std::size_t digits = std::min(line.find(' '), line.size());
+        if (auto kib = parse_decimal(line.substr(0, digits)); kib && *kib < (std::uint64_t{1} << 50)) return *kib * 1024;
+        return 0;
     }
     return 0;
 }
@@ -88,9 +99,9 @@ std::uint64_t meminfo_total() {
 // The memory limit of the cgroup eslaunch is in: v2 memory.max, v1
 // memory.limit_in_bytes (where "no limit" is a huge number).
 void cgroup_memory(HostFacts& facts) {
-    std::istringstream in(read_small_file("/proc/self/cgroup"));
-    std::string line;
-    while (std::getline(in, line)) {
+    const std::string text = read_small_file("/proc/self/cgroup");
+    for (std::string_view line_view : split_lines(text)) {
+        const std::string line{line_view};
         const auto first = line.find(':');
         const auto second = line.find(':', first + 1);
         if (first == std::string::npos || second == std::string::npos) continue;
@@ -124,59 +135,6 @@ bool has_cap_sys_resource() {
     return (data[CAP_SYS_RESOURCE / 32].effective >> (CAP_SYS_RESOURCE % 32)) & 1U;
 }
 
-// elasticsearch.yml as the node will read it: the file (none: the defaults),
-// the -E settings of command= over it, its ${VAR}s from `env`. The launch's
-// default probe and check's preflight both read it through here.
-struct NodeSettings {
-    std::string yml;      // conf_dir/elasticsearch.yml; empty without a conf_dir
-    bool missing = false;  // no such file: Elasticsearch's defaults apply
-    EsSettings settings;
-    Errors errors;  // why the file could not be read
-};
-
-NodeSettings read_node_settings(const std::string& conf_dir, const std::vector<std::string>& argv, const EnvMap& env) {
-    NodeSettings n;
-    if (!conf_dir.empty()) {
-        n.yml = conf_dir + "/elasticsearch.yml";
-        struct stat st {};
-        if (::stat(n.yml.c_str(), &st) != 0 && errno == ENOENT) {
-            n.missing = true;
-        } else if (auto read = read_es_settings(n.yml)) {
-            n.settings = std::move(*read);
-        } else {
-            n.errors = std::move(read.error());
-        }
-    }
-    n.settings.file = n.yml;
-    apply_command_line_settings(n.settings, argv);
-    resolve_env_placeholders(n.settings, env);
-    return n;
-}
-
-// Where Elasticsearch's HTTP layer listens, for the default probe.
-void es_http_settings(const std::vector<std::string>& argv, const EnvMap& program_env, EsHomeFacts& es) {
-    NodeSettings node = read_node_settings(es.conf_dir, argv, program_env);
-    if (!node.errors.empty()) {
-        es.settings_error = node.errors.front().str();
-        return;
-    }
-    const EsSettings& settings = node.settings;
-    EsHttpSettings& http = es.http;
-    for (const char* key : {"http.bind_host", "http.host", "network.bind_host", "network.host"}) {
-        const auto hosts = settings.list(key);
-        if (!hosts.empty()) {
-            http.bind_host = hosts.front();
-            http.bind_host_key = key;
-            http.bind_host_where = settings.where(key);
-            break;
-        }
-    }
-    http.port = settings.get("http.port");
-    http.port_where = settings.where("http.port");
-    http.tls = settings.get("xpack.security.http.ssl.enabled") == std::optional<std::string>{"true"};
-    http.tls_where = settings.where("xpack.security.http.ssl.enabled");
-}
-
 void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts) {
     EsHomeFacts& es = facts.es;  // es.home: set by the caller, not empty
     std::error_code ec;
@@ -206,220 +164,7 @@ void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts
     for (const auto& path : drop_ins) add_file(path);
 }
 
-std::optional<std::string> search_path(const std::string& name, const std::string* path) {
-    if (path == nullptr) return std::nullopt;
-    std::size_t start = 0;
-    while (start <= path->size()) {
-        const std::size_t colon = std::min(path->find(':', start), path->size());
-        const std::string_view dir = std::string_view{*path}.substr(start, colon - start);
-        const std::string candidate = fmt::format("{}/{}", dir.empty() ? std::string_view{"."} : dir, name);
-        struct stat st {};
-        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0) return candidate;
-        start = colon + 1;
-    }
-    return std::nullopt;
-}
 
-// --- What only `eslaunch check` reads (gather_preflight_facts). ---
-
-bool is_executable_file(const std::string& path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;
-}
-
-// Where the launch script of each version looks for java.
-JavaFacts choose_java(const std::optional<EsVersion>& version, const EnvMap& env, const std::string& home) {
-    const int major = version ? version->major : 8;
-    const int minor = version ? version->minor : 0;
-    auto var = [&](const char* name) {
-        const std::string* v = env.get(name);
-        return v != nullptr ? *v : std::string{};
-    };
-    JavaFacts j;
-    auto use = [&](const char* source, std::string path) {
-        j.source = source;
-        j.path = std::move(path);
-    };
-    if (major <= 6) {
-        // 2.x and 5.x take JAVA_HOME only when its java is executable; 6.x whenever it is set.
-        const std::string java_home = var("JAVA_HOME");
-        if (!java_home.empty() && (major == 6 || is_executable_file(java_home + "/bin/java"))) {
-            use("JAVA_HOME", java_home + "/bin/java");
-        } else {
-            if (!java_home.empty()) j.passed_over = java_home;
-            const std::string* path = env.get("PATH");
-            use("PATH", search_path("java", path).value_or(""));
-        }
-    } else if (major == 7 && minor < 12) {
-        if (!var("JAVA_HOME").empty()) use("JAVA_HOME", var("JAVA_HOME") + "/bin/java");
-        else use("bundled jdk", home + "/jdk/bin/java");
-    } else if (!var("ES_JAVA_HOME").empty()) {
-        use("ES_JAVA_HOME", var("ES_JAVA_HOME") + "/bin/java");
-    } else if (major == 7 && !var("JAVA_HOME").empty()) {  // 7.12 to 7.17: still read, deprecated
-        use("JAVA_HOME", var("JAVA_HOME") + "/bin/java");
-    } else {
-        use("bundled JDK", home + "/jdk/bin/java");  // 8.x ignores JAVA_HOME
-    }
-    if (j.path.empty() || !is_executable_file(j.path)) j.status = JavaFacts::Status::not_found;
-    return j;
-}
-
-// `java -version` as the program's user, with its environment, for at most
-// timeout_ms: a java the user cannot run (a JAVA_HOME under /root, a
-// missing library) stops the node as surely as a missing one.
-void run_java_version(JavaFacts& j, const LaunchPlan& plan, int timeout_ms) {
-    // Everything the child needs is built before fork: it only calls
-    // async-signal-safe functions.
-    const std::vector<std::string> env_strings = plan.environment.to_envp_strings();
-    std::vector<char*> envp = c_strings(env_strings);
-    std::string arg0 = j.path;
-    std::string arg1 = "-version";
-    char* argv[] = {arg0.data(), arg1.data(), nullptr};
-    const std::vector<gid_t> groups = plan.groups.empty() ? std::vector<gid_t>{plan.gid} : plan.groups;
-
-    int out_pipe[2];
-    int err_pipe[2];  // the child writes execve's errno here; EOF means exec happened
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
-        j.status = JavaFacts::Status::failed;
-        j.problem = fmt::format("could not be started: pipe: {}", std::strerror(errno));
-        return;
-    }
-    UniqueFd out_read{out_pipe[0]};
-    UniqueFd out_write{out_pipe[1]};
-    if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-        j.status = JavaFacts::Status::failed;
-        j.problem = fmt::format("could not be started: pipe: {}", std::strerror(errno));
-        return;
-    }
-    UniqueFd err_read{err_pipe[0]};
-    UniqueFd err_write{err_pipe[1]};
-    UniqueFd null{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
-
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        j.status = JavaFacts::Status::failed;
-        j.problem = fmt::format("could not be started: fork: {}", std::strerror(errno));
-        return;
-    }
-    if (pid == 0) {
-        // Its own process group, so a timeout kills whatever it started too.
-        ::setpgid(0, 0);
-        // dup2 clears O_CLOEXEC on 0, 1 and 2 only: every other fd closes at exec.
-        if (null.get() >= 0) ::dup2(null.get(), 0);
-        ::dup2(out_write.get(), 1);
-        ::dup2(out_write.get(), 2);
-        int err = 0;
-        // Groups, then gid, then uid, as apply does: each step needs root.
-        if (plan.change_identity &&
-            (::setgroups(groups.size(), groups.data()) != 0 || ::setresgid(plan.gid, plan.gid, plan.gid) != 0 ||
-             ::setresuid(plan.uid, plan.uid, plan.uid) != 0)) {
-            err = errno;
-        } else {
-            ::execve(argv[0], argv, envp.data());
-            err = errno;
-        }
-        [[maybe_unused]] const ssize_t n = ::write(err_write.get(), &err, sizeof err);
-        ::_exit(127);
-    }
-    ::setpgid(pid, pid);  // also here: whichever runs first, the group exists before a kill
-    out_write.reset();
-    err_write.reset();
-
-    std::string output;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};
-    std::string stopped;  // why the wait ended before java did: it is killed
-    while (true) {
-        const Waited w = wait_fd(out_read.get(), POLLIN, -1, deadline);
-        if (w == Waited::timeout) stopped = fmt::format("did not finish within {} s", timeout_ms / 1000.0);
-        if (w == Waited::failed) stopped = fmt::format("poll: {}", std::strerror(errno));
-        if (!stopped.empty()) break;
-        char buf[4096];
-        const ssize_t n = ::read(out_read.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        if (output.size() < 65536) output.append(buf, static_cast<std::size_t>(n));
-    }
-    if (!stopped.empty()) ::kill(-pid, SIGKILL);
-    int wstatus = 0;
-    while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
-    }
-    int exec_errno = 0;
-    const bool exec_failed = ::read(err_read.get(), &exec_errno, sizeof exec_errno) == sizeof exec_errno;
-
-    std::istringstream lines(output);
-    std::string line;
-    while (std::getline(lines, line)) {
-        // "openjdk version "17.0.15" 2025-04-15", "java version "1.8.0_292"";
-        // "Picked up JAVA_TOOL_OPTIONS: ..." may come first.
-        const std::size_t at = line.find("version \"");
-        if (at == std::string::npos) continue;
-        j.version = line;
-        std::string_view v = std::string_view{line}.substr(at + 9);
-        if (v.starts_with("1.")) v.remove_prefix(2);
-        std::size_t digits = 0;
-        while (digits < v.size() && v[digits] >= '0' && v[digits] <= '9') ++digits;
-        if (auto n = parse_decimal(v.substr(0, digits)); n && *n < 1000) j.major = static_cast<int>(*n);
-        break;
-    }
-    if (!stopped.empty()) {
-        j.status = JavaFacts::Status::failed;
-        j.problem = std::move(stopped);
-    } else if (exec_failed) {
-        j.status = JavaFacts::Status::failed;
-        j.problem = fmt::format("could not be executed: {}", std::strerror(exec_errno));
-    } else if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
-        std::string first = output.substr(0, output.find('\n'));
-        j.status = JavaFacts::Status::failed;
-        j.problem = WIFEXITED(wstatus) ? fmt::format("exited with status {}: {}", WEXITSTATUS(wstatus), first)
-                                       : fmt::format("was killed by signal {}", WTERMSIG(wstatus));
-    }
-}
-
-PathFacts path_facts(const std::string& path) {
-    PathFacts p;
-    p.path = fs::path(path).lexically_normal().string();
-    if (p.path.size() > 1 && p.path.back() == '/') p.path.pop_back();
-    fs::path walked = "/";
-    auto add = [&](const fs::path& at) {
-        struct stat st {};
-        if (::stat(at.c_str(), &st) != 0) return false;
-        p.existing.push_back({at.string(), st.st_uid, st.st_gid, st.st_mode});
-        return true;
-    };
-    if (!add(walked)) return p;
-    bool all = true;
-    for (const auto& part : fs::path(p.path).relative_path()) {
-        walked /= part;
-        if (!add(walked)) {
-            all = false;
-            break;
-        }
-        if (!S_ISDIR(p.existing.back().mode)) {
-            all = walked == fs::path(p.path);
-            break;
-        }
-    }
-    p.exists = all && !p.existing.empty() && p.existing.back().path == p.path;
-    return p;
-}
-
-void locate_watcher(const InstallDirs& dirs, HostFacts& facts) {
-    facts.watcher_expected = (fs::path{dirs.libexecdir} / "eslaunch-watch").string();
-    char self[PATH_MAX];
-    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n > 0) {
-        const fs::path dir = fs::path{std::string{self, static_cast<std::size_t>(n)}}.parent_path();
-        std::error_code ec;
-        if (!fs::equivalent(dir, dirs.bindir, ec)) {  // a build tree: both programs in shim/
-            const fs::path beside = dir / "eslaunch-watch";
-            if (::access(beside.c_str(), X_OK) == 0) {
-                facts.watcher = beside.string();
-                return;
-            }
-        }
-    }
-    if (::access(facts.watcher_expected.c_str(), X_OK) == 0) facts.watcher = facts.watcher_expected;
-}
 
 // The spec file and each directory above it up to /, as the fallback in
 // gather_host_facts finds them (weakly_canonical, then stat of each
@@ -462,6 +207,36 @@ bool spec_path_chain(const std::string& file, std::vector<PathOwner>& chain) {
 }
 
 }  // namespace
+
+std::optional<std::string> search_path(const std::string& name, const std::string* path) {
+    if (path == nullptr) return std::nullopt;
+    std::size_t start = 0;
+    while (start <= path->size()) {
+        const std::size_t colon = std::min(path->find(':', start), path->size());
+        const std::string_view dir = std::string_view{*path}.substr(start, colon - start);
+        const std::string candidate = fmt::format("{}/{}", dir.empty() ? std::string_view{"."} : dir, name);
+        struct stat st {};
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0) return candidate;
+        start = colon + 1;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> find_helper(const InstallDirs& dirs, std::string_view name, std::string& expected) {
+    expected = (fs::path{dirs.libexecdir} / name).string();
+    char self[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        const fs::path dir = fs::path{std::string{self, static_cast<std::size_t>(n)}}.parent_path();
+        std::error_code ec;
+        if (!fs::equivalent(dir, dirs.bindir, ec)) {  // a build tree (all programs in shim/), or libexecdir
+            const fs::path beside = dir / name;
+            if (::access(beside.c_str(), X_OK) == 0) return beside.string();
+        }
+    }
+    if (::access(expected.c_str(), X_OK) == 0) return expected;
+    return std::nullopt;
+}
 
 HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment_in, const InstallDirs& dirs) {
     HostFacts facts;
@@ -544,7 +319,12 @@ HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment_in, const I
         (spec.profile_setting == Profile::automatic && spec.profile == Profile::plain && facts.es.version);
     const bool may_probe = spec.ready ? spec.ready->kind != ReadyProbe::Kind::none : may_be_elasticsearch;
     if (!dirs.libexecdir.empty() && (may_probe || own_environment.get("NOTIFY_SOCKET") != nullptr)) {
-        locate_watcher(dirs, facts);
+        facts.watcher = find_helper(dirs, "eslaunch-watch", facts.watcher_expected);
+    }
+    // eslaunch-check reads elasticsearch.yml for the default probe
+    // (plan_launch_reading_node_settings).
+    if (!dirs.libexecdir.empty() && !facts.es.home.empty() && !spec.ready) {
+        facts.node_reader = find_helper(dirs, "eslaunch-check", facts.node_reader_expected);
     }
     return facts;
 }
@@ -554,8 +334,6 @@ HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment_in, const I
 namespace eslaunch {
 namespace {
 
-// What the child of read_http_settings_as sends back: each field as its
-// length, ':', and its bytes (a YAML value may hold any byte, NUL too).
 void put_field(std::string& out, std::string_view field) {
     out += std::to_string(field.size());
     out += ':';
@@ -571,6 +349,47 @@ bool take_field(std::string_view& in, std::string& field) {
     in.remove_prefix(colon + 1 + *n);
     return true;
 }
+
+// elasticsearch.yml as the node will read it, by `eslaunch-check
+// --node-http-settings` in a child that first becomes the planned user
+// (groups, gid, uid) with no_new_privs, in the node's environment. Elastic's
+// packages make the file root:elasticsearch 0660: the service's group can
+// write it, and the YAML parser is no code to run as root on it (nor to
+// link into the root-run launcher). What that user cannot read, the node
+// could not read either: settings_error says so.
+void read_http_settings_as(const Spec& spec, const LaunchPlan& plan, const HostFacts& host, EsHomeFacts& es) {
+    es.http = {};
+    es.settings_error.clear();
+    if (!host.node_reader) {
+        es.settings_error = fmt::format("eslaunch-check, which reads it, is not at {}; reinstall eslaunch",
+                                        host.node_reader_expected);
+        return;
+    }
+    std::vector<std::string> argv{*host.node_reader, "--node-http-settings", es.conf_dir, "--"};
+    argv.insert(argv.end(), spec.argv.begin(), spec.argv.end());
+    const auto become_user = [&]() -> std::string {
+        if (plan.change_identity) {
+            const char* step = nullptr;
+            if (::setgroups(plan.groups.size(), plan.groups.data()) != 0) step = "setgroups";
+            else if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) step = "setresgid";
+            else if (::setresuid(plan.uid, plan.uid, plan.uid) != 0) step = "setresuid";
+            if (step != nullptr) return fmt::format("{}: {}", step, std::strerror(errno));
+        }
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return fmt::format("prctl(PR_SET_NO_NEW_PRIVS): {}", std::strerror(errno));
+        return {};
+    };
+    const ChildResult r = run_program_in_child(*host.node_reader, argv, plan.environment.to_envp_strings(), become_user,
+                                               std::chrono::steady_clock::now() + std::chrono::seconds{10});
+    if (r.status == ChildResult::Status::done && decode_http_settings(r.output, es)) return;
+    es.http = {};
+    es.settings_error = fmt::format(
+        "{}/elasticsearch.yml: reading it as user {} {}", es.conf_dir, plan.user_name,
+        r.status == ChildResult::Status::timeout ? std::string{"took more than 10 s"}
+        : r.status == ChildResult::Status::done  ? std::string{"gave an answer eslaunch cannot read"}
+                                                 : fmt::format("failed: {}", r.output));
+}
+
+}  // namespace
 
 std::string encode_http_settings(const EsHomeFacts& es) {
     const EsHttpSettings& h = es.http;
@@ -607,85 +426,14 @@ bool decode_http_settings(std::string_view in, EsHomeFacts& es) {
     return true;
 }
 
-// elasticsearch.yml with command='s -E settings and the ${VAR}s of the
-// program's environment, read in a child process that first becomes the
-// planned user (groups, gid, uid) with no_new_privs. Elastic's packages make
-// the file root:elasticsearch 0660: the service's group can write it, and
-// the YAML parser is no code to run as root on it. What the child cannot
-// read, the node could not read either: settings_error says so.
-void read_http_settings_as(const Spec& spec, const LaunchPlan& plan, EsHomeFacts& es) {
-    const auto work = [&]() -> std::string {
-        EsHomeFacts read;
-        read.conf_dir = es.conf_dir;
-        if (plan.change_identity) {
-            const char* step = nullptr;
-            if (::setgroups(plan.groups.size(), plan.groups.data()) != 0) step = "setgroups";
-            else if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) step = "setresgid";
-            else if (::setresuid(plan.uid, plan.uid, plan.uid) != 0) step = "setresuid";
-            if (step != nullptr) {
-                read.settings_error = fmt::format("cannot read {}/elasticsearch.yml as user {}: {}: {}", es.conf_dir,
-                                                  plan.user_name, step, std::strerror(errno));
-                return encode_http_settings(read);
-            }
-        }
-        ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-        es_http_settings(spec.argv, plan.environment, read);
-        return encode_http_settings(read);
-    };
-    const ChildResult r = run_in_child(work, std::chrono::steady_clock::now() + std::chrono::seconds{10}, -1);
-    if (r.status == ChildResult::Status::done && decode_http_settings(r.output, es)) return;
-    es.http = {};
-    es.settings_error = fmt::format(
-        "{}/elasticsearch.yml: reading it as user {} {}", es.conf_dir, plan.user_name,
-        r.status == ChildResult::Status::timeout ? std::string{"took more than 10 s"}
-        : r.status == ChildResult::Status::done  ? std::string{"gave an answer eslaunch cannot read"}
-                                                 : fmt::format("failed: {}", r.output));
-}
-
-}  // namespace
-
 Result<LaunchPlan> plan_launch_reading_node_settings(const Spec& spec, HostFacts& host) {
     auto plan = plan_launch(spec, host);
     // The default probe follows elasticsearch.yml: read it as the plan's
     // user, then plan again with what it says (the identity, limits and
     // environment do not depend on it).
     if (!plan || host.es.home.empty() || spec.ready) return plan;
-    read_http_settings_as(spec, *plan, host.es);
+    read_http_settings_as(spec, *plan, host, host.es);
     return plan_launch(spec, host);
-}
-
-PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, const HostFacts& host,
-                                      int java_timeout_ms) {
-    PreflightFacts f;
-    std::string count = read_small_file("/proc/sys/vm/max_map_count");
-    while (!count.empty() && std::isspace(static_cast<unsigned char>(count.back()))) count.pop_back();
-    f.max_map_count = parse_decimal(count);
-
-    NodeSettings node = read_node_settings(host.es.conf_dir, spec.argv, plan.environment);
-    f.yml = node.yml;
-    f.yml_missing = node.missing;
-    f.settings_errors = std::move(node.errors);
-    EsSettings& settings = node.settings;
-
-    if (plan.change_identity) {
-        f.groups = plan.groups;
-    } else {
-        const int n = ::getgroups(0, nullptr);
-        if (n > 0) {
-            f.groups.resize(static_cast<std::size_t>(n));
-            f.groups.resize(static_cast<std::size_t>(std::max(::getgroups(n, f.groups.data()), 0)));
-        }
-    }
-    if (host.es.version) {  // a recognised home: evaluate_preflight skips these otherwise
-        const EsPaths paths = es_paths(settings, host.es.home);
-        for (const auto& p : paths.data) f.data_paths.push_back(path_facts(p));
-        if (!paths.logs.empty()) f.logs_path = path_facts(paths.logs);
-        JavaFacts java = choose_java(host.es.version, plan.environment, host.es.home);
-        if (java.status == JavaFacts::Status::ran) run_java_version(java, plan, java_timeout_ms);
-        f.java = std::move(java);
-    }
-    f.settings = std::move(settings);
-    return f;
 }
 
 }  // namespace eslaunch

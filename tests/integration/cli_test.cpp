@@ -75,6 +75,28 @@ TEST_F(Cli, BadUsageExits64) {
     }
 }
 
+TEST_F(Cli, CheckIsEslaunchCheckAndWithoutItExits71) {
+    // `eslaunch check` executes eslaunch-check, found beside eslaunch
+    // outside bindir (this build tree), else in libexecdir.
+    const std::string spec = write("p.ini", "[program:p]\ncommand=/bin/true\nuser=nobody\n");
+    auto r = run_eslaunch({"check", spec}, base_env);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("/bin/true"));
+    // A copy of eslaunch alone in a directory: nothing beside it, and no
+    // installed eslaunch-check on this machine.
+    fs::create_directories(dir_ / "bin");
+    const fs::path alone = dir_ / "bin/eslaunch";
+    fs::copy_file(eslaunch_binary(), alone);
+    r = run_command({alone.string(), "check", spec}, base_env);
+    EXPECT_EQ(r.status, 71);
+    EXPECT_THAT(r.err, ::testing::MatchesRegex("eslaunch: error: eslaunch-check, which runs `eslaunch check`, is not at "
+                                               "/.*/eslaunch-check: reinstall eslaunch\n"));
+    EXPECT_EQ(r.out, "");
+    // The launch itself needs no eslaunch-check.
+    const std::string plain = write("q.ini", "[program:q]\ncommand=/bin/true\nuser=nobody\nready=none\n");
+    EXPECT_EQ(run_command({alone.string(), plain}, base_env).status, 0);
+}
+
 TEST_F(Cli, CheckValidFilePrintsThePlan) {
     const std::string file = write("es.ini",
                                    "[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=nobody\n"

@@ -22,6 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // A service account with a supplementary group, made once on the test host.
 
@@ -200,6 +201,29 @@ TEST_F(Launch, ElasticsearchYmlIsReadAsTheServiceUserNotAsRoot) {
     ASSERT_EQ(::chmod(yml.c_str(), 0644), 0);
     r = run_eslaunch({"check", "--json", spec}, base_env);
     EXPECT_EQ(json::parse(r.out)["readiness"]["probe"], "http://127.0.0.1:19336/") << r.out;
+}
+
+TEST_F(Launch, TheLaunchReadsElasticsearchYmlThroughEslaunchCheck) {
+    // Not check: the launch itself. Its plan follows the file (a port range
+    // is warned about) when the user can read it, and says why not when
+    // only root can.
+    const std::string home = make_home("7.17.25");
+    const std::string yml = home + "/config/elasticsearch.yml";
+    std::ofstream(yml) << "http.port: 19337-19340\n";
+    const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                        "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\"\n");
+    auto r = run_command({eslaunch_binary(), spec}, base_env);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(yml + ":1: http.port is the range 19337-19340: eslaunch probes its first port, 19337"));
+    EXPECT_THAT(r.err, Not(HasSubstr("ignores elasticsearch.yml")));
+
+    ASSERT_EQ(::chown(yml.c_str(), 0, 0), 0);
+    ASSERT_EQ(::chmod(yml.c_str(), 0600), 0);
+    r = run_command({eslaunch_binary(), spec}, base_env);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("the default probe ignores elasticsearch.yml"));
+    EXPECT_THAT(r.err, HasSubstr("Permission denied"));
+    EXPECT_THAT(r.err, Not(HasSubstr("19337")));
 }
 
 struct HeapCase {

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "eslaunch/environment.hpp"
@@ -72,6 +73,8 @@ struct HostFacts {
     std::optional<std::string> program_path;  // command's program found in PATH (no '/' in it)
     std::optional<std::string> watcher;  // eslaunch-watch's path, when it is there
     std::string watcher_expected;        // where it was looked for
+    std::optional<std::string> node_reader;  // eslaunch-check's path, for elasticsearch.yml (found as `watcher` is)
+    std::string node_reader_expected;
     int java_major = 0;  // of JAVA_HOME's or PATH's java, when known; 0 = unknown
 };
 
@@ -87,6 +90,13 @@ struct InstallDirs {
 // cannot read stays empty and `plan` says what that means. The
 // environment becomes HostFacts::environ (move it in: a launch copies it
 // no more than it must).
+// eslaunch's helper program `name` (eslaunch-watch, eslaunch-check): beside
+// this program when it does not run from `dirs.bindir` (a build tree, or a
+// helper that runs from libexecdir), else in `dirs.libexecdir`; `expected`
+// is where it should be.
+[[nodiscard]] std::optional<std::string> find_helper(const InstallDirs& dirs, std::string_view name,
+                                                     std::string& expected);
+
 [[nodiscard]] HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment, const InstallDirs& dirs = {});
 
 }  // namespace eslaunch

@@ -1,0 +1,313 @@
+// What eslaunch-check reads and the root-run launcher never links:
+// elasticsearch.yml (yaml-cpp), java -version, the data and log paths. The
+// launch gets the default probe's settings from here through eslaunch-check
+// --node-http-settings, run as the node's user (host.cpp,
+// plan_launch_reading_node_settings); check's preflight reads them in
+// process (gather_preflight_facts).
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+#include <string_view>
+
+#include "eslaunch/es_config.hpp"
+#include "eslaunch/plan.hpp"
+#include "eslaunch/preflight.hpp"
+#include "eslaunch/values.hpp"
+#include "node_settings.hpp"
+#include "posix.hpp"
+
+namespace eslaunch {
+namespace {
+
+namespace fs = std::filesystem;
+
+// elasticsearch.yml as the node will read it: the file (none: the defaults),
+// the -E settings of command= over it, its ${VAR}s from `env`. The launch's
+// default probe and check's preflight both read it through here.
+struct NodeSettings {
+    std::string yml;      // conf_dir/elasticsearch.yml; empty without a conf_dir
+    bool missing = false;  // no such file: Elasticsearch's defaults apply
+    EsSettings settings;
+    Errors errors;  // why the file could not be read
+};
+
+NodeSettings read_node_settings(const std::string& conf_dir, const std::vector<std::string>& argv, const EnvMap& env) {
+    NodeSettings n;
+    if (!conf_dir.empty()) {
+        n.yml = conf_dir + "/elasticsearch.yml";
+        struct stat st {};
+        if (::stat(n.yml.c_str(), &st) != 0 && errno == ENOENT) {
+            n.missing = true;
+        } else if (auto read = read_es_settings(n.yml)) {
+            n.settings = std::move(*read);
+        } else {
+            n.errors = std::move(read.error());
+        }
+    }
+    n.settings.file = n.yml;
+    apply_command_line_settings(n.settings, argv);
+    resolve_env_placeholders(n.settings, env);
+    return n;
+}
+
+// Where Elasticsearch's HTTP layer listens, for the default probe.
+void es_http_settings(const std::vector<std::string>& argv, const EnvMap& program_env, EsHomeFacts& es) {
+    NodeSettings node = read_node_settings(es.conf_dir, argv, program_env);
+    if (!node.errors.empty()) {
+        es.settings_error = node.errors.front().str();
+        return;
+    }
+    const EsSettings& settings = node.settings;
+    EsHttpSettings& http = es.http;
+    for (const char* key : {"http.bind_host", "http.host", "network.bind_host", "network.host"}) {
+        const auto hosts = settings.list(key);
+        if (!hosts.empty()) {
+            http.bind_host = hosts.front();
+            http.bind_host_key = key;
+            http.bind_host_where = settings.where(key);
+            break;
+        }
+    }
+    http.port = settings.get("http.port");
+    http.port_where = settings.where("http.port");
+    http.tls = settings.get("xpack.security.http.ssl.enabled") == std::optional<std::string>{"true"};
+    http.tls_where = settings.where("xpack.security.http.ssl.enabled");
+}
+
+
+bool is_executable_file(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;
+}
+
+// Where the launch script of each version looks for java.
+JavaFacts choose_java(const std::optional<EsVersion>& version, const EnvMap& env, const std::string& home) {
+    const int major = version ? version->major : 8;
+    const int minor = version ? version->minor : 0;
+    auto var = [&](const char* name) {
+        const std::string* v = env.get(name);
+        return v != nullptr ? *v : std::string{};
+    };
+    JavaFacts j;
+    auto use = [&](const char* source, std::string path) {
+        j.source = source;
+        j.path = std::move(path);
+    };
+    if (major <= 6) {
+        // 2.x and 5.x take JAVA_HOME only when its java is executable; 6.x whenever it is set.
+        const std::string java_home = var("JAVA_HOME");
+        if (!java_home.empty() && (major == 6 || is_executable_file(java_home + "/bin/java"))) {
+            use("JAVA_HOME", java_home + "/bin/java");
+        } else {
+            if (!java_home.empty()) j.passed_over = java_home;
+            const std::string* path = env.get("PATH");
+            use("PATH", search_path("java", path).value_or(""));
+        }
+    } else if (major == 7 && minor < 12) {
+        if (!var("JAVA_HOME").empty()) use("JAVA_HOME", var("JAVA_HOME") + "/bin/java");
+        else use("bundled jdk", home + "/jdk/bin/java");
+    } else if (!var("ES_JAVA_HOME").empty()) {
+        use("ES_JAVA_HOME", var("ES_JAVA_HOME") + "/bin/java");
+    } else if (major == 7 && !var("JAVA_HOME").empty()) {  // 7.12 to 7.17: still read, deprecated
+        use("JAVA_HOME", var("JAVA_HOME") + "/bin/java");
+    } else {
+        use("bundled JDK", home + "/jdk/bin/java");  // 8.x ignores JAVA_HOME
+    }
+    if (j.path.empty() || !is_executable_file(j.path)) j.status = JavaFacts::Status::not_found;
+    return j;
+}
+
+// `java -version` as the program's user, with its environment, for at most
+// timeout_ms: a java the user cannot run (a JAVA_HOME under /root, a
+// missing library) stops the node as surely as a missing one.
+void run_java_version(JavaFacts& j, const LaunchPlan& plan, int timeout_ms) {
+    // Everything the child needs is built before fork: it only calls
+    // async-signal-safe functions.
+    const std::vector<std::string> env_strings = plan.environment.to_envp_strings();
+    std::vector<char*> envp = c_strings(env_strings);
+    std::string arg0 = j.path;
+    std::string arg1 = "-version";
+    char* argv[] = {arg0.data(), arg1.data(), nullptr};
+    const std::vector<gid_t> groups = plan.groups.empty() ? std::vector<gid_t>{plan.gid} : plan.groups;
+
+    int out_pipe[2];
+    int err_pipe[2];  // the child writes execve's errno here; EOF means exec happened
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
+        j.status = JavaFacts::Status::failed;
+        j.problem = fmt::format("could not be started: pipe: {}", std::strerror(errno));
+        return;
+    }
+    UniqueFd out_read{out_pipe[0]};
+    UniqueFd out_write{out_pipe[1]};
+    if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+        j.status = JavaFacts::Status::failed;
+        j.problem = fmt::format("could not be started: pipe: {}", std::strerror(errno));
+        return;
+    }
+    UniqueFd err_read{err_pipe[0]};
+    UniqueFd err_write{err_pipe[1]};
+    UniqueFd null{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
+
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        j.status = JavaFacts::Status::failed;
+        j.problem = fmt::format("could not be started: fork: {}", std::strerror(errno));
+        return;
+    }
+    if (pid == 0) {
+        // Its own process group, so a timeout kills whatever it started too.
+        ::setpgid(0, 0);
+        // dup2 clears O_CLOEXEC on 0, 1 and 2 only: every other fd closes at exec.
+        if (null.get() >= 0) ::dup2(null.get(), 0);
+        ::dup2(out_write.get(), 1);
+        ::dup2(out_write.get(), 2);
+        int err = 0;
+        // Groups, then gid, then uid, as apply does: each step needs root.
+        if (plan.change_identity &&
+            (::setgroups(groups.size(), groups.data()) != 0 || ::setresgid(plan.gid, plan.gid, plan.gid) != 0 ||
+             ::setresuid(plan.uid, plan.uid, plan.uid) != 0)) {
+            err = errno;
+        } else {
+            ::execve(argv[0], argv, envp.data());
+            err = errno;
+        }
+        [[maybe_unused]] const ssize_t n = ::write(err_write.get(), &err, sizeof err);
+        ::_exit(127);
+    }
+    ::setpgid(pid, pid);  // also here: whichever runs first, the group exists before a kill
+    out_write.reset();
+    err_write.reset();
+
+    std::string output;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};
+    std::string stopped;  // why the wait ended before java did: it is killed
+    while (true) {
+        const Waited w = wait_fd(out_read.get(), POLLIN, -1, deadline);
+        if (w == Waited::timeout) stopped = fmt::format("did not finish within {} s", timeout_ms / 1000.0);
+        if (w == Waited::failed) stopped = fmt::format("poll: {}", std::strerror(errno));
+        if (!stopped.empty()) break;
+        char buf[4096];
+        const ssize_t n = ::read(out_read.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        if (output.size() < 65536) output.append(buf, static_cast<std::size_t>(n));
+    }
+    if (!stopped.empty()) ::kill(-pid, SIGKILL);
+    int wstatus = 0;
+    while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+    }
+    int exec_errno = 0;
+    const bool exec_failed = ::read(err_read.get(), &exec_errno, sizeof exec_errno) == sizeof exec_errno;
+
+    std::istringstream lines(output);
+    std::string line;
+    while (std::getline(lines, line)) {
+        // "openjdk version "17.0.15" 2025-04-15", "java version "1.8.0_292"";
+        // "Picked up JAVA_TOOL_OPTIONS: ..." may come first.
+        const std::size_t at = line.find("version \"");
+        if (at == std::string::npos) continue;
+        j.version = line;
+        std::string_view v = std::string_view{line}.substr(at + 9);
+        if (v.starts_with("1.")) v.remove_prefix(2);
+        std::size_t digits = 0;
+        while (digits < v.size() && v[digits] >= '0' && v[digits] <= '9') ++digits;
+        if (auto n = parse_decimal(v.substr(0, digits)); n && *n < 1000) j.major = static_cast<int>(*n);
+        break;
+    }
+    if (!stopped.empty()) {
+        j.status = JavaFacts::Status::failed;
+        j.problem = std::move(stopped);
+    } else if (exec_failed) {
+        j.status = JavaFacts::Status::failed;
+        j.problem = fmt::format("could not be executed: {}", std::strerror(exec_errno));
+    } else if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+        std::string first = output.substr(0, output.find('\n'));
+        j.status = JavaFacts::Status::failed;
+        j.problem = WIFEXITED(wstatus) ? fmt::format("exited with status {}: {}", WEXITSTATUS(wstatus), first)
+                                       : fmt::format("was killed by signal {}", WTERMSIG(wstatus));
+    }
+}
+
+PathFacts path_facts(const std::string& path) {
+    PathFacts p;
+    p.path = fs::path(path).lexically_normal().string();
+    if (p.path.size() > 1 && p.path.back() == '/') p.path.pop_back();
+    fs::path walked = "/";
+    auto add = [&](const fs::path& at) {
+        struct stat st {};
+        if (::stat(at.c_str(), &st) != 0) return false;
+        p.existing.push_back({at.string(), st.st_uid, st.st_gid, st.st_mode});
+        return true;
+    };
+    if (!add(walked)) return p;
+    bool all = true;
+    for (const auto& part : fs::path(p.path).relative_path()) {
+        walked /= part;
+        if (!add(walked)) {
+            all = false;
+            break;
+        }
+        if (!S_ISDIR(p.existing.back().mode)) {
+            all = walked == fs::path(p.path);
+            break;
+        }
+    }
+    p.exists = all && !p.existing.empty() && p.existing.back().path == p.path;
+    return p;
+}
+
+}  // namespace
+
+EsHomeFacts node_http_settings(const std::string& conf_dir, const std::vector<std::string>& argv, const EnvMap& env) {
+    EsHomeFacts es;
+    es.conf_dir = conf_dir;
+    es_http_settings(argv, env, es);
+    return es;
+}
+
+PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, const HostFacts& host,
+                                      int java_timeout_ms) {
+    PreflightFacts f;
+    std::string count = read_small_file("/proc/sys/vm/max_map_count");
+    while (!count.empty() && std::isspace(static_cast<unsigned char>(count.back()))) count.pop_back();
+    f.max_map_count = parse_decimal(count);
+
+    NodeSettings node = read_node_settings(host.es.conf_dir, spec.argv, plan.environment);
+    f.yml = node.yml;
+    f.yml_missing = node.missing;
+    f.settings_errors = std::move(node.errors);
+    EsSettings& settings = node.settings;
+
+    if (plan.change_identity) {
+        f.groups = plan.groups;
+    } else {
+        const int n = ::getgroups(0, nullptr);
+        if (n > 0) {
+            f.groups.resize(static_cast<std::size_t>(n));
+            f.groups.resize(static_cast<std::size_t>(std::max(::getgroups(n, f.groups.data()), 0)));
+        }
+    }
+    if (host.es.version) {  // a recognised home: evaluate_preflight skips these otherwise
+        const EsPaths paths = es_paths(settings, host.es.home);
+        for (const auto& p : paths.data) f.data_paths.push_back(path_facts(p));
+        if (!paths.logs.empty()) f.logs_path = path_facts(paths.logs);
+        JavaFacts java = choose_java(host.es.version, plan.environment, host.es.home);
+        if (java.status == JavaFacts::Status::ran) run_java_version(java, plan, java_timeout_ms);
+        f.java = std::move(java);
+    }
+    f.settings = std::move(settings);
+    return f;
+}
+
+}  // namespace eslaunch

@@ -1,0 +1,33 @@
+// Internal to the library (not installed): what host.cpp, which the root-run
+// launcher links, and es_node.cpp, which only eslaunch-check links (it
+// reads elasticsearch.yml with yaml-cpp), share.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "eslaunch/environment.hpp"
+#include "eslaunch/host.hpp"
+
+namespace eslaunch {
+
+// The first executable `name` in the directories of PATH (`path`: its
+// value, or null when unset).
+[[nodiscard]] std::optional<std::string> search_path(const std::string& name, const std::string* path);
+
+// Where the node's HTTP layer listens (EsHomeFacts::http), or why
+// elasticsearch.yml could not be read (settings_error): the file in
+// `conf_dir`, command='s -E settings (`argv`) over it, its ${VAR}s from
+// `env`. In es_node.cpp: `eslaunch-check --node-http-settings` runs it.
+[[nodiscard]] EsHomeFacts node_http_settings(const std::string& conf_dir, const std::vector<std::string>& argv,
+                                             const EnvMap& env);
+
+// node_http_settings' answer as eslaunch-check writes it to the launch
+// (each field its length, ':', its bytes: a YAML value may hold any byte),
+// and back. decode gives false for anything else.
+[[nodiscard]] std::string encode_http_settings(const EsHomeFacts& es);
+[[nodiscard]] bool decode_http_settings(std::string_view in, EsHomeFacts& es);
+
+}  // namespace eslaunch

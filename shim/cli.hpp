@@ -1,0 +1,103 @@
+// What eslaunch and eslaunch-check, the two programs of one command line,
+// print the same way: --help, bad usage, and each message on stderr.
+#pragma once
+
+#include <sys/utsname.h>
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "eslaunch/environment.hpp"
+#include "eslaunch/error.hpp"
+#include "eslaunch/host.hpp"
+#include "eslaunch/plan.hpp"
+#include "eslaunch/spec.hpp"
+
+extern char** environ;
+
+namespace eslaunch_cli {
+
+inline constexpr std::string_view usage_text =
+    "usage: eslaunch [--program NAME] FILE\n"
+    "       eslaunch check [--program NAME] [--json] FILE\n"
+    "       eslaunch check --cluster [--json] NODE.yml...\n"
+    "       eslaunch --help | --version\n";
+
+inline constexpr std::string_view help_text =
+    "eslaunch: start Elasticsearch (or any JVM or plain service) correctly under systemd or supervisord.\n"
+    "\n"
+    "usage: eslaunch [--program NAME] FILE\n"
+    "       eslaunch check [--program NAME] [--json] FILE\n"
+    "       eslaunch check --cluster [--json] NODE.yml...\n"
+    "       eslaunch --help | --version\n"
+    "\n"
+    "  FILE              raise the limits, drop privileges, set the environment and heap, and exec\n"
+    "                    the program of the [program:NAME] section of FILE in the foreground\n"
+    "  check FILE        print what eslaunch will do with FILE and, for Elasticsearch, the preflight\n"
+    "                    findings (bootstrap checks, java, paths, probe); exit 0 when valid, 78 if\n"
+    "                    the spec is invalid or a finding is an error\n"
+    "  check --cluster NODE.yml...\n"
+    "                    read the elasticsearch.yml of every node of a cluster: nodes, roles, the quorum\n"
+    "                    of master-eligible nodes, minimum_master_nodes (up to 6.x), initial_master_nodes\n"
+    "                    and seed hosts (7.x+), cluster.name, node.name; exit 78 on an error\n"
+    "  --program NAME    the section to use when FILE holds several [program:*] sections\n"
+    "  --json            (check) print one JSON object instead of text\n"
+    "  --help            this text\n"
+    "  --version         the version\n"
+    "\n"
+    "Exit statuses (systemd's): 64 bad usage, 78 invalid spec, 71 system error, 200 directory,\n"
+    "203 exec, 205 limits, 216 group, 217 user, 227 no_new_privileges.\n"
+    "Errors name FILE:LINE and the fix. The spec format: README.md and eslaunch.ini(5).\n";
+
+// One message on stderr, with sd-daemon's priority prefix when stderr is
+// the journal.
+inline void log_line(int priority, std::string_view level, std::string_view text) {
+    static const bool journal = eslaunch::stderr_is_journal();
+    if (journal) fmt::print(stderr, "<{}>eslaunch: {}: {}\n", priority, level, text);
+    else fmt::print(stderr, "eslaunch: {}: {}\n", level, text);
+    std::fflush(stderr);
+}
+
+inline void log_errors(const eslaunch::Errors& errors) {
+    for (const auto& e : errors) log_line(3, "error", e.str());
+}
+
+inline int usage_error(std::string_view message) {
+    log_line(3, "error", message);
+    fmt::print(stderr, "{}", usage_text);
+    return eslaunch::status::usage;
+}
+
+struct Loaded {
+    eslaunch::Spec spec;
+    eslaunch::HostFacts host;
+    eslaunch::LaunchPlan plan;
+};
+
+// The spec FILE ([program:NAME] of it), the host and the plan, as both
+// programs read them. eslaunch's own environment goes to the spec's parse,
+// then moves into `host.environ`. Fills `loaded` in place (no Loaded to move and destroy
+// again); the errors when it fails.
+inline std::optional<eslaunch::Errors> load(const std::string& file, const std::optional<std::string>& program,
+                                            Loaded& loaded) {
+    eslaunch::ParseContext context;
+    context.environ = eslaunch::EnvMap::from_envp(environ);
+    utsname names{};
+    if (::uname(&names) == 0) context.host_node_name = names.nodename;
+    context.program = program;
+    auto spec = eslaunch::load_spec(file, context);
+    if (!spec) return std::move(spec.error());
+    loaded.spec = std::move(*spec);
+    loaded.host = eslaunch::gather_host_facts(loaded.spec, std::move(context.environ),
+                                              {ESLAUNCH_BINDIR, ESLAUNCH_LIBEXECDIR});
+    auto plan = eslaunch::plan_launch_reading_node_settings(loaded.spec, loaded.host);
+    if (!plan) return std::move(plan.error());
+    loaded.plan = std::move(*plan);
+    return std::nullopt;
+}
+
+}  // namespace eslaunch_cli

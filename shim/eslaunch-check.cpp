@@ -1,0 +1,161 @@
+// eslaunch-check: `eslaunch check ...`, which eslaunch executes from
+// libexecdir with the arguments after `check`. It shows the plan of a spec,
+// with the preflight of an Elasticsearch node, or reads the elasticsearch.yml
+// of a cluster's nodes. And, as the node's user, for a launch:
+// `--node-http-settings CONF_DIR -- ARGV...` writes where the node's HTTP
+// layer listens (host.cpp, plan_launch_reading_node_settings). It links
+// what the root-run launcher leaves out: yaml-cpp, nlohmann-json, the
+// preflight and the renderers.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "eslaunch/check.hpp"
+#include "eslaunch/cluster.hpp"
+#include "eslaunch/error.hpp"
+#include "eslaunch/es_config.hpp"
+#include "eslaunch/host.hpp"
+#include "eslaunch/plan.hpp"
+#include "eslaunch/preflight.hpp"
+#include "eslaunch/spec.hpp"
+#include "eslaunch/values.hpp"
+#include "node_settings.hpp"
+#include "cli.hpp"
+
+extern char** environ;
+
+namespace {
+
+using eslaunch_cli::load;
+using eslaunch_cli::Loaded;
+using eslaunch_cli::log_errors;
+using eslaunch_cli::log_line;
+using eslaunch_cli::usage_error;
+
+// Each finding that is an error, once more on stderr, as every error is.
+void log_error_findings(const std::vector<eslaunch::Finding>& findings) {
+    for (const auto& f : findings) {
+        if (f.severity != eslaunch::Finding::Severity::error) continue;
+        log_line(3, "error", eslaunch::Error{eslaunch::status::config, f.where, 0, f.message, f.fix}.str());
+    }
+}
+
+struct Args {
+    bool check = false;
+    bool cluster = false;
+    std::optional<std::string> program;
+    bool json = false;
+    std::string file;
+    std::vector<std::string> files;  // --cluster
+};
+
+int run_check(const Args& args) {
+    Loaded loaded_value;
+    Loaded* const loaded = &loaded_value;
+    if (auto errors = load(args.file, args.program, loaded_value)) {
+        const eslaunch::Errors& failed = *errors;
+        log_errors(failed);
+        if (args.json) fmt::print("{}", eslaunch::render_errors_json(failed));
+        // check reports every problem as a configuration error (SPEC.md).
+        return eslaunch::status::config;
+    }
+    const eslaunch::EnvMap& own = loaded->host.environ;
+    // Only check reads elasticsearch.yml and runs java: a launch never does.
+    std::optional<eslaunch::Preflight> preflight;
+    if (loaded->plan.profile == eslaunch::Profile::elasticsearch) {
+        const auto facts = eslaunch::gather_preflight_facts(loaded->spec, loaded->plan, loaded->host);
+        preflight = eslaunch::evaluate_preflight(loaded->spec, loaded->plan, loaded->host, facts);
+    }
+    const eslaunch::Preflight* pre = preflight ? &*preflight : nullptr;
+    const std::string out = args.json ? eslaunch::render_check_json(loaded->spec, loaded->plan, own, pre)
+                                      : eslaunch::render_check_text(loaded->spec, loaded->plan, own, pre);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    if (std::fflush(stdout) != 0) return eslaunch::status::oserr;
+    if (pre != nullptr && pre->errors() > 0) {
+        log_error_findings(pre->findings);
+        return eslaunch::status::config;
+    }
+    return eslaunch::status::ok;
+}
+
+int run_cluster(const Args& args) {
+    std::vector<eslaunch::EsSettings> nodes;
+    eslaunch::Errors errors;
+    for (const auto& file : args.files) {
+        auto read = eslaunch::read_es_settings(file);
+        if (read) nodes.push_back(std::move(*read));
+        else errors.insert(errors.end(), read.error().begin(), read.error().end());
+    }
+    if (!errors.empty()) {
+        log_errors(errors);
+        if (args.json) fmt::print("{}", eslaunch::render_errors_json(errors));
+        return eslaunch::status::config;
+    }
+    const eslaunch::ClusterReport report = eslaunch::check_cluster(nodes);
+    const std::string out = args.json ? eslaunch::render_cluster_json(report) : eslaunch::render_cluster_text(report);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    if (std::fflush(stdout) != 0) return eslaunch::status::oserr;
+    log_error_findings(report.findings);
+    return report.errors() > 0 ? eslaunch::status::config : eslaunch::status::ok;
+}
+
+}  // namespace
+
+// `--node-http-settings CONF_DIR -- ARGV...`: the answer on stdout, in the
+// node's environment (ours), as whatever user eslaunch made us.
+int node_http_settings_main(const std::vector<std::string_view>& words) {
+    if (words.size() < 3 || words[2] != "--") return usage_error("--node-http-settings CONF_DIR -- ARGV...");
+    const std::vector<std::string> argv(words.begin() + 3, words.end());
+    const eslaunch::EsHomeFacts es =
+        eslaunch::node_http_settings(std::string{words[1]}, argv, eslaunch::EnvMap::from_envp(environ));
+    const std::string out = eslaunch::encode_http_settings(es);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return std::fflush(stdout) == 0 ? eslaunch::status::ok : eslaunch::status::oserr;
+}
+
+int main(int argc, char** argv) {
+    std::vector<std::string_view> words(argv + 1, argv + argc);
+    if (!words.empty() && words[0] == "--node-http-settings") return node_http_settings_main(words);
+
+    Args args;
+    args.check = true;
+    bool files_only = false;
+    std::vector<std::string> files;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        std::string_view a = words[i];
+        if (files_only || !a.starts_with("-") || a == "-") {
+            files.emplace_back(a);
+        } else if (a == "--") {
+            files_only = true;
+        } else if (a == "--json") {
+            args.json = true;
+        } else if (a == "--cluster") {
+            args.cluster = true;
+        } else if (a == "--program") {
+            if (i + 1 == words.size()) return usage_error("--program needs a NAME");
+            args.program = std::string{words[++i]};
+        } else if (a.starts_with("--program=")) {
+            args.program = std::string{a.substr(10)};
+        } else {
+            return usage_error(fmt::format("unknown option '{}'", a));
+        }
+    }
+    if (args.program && args.program->empty()) return usage_error("--program needs a NAME");
+    if (args.cluster) {
+        if (args.program) return usage_error("--cluster reads elasticsearch.yml files: --program has no meaning there");
+        if (files.empty()) return usage_error("check --cluster needs the elasticsearch.yml of each node");
+        args.files = std::move(files);
+        return run_cluster(args);
+    }
+    if (files.empty()) return usage_error("check needs a FILE");
+    if (files.size() > 1) return usage_error(fmt::format("one FILE, not {}", files.size()));
+    args.file = files.front();
+    return run_check(args);
+}
