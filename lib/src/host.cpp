@@ -27,6 +27,7 @@
 #include "child.hpp"
 #include "node_settings.hpp"
 #include "posix.hpp"
+#include "text.hpp"
 
 namespace eslaunch {
 namespace {
@@ -70,16 +71,6 @@ std::optional<GroupEntry> lookup_group(const IdRef& ref, std::string& error) {
     std::vector<char> buf;
     if (nss_lookup(ref, "group", "gid", gr, buf, ::getgrgid_r, ::getgrnam_r, error) == nullptr) return std::nullopt;
     return GroupEntry{gr.gr_name, gr.gr_gid};
-}
-
-std::vector<std::string_view> split_lines(std::string_view text) {
-    std::vector<std::string_view> lines;
-    while (!text.empty()) {
-        const std::size_t end = std::min(text.find('\n'), text.size());
-        lines.push_back(text.substr(0, end));
-        text.remove_prefix(std::min(end + 1, text.size()));
-    }
-    return lines;
 }
 
 std::uint64_t meminfo_total() {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "text.hpp"
+
 namespace eslaunch {
 namespace {
 
@@ -100,20 +102,6 @@ Errors check_bytes(std::string_view text, const std::string& path) {
         i += len;
     }
     return errors;
-}
-
-std::vector<std::string_view> split_lines(std::string_view text) {
-    std::vector<std::string_view> lines;
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\n' || text[i] == '\r') {
-            lines.push_back(text.substr(start, i - start));
-            if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-            start = i + 1;
-        }
-    }
-    if (start < text.size()) lines.push_back(text.substr(start));
-    return lines;
 }
 
 // Where configparser's inline-comment rule ends the line's content: the first
