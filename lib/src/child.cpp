@@ -118,11 +118,19 @@ ChildResult run_program_in_child(const std::string& path, const std::vector<std:
             problem = "the child's setup failed";
         }
         if (problem.empty()) {
-            if (::dup2(out.get(), STDOUT_FILENO) == STDOUT_FILENO) {  // dup2 clears CLOEXEC on the copy
+            // Only stdin (/dev/null), stdout (the pipe) and stderr reach the
+            // program: not what eslaunch inherited (fds of its parent,
+            // systemd's LISTEN_FDS), which apply_plan has not swept yet.
+            const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (null < 0 || ::dup2(null, STDIN_FILENO) != STDIN_FILENO) {
+                problem = fmt::format("/dev/null: {}", std::strerror(errno));
+            } else if (::dup2(out.get(), STDOUT_FILENO) != STDOUT_FILENO) {  // dup2 clears CLOEXEC on the copy
+                problem = fmt::format("dup2: {}", std::strerror(errno));
+            } else if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0 && errno != ENOSYS && errno != EINVAL) {
+                problem = fmt::format("close_range: {}", std::strerror(errno));
+            } else {
                 ::execve(path.c_str(), args.data(), env.data());
                 problem = fmt::format("cannot execute {}: {}", path, std::strerror(errno));
-            } else {
-                problem = fmt::format("dup2: {}", std::strerror(errno));
             }
         }
         write_all(out.get(), problem);

@@ -36,8 +36,8 @@ struct ChildResult {
                                        std::chrono::steady_clock::time_point deadline, int abort_fd);
 
 // Forks; the child runs `setup` (as the child: e.g. dropping privileges;
-// it returns why it failed, or ""), then executes `path` with its stdout a
-// pipe to us, and this returns what the program wrote, as run_in_child
+// it returns why it failed, or ""), then executes `path` with its stdin
+// /dev/null, its stdout a pipe to us, its stderr ours and no other fd, and this returns what the program wrote, as run_in_child
 // does. A setup or exec that fails: `failed`, with the reason. The program
 // is killed and reaped at `deadline`.
 [[nodiscard]] ChildResult run_program_in_child(const std::string& path, const std::vector<std::string>& argv,

@@ -226,6 +226,56 @@ TEST_F(Launch, TheLaunchReadsElasticsearchYmlThroughEslaunchCheck) {
     EXPECT_THAT(r.err, Not(HasSubstr("19337")));
 }
 
+TEST_F(Launch, EslaunchCheckReadsElasticsearchYmlAsTheNodesUserWithNothingInherited) {
+    // eslaunch, eslaunch-watch and a recording stand-in for eslaunch-check
+    // side by side (found beside eslaunch, as in a build tree). The stand-in
+    // records who it runs as and what it holds, and answers with a port
+    // range, which the launch warns about: the answer reached the plan.
+    const fs::path bin = dir_ / "bin";
+    fs::create_directories(bin);
+    fs::permissions(bin, fs::perms(0755));
+    fs::copy_file(eslaunch_binary(), bin / "eslaunch");
+    fs::copy_file(fs::path(eslaunch_binary()).parent_path() / "eslaunch-watch", bin / "eslaunch-watch");
+    const std::string helper_record = (dir_ / "out" / "helper.json").string();
+    // The answer: settings_error "", no bind host, http.port 19998-19999 from x.yml:1, no TLS.
+    std::ofstream(bin / "eslaunch-check")
+        << "#!/usr/bin/python3\n"
+           "import json, os, sys\n"
+           "fds = sorted(int(f) for f in os.listdir('/proc/self/fd'))\n"
+           "nnp = [l.split()[1] for l in open('/proc/self/status') if l.startswith('NoNewPrivs:')][0]\n"
+           "json.dump({'uid': os.getresuid(), 'gid': os.getresgid(), 'groups': sorted(os.getgroups()),\n"
+           "           'nnp': nnp, 'fds': fds, 'argv': sys.argv[1:], 'env': os.environ.get('INHERITED'),\n"
+           "           'stdin': os.readlink('/proc/self/fd/0')}, open('" << helper_record << "', 'w'))\n"
+           "sys.stdout.write('0:1:00:0:0:1:111:19998-199997:x.yml:11:00:')\n";
+    fs::permissions(bin / "eslaunch-check", fs::perms(0755));
+
+    const std::string home = make_home("7.17.25");
+    const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch -Enode.name=n1\nuser=" +
+                                        test_user + "\nenvironment=FAKE_ES_RECORD=\"" + record_ +
+                                        "\",FAKE_ES_EXIT=\"1\"\n");
+    auto r = run_command({(bin / "eslaunch").string(), spec}, base_env, {}, {}, 7);  // the parent leaks fd 7
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("x.yml:1: http.port is the range 19998-19999: eslaunch probes its first port, 19998"));
+
+    std::ifstream in(helper_record);
+    ASSERT_TRUE(in) << "the stand-in for eslaunch-check did not run";
+    const json h = json::parse(in);
+    const passwd* pw = ::getpwnam(test_user);
+    ASSERT_NE(pw, nullptr);
+    const int uid = static_cast<int>(pw->pw_uid);
+    const int gid = static_cast<int>(pw->pw_gid);
+    EXPECT_EQ(h["uid"], json::array({uid, uid, uid}));
+    EXPECT_EQ(h["gid"], json::array({gid, gid, gid}));
+    EXPECT_EQ(h["groups"].get<std::vector<int>>(), ids_of("-G"));  // initgroups, as the node gets
+    EXPECT_EQ(h["nnp"], "1");
+    EXPECT_EQ(h["stdin"], "/dev/null");
+    // 0, 1, 2 and listdir's own: not the leaked 7.
+    EXPECT_EQ(h["fds"], json::array({0, 1, 2, 3})) << h.dump();
+    EXPECT_EQ(h["argv"], json::array({"--node-http-settings", home + "/config", "--", home + "/bin/elasticsearch",
+                                      "-Enode.name=n1"}));
+    EXPECT_EQ(h["env"], "from-the-parent");  // the node's environment, for elasticsearch.yml's ${VAR}s
+}
+
 struct HeapCase {
     std::string version;
     std::string extra_env;  // more environment= pairs
