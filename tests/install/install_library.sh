@@ -62,17 +62,18 @@ needed=$(readelf -d "$STAGE$BINDIR/eslaunch" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/
          grep -vx -e libc.so.6 -e 'ld-linux.*\.so\.[0-9]*' | tr '\n' ' ')
 [ -z "$needed" ] && ok "eslaunch needs no shared library but libc" || fail "eslaunch needs $needed (only libc expected)"
 # The root-run launcher leaves yaml-cpp, nlohmann-json, libstdc++'s locale
-# and the iostream objects to eslaunch-check (shim/meson.build): each would
-# cost every start (bench/RESULTS.md, "Fifth look"). eslaunch-check has
-# them, which shows the patterns below find what they look for.
+# and the iostream objects to eslaunch-check (shim/meson.build), and
+# libstdc++'s demangler out (shim/terminate.cpp): each would cost every
+# start (bench/RESULTS.md, "Fifth look"). eslaunch-check has them all,
+# which shows the patterns below find what they look for.
 shim_symbols=$(nm "$BUILD/shim/eslaunch") || die "nm $BUILD/shim/eslaunch failed"
 grep -q ' main$' <<<"$shim_symbols" || die "nm shows no symbols in $BUILD/shim/eslaunch"
-heavy='4YAML|8nlohmann|_ZNSt6locale|_ZTVSt8numpunct|_ZSt(3cin|4cout|4cerr|4clog)$'
+heavy='4YAML|8nlohmann|_ZNSt6locale|_ZTVSt8numpunct|_ZSt(3cin|4cout|4cerr|4clog)$|__cxa_demangle'
 found=$(grep -cE "$heavy" <<<"$shim_symbols")
-[ "$found" = 0 ] && ok "eslaunch links no yaml-cpp, nlohmann-json, std::locale or iostream object" ||
-    fail "eslaunch links $found symbols of yaml-cpp, nlohmann-json, std::locale or iostreams, which belong in eslaunch-check: $(grep -E "$heavy" <<<"$shim_symbols" | head -3 | tr '\n' ' ')"
+[ "$found" = 0 ] && ok "eslaunch links no yaml-cpp, nlohmann-json, std::locale, iostream object or demangler" ||
+    fail "eslaunch links $found symbols of yaml-cpp, nlohmann-json, std::locale, iostreams or the demangler (shim/terminate.cpp), which belong in eslaunch-check: $(grep -E "$heavy" <<<"$shim_symbols" | head -3 | tr '\n' ' ')"
 check_symbols=$(nm "$BUILD/shim/eslaunch-check") || die "nm $BUILD/shim/eslaunch-check failed"
-for pattern in 4YAML 8nlohmann _ZNSt6locale; do
+for pattern in 4YAML 8nlohmann _ZNSt6locale __cxa_demangle; do
     grep -qE "$pattern" <<<"$check_symbols" || fail "eslaunch-check has no symbol matching $pattern: the check above proves nothing"
 done
 

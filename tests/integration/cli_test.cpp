@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -95,6 +96,18 @@ TEST_F(Cli, CheckIsEslaunchCheckAndWithoutItExits71) {
     // The launch itself needs no eslaunch-check.
     const std::string plain = write("q.ini", "[program:q]\ncommand=/bin/true\nuser=nobody\nready=none\n");
     EXPECT_EQ(run_command({alone.string(), plain}, base_env).status, 0);
+}
+
+TEST_F(Cli, AnExceptionNothingCaughtSaysWhatAndAborts) {
+    // shim/terminate.cpp: eslaunch's own terminate handler (libstdc++'s
+    // verbose one, with its demangler, is left out of the launcher). A
+    // 900 KB value under a 6 MB address-space limit: operator new throws
+    // std::bad_alloc, which nothing catches.
+    const std::string spec = write("big.ini", "[program:p]\ncommand=/bin/true\nuser=nobody\nenvironment=A=\"" +
+                                                  std::string(900 * 1024, 'x') + "\"\n");
+    auto r = run_command({"/usr/bin/prlimit", "--as=6000000", eslaunch_binary(), spec}, base_env);
+    EXPECT_EQ(r.status, 128 + SIGABRT);
+    EXPECT_EQ(r.err, "eslaunch: error: internal error: std::bad_alloc\n");
 }
 
 TEST_F(Cli, CheckValidFilePrintsThePlan) {
