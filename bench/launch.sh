@@ -142,12 +142,24 @@ for i in "${!names[@]}"; do
 done
 [ $bad = 0 ] || { echo "bench/launch.sh: a launcher does not do the job (FAIL above); not timing" >&2; exit 1; }
 
-hf_args=()
-for i in "${!names[@]}"; do hf_args+=(-n "${names[$i]}" "${timed[$i]}"); done
-echo "== hyperfine: ${#names[@]} commands, 20 warmup + 300 runs each"
+# hyperfine times one command's runs after another's: on a shared 2-CPU
+# machine the load moves between those blocks, and one run's ratios moved
+# from 1.08x to 1.28x between runs minutes apart. So ROUNDS runs, each
+# starting at the next command (the order rotates), and per command the
+# median of its rounds' medians; the ratios are the medians of the rounds'
+# ratios, with their range.
+ROUNDS=${ROUNDS:-5}
+echo "== hyperfine: ${#names[@]} commands, 20 warmup + 300 runs each, $ROUNDS rounds"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-hyperfine -N --warmup 20 --runs 300 --export-json "$work/launch.json" \
-    --export-markdown "$work/launch.md" "${hf_args[@]}" >/dev/null
+for round in $(seq 0 $((ROUNDS - 1))); do
+    hf_args=()
+    for k in "${!names[@]}"; do
+        i=$(( (k + round) % ${#names[@]} ))
+        hf_args+=(-n "${names[$i]}" "${timed[$i]}")
+    done
+    hyperfine -N --warmup 20 --runs 300 --export-json "$work/launch-$round.json" \
+        --export-markdown "$work/launch-$round.md" "${hf_args[@]}" >/dev/null
+done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Peak RSS, median of 5 (/usr/bin/time reports the maximum over the exec chain).
@@ -168,45 +180,49 @@ done
     printf '%s\n' "${checked[@]}"
     printf '%s\n' "${does[@]}"
 } >"$work/meta"
-python3 - "$work" "${#names[@]}" "$SECTION" "$eslaunch_skip" "$RUN_AS" "$NOFILE" "$load_before" "$load_after" <<'PY'
-import datetime, json, os, platform, sys
-work, n, section, skip, user, nofile, load0, load1 = sys.argv[1:2] + [int(sys.argv[2])] + sys.argv[3:9]
+python3 - "$work" "${#names[@]}" "$SECTION" "$eslaunch_skip" "$RUN_AS" "$NOFILE" "$load_before" "$load_after" "$ROUNDS" <<'PY'
+import datetime, json, os, platform, statistics, sys
+work, n, section, skip, user, nofile, load0, load1, rounds = sys.argv[1:2] + [int(sys.argv[2])] + sys.argv[3:9] + [int(sys.argv[9])]
 meta = open(f"{work}/meta").read().split("\n")
 names, rss, checked, does = (meta[k * n:(k + 1) * n] for k in range(4))
-res = {r["command"]: r for r in json.load(open(f"{work}/launch.json"))["results"]}
 ms = lambda s: s * 1000
-med = {c: ms(res[c]["median"]) for c in names}
-base = med[names[0]]
+runs = [{r["command"]: r for r in json.load(open(f"{work}/launch-{k}.json"))["results"]} for k in range(rounds)]
+med = {c: statistics.median(ms(run[c]["median"]) for run in runs) for c in names}
+mean = {c: statistics.median(ms(run[c]["mean"]) for run in runs) for c in names}
+stddev = {c: statistics.median(ms(run[c]["stddev"]) for run in runs) for c in names}
 chpst = next(c for c in names if c.startswith("chpst"))
+ratios = {c: sorted(run[c]["median"] / run[chpst]["median"] for run in runs) for c in names}
+to_base = {c: statistics.median(run[c]["median"] / run[names[0]]["median"] for run in runs) for c in names}
+span = lambda c: f"{statistics.median(ratios[c]):.2f}x ({ratios[c][0]:.2f}-{ratios[c][-1]:.2f})"
 
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 out = [section, ""]
 out.append(f"Measured by `bench/launch.sh` on {datetime.date.today()} ({platform.machine()}, {platform.node()}, "
-           f"{cpu}, {os.cpu_count()} CPUs, Linux {platform.release()}): one `hyperfine -N --warmup 20 --runs 300` "
-           f"run with every command side by side, as root, each launching `/bin/true` as {user} "
+           f"{cpu}, {os.cpu_count()} CPUs, Linux {platform.release()}): {rounds} `hyperfine -N --warmup 20 --runs 300` "
+           f"runs with every command side by side, each run starting at the next command, as root, each launching `/bin/true` as {user} "
            f"(uid, gid, supplementary groups) with nofile {nofile}. Before timing, each ran a probe in place of "
            "`/bin/true` (column \"checked\": real/effective/saved/fs ids, groups, permitted/effective capabilities, "
            "nofile soft/hard). "
-           "Ratios are medians; the milliseconds depend on the machine. "
+           "Per command the median of the runs' medians (and of their means and standard deviations); "
+           "the ratios are the medians of the runs' ratios, their range in brackets. The milliseconds depend on the machine. "
            "Max RSS: `/usr/bin/time -f %M`, median of 5 (maximum over the exec chain). "
            f"Load average (1/5/15 min) before the run {load0}, after {load1}: "
            f"with {os.cpu_count()} CPUs, anything else running shows in the milliseconds.")
 out.append("")
-out.append("| command | median (ms) | mean ± stddev (ms) | ratio to chpst | ratio to baseline | max RSS (KiB) | checked | does / doesn't |")
+out.append("| command | median (ms) | mean ± stddev (ms) | ratio to chpst (range) | ratio to baseline | max RSS (KiB) | checked | does / doesn't |")
 out.append("|---|---|---|---|---|---|---|---|")
 for c, r, ck, d in zip(names, rss, checked, does):
-    x = res[c]
-    out.append(f"| {c} | {med[c]:.2f} | {ms(x['mean']):.2f} ± {ms(x['stddev']):.2f} | {med[c] / med[chpst]:.2f}x | "
-               f"{med[c] / base:.2f}x | {r} | {ck} | {d} |")
+    out.append(f"| {c} | {med[c]:.2f} | {mean[c]:.2f} ± {stddev[c]:.2f} | {span(c)} | "
+               f"{to_base[c]:.2f}x | {r} | {ck} | {d} |")
 if skip:
     out.append(f"| eslaunch | – | – | – | – | – | – | not measured |")
 out.append("")
 if skip:
     verdict = f"eslaunch not measured: {skip}"
 else:
-    e, p = med["eslaunch"], med[chpst]
-    verdict = (f"eslaunch's median {e:.2f} ms is {'at or below' if e <= p else 'ABOVE'} chpst's {p:.2f} ms "
-               f"({e / p:.2f}x; goal: at or below).")
+    e, p, q = med["eslaunch"], med[chpst], statistics.median(ratios["eslaunch"])
+    verdict = (f"eslaunch's median {e:.2f} ms is {'at or below' if q <= 1 else 'ABOVE'} chpst's {p:.2f} ms "
+               f"({span('eslaunch')} over {rounds} runs; goal: at or below).")
 out.append(f"Verdict: {verdict}")
 out.append("")
 text = "\n".join(out)
@@ -215,5 +231,5 @@ print(text)
 open(os.path.join(work, "section.md"), "w").write(text + "\n")
 PY
 python3 bench/replace_section.py "$work/section.md"
-echo "== hyperfine's own table"
-cat "$work/launch.md"
+echo "== hyperfine's own table, last round"
+cat "$work/launch-$((ROUNDS - 1)).md"
