@@ -48,7 +48,6 @@ void log_error_findings(const std::vector<eslaunch::Finding>& findings) {
 }
 
 struct Args {
-    bool check = false;
     bool cluster = false;
     std::optional<std::string> program;
     bool json = false;
@@ -125,7 +124,6 @@ int main(int argc, char** argv) {
     if (!words.empty() && words[0] == "--node-http-settings") return node_http_settings_main(words);
 
     Args args;
-    args.check = true;
     bool files_only = false;
     std::vector<std::string> files;
     for (std::size_t i = 0; i < words.size(); ++i) {

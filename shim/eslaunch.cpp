@@ -43,6 +43,10 @@ struct Args {
 
 // `eslaunch check ...` is eslaunch-check with the words after `check`.
 int run_check_program(const std::vector<std::string_view>& words) {
+    // eslaunch-check's mode for the launch is not part of `eslaunch check`.
+    if (words.size() > 1 && words[1].starts_with("--node-http-settings")) {
+        return usage_error(fmt::format("unknown option '{}'", words[1]));
+    }
     std::string expected;
     const auto checker = eslaunch::find_helper({ESLAUNCH_BINDIR, ESLAUNCH_LIBEXECDIR}, "eslaunch-check", expected);
     if (!checker) {

@@ -66,6 +66,7 @@ TEST_F(Cli, BadUsageExits64) {
         {"check", "--cluster", "--json"},
         {"check", "--cluster", "--program", "x", "a.yml"},
         {"--cluster", "a.yml"},
+        {"check", "--node-http-settings", "/etc/elasticsearch", "--"},  // eslaunch-check's mode for a launch
     };
     for (const auto& args : cases) {
         auto r = run_eslaunch(args);
