@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -98,6 +99,49 @@ inline std::optional<eslaunch::Errors> load(const std::string& file, const std::
     if (!plan) return std::move(plan.error());
     loaded.plan = std::move(*plan);
     return std::nullopt;
+}
+
+// The words after the program name (after `check` for eslaunch-check): the
+// FILEs, --program NAME, and for check --json and --cluster. nullopt once a
+// usage error is printed (exit with status::usage).
+struct Words {
+    std::optional<std::string> program;
+    std::vector<std::string> files;
+    bool json = false;
+    bool cluster = false;
+};
+
+inline std::optional<Words> read_words(const std::vector<std::string_view>& words, bool check) {
+    Words w;
+    bool files_only = false;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        std::string_view a = words[i];
+        if (files_only || !a.starts_with("-") || a == "-") {
+            w.files.emplace_back(a);
+        } else if (a == "--") {
+            files_only = true;
+        } else if (check && a == "--json") {
+            w.json = true;
+        } else if (check && a == "--cluster") {
+            w.cluster = true;
+        } else if (a == "--program") {
+            if (i + 1 == words.size()) {
+                usage_error("--program needs a NAME");
+                return std::nullopt;
+            }
+            w.program = std::string{words[++i]};
+        } else if (a.starts_with("--program=")) {
+            w.program = std::string{a.substr(10)};
+        } else {
+            usage_error(fmt::format("unknown option '{}'", a));
+            return std::nullopt;
+        }
+    }
+    if (w.program && w.program->empty()) {
+        usage_error("--program needs a NAME");
+        return std::nullopt;
+    }
+    return w;
 }
 
 }  // namespace eslaunch_cli

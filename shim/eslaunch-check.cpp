@@ -123,29 +123,13 @@ int main(int argc, char** argv) {
     std::vector<std::string_view> words(argv + 1, argv + argc);
     if (!words.empty() && words[0] == "--node-http-settings") return node_http_settings_main(words);
 
+    auto read = eslaunch_cli::read_words(words, true);
+    if (!read) return eslaunch::status::usage;
+    std::vector<std::string>& files = read->files;
     Args args;
-    bool files_only = false;
-    std::vector<std::string> files;
-    for (std::size_t i = 0; i < words.size(); ++i) {
-        std::string_view a = words[i];
-        if (files_only || !a.starts_with("-") || a == "-") {
-            files.emplace_back(a);
-        } else if (a == "--") {
-            files_only = true;
-        } else if (a == "--json") {
-            args.json = true;
-        } else if (a == "--cluster") {
-            args.cluster = true;
-        } else if (a == "--program") {
-            if (i + 1 == words.size()) return usage_error("--program needs a NAME");
-            args.program = std::string{words[++i]};
-        } else if (a.starts_with("--program=")) {
-            args.program = std::string{a.substr(10)};
-        } else {
-            return usage_error(fmt::format("unknown option '{}'", a));
-        }
-    }
-    if (args.program && args.program->empty()) return usage_error("--program needs a NAME");
+    args.program = read->program;
+    args.json = read->json;
+    args.cluster = read->cluster;
     if (args.cluster) {
         if (args.program) return usage_error("--cluster reads elasticsearch.yml files: --program has no meaning there");
         if (files.empty()) return usage_error("check --cluster needs the elasticsearch.yml of each node");

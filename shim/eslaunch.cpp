@@ -98,25 +98,11 @@ int main(int argc, char** argv) {
 
     if (words[0] == "check") return run_check_program(words);
 
+    const auto read = eslaunch_cli::read_words(words, false);
+    if (!read) return eslaunch::status::usage;
+    const std::vector<std::string>& files = read->files;
     Args args;
-    bool files_only = false;
-    std::vector<std::string> files;
-    for (std::size_t i = 0; i < words.size(); ++i) {
-        std::string_view a = words[i];
-        if (files_only || !a.starts_with("-") || a == "-") {
-            files.emplace_back(a);
-        } else if (a == "--") {
-            files_only = true;
-        } else if (a == "--program") {
-            if (i + 1 == words.size()) return usage_error("--program needs a NAME");
-            args.program = std::string{words[++i]};
-        } else if (a.starts_with("--program=")) {
-            args.program = std::string{a.substr(10)};
-        } else {
-            return usage_error(fmt::format("unknown option '{}'", a));
-        }
-    }
-    if (args.program && args.program->empty()) return usage_error("--program needs a NAME");
+    args.program = read->program;
     if (files.empty()) return usage_error("no FILE given");
     if (files.size() > 1) return usage_error(fmt::format("one FILE, not {}", files.size()));
     args.file = files.front();

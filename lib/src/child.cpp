@@ -74,7 +74,12 @@ void write_all(int fd, std::string_view text) {
 
 }  // namespace
 
-ChildResult run_in_child(const std::function<std::string()>& work, Clock::time_point deadline, int abort_fd) {
+namespace {
+
+// A pipe and a fork: the child runs `body` with the pipe's write end (and
+// must end in _exit: no atexit handlers, no stdio flush, those are the
+// parent's); the parent collects what it writes.
+ChildResult fork_and_collect(const std::function<void(int out)>& body, Clock::time_point deadline, int abort_fd) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return {ChildResult::Status::failed, fmt::format("pipe: {}", std::strerror(errno))};
     UniqueFd in{fds[0]};
@@ -83,18 +88,29 @@ ChildResult run_in_child(const std::function<std::string()>& work, Clock::time_p
     if (pid < 0) return {ChildResult::Status::failed, fmt::format("fork: {}", std::strerror(errno))};
     if (pid == 0) {
         in.reset();
-        std::string text;
-        int status = 0;
-        try {
-            text = work();
-        } catch (...) {
-            status = 1;
-        }
-        write_all(out.get(), text);
-        ::_exit(status);  // no atexit handlers, no stdio flush: those are the parent's
+        body(out.get());
+        ::_exit(127);
     }
     out.reset();
     return collect_child(pid, std::move(in), deadline, abort_fd);
+}
+
+}  // namespace
+
+ChildResult run_in_child(const std::function<std::string()>& work, Clock::time_point deadline, int abort_fd) {
+    return fork_and_collect(
+        [&](int out) {
+            std::string text;
+            int status = 0;
+            try {
+                text = work();
+            } catch (...) {
+                status = 1;
+            }
+            write_all(out, text);
+            ::_exit(status);
+        },
+        deadline, abort_fd);
 }
 
 ChildResult run_program_in_child(const std::string& path, const std::vector<std::string>& argv,
@@ -103,41 +119,34 @@ ChildResult run_program_in_child(const std::string& path, const std::vector<std:
     // Built before fork: after `setup` the child only calls execve.
     std::vector<char*> args = c_strings(argv);
     std::vector<char*> env = c_strings(envp);
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return {ChildResult::Status::failed, fmt::format("pipe: {}", std::strerror(errno))};
-    UniqueFd in{fds[0]};
-    UniqueFd out{fds[1]};
-    const pid_t pid = ::fork();
-    if (pid < 0) return {ChildResult::Status::failed, fmt::format("fork: {}", std::strerror(errno))};
-    if (pid == 0) {
-        in.reset();
-        std::string problem;
-        try {
-            problem = setup();
-        } catch (...) {
-            problem = "the child's setup failed";
-        }
-        if (problem.empty()) {
-            // Only stdin (/dev/null), stdout (the pipe) and stderr reach the
-            // program: not what eslaunch inherited (fds of its parent,
-            // systemd's LISTEN_FDS), which apply_plan has not swept yet.
-            const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-            if (null < 0 || ::dup2(null, STDIN_FILENO) != STDIN_FILENO) {
-                problem = fmt::format("/dev/null: {}", std::strerror(errno));
-            } else if (::dup2(out.get(), STDOUT_FILENO) != STDOUT_FILENO) {  // dup2 clears CLOEXEC on the copy
-                problem = fmt::format("dup2: {}", std::strerror(errno));
-            } else if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0 && errno != ENOSYS && errno != EINVAL) {
-                problem = fmt::format("close_range: {}", std::strerror(errno));
-            } else {
-                ::execve(path.c_str(), args.data(), env.data());
-                problem = fmt::format("cannot execute {}: {}", path, std::strerror(errno));
+    return fork_and_collect(
+        [&](int out) {
+            std::string problem;
+            try {
+                problem = setup();
+            } catch (...) {
+                problem = "the child's setup failed";
             }
-        }
-        write_all(out.get(), problem);
-        ::_exit(127);
-    }
-    out.reset();
-    return collect_child(pid, std::move(in), deadline, -1);
+            if (problem.empty()) {
+                // Only stdin (/dev/null), stdout (the pipe) and stderr reach the
+                // program: not what eslaunch inherited (fds of its parent,
+                // systemd's LISTEN_FDS), which apply_plan has not swept yet.
+                const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (null < 0 || ::dup2(null, STDIN_FILENO) != STDIN_FILENO) {
+                    problem = fmt::format("/dev/null: {}", std::strerror(errno));
+                } else if (::dup2(out, STDOUT_FILENO) != STDOUT_FILENO) {  // dup2 clears CLOEXEC on the copy
+                    problem = fmt::format("dup2: {}", std::strerror(errno));
+                } else if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0 && errno != ENOSYS && errno != EINVAL) {
+                    problem = fmt::format("close_range: {}", std::strerror(errno));
+                } else {
+                    ::execve(path.c_str(), args.data(), env.data());
+                    problem = fmt::format("cannot execute {}: {}", path, std::strerror(errno));
+                }
+            }
+            write_all(out, problem);
+            ::_exit(127);
+        },
+        deadline, -1);
 }
 
 void* open_library(const char* soname, const char* package, std::string& error) {
