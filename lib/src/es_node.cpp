@@ -168,10 +168,12 @@ void run_java_version(JavaFacts& j, const LaunchPlan& plan, int timeout_ms) {
     if (pid == 0) {
         // Its own process group, so a timeout kills whatever it started too.
         ::setpgid(0, 0);
-        // dup2 clears O_CLOEXEC on 0, 1 and 2 only: every other fd closes at exec.
+        // dup2 clears O_CLOEXEC on 0, 1 and 2 only; every other fd, those
+        // check inherited from its parent too, closes at exec.
         if (null.get() >= 0) ::dup2(null.get(), 0);
         ::dup2(out_write.get(), 1);
         ::dup2(out_write.get(), 2);
+        ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);  // before 5.11 (ENOSYS): only ours are CLOEXEC
         int err = 0;
         // Groups, then gid, then uid, as apply does: each step needs root.
         if (plan.change_identity &&

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "run_process.hpp"
@@ -336,7 +337,9 @@ TEST_F(Preflight, TheLaunchDoesNoPreflightWork) {
     fs::permissions(java_home, fs::perms(0755));
     fs::permissions(java_home / "bin", fs::perms(0755));
     const fs::path mark = home_ / "out/java-ran";
-    std::ofstream(java_home / "bin/java") << "#!/bin/sh\ntouch " << mark.string() << "\necho 'openjdk version \"17.0.1\"' >&2\n";
+    // It records its open fds (those of the shell running it) in the mark.
+    std::ofstream(java_home / "bin/java") << "#!/bin/sh\nls /proc/$$/fd > " << mark.string()
+                                          << "\necho 'openjdk version \"17.0.1\"' >&2\n";
     fs::permissions(java_home / "bin/java", fs::perms(0755));
     // ready=none: no watcher outlives the program, which exits at once.
     const std::string file = write("es.ini", "[program:es]\ncommand=" + (home_ / "bin/elasticsearch").string() +
@@ -346,9 +349,13 @@ TEST_F(Preflight, TheLaunchDoesNoPreflightWork) {
     EXPECT_EQ(launch.status, 0) << launch.err;
     EXPECT_FALSE(fs::exists(mark));
 
-    auto check = run_eslaunch({"check", file}, base_env);
+    auto check = run_command({eslaunch_binary(), "check", file}, base_env, {}, {}, 7);  // the parent leaks fd 7
     EXPECT_EQ(check.status, 78);  // the YAML error
     ASSERT_TRUE(fs::exists(mark));
+    std::ifstream fds(mark);
+    std::vector<std::string> open_fds{std::istream_iterator<std::string>(fds), std::istream_iterator<std::string>()};
+    EXPECT_THAT(open_fds, ::testing::Contains("2"));  // what it lists is the fds
+    EXPECT_THAT(open_fds, ::testing::Not(::testing::Contains("7")));  // java gets none check inherited
     struct stat st {};
     ASSERT_EQ(::stat(mark.c_str(), &st), 0);
     EXPECT_EQ(st.st_uid, 65534U);  // java -version ran as the program's user
