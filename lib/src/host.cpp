@@ -351,9 +351,10 @@ bool take_field(std::string_view& in, std::string& field) {
 void read_http_settings_as(const Spec& spec, const LaunchPlan& plan, const HostFacts& host, EsHomeFacts& es) {
     es.http = {};
     es.settings_error.clear();
+    es.reader_error.clear();
     if (!host.node_reader) {
-        es.settings_error = fmt::format("eslaunch-check, which reads it, is not at {}; reinstall eslaunch",
-                                        host.node_reader_expected);
+        es.reader_error = fmt::format("eslaunch-check, which reads it, is not at {}; reinstall eslaunch",
+                                      host.node_reader_expected);
         return;
     }
     std::vector<std::string> argv{*host.node_reader, "--node-http-settings", es.conf_dir, "--"};
@@ -373,8 +374,9 @@ void read_http_settings_as(const Spec& spec, const LaunchPlan& plan, const HostF
                                                std::chrono::steady_clock::now() + std::chrono::seconds{10});
     if (r.status == ChildResult::Status::done && decode_http_settings(r.output, es)) return;
     es.http = {};
-    es.settings_error = fmt::format(
-        "{}/elasticsearch.yml: reading it as user {} {}", es.conf_dir, plan.user_name,
+    es.settings_error.clear();
+    es.reader_error = fmt::format(
+        "eslaunch-check, reading {}/elasticsearch.yml as user {}, {}", es.conf_dir, plan.user_name,
         r.status == ChildResult::Status::timeout ? std::string{"took more than 10 s"}
         : r.status == ChildResult::Status::done  ? std::string{"gave an answer eslaunch cannot read"}
                                                  : fmt::format("failed: {}", r.output));

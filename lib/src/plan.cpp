@@ -396,6 +396,8 @@ void Planner::plan_readiness() {
         if (!host_.es.settings_error.empty()) {
             warn(0, fmt::format("the default probe ignores elasticsearch.yml, which Elasticsearch will refuse too: {}",
                                 host_.es.settings_error));
+        } else if (!host_.es.reader_error.empty()) {
+            warn(0, fmt::format("the default probe ignores elasticsearch.yml: {}", host_.es.reader_error));
         }
     } else {
         r.source = "default";

@@ -15,6 +15,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using ::testing::Contains;
+using ::testing::Field;
 using ::testing::Not;
 using ::testing::StartsWith;
 
@@ -189,6 +190,25 @@ TEST(PlanReadiness, ElasticsearchDefaultsToItsHttpPort) {
               "profile elasticsearch: http.port 9201 (/opt/es/config/elasticsearch.yml:1), network.host 10.1.2.3 "
               "(/opt/es/config/elasticsearch.yml:2)");
     EXPECT_TRUE(p.readiness.watcher);  // a probe runs even without systemd: the stderr line
+}
+
+TEST(PlanReadiness, ElasticsearchYmlNotReadIsAWarningAndTheDefaultPort) {
+    // The file itself refused (the node would refuse it too), or eslaunch-check
+    // could not read it for us: each says which, and the probe takes 9200.
+    HostFacts h = es_host("8.11.1");
+    h.es.settings_error = "/opt/es/config/elasticsearch.yml: cannot open: Permission denied";
+    LaunchPlan p = plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n", h);
+    EXPECT_EQ(p.readiness.probe.str(), "http://127.0.0.1:9200/");
+    EXPECT_THAT(p.warnings, Contains(Field(&Note::text,
+                                           "the default probe ignores elasticsearch.yml, which Elasticsearch will "
+                                           "refuse too: /opt/es/config/elasticsearch.yml: cannot open: Permission denied")));
+    h.es.settings_error.clear();
+    h.es.reader_error = "eslaunch-check, which reads it, is not at /usr/libexec/eslaunch-check; reinstall eslaunch";
+    p = plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n", h);
+    EXPECT_EQ(p.readiness.probe.str(), "http://127.0.0.1:9200/");
+    EXPECT_THAT(p.warnings, Contains(Field(&Note::text,
+                                           "the default probe ignores elasticsearch.yml: eslaunch-check, which reads "
+                                           "it, is not at /usr/libexec/eslaunch-check; reinstall eslaunch")));
 }
 
 TEST(PlanReadiness, AMissingWatcherIsAnExecError) {

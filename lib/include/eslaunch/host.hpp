@@ -42,6 +42,7 @@ struct EsHomeFacts {
     std::vector<HeapOption> jvm_options;  // heap lines of jvm.options and jvm.options.d/*.options
     EsHttpSettings http;  // where its HTTP layer listens, from elasticsearch.yml
     std::string settings_error;  // elasticsearch.yml could not be read: why
+    std::string reader_error;    // eslaunch-check could not read it for us (missing, failed): why
 };
 
 struct HostFacts {
