@@ -1,9 +1,10 @@
 // What eslaunch-check reads and the root-run launcher never links:
 // elasticsearch.yml (yaml-cpp), java -version, the data and log paths. The
-// launch gets the default probe's settings from here through eslaunch-check
-// --node-http-settings, run as the node's user (host.cpp,
-// plan_launch_reading_node_settings); check's preflight reads them in
-// process (gather_preflight_facts).
+// node's files are read as the node: the launch's default probe through
+// `eslaunch-check --node-http-settings` run as the node's user (host.cpp,
+// plan_launch_reading_node_settings), check's preflight in a child of its
+// own that becomes that user first (gather_preflight_facts); java -version
+// runs as the user too.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <grp.h>
@@ -24,8 +25,10 @@
 #include "eslaunch/plan.hpp"
 #include "eslaunch/preflight.hpp"
 #include "eslaunch/values.hpp"
+#include "child.hpp"
 #include "node_settings.hpp"
 #include "posix.hpp"
+#include "text.hpp"
 
 namespace eslaunch {
 namespace {
@@ -269,6 +272,101 @@ PathFacts path_facts(const std::string& path) {
     return p;
 }
 
+std::string encode_node_settings(const NodeSettings& n) {
+    std::string out;
+    put_field(out, n.yml);
+    put_field(out, n.missing ? "1" : "0");
+    put_field(out, n.settings.file);
+    put_field(out, std::to_string(n.settings.all().size()));
+    for (const auto& [key, s] : n.settings.all()) {
+        put_field(out, key);
+        put_field(out, s.is_list ? "1" : "0");
+        put_field(out, std::to_string(s.line));
+        put_field(out, s.origin);
+        put_field(out, std::to_string(s.values.size()));
+        for (const auto& v : s.values) put_field(out, v);
+    }
+    put_field(out, std::to_string(n.errors.size()));
+    for (const auto& e : n.errors) {
+        put_field(out, std::to_string(e.status));
+        put_field(out, e.file);
+        put_field(out, std::to_string(e.line));
+        put_field(out, e.what);
+        put_field(out, e.hint);
+    }
+    return out;
+}
+
+bool decode_node_settings(std::string_view in, NodeSettings& n) {
+    std::string f;
+    auto number = [&](std::uint64_t& value) {
+        if (!take_field(in, f)) return false;
+        auto v = parse_decimal(f);
+        if (!v || *v > (1U << 30)) return false;
+        value = *v;
+        return true;
+    };
+    std::uint64_t count = 0;
+    if (!take_field(in, n.yml) || !take_field(in, f)) return false;
+    n.missing = f == "1";
+    if (!take_field(in, n.settings.file) || !number(count)) return false;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        std::string key;
+        EsSetting s;
+        std::uint64_t line = 0;
+        std::uint64_t values = 0;
+        if (!take_field(in, key) || !take_field(in, f)) return false;
+        s.is_list = f == "1";
+        if (!number(line) || !take_field(in, s.origin) || !number(values)) return false;
+        s.line = static_cast<int>(line);
+        for (std::uint64_t k = 0; k < values; ++k) {
+            if (!take_field(in, f)) return false;
+            s.values.push_back(f);
+        }
+        n.settings.set(std::move(key), std::move(s));
+    }
+    if (!number(count)) return false;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        Error e;
+        std::uint64_t status = 0;
+        std::uint64_t line = 0;
+        if (!number(status) || !take_field(in, e.file) || !number(line) || !take_field(in, e.what) ||
+            !take_field(in, e.hint)) {
+            return false;
+        }
+        e.status = static_cast<int>(status);
+        e.line = static_cast<int>(line);
+        n.errors.push_back(std::move(e));
+    }
+    return in.empty();
+}
+
+// read_node_settings as the node: in a child that becomes the planned user
+// first (as the launch's read through eslaunch-check does). What that user
+// cannot read is an error about the file, as the node would meet it.
+NodeSettings read_node_settings_as(const LaunchPlan& plan, const std::string& conf_dir,
+                                   const std::vector<std::string>& argv) {
+    const auto work = [&]() -> std::string {
+        if (std::string problem = become_planned_user(plan); !problem.empty()) return "!" + problem;
+        return encode_node_settings(read_node_settings(conf_dir, argv, plan.environment));
+    };
+    const ChildResult r = run_in_child(work, std::chrono::steady_clock::now() + std::chrono::seconds{10}, -1);
+    NodeSettings n;
+    if (r.status == ChildResult::Status::done && !r.output.starts_with("!") && decode_node_settings(r.output, n)) {
+        return n;
+    }
+    n = {};
+    n.yml = conf_dir.empty() ? std::string{} : conf_dir + "/elasticsearch.yml";
+    n.settings.file = n.yml;
+    const std::string why = r.status == ChildResult::Status::timeout ? std::string{"took more than 10 s"}
+                            : r.status != ChildResult::Status::done  ? fmt::format("failed: {}", r.output)
+                            : r.output.starts_with("!")              ? r.output.substr(1)
+                                                                     : std::string{"gave an answer check cannot read"};
+    n.errors.push_back(Error{status::config, n.yml, 0, fmt::format("reading it as user {}: {}", plan.user_name, why),
+                             ""});
+    return n;
+}
+
 }  // namespace
 
 EsHomeFacts node_http_settings(const std::string& conf_dir, const std::vector<std::string>& argv, const EnvMap& env) {
@@ -285,7 +383,7 @@ PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, 
     while (!count.empty() && std::isspace(static_cast<unsigned char>(count.back()))) count.pop_back();
     f.max_map_count = parse_decimal(count);
 
-    NodeSettings node = read_node_settings(host.es.conf_dir, spec.argv, plan.environment);
+    NodeSettings node = read_node_settings_as(plan, host.es.conf_dir, spec.argv);
     f.yml = node.yml;
     f.yml_missing = node.missing;
     f.settings_errors = std::move(node.errors);

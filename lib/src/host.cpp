@@ -325,22 +325,6 @@ HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment_in, const I
 namespace eslaunch {
 namespace {
 
-void put_field(std::string& out, std::string_view field) {
-    out += std::to_string(field.size());
-    out += ':';
-    out += field;
-}
-
-bool take_field(std::string_view& in, std::string& field) {
-    const std::size_t colon = in.find(':');
-    if (colon == std::string_view::npos) return false;
-    auto n = parse_decimal(in.substr(0, colon));
-    if (!n || *n > in.size() - colon - 1) return false;
-    field.assign(in.substr(colon + 1, *n));
-    in.remove_prefix(colon + 1 + *n);
-    return true;
-}
-
 // elasticsearch.yml as the node will read it, by `eslaunch-check
 // --node-http-settings` in a child that first becomes the planned user
 // (groups, gid, uid) with no_new_privs, in the node's environment. Elastic's
@@ -359,17 +343,7 @@ void read_http_settings_as(const Spec& spec, const LaunchPlan& plan, const HostF
     }
     std::vector<std::string> argv{*host.node_reader, "--node-http-settings", es.conf_dir, "--"};
     argv.insert(argv.end(), spec.argv.begin(), spec.argv.end());
-    const auto become_user = [&]() -> std::string {
-        if (plan.change_identity) {
-            const char* step = nullptr;
-            if (::setgroups(plan.groups.size(), plan.groups.data()) != 0) step = "setgroups";
-            else if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) step = "setresgid";
-            else if (::setresuid(plan.uid, plan.uid, plan.uid) != 0) step = "setresuid";
-            if (step != nullptr) return fmt::format("{}: {}", step, std::strerror(errno));
-        }
-        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return fmt::format("prctl(PR_SET_NO_NEW_PRIVS): {}", std::strerror(errno));
-        return {};
-    };
+    const auto become_user = [&] { return become_planned_user(plan); };
     const ChildResult r = run_program_in_child(*host.node_reader, argv, plan.environment.to_envp_strings(), become_user,
                                                std::chrono::steady_clock::now() + std::chrono::seconds{10});
     if (r.status == ChildResult::Status::done && decode_http_settings(r.output, es)) return;
@@ -383,6 +357,20 @@ void read_http_settings_as(const Spec& spec, const LaunchPlan& plan, const HostF
 }
 
 }  // namespace
+
+std::string become_planned_user(const LaunchPlan& plan) {
+    if (plan.change_identity) {
+        const char* step = nullptr;
+        if (::setgroups(plan.groups.size(), plan.groups.data()) != 0) step = "setgroups";
+        else if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) step = "setresgid";
+        else if (::setresuid(plan.uid, plan.uid, plan.uid) != 0) step = "setresuid";
+        if (step != nullptr) return fmt::format("{}: {}", step, std::strerror(errno));
+    }
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        return fmt::format("prctl(PR_SET_NO_NEW_PRIVS): {}", std::strerror(errno));
+    }
+    return {};
+}
 
 std::string encode_http_settings(const EsHomeFacts& es) {
     const EsHttpSettings& h = es.http;

@@ -10,6 +10,7 @@
 
 #include "eslaunch/environment.hpp"
 #include "eslaunch/host.hpp"
+#include "eslaunch/plan.hpp"
 
 namespace eslaunch {
 
@@ -23,6 +24,11 @@ namespace eslaunch {
 // `env`. In es_node.cpp: `eslaunch-check --node-http-settings` runs it.
 [[nodiscard]] EsHomeFacts node_http_settings(const std::string& conf_dir, const std::vector<std::string>& argv,
                                              const EnvMap& env);
+
+// The planned user's groups, gid and uid (when the plan changes identity),
+// then no_new_privs: what a child that reads the node's files as the node
+// does first. "" or why it failed.
+[[nodiscard]] std::string become_planned_user(const LaunchPlan& plan);
 
 // node_http_settings' answer as eslaunch-check writes it to the launch
 // (each field its length, ':', its bytes: a YAML value may hold any byte),

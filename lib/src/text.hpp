@@ -2,8 +2,11 @@
 // module needs.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
+
+#include "eslaunch/values.hpp"
 
 namespace eslaunch {
 
@@ -22,6 +25,25 @@ inline std::vector<std::string_view> split_lines(std::string_view text) {
     }
     if (start < text.size()) lines.push_back(text.substr(start));
     return lines;
+}
+
+// What one process sends another (eslaunch-check's answers): each field as
+// its length, ':', and its bytes, so a field may hold any byte. take_field
+// gives false, and leaves `in` as it was, for anything else.
+inline void put_field(std::string& out, std::string_view field) {
+    out += std::to_string(field.size());
+    out += ':';
+    out += field;
+}
+
+inline bool take_field(std::string_view& in, std::string& field) {
+    const std::size_t colon = in.find(':');
+    if (colon == std::string_view::npos) return false;
+    auto n = parse_decimal(in.substr(0, colon));
+    if (!n || *n > in.size() - colon - 1) return false;
+    field.assign(in.substr(colon + 1, *n));
+    in.remove_prefix(colon + 1 + *n);
+    return true;
 }
 
 }  // namespace eslaunch

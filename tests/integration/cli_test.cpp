@@ -328,6 +328,23 @@ TEST_F(Preflight, JavaPathsAndYamlErrors) {
                                    ":4: YAML: end of sequence flow not found; Elasticsearch refuses the file too"));
 }
 
+TEST_F(Preflight, TheNodesFileIsReadAsTheNode) {
+    // check runs as root here, and reads elasticsearch.yml as user= all the
+    // same: a file only root may read is the node's error too.
+    yml("cluster.name: prod\nhttp.port: 19338\n");
+    const std::string file = spec();
+    auto readable = run_eslaunch({"check", "--json", file}, base_env);
+    EXPECT_EQ(json::parse(readable.out)["readiness"]["probe"], "http://127.0.0.1:19338/") << readable.out;
+    EXPECT_THAT(readable.err, Not(HasSubstr("Permission denied")));
+
+    const fs::path y = home_ / "config/elasticsearch.yml";
+    ASSERT_EQ(::chown(y.c_str(), 0, 0), 0);
+    fs::permissions(y, fs::perms(0600));
+    auto r = run_eslaunch({"check", file}, base_env);
+    EXPECT_EQ(r.status, 78);
+    EXPECT_THAT(r.err, HasSubstr("eslaunch: error: " + y.string() + ": cannot open: Permission denied"));
+}
+
 // The launch reads no elasticsearch.yml and runs no java: a broken file and a
 // java that leaves a mark change nothing; check does run that java, as nobody.
 TEST_F(Preflight, TheLaunchDoesNoPreflightWork) {
