@@ -1,5 +1,6 @@
 // What eslaunch and eslaunch-check, the two programs of one command line,
-// print the same way: --help, bad usage, and each message on stderr.
+// share: --help and usage texts, each message on stderr, the reading of
+// the command line's words, and the load of a spec into its plan.
 #pragma once
 
 #include <sys/utsname.h>

@@ -72,10 +72,6 @@ void write_all(int fd, std::string_view text) {
     }
 }
 
-}  // namespace
-
-namespace {
-
 // A pipe and a fork: the child runs `body` with the pipe's write end (and
 // must end in _exit: no atexit handlers, no stdio flush, those are the
 // parent's); the parent collects what it writes.
