@@ -47,18 +47,10 @@ void log_error_findings(const std::vector<eslaunch::Finding>& findings) {
     }
 }
 
-struct Args {
-    bool cluster = false;
-    std::optional<std::string> program;
-    bool json = false;
-    std::string file;
-    std::vector<std::string> files;  // --cluster
-};
-
-int run_check(const Args& args) {
+int run_check(const std::string& file, const eslaunch_cli::Words& args) {
     Loaded loaded_value;
     Loaded* const loaded = &loaded_value;
-    if (auto errors = load(args.file, args.program, loaded_value)) {
+    if (auto errors = load(file, args.program, loaded_value)) {
         const eslaunch::Errors& failed = *errors;
         log_errors(failed);
         if (args.json) fmt::print("{}", eslaunch::render_errors_json(failed));
@@ -66,7 +58,8 @@ int run_check(const Args& args) {
         return eslaunch::status::config;
     }
     const eslaunch::EnvMap& own = loaded->host.environ;
-    // Only check reads elasticsearch.yml and runs java: a launch never does.
+    // Only check runs the preflight (elasticsearch.yml, java -version, the
+    // paths): a launch never does.
     std::optional<eslaunch::Preflight> preflight;
     if (loaded->plan.profile == eslaunch::Profile::elasticsearch) {
         const auto facts = eslaunch::gather_preflight_facts(loaded->spec, loaded->plan, loaded->host);
@@ -84,7 +77,7 @@ int run_check(const Args& args) {
     return eslaunch::status::ok;
 }
 
-int run_cluster(const Args& args) {
+int run_cluster(const eslaunch_cli::Words& args) {
     std::vector<eslaunch::EsSettings> nodes;
     eslaunch::Errors errors;
     for (const auto& file : args.files) {
@@ -105,8 +98,6 @@ int run_cluster(const Args& args) {
     return report.errors() > 0 ? eslaunch::status::config : eslaunch::status::ok;
 }
 
-}  // namespace
-
 // `--node-http-settings CONF_DIR -- ARGV...`: the answer on stdout, in the
 // node's environment (ours), as whatever user eslaunch made us.
 int node_http_settings_main(const std::vector<std::string_view>& words) {
@@ -119,25 +110,21 @@ int node_http_settings_main(const std::vector<std::string_view>& words) {
     return std::fflush(stdout) == 0 ? eslaunch::status::ok : eslaunch::status::oserr;
 }
 
+}  // namespace
+
 int main(int argc, char** argv) {
     std::vector<std::string_view> words(argv + 1, argv + argc);
     if (!words.empty() && words[0] == "--node-http-settings") return node_http_settings_main(words);
 
-    auto read = eslaunch_cli::read_words(words, true);
+    const auto read = eslaunch_cli::read_words(words, true);
     if (!read) return eslaunch::status::usage;
-    std::vector<std::string>& files = read->files;
-    Args args;
-    args.program = read->program;
-    args.json = read->json;
-    args.cluster = read->cluster;
-    if (args.cluster) {
-        if (args.program) return usage_error("--cluster reads elasticsearch.yml files: --program has no meaning there");
+    const std::vector<std::string>& files = read->files;
+    if (read->cluster) {
+        if (read->program) return usage_error("--cluster reads elasticsearch.yml files: --program has no meaning there");
         if (files.empty()) return usage_error("check --cluster needs the elasticsearch.yml of each node");
-        args.files = std::move(files);
-        return run_cluster(args);
+        return run_cluster(*read);
     }
     if (files.empty()) return usage_error("check needs a FILE");
     if (files.size() > 1) return usage_error(fmt::format("one FILE, not {}", files.size()));
-    args.file = files.front();
-    return run_check(args);
+    return run_check(files.front(), *read);
 }

@@ -24,6 +24,7 @@
 #include "eslaunch/spec.hpp"
 #include "eslaunch/values.hpp"
 #include "cli.hpp"
+#include "posix.hpp"  // c_strings
 
 extern char** environ;
 
@@ -35,11 +36,6 @@ using eslaunch_cli::Loaded;
 using eslaunch_cli::log_errors;
 using eslaunch_cli::log_line;
 using eslaunch_cli::usage_error;
-
-struct Args {
-    std::optional<std::string> program;
-    std::string file;
-};
 
 // `eslaunch check ...` is eslaunch-check with the words after `check`.
 int run_check_program(const std::vector<std::string_view>& words) {
@@ -56,18 +52,15 @@ int run_check_program(const std::vector<std::string_view>& words) {
     }
     std::vector<std::string> argv{*checker};
     argv.insert(argv.end(), words.begin() + 1, words.end());
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    ::execv(checker->c_str(), args.data());
+    ::execv(checker->c_str(), eslaunch::c_strings(argv).data());
     log_line(3, "error", fmt::format("cannot execute {}: {}", *checker, std::strerror(errno)));
     return eslaunch::status::oserr;
 }
 
-int run_launch(const Args& args) {
+int run_launch(const std::string& file, const std::optional<std::string>& program) {
     Loaded loaded_value;
     Loaded* const loaded = &loaded_value;
-    if (auto errors = load(args.file, args.program, loaded_value)) {
+    if (auto errors = load(file, program, loaded_value)) {
         log_errors(*errors);
         return eslaunch::exit_status(*errors);
     }
@@ -101,10 +94,7 @@ int main(int argc, char** argv) {
     const auto read = eslaunch_cli::read_words(words, false);
     if (!read) return eslaunch::status::usage;
     const std::vector<std::string>& files = read->files;
-    Args args;
-    args.program = read->program;
     if (files.empty()) return usage_error("no FILE given");
     if (files.size() > 1) return usage_error(fmt::format("one FILE, not {}", files.size()));
-    args.file = files.front();
-    return run_launch(args);
+    return run_launch(files.front(), read->program);
 }

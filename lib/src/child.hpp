@@ -3,9 +3,9 @@
 // counts in the long-lived watcher: the https:// probe (libcurl and its TLS
 // stack, about 10 MiB) and the unit self-check (libsystemd's sd-bus) dlopen()
 // their library in such a child, and the watcher itself maps only libc
-// (bench/RESULTS.md, "Readiness"). The launch uses it to read
-// elasticsearch.yml as the service's user, not as root
-// (plan_launch_reading_node_settings).
+// (bench/RESULTS.md, "Readiness"). The launch and check's preflight use it
+// to read elasticsearch.yml as the service's user, not as root
+// (plan_launch_reading_node_settings, gather_preflight_facts).
 #pragma once
 
 #include <dlfcn.h>
@@ -37,9 +37,10 @@ struct ChildResult {
 
 // Forks; the child runs `setup` (as the child: e.g. dropping privileges;
 // it returns why it failed, or ""), then executes `path` with its stdin
-// /dev/null, its stdout a pipe to us, its stderr ours and no other fd, and this returns what the program wrote, as run_in_child
-// does. A setup or exec that fails: `failed`, with the reason. The program
-// is killed and reaped at `deadline`.
+// /dev/null, its stdout a pipe to us, its stderr ours and no other fd.
+// Returns what the program wrote, as run_in_child does. A setup or exec
+// that fails: `failed`, with the reason. The program is killed and reaped
+// at `deadline`.
 [[nodiscard]] ChildResult run_program_in_child(const std::string& path, const std::vector<std::string>& argv,
                                                const std::vector<std::string>& envp,
                                                const std::function<std::string()>& setup,

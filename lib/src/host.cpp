@@ -331,7 +331,8 @@ namespace {
 // packages make the file root:elasticsearch 0660: the service's group can
 // write it, and the YAML parser is no code to run as root on it (nor to
 // link into the root-run launcher). What that user cannot read, the node
-// could not read either: settings_error says so.
+// could not read either: settings_error says so; reader_error says why
+// eslaunch-check gave no answer.
 void read_http_settings_as(const Spec& spec, const LaunchPlan& plan, const HostFacts& host, EsHomeFacts& es) {
     es.http = {};
     es.settings_error.clear();
@@ -343,12 +344,11 @@ void read_http_settings_as(const Spec& spec, const LaunchPlan& plan, const HostF
     }
     std::vector<std::string> argv{*host.node_reader, "--node-http-settings", es.conf_dir, "--"};
     argv.insert(argv.end(), spec.argv.begin(), spec.argv.end());
-    const auto become_user = [&] { return become_planned_user(plan); };
-    const ChildResult r = run_program_in_child(*host.node_reader, argv, plan.environment.to_envp_strings(), become_user,
-                                               std::chrono::steady_clock::now() + std::chrono::seconds{10});
+    const ChildResult r = run_program_in_child(
+        *host.node_reader, argv, plan.environment.to_envp_strings(), [&] { return become_planned_user(plan); },
+        std::chrono::steady_clock::now() + std::chrono::seconds{10});
+    // decode_http_settings fills `es` only when the whole answer reads.
     if (r.status == ChildResult::Status::done && decode_http_settings(r.output, es)) return;
-    es.http = {};
-    es.settings_error.clear();
     es.reader_error = fmt::format(
         "eslaunch-check, reading {}/elasticsearch.yml as user {}, {}", es.conf_dir, plan.user_name,
         r.status == ChildResult::Status::timeout ? std::string{"took more than 10 s"}

@@ -87,10 +87,6 @@ struct InstallDirs {
     std::string libexecdir;
 };
 
-// Reads the system for `spec` as eslaunch runs now. Never fails: what it
-// cannot read stays empty and `plan` says what that means. The
-// environment becomes HostFacts::environ (move it in: a launch copies it
-// no more than it must).
 // eslaunch's helper program `name` (eslaunch-watch, eslaunch-check): beside
 // this program when it does not run from `dirs.bindir` (a build tree, or a
 // helper that runs from libexecdir), else in `dirs.libexecdir`; `expected`
@@ -98,6 +94,10 @@ struct InstallDirs {
 [[nodiscard]] std::optional<std::string> find_helper(const InstallDirs& dirs, std::string_view name,
                                                      std::string& expected);
 
+// Reads the system for `spec` as eslaunch runs now. Never fails: what it
+// cannot read stays empty and `plan` says what that means. The
+// environment becomes HostFacts::environ (move it in: a launch copies it
+// no more than it must).
 [[nodiscard]] HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment, const InstallDirs& dirs = {});
 
 }  // namespace eslaunch
