@@ -24,6 +24,7 @@
 #include "eslaunch/spec.hpp"
 #include "eslaunch/values.hpp"
 #include "cli.hpp"
+#include "nss_twin.hpp"
 #include "posix.hpp"  // c_strings
 
 extern char** environ;
@@ -78,6 +79,7 @@ int run_launch(const std::string& file, const std::optional<std::string>& progra
 }  // namespace
 
 int main(int argc, char** argv) {
+    eslaunch_cli::launch_argv = argv;
     std::vector<std::string_view> words(argv + 1, argv + argc);
     if (words.empty()) return usage_error("no FILE given");
     if (words[0] == "--help" || words[0] == "-h") {

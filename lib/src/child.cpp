@@ -1,6 +1,5 @@
 #include "child.hpp"
 
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
@@ -143,16 +142,6 @@ ChildResult run_program_in_child(const std::string& path, const std::vector<std:
             ::_exit(127);
         },
         deadline, -1);
-}
-
-void* open_library(const char* soname, const char* package, std::string& error) {
-    void* handle = ::dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) {
-        const char* why = ::dlerror();
-        error = fmt::format("cannot load {} ({}): install Debian's {}", soname, why != nullptr ? why : "dlopen failed",
-                            package);
-    }
-    return handle;
 }
 
 }  // namespace eslaunch

@@ -3,12 +3,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <grp.h>  // setgroups
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -26,6 +25,7 @@
 #include "eslaunch/values.hpp"
 #include "child.hpp"
 #include "node_settings.hpp"
+#include "nss_glibc.hpp"
 #include "posix.hpp"
 #include "text.hpp"
 
@@ -34,43 +34,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// One NSS *_r lookup by name or by id, growing the buffer while it says
-// ERANGE; `error` says why when nothing is found.
-template <class Entry, class ById, class ByName>
-const Entry* nss_lookup(const IdRef& ref, std::string_view kind, std::string_view id_name, Entry& entry,
-                        std::vector<char>& buf, ById by_id, ByName by_name, std::string& error) {
-    Entry* result = nullptr;
-    int rc = 0;
-    buf.resize(1024);  // glibc's own starting size (sysconf _SC_GETPW_R_SIZE_MAX); grown on ERANGE
-    while (true) {
-        rc = ref.id ? by_id(*ref.id, &entry, buf.data(), buf.size(), &result)
-                    : by_name(ref.text.c_str(), &entry, buf.data(), buf.size(), &result);
-        if (rc != ERANGE || buf.size() > (1 << 22)) break;
-        buf.resize(buf.size() * 2);
-    }
-    if (rc != 0) {
-        error = fmt::format("cannot look up {} '{}': {}", kind, ref.text, std::strerror(rc));
-    } else if (result == nullptr) {
-        error = ref.id ? fmt::format("no {} has {} {}", kind, id_name, *ref.id)
-                       : fmt::format("{} '{}' does not exist", kind, ref.text);
-    }
-    return rc == 0 ? result : nullptr;
-}
-
 std::optional<UserEntry> lookup_user(const IdRef& ref, std::string& error, const NssFiles& nss) {
     // /etc/passwd directly where glibc would find the entry there too.
     if (auto e = ref.id ? nss.passwd_by_uid(*ref.id) : nss.passwd_by_name(ref.text)) return e;
-    passwd pw{};
-    std::vector<char> buf;
-    if (nss_lookup(ref, "user", "uid", pw, buf, ::getpwuid_r, ::getpwnam_r, error) == nullptr) return std::nullopt;
-    return UserEntry{pw.pw_name, pw.pw_uid, pw.pw_gid, pw.pw_dir ? pw.pw_dir : "", pw.pw_shell ? pw.pw_shell : ""};
+    return glibc_lookup_user(ref, error);
 }
 
-std::optional<GroupEntry> lookup_group(const IdRef& ref, std::string& error) {
-    group gr{};
-    std::vector<char> buf;
-    if (nss_lookup(ref, "group", "gid", gr, buf, ::getgrgid_r, ::getgrnam_r, error) == nullptr) return std::nullopt;
-    return GroupEntry{gr.gr_name, gr.gr_gid};
+std::optional<GroupEntry> lookup_group(const IdRef& ref, std::string& error, const NssFiles& nss) {
+    // /etc/group directly where glibc would find the entry there too.
+    if (auto e = ref.id ? nss.group_by_gid(*ref.id) : nss.group_by_name(ref.text)) return e;
+    return glibc_lookup_group(ref, error);
 }
 
 std::uint64_t meminfo_total() {
@@ -251,10 +224,10 @@ HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment_in, const I
             facts.user_groups = nss.groups(facts.user->name, facts.user->gid).groups;
         }
     }
-    if (spec.group) facts.group = lookup_group(*spec.group, facts.group_error);
+    if (spec.group) facts.group = lookup_group(*spec.group, facts.group_error, nss);
     for (const auto& ref : spec.supplementary_groups.groups) {
         std::string error;
-        if (auto g = lookup_group(ref, error)) facts.supplementary[ref.text] = *g;
+        if (auto g = lookup_group(ref, error, nss)) facts.supplementary[ref.text] = *g;
         else facts.supplementary_error = error;
     }
 

@@ -1,5 +1,5 @@
-// getpwnam_r(), getpwuid_r() and getgrouplist() without NSS when /etc/passwd
-// and /etc/group alone answer.
+// getpwnam_r(), getpwuid_r(), getgrnam_r(), getgrgid_r() and getgrouplist()
+// without NSS when /etc/passwd and /etc/group alone answer.
 //
 // getpwnam_r/getpwuid_r (glibc 2.36, nss/getXXbyYY_r.c): nscd first when
 // its socket answers; else the services of the `passwd:` line in order,
@@ -10,6 +10,9 @@
 // (nss/nss_files/files-XXX.c, files-pwd.c, pwd/fgetpwent_r.c): blank and
 // `#` lines skipped, the first match wins, `+`/`-` entries never match.
 // Not found there: glibc is asked (other services may know the user).
+// getgrnam_r/getgrgid_r go the same way through the `group:` line
+// (files-grp.c: the first line of that name or gid, `+`/`-` entries never),
+// each line through grp/fgetgrent_r.c's LINE_PARSER.
 //
 // getgrouplist (grp/initgroups.c internal_getgrouplist): nscd first when
 // its socket answers; else the services of the `initgroups:` line of
@@ -48,8 +51,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,6 +59,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "nss_glibc.hpp"
 #include "posix.hpp"
 
 namespace eslaunch {
@@ -126,9 +128,10 @@ int int_field(char*& line, std::uint32_t& id) {
 // INT_FIELD, INT_FIELD_MAYBE_NULL and parse_list): `line` is NUL-terminated
 // and written to. Returns 1 with gid and members, 0 for a line glibc skips,
 // -1 when unsure.
-int parse_group_line(char* line, gid_t& gid, std::vector<const char*>& members) {
+int parse_group_line(char* line, gid_t& gid, std::vector<const char*>& members, const char** name_out = nullptr) {
     members.clear();
     const char* name = string_field(line);
+    if (name_out != nullptr) *name_out = name;
     const bool nis = name[0] == '+' || name[0] == '-';  // parsed, and not special to initgroups
     if (line[0] == '\0' && nis) {
         gid = 0;
@@ -163,13 +166,17 @@ int parse_group_line(char* line, gid_t& gid, std::vector<const char*>& members) 
     return 1;
 }
 
-// /etc/passwd as nss_files' getpwnam_r and getpwuid_r read it: lines as
-// __nss_readline gives them (leading blanks dropped, empty and `#` lines
-// skipped), each through pwd/fgetpwent_r.c's LINE_PARSER, the first that
-// `matches` wins; `+`/`-` entries never match (files-pwd.c DB_LOOKUP).
-template <class Matches>
-PasswdFileLookup files_passwd(std::string_view passwd_file, Matches matches) {
-    std::string text{passwd_file};
+// A DB_LOOKUP of nss_files (files-XXX.c) over the text of its file: each
+// line as __nss_readline gives it (leading blanks dropped, empty and `#`
+// lines skipped), NUL-terminated and writable; `+`/`-` entries never match
+// (files-pwd.c, files-grp.c), so they are skipped too. `parse` reads one
+// line into `entry`: 1, 0 where glibc's parser skips the line, -1 when
+// unsure; it gives the line's name and id (nullopt when unsure). The first
+// line that parses and `matches` wins; a line that might match, read as
+// glibc reads it, makes the answer unsure.
+template <class Lookup, class Parse, class Matches>
+Lookup files_lookup(std::string_view file, Parse parse, Matches matches) {
+    std::string text{file};
     std::size_t start = 0;
     while (start < text.size()) {
         std::size_t end = text.find('\n', start);
@@ -179,25 +186,57 @@ PasswdFileLookup files_passwd(std::string_view passwd_file, Matches matches) {
         start = end + 1;
         while (c_space(*line)) ++line;
         if (*line == '\0' || *line == '#' || *line == '+' || *line == '-') continue;
-        UserEntry e;
-        e.name = string_field(line);
+        decltype(Lookup::entry) entry{std::in_place};
+        std::string_view name;
+        std::optional<std::uint32_t> id;
+        const int got = parse(line, *entry, name, id);
+        const std::optional<bool> match = matches(name, got < 0 ? std::nullopt : id);
+        if (!match) return {false, std::nullopt};
+        if (got == 0 || !*match) continue;
+        if (got < 0) return {false, std::nullopt};
+        return {true, std::move(entry)};
+    }
+    return {true, std::nullopt};
+}
+
+// /etc/passwd as nss_files' getpwnam_r and getpwuid_r read it, each line
+// through pwd/fgetpwent_r.c's LINE_PARSER.
+template <class Matches>
+PasswdFileLookup files_passwd(std::string_view passwd_file, Matches matches) {
+    auto parse = [](char* line, UserEntry& e, std::string_view& name, std::optional<std::uint32_t>& id) {
+        name = string_field(line);
         string_field(line);  // the password
         std::uint32_t uid = 0;
         std::uint32_t gid = 0;
         int got = int_field(line, uid);
+        id = uid;
         if (got > 0) got = int_field(line, gid);
-        const std::optional<bool> match = matches(e.name, got < 0 ? std::nullopt : std::optional<uid_t>{uid});
-        if (!match) return {false, std::nullopt};  // it might match, read as glibc reads it
-        if (got == 0 || !*match) continue;
-        if (got < 0) return {false, std::nullopt};
+        if (got <= 0) return got;
+        e.name = name;
         e.uid = uid;
         e.gid = gid;
         string_field(line);  // the gecos
         e.home = string_field(line);
         e.shell = line;  // the rest of the line, colons and all
-        return {true, std::move(e)};
-    }
-    return {true, std::nullopt};
+        return got;
+    };
+    return files_lookup<PasswdFileLookup>(passwd_file, parse, matches);
+}
+
+// /etc/group as nss_files' getgrnam_r and getgrgid_r read it, each line
+// through parse_group_line.
+template <class Matches>
+GroupFileLookup files_group(std::string_view group_file, Matches matches) {
+    std::vector<const char*> members;
+    auto parse = [&](char* line, GroupEntry& e, std::string_view& name, std::optional<std::uint32_t>& id) {
+        const char* name_field = nullptr;
+        const int got = parse_group_line(line, e.gid, members, &name_field);
+        name = name_field;
+        e.name = name;
+        id = e.gid;
+        return got;
+    };
+    return files_lookup<GroupFileLookup>(group_file, parse, matches);
 }
 
 // A file's whole text; nullopt when it cannot be read (or is over 16 MiB).
@@ -245,17 +284,6 @@ std::optional<std::vector<std::string>> directory_names(const char* path) {
     if (errno != 0) names = {"?"};
     ::closedir(dir);
     return names;
-}
-
-std::vector<gid_t> call_getgrouplist(const std::string& user, gid_t base_gid) {
-    int count = 64;
-    std::vector<gid_t> groups(static_cast<std::size_t>(count));
-    if (::getgrouplist(user.c_str(), base_gid, groups.data(), &count) < 0) {
-        groups.resize(static_cast<std::size_t>(count));
-        ::getgrouplist(user.c_str(), base_gid, groups.data(), &count);
-    }
-    groups.resize(static_cast<std::size_t>(std::max(count, 0)));
-    return groups;
 }
 
 // nss_action_parse.c's reading of one line's services from `i` on: false
@@ -377,8 +405,8 @@ std::optional<std::vector<std::string>> nss_services(std::string_view text, std:
 }
 
 NssConfFacts nss_conf_facts(std::string_view nsswitch_conf) {
-    // nss_conf_parses, nss_services(passwd) and nss_initgroups_services in
-    // one pass over the file.
+    // nss_conf_parses, nss_services(passwd), nss_services(group) and
+    // nss_initgroups_services in one pass over the file.
     NssConfFacts f;
     std::optional<std::vector<std::string>> initgroups;
     std::optional<std::vector<std::string>> group;
@@ -388,6 +416,7 @@ NssConfFacts nss_conf_facts(std::string_view nsswitch_conf) {
         else if (name == "initgroups") initgroups = line_services(line, i);
         else if (name == "group") group = line_services(line, i);
     });
+    f.group = group;
     f.initgroups = initgroups ? std::move(initgroups) : std::move(group);
     return f;
 }
@@ -397,19 +426,38 @@ std::optional<std::vector<std::string>> nss_initgroups_services(std::string_view
     return initgroups ? initgroups : nss_services(nsswitch_conf, "group");
 }
 
+namespace {
+
+// The matchers of files_passwd and files_group: by name, a line's id
+// decides nothing (whether it parses decides whether the line counts, which
+// int_field's -1 covers); by id, a line whose id glibc may read otherwise
+// might match.
+auto name_is(std::string_view name) {
+    return [name](std::string_view n, std::optional<std::uint32_t>) -> std::optional<bool> { return n == name; };
+}
+auto id_is(std::uint32_t id) {
+    return [id](std::string_view, std::optional<std::uint32_t> i) -> std::optional<bool> {
+        if (!i) return std::nullopt;
+        return *i == id;
+    };
+}
+
+}  // namespace
+
 PasswdFileLookup files_passwd_by_name(std::string_view passwd_file, std::string_view name) {
-    // A line's ids decide nothing here: only its name (whether they parse
-    // decides whether the line counts, which int_field's -1 covers).
-    return files_passwd(passwd_file, [&](std::string_view n, std::optional<uid_t>) -> std::optional<bool> {
-        return n == name;
-    });
+    return files_passwd(passwd_file, name_is(name));
 }
 
 PasswdFileLookup files_passwd_by_uid(std::string_view passwd_file, uid_t uid) {
-    return files_passwd(passwd_file, [&](std::string_view, std::optional<uid_t> u) -> std::optional<bool> {
-        if (!u) return std::nullopt;
-        return *u == uid;
-    });
+    return files_passwd(passwd_file, id_is(uid));
+}
+
+GroupFileLookup files_group_by_name(std::string_view group_file, std::string_view name) {
+    return files_group(group_file, name_is(name));
+}
+
+GroupFileLookup files_group_by_gid(std::string_view group_file, gid_t gid) {
+    return files_group(group_file, id_is(gid));
 }
 
 std::optional<std::vector<gid_t>> files_initgroups(std::string_view group_file, std::string_view user,
@@ -473,35 +521,60 @@ const NssConfFacts& NssFiles::conf_facts() const {
     return *conf_facts_;
 }
 
-std::string NssFiles::passwd_refusal() const {
+std::string NssFiles::files_first_refusal(const std::optional<std::vector<std::string>>& services,
+                                          std::string_view database) const {
     if (!conf_) return "/etc/nsswitch.conf cannot be read (glibc's default services apply)";
     // glibc drops the whole file over one action list it cannot read, and
-    // then finds no user at all.
+    // then finds no entry at all.
     if (!conf_facts().parses) return "/etc/nsswitch.conf has an action list glibc may reject";
-    const auto& services = conf_facts().passwd;
-    if (!services) return "/etc/nsswitch.conf has no passwd: line (glibc's default services apply)";
+    if (!services) return "/etc/nsswitch.conf has no " + std::string{database} + ": line (glibc's default services apply)";
     if (services->empty() || services->front() != "files" ||
         std::find(services->begin(), services->end(), "[") != services->end()) {
-        return "the passwd services in /etc/nsswitch.conf do not start with files, or have action items";
+        return "the " + std::string{database} +
+               " services in /etc/nsswitch.conf do not start with files, or have action items";
     }
     if (nscd_) return "nscd's socket /var/run/nscd/socket is there";
     return {};
 }
 
-std::optional<UserEntry> NssFiles::passwd_by_name(std::string_view name) const {
-    if (!passwd_refusal().empty()) return std::nullopt;
-    const auto text = read_whole_file("/etc/passwd");
+std::string NssFiles::passwd_refusal() const {
+    return files_first_refusal(conf_ ? conf_facts().passwd : std::nullopt, "passwd");
+}
+
+std::string NssFiles::group_refusal() const {
+    return files_first_refusal(conf_ ? conf_facts().group : std::nullopt, "group");
+}
+
+namespace {
+
+// The entry `lookup` finds in the file at `path`, when nothing was refused
+// and the file answers for certain.
+template <class Lookup>
+auto from_file(const std::string& refusal, const char* path, Lookup lookup)
+    -> decltype(lookup(std::string_view{}).entry) {
+    if (!refusal.empty()) return std::nullopt;
+    const auto text = read_whole_file(path);
     if (!text) return std::nullopt;
-    PasswdFileLookup found = files_passwd_by_name(*text, name);
+    auto found = lookup(*text);
     return found.sure ? std::move(found.entry) : std::nullopt;
 }
 
+}  // namespace
+
+std::optional<GroupEntry> NssFiles::group_by_name(std::string_view name) const {
+    return from_file(group_refusal(), "/etc/group", [&](std::string_view t) { return files_group_by_name(t, name); });
+}
+
+std::optional<GroupEntry> NssFiles::group_by_gid(gid_t gid) const {
+    return from_file(group_refusal(), "/etc/group", [&](std::string_view t) { return files_group_by_gid(t, gid); });
+}
+
+std::optional<UserEntry> NssFiles::passwd_by_name(std::string_view name) const {
+    return from_file(passwd_refusal(), "/etc/passwd", [&](std::string_view t) { return files_passwd_by_name(t, name); });
+}
+
 std::optional<UserEntry> NssFiles::passwd_by_uid(uid_t uid) const {
-    if (!passwd_refusal().empty()) return std::nullopt;
-    const auto text = read_whole_file("/etc/passwd");
-    if (!text) return std::nullopt;
-    PasswdFileLookup found = files_passwd_by_uid(*text, uid);
-    return found.sure ? std::move(found.entry) : std::nullopt;
+    return from_file(passwd_refusal(), "/etc/passwd", [&](std::string_view t) { return files_passwd_by_uid(t, uid); });
 }
 
 std::string NssFiles::groups_refusal() const {
@@ -540,7 +613,7 @@ GroupList NssFiles::groups(const std::string& user, gid_t base_gid) const {
             list.fallback = "/etc/group cannot be read";
         }
     }
-    list.groups = call_getgrouplist(user, base_gid);
+    list.groups = glibc_getgrouplist(user, base_gid);
     return list;
 }
 

@@ -37,7 +37,7 @@ meson install -C "$BUILD" --no-rebuild --destdir "$STAGE" >"$T/install.log" 2>&1
 ok "meson install --destdir: $(find "$STAGE" -type f | wc -l) files in $((SECONDS - start)) s"
 
 expect=(
-    "$BINDIR/eslaunch" "$LIBEXECDIR/eslaunch-watch" "$LIBEXECDIR/eslaunch-check"
+    "$BINDIR/eslaunch" "$LIBEXECDIR/eslaunch-nss" "$LIBEXECDIR/eslaunch-watch" "$LIBEXECDIR/eslaunch-check"
     "$LIBDIR/libeslaunch.a" "$LIBDIR/libeslaunch.so" "$LIBDIR/pkgconfig/eslaunch.pc"
     "$UNITDIR/elasticsearch.service" "$UNITDIR/elasticsearch@.service" "$UNITDIR/supervisord.service"
     "$SYSCTLDIR/60-eslaunch-elasticsearch.conf"
@@ -47,8 +47,8 @@ expect=(
 for f in "${expect[@]}"; do
     [ -e "$STAGE$f" ] || fail "not installed: $f"
 done
-[ -x "$STAGE$BINDIR/eslaunch" ] && [ -x "$STAGE$LIBEXECDIR/eslaunch-watch" ] && [ -x "$STAGE$LIBEXECDIR/eslaunch-check" ] ||
-    fail "programs not executable"
+[ -x "$STAGE$BINDIR/eslaunch" ] && [ -x "$STAGE$LIBEXECDIR/eslaunch-nss" ] && [ -x "$STAGE$LIBEXECDIR/eslaunch-watch" ] &&
+    [ -x "$STAGE$LIBEXECDIR/eslaunch-check" ] || fail "programs not executable"
 # The installed units run the installed eslaunch.
 grep -qx "ExecStart=$BINDIR/eslaunch /etc/eslaunch/elasticsearch.ini" "$STAGE$UNITDIR/elasticsearch.service" ||
     fail "elasticsearch.service: ExecStart= is not $BINDIR/eslaunch"
@@ -57,10 +57,28 @@ grep -qx "ExecStart=$BINDIR/eslaunch /etc/eslaunch/elasticsearch.ini" "$STAGE$UN
 outside=$(grep -v '^#' "$BUILD/meson-logs/install-log.txt" | grep -vx -e "$STAGE" -e "$STAGE/.*")
 [ -z "$outside" ] || fail "installed outside DESTDIR: $outside"
 
-# --- the shim: no shared library but libc (and the dynamic loader) ----------------
-needed=$(readelf -d "$STAGE$BINDIR/eslaunch" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
+# --- the launcher: static, no NSS; its twin eslaunch-nss: libc only ----------
+# eslaunch is linked -static-pie (no dynamic loader, no shared library) and
+# holds none of glibc's NSS lookups, which cannot load their modules in a
+# static program: shim/nss_twin.cpp executes eslaunch-nss for those
+# (lib/src/nss_glibc.hpp). eslaunch-nss has them, which shows the pattern
+# finds what it looks for. (dlopen itself is there: static glibc's own
+# start-up code links it, unreachable from ours; a call of ours to it, as
+# to any of these, fails the link: -Wl,--fatal-warnings, shim/meson.build.)
+launcher=$STAGE$BINDIR/eslaunch
+readelf -lW "$launcher" | grep -q 'INTERP' && fail "eslaunch has a program interpreter: not linked statically"
+readelf -dW "$launcher" | grep -q '(NEEDED)' && fail "eslaunch needs shared libraries: $(readelf -dW "$launcher" | grep '(NEEDED)' | tr -s ' ' | tr '\n' ' ')"
+readelf -hW "$launcher" | grep -q 'Type:.*DYN' || fail "eslaunch is not position-independent (static-pie): no address-space randomisation"
+nss='^(getpw(nam|uid|ent)(_r)?|getgr(nam|gid|ent)(_r)?|getgrouplist|initgroups|_nss_files_getpwnam_r)$'
+launcher_functions=$(nm --defined-only "$BUILD/shim/eslaunch" | awk '{print $3}') || die "nm $BUILD/shim/eslaunch failed"
+twin_functions=$(nm "$BUILD/shim/eslaunch-nss" | awk '{print $NF}') || die "nm $BUILD/shim/eslaunch-nss failed"
+found=$(grep -E "$nss" <<<"$launcher_functions" | tr '\n' ' ')
+[ -z "$found" ] && ok "eslaunch is static-pie and links none of glibc's NSS lookups" ||
+    fail "eslaunch links $found: NSS cannot load its modules in a static program (shim/nss_twin.cpp)"
+grep -qE '^(getpwnam_r|getgrouplist)(@.*)?$' <<<"$twin_functions" || fail "eslaunch-nss calls no getpwnam_r: the check above proves nothing"
+needed=$(readelf -d "$STAGE$LIBEXECDIR/eslaunch-nss" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
          grep -vx -e libc.so.6 -e 'ld-linux.*\.so\.[0-9]*' | tr '\n' ' ')
-[ -z "$needed" ] && ok "eslaunch needs no shared library but libc" || fail "eslaunch needs $needed (only libc expected)"
+[ -z "$needed" ] && ok "eslaunch-nss needs no shared library but libc" || fail "eslaunch-nss needs $needed (only libc expected)"
 # The root-run launcher leaves yaml-cpp, nlohmann-json, libstdc++'s locale
 # and the iostream objects to eslaunch-check (shim/meson.build), and
 # libstdc++'s demangler out (shim/terminate.cpp): each would cost every

@@ -100,6 +100,58 @@ TEST_F(Cli, CheckIsEslaunchCheckAndWithoutItExits71) {
     EXPECT_EQ(run_command({alone.string(), plain}, base_env).status, 0);
 }
 
+// The launcher is linked statically, without glibc's NSS (lib/src/nss_glibc.hpp):
+// users and groups /etc/passwd and /etc/group provably answer it reads
+// itself; for anything else it becomes eslaunch-nss, its dynamically linked
+// twin, found as eslaunch-check is. Here an action item in nsswitch.conf's
+// passwd line (in a private mount namespace) leaves the user to glibc.
+TEST_F(Cli, WhereOnlyGlibcsNssAnswersTheLauncherBecomesEslaunchNss) {
+    if (geteuid() != 0) GTEST_SKIP() << "SKIPPED: needs root (a mount namespace with its own nsswitch.conf)";
+    const std::string conf = write("nsswitch.conf", "passwd: files [NOTFOUND=return]\ngroup: files\n");
+    const std::string spec = write("p.ini", "[program:p]\ncommand=/bin/sh -c \"id -u; id -g; id -G\"\nuser=nobody\nready=none\n");
+    auto with_conf = [&](const std::string& launcher, const std::string& conf_file) {
+        return run_command({"/usr/bin/unshare", "-m", "/bin/sh", "-c",
+                            "mount --bind \"$0\" /etc/nsswitch.conf && exec \"$1\" \"$2\"", conf_file, launcher, spec},
+                           base_env);
+    };
+    const auto id = run_command({"/usr/bin/id", "-G", "nobody"});
+    ASSERT_EQ(id.status, 0);
+    const std::string expected = "65534\n65534\n" + id.out;
+    auto r = with_conf(eslaunch_binary(), conf);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, expected);
+    EXPECT_EQ(r.err, "");
+
+    // A copy of eslaunch alone: no twin beside it, none installed here.
+    fs::create_directories(dir_ / "bin");
+    const fs::path alone = dir_ / "bin/eslaunch";
+    fs::copy_file(eslaunch_binary(), alone);
+    r = with_conf(alone.string(), conf);
+    EXPECT_EQ(r.status, 71);
+    EXPECT_THAT(r.err, ::testing::MatchesRegex("eslaunch: error: user 'nobody': only glibc's NSS can look this up here, "
+                                               "and eslaunch-nss, which asks it, is not at /.*/eslaunch-nss: "
+                                               "reinstall eslaunch\n"));
+    EXPECT_EQ(r.out, "");
+    // With files first and no action item, the launcher reads /etc/passwd
+    // and /etc/group itself: no twin needed, for the user, a group= and
+    // supplementary groups by name and by gid.
+    const std::string files = write("files.conf", "passwd: files systemd\ngroup: files\n");
+    r = with_conf(alone.string(), files);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, expected);
+    const auto nogroup = run_command({"/usr/bin/id", "-gn", "nobody"});
+    ASSERT_EQ(nogroup.status, 0);
+    write("p.ini", "[program:p]\ncommand=/bin/sh -c \"id -u; id -g; id -G\"\nuser=nobody\ngroup=root\n"
+                   "supplementary_groups=" + nogroup.out.substr(0, nogroup.out.size() - 1) + ",0\nready=none\n");
+    r = with_conf(alone.string(), files);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "65534\n0\n0 65534\n");
+    // A group only glibc could name: the same error for it.
+    r = with_conf(alone.string(), write("g.conf", "passwd: files\ngroup: files [NOTFOUND=return]\n"));
+    EXPECT_EQ(r.status, 71);
+    EXPECT_THAT(r.err, HasSubstr("eslaunch: error: group 'root': only glibc's NSS can look this up here"));
+}
+
 TEST_F(Cli, AnExceptionNothingCaughtSaysWhatAndAborts) {
     // shim/terminate.cpp: eslaunch's own terminate handler (libstdc++'s
     // verbose one, with its demangler, is left out of the launcher). A

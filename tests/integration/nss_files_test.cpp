@@ -92,16 +92,9 @@ protected:
     }
 
     // In a forked child with its own mount namespace: `setup` (bind mounts;
-    // false: failed), then both answers for every passwd user and `extra`
-    // names (with gid 4242). The child reports through a pipe, one line per
-    // user: name, fallback, fast gids, glibc gids, tab-separated.
-    std::vector<Answer> answers(const std::function<bool()>& setup, const std::vector<std::string>& extra = {}) {
-        // This machine's users, read here: in the child a broken
-        // nsswitch.conf may hide them all from getpwent().
-        std::vector<std::pair<std::string, gid_t>> machine_users;
-        setpwent();
-        while (const passwd* pw = getpwent()) machine_users.emplace_back(pw->pw_name, pw->pw_gid);
-        endpwent();
+    // false: failed), then `body`, whose text the child sends back through a
+    // pipe.
+    static std::string in_namespace(const std::function<bool()>& setup, const std::function<std::string()>& body) {
         int fds[2];
         EXPECT_EQ(pipe2(fds, O_CLOEXEC), 0);
         const pid_t pid = fork();
@@ -109,6 +102,54 @@ protected:
             close(fds[0]);
             if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(3);
             if (!setup()) _exit(4);
+            const std::string out = body();
+            const char* p = out.data();
+            std::size_t left = out.size();
+            while (left > 0) {
+                const ssize_t n = ::write(fds[1], p, left);
+                if (n <= 0) _exit(5);
+                p += n;
+                left -= static_cast<std::size_t>(n);
+            }
+            _exit(0);
+        }
+        close(fds[1]);
+        std::string text;
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(fds[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
+        close(fds[0]);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+        return text;
+    }
+
+    static std::vector<std::vector<std::string>> tab_lines(const std::string& text) {
+        std::vector<std::vector<std::string>> out;
+        std::istringstream lines(text);
+        std::string line;
+        while (std::getline(lines, line)) {
+            std::vector<std::string> fields;
+            std::istringstream in(line);
+            std::string field;
+            while (std::getline(in, field, '\t')) fields.push_back(field);
+            if (!line.empty() && line.back() == '\t') fields.emplace_back();
+            out.push_back(fields);
+        }
+        return out;
+    }
+
+    // Both answers for every passwd user and `extra` names (with gid 4242),
+    // in a namespace set up by `setup`; one tab-separated line per user.
+    std::vector<Answer> answers(const std::function<bool()>& setup, const std::vector<std::string>& extra = {}) {
+        // This machine's users, read here: in the child a broken
+        // nsswitch.conf may hide them all from getpwent().
+        std::vector<std::pair<std::string, gid_t>> machine_users;
+        setpwent();
+        while (const passwd* pw = getpwent()) machine_users.emplace_back(pw->pw_name, pw->pw_gid);
+        endpwent();
+        const std::string text = in_namespace(setup, [&] {
             std::vector<std::pair<std::string, gid_t>> users;
             setpwent();
             while (const passwd* pw = getpwent()) users.emplace_back(pw->pw_name, pw->pw_gid);
@@ -130,42 +171,70 @@ protected:
                        "\t" + show(nss.passwd_by_name(name)) + "\t" + by_name + "\t" + show(nss.passwd_by_uid(uid)) +
                        "\t" + show(found) + "\n";
             }
-            const char* p = out.data();
-            std::size_t left = out.size();
-            while (left > 0) {
-                const ssize_t n = ::write(fds[1], p, left);
-                if (n <= 0) _exit(5);
-                p += n;
-                left -= static_cast<std::size_t>(n);
-            }
-            _exit(0);
-        }
-        close(fds[1]);
-        std::string text;
-        char buf[4096];
-        ssize_t n;
-        while ((n = read(fds[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
-        close(fds[0]);
-        int status = 0;
-        waitpid(pid, &status, 0);
-        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+            return out;
+        });
         std::vector<Answer> out;
-        std::istringstream lines(text);
-        std::string line;
-        while (std::getline(lines, line)) {
-            Answer a;
-            std::istringstream fields(line);
-            std::getline(fields, a.user, '\t');
-            std::getline(fields, a.fallback, '\t');
-            std::getline(fields, a.fast, '\t');
-            std::getline(fields, a.glibc, '\t');
-            std::getline(fields, a.fast_pw, '\t');
-            std::getline(fields, a.glibc_pw, '\t');
-            std::getline(fields, a.fast_pwuid, '\t');
-            std::getline(fields, a.glibc_pwuid, '\t');
-            out.push_back(a);
+        for (const auto& f : tab_lines(text)) {
+            if (f.size() != 8) {
+                ADD_FAILURE() << "a line of " << f.size() << " fields";
+                continue;
+            }
+            out.push_back(Answer{f[0], f[2], f[3], f[1], f[4], f[5], f[6], f[7]});
         }
         return out;
+    }
+
+    // NssFiles::group_by_name and group_by_gid against getgrnam_r and
+    // getgrgid_r, for `names` and `gids`: "name:gid", "-" where NssFiles
+    // leaves it to glibc, "none" where glibc finds nothing.
+    struct GroupAnswer {
+        std::string asked, fast, glibc;
+    };
+    static std::vector<GroupAnswer> group_answers(const std::function<bool()>& setup,
+                                                  const std::vector<std::string>& names, const std::vector<gid_t>& gids) {
+        const std::string text = in_namespace(setup, [&] {
+            auto show_group = [](const group* g) {
+                return g == nullptr ? std::string{"none"} : std::string{g->gr_name} + ":" + std::to_string(g->gr_gid);
+            };
+            auto show_fast = [](const std::optional<GroupEntry>& e) {
+                return e ? e->name + ":" + std::to_string(e->gid) : std::string{"-"};
+            };
+            const NssFiles nss = NssFiles::read();
+            std::vector<char> buf(1 << 16);
+            group gr{};
+            group* found = nullptr;
+            std::string out;
+            for (const auto& name : names) {
+                getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found);
+                out += "name " + name + "\t" + show_fast(nss.group_by_name(name)) + "\t" + show_group(found) + "\n";
+            }
+            for (gid_t gid : gids) {
+                getgrgid_r(gid, &gr, buf.data(), buf.size(), &found);
+                out += "gid " + std::to_string(gid) + "\t" + show_fast(nss.group_by_gid(gid)) + "\t" + show_group(found) +
+                       "\n";
+            }
+            return out;
+        });
+        std::vector<GroupAnswer> out;
+        for (const auto& f : tab_lines(text)) {
+            if (f.size() != 3) {
+                ADD_FAILURE() << "a line of " << f.size() << " fields";
+                continue;
+            }
+            out.push_back({f[0], f[1], f[2]});
+        }
+        return out;
+    }
+
+    // Every group NssFiles read itself is glibc's; returns how many it read.
+    static int expect_same_groups(const std::vector<GroupAnswer>& got) {
+        int read_directly = 0;
+        for (const auto& a : got) {
+            if (a.fast == "-") continue;
+            EXPECT_EQ(a.fast, a.glibc) << a.asked;
+            ++read_directly;
+        }
+        return read_directly;
     }
 
     static bool bind(const std::string& from, const char* to) {
@@ -303,6 +372,51 @@ TEST_F(NssFilesTest, AGidGlibcReadsItsOwnWayGoesToGlibc) {
     const std::string group = write("group", crafted_group + "\nneg:x:-2:daemon\nwide:x:4294967296:daemon\n");
     expect_agreement(answers([&] { return bind(conf, "/etc/nsswitch.conf") && bind(group, "/etc/group"); }), false,
                      "/etc/group writes a gid");
+}
+
+// getgrnam_r and getgrgid_r as nss_files reads /etc/group: comments and
+// blank lines skipped (unlike its initgroups), blanks before a name, the
+// first of two lines with one gid, NIS entries never, malformed gids.
+const std::vector<std::string> crafted_group_names = {
+    "root", "daemon", "bin", "sys", "dup", "dup2", "again", "nogroup", "spaced", "  spaced", "malformed", "nogid",
+    "badgid", "short", "+nis", "nis", "-nis", "+bare", "bare", "commas", "ghosts", "big", "end", "# a comment",
+    "#c2", "c2", "eslaunch-nosuch", ""};
+const std::vector<gid_t> crafted_group_gids = {0, 1, 2, 3, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 65534,
+                                               4294967295U, 4242};
+
+TEST_F(NssFilesTest, GroupsAsNssFilesReadsThem) {
+    if (nscd_running()) GTEST_SKIP() << "nscd runs here: every lookup goes to glibc";
+    const std::string group = write("group", crafted_group);
+    for (const char* text : {"passwd: files\ngroup: files\n", "passwd: files\ngroup: files systemd\n"}) {
+        const std::string conf = write("files.conf", text);
+        const auto got = group_answers([&] { return bind(conf, "/etc/nsswitch.conf") && bind(group, "/etc/group"); },
+                                       crafted_group_names, crafted_group_gids);
+        ASSERT_EQ(got.size(), crafted_group_names.size() + crafted_group_gids.size());
+        // Not a vacuous agreement: most of them are read directly.
+        EXPECT_GT(expect_same_groups(got), 20) << text;
+        for (const auto& a : got) {
+            if (a.asked == "gid 42") {
+                EXPECT_EQ(a.fast, "dup:42");  // the first line of gid 42
+            }
+            if (a.asked == "name spaced") {
+                EXPECT_EQ(a.fast, "spaced:44");  // blanks before the name are skipped
+            }
+        }
+    }
+}
+
+// Where the group services do not start with files, or have an action
+// item, or nsswitch.conf is broken, every group lookup goes to glibc.
+TEST_F(NssFilesTest, GroupLookupsGoToGlibcUnlessFilesAnswersFirst) {
+    const std::string group = write("group", crafted_group);
+    for (const char* text : {"passwd: files\ngroup: systemd files\n", "passwd: files\ngroup: files [SUCCESS=return]\n",
+                             "passwd: files\n", "group: files\nhosts: files [NOTFOUND=retrun] dns\n"}) {
+        const std::string conf = write("other.conf", text);
+        const auto got = group_answers([&] { return bind(conf, "/etc/nsswitch.conf") && bind(group, "/etc/group"); },
+                                       crafted_group_names, crafted_group_gids);
+        ASSERT_FALSE(got.empty());
+        for (const auto& a : got) EXPECT_EQ(a.fast, "-") << text << a.asked;
+    }
 }
 
 // A membership drop-in makes nss-systemd add a group /etc/group does not

@@ -77,7 +77,7 @@ TEST(NssConfParses, ActionListsAsGlibcReadsThem) {
 
 // NssFiles reads nsswitch.conf in one pass: the same answers as the three
 // functions, for every text the tests above use.
-TEST(NssConfFacts, OnePassAsTheThreeFunctions) {
+TEST(NssConfFacts, OnePassAsTheFourFunctions) {
     static constexpr char with_nul[] = "group: files\0 ldap\npasswd: files\0 x\n";
     for (std::string_view conf : std::initializer_list<std::string_view>{
              "passwd: files\ngroup: files systemd\n",
@@ -99,6 +99,7 @@ TEST(NssConfFacts, OnePassAsTheThreeFunctions) {
         const NssConfFacts f = nss_conf_facts(conf);
         EXPECT_EQ(f.parses, nss_conf_parses(conf)) << conf;
         EXPECT_EQ(f.passwd, nss_services(conf, "passwd")) << conf;
+        EXPECT_EQ(f.group, nss_services(conf, "group")) << conf;
         EXPECT_EQ(f.initgroups, nss_initgroups_services(conf)) << conf;
     }
 }
@@ -147,6 +148,43 @@ TEST(FilesPasswd, FirstEntryAsNssFilesReadsIt) {
     EXPECT_FALSE(files_passwd_by_uid(negative, 7).sure);
     static constexpr char with_nul[] = "a\0b:x:1:1::/a:/bin/sh\na:x:2:2::/a2:/bin/sh\n";
     EXPECT_EQ(files_passwd_by_name({with_nul, sizeof with_nul - 1}, "a").entry->uid, 2U);
+}
+
+TEST(FilesGroup, FirstEntryAsNssFilesReadsIt) {
+    const std::string group =
+        "# staff:x:1:\n"
+        "\n"
+        "  \twheel:x:10:alice,bob\n"
+        "+nis:x:11:\n"
+        "-gone:x:12:\n"
+        "bad:x:1x3:\n"
+        "bad:x:13:\n"
+        "dup:x:14:\n"
+        "again:x:14:\n"
+        "short:x:15\n"
+        "nogid:x:\n"
+        "last:x:16:";
+    auto by_name = [&](std::string_view name) { return files_group_by_name(group, name); };
+    auto by_gid = [&](gid_t gid) { return files_group_by_gid(group, gid); };
+    EXPECT_EQ(by_name("wheel").entry, (GroupEntry{"wheel", 10}));  // blanks before the name skipped
+    EXPECT_EQ(by_name("bad").entry, (GroupEntry{"bad", 13}));      // a line whose gid does not parse is skipped
+    EXPECT_EQ(by_name("dup").entry, (GroupEntry{"dup", 14}));
+    EXPECT_EQ(by_gid(14).entry, (GroupEntry{"dup", 14}));          // the first line of a gid
+    EXPECT_EQ(by_name("short").entry, (GroupEntry{"short", 15}));  // no member list: none
+    EXPECT_EQ(by_name("last").entry, (GroupEntry{"last", 16}));    // no newline at the end
+    for (std::string_view none : {"# staff", "staff", "nis", "+nis", "gone", "-gone", "nogid", "nosuch"}) {
+        const auto found = by_name(none);
+        EXPECT_TRUE(found.sure) << none;
+        EXPECT_EQ(found.entry, std::nullopt) << none;
+    }
+    EXPECT_EQ(by_gid(1).entry, std::nullopt);   // only in a comment
+    EXPECT_EQ(by_gid(11).entry, std::nullopt);  // NIS entries never match
+    EXPECT_EQ(by_gid(0).entry, std::nullopt);
+    // A gid glibc reads its own way, on a line that could match: left to glibc.
+    const std::string negative = "neg:x:-2:\nok:x:7:\n";
+    EXPECT_FALSE(files_group_by_name(negative, "neg").sure);
+    EXPECT_FALSE(files_group_by_gid(negative, 7).sure);  // neg's gid, as glibc reads it, cannot be ruled out
+    EXPECT_EQ(files_group_by_name(negative, "ok").entry, (GroupEntry{"ok", 7}));
 }
 
 TEST(FilesInitgroups, MembersInFileOrderWithoutTheBaseGid) {

@@ -22,11 +22,6 @@
 
 namespace eslaunch {
 
-struct GroupEntry {
-    std::string name;
-    gid_t gid = 0;
-};
-
 // One path from the spec file up to /, as stat() saw it.
 struct PathOwner {
     std::string path;

@@ -1,9 +1,11 @@
-// The user's passwd entry and groups as glibc's NSS gives them
-// (getpwnam_r/getpwuid_r, getgrouplist), read from /etc/passwd and
-// /etc/group directly where that provably gives the same answer: glibc then
-// asks no nscd, reads nsswitch.conf no second time, and loads no NSS module
-// (libnss_systemd.so.2 and what it links cost initgroups about 0.6 ms a
-// launch). Everything else asks glibc.
+// The user's passwd entry, a group's entry and the user's groups as glibc's
+// NSS gives them (getpwnam_r/getpwuid_r, getgrnam_r/getgrgid_r,
+// getgrouplist), read from /etc/passwd and /etc/group directly where that
+// provably gives the same answer: glibc then asks no nscd, reads
+// nsswitch.conf no second time, and loads no NSS module (libnss_systemd.so.2
+// and what it links cost initgroups about 0.6 ms a launch). Everything else
+// asks glibc (nss_glibc.hpp), which the statically linked launcher does in
+// its dynamically linked twin, eslaunch-nss.
 #pragma once
 
 #include <sys/types.h>
@@ -33,10 +35,12 @@ namespace eslaunch {
 [[nodiscard]] std::optional<std::vector<std::string>> nss_initgroups_services(std::string_view nsswitch_conf);
 
 // What NssFiles reads in nsswitch.conf, in one pass: nss_conf_parses(),
-// nss_services(conf, "passwd") and nss_initgroups_services().
+// nss_services(conf, "passwd"), nss_services(conf, "group") and
+// nss_initgroups_services().
 struct NssConfFacts {
     bool parses = true;
     std::optional<std::vector<std::string>> passwd;
+    std::optional<std::vector<std::string>> group;
     std::optional<std::vector<std::string>> initgroups;
 };
 [[nodiscard]] NssConfFacts nss_conf_facts(std::string_view nsswitch_conf);
@@ -51,6 +55,13 @@ struct UserEntry {
     friend bool operator==(const UserEntry&, const UserEntry&) = default;
 };
 
+// A group entry: its name and gid, whoever answered.
+struct GroupEntry {
+    std::string name;
+    gid_t gid = 0;
+    friend bool operator==(const GroupEntry&, const GroupEntry&) = default;
+};
+
 // What glibc's nss_files getpwnam_r / getpwuid_r find in the text of
 // /etc/passwd: the first entry of that name (uid), `+`/`-` entries never.
 // `sure` false where a line that could match writes an id in a way this
@@ -61,6 +72,15 @@ struct PasswdFileLookup {
 };
 [[nodiscard]] PasswdFileLookup files_passwd_by_name(std::string_view passwd_file, std::string_view name);
 [[nodiscard]] PasswdFileLookup files_passwd_by_uid(std::string_view passwd_file, uid_t uid);
+
+// What glibc's nss_files getgrnam_r / getgrgid_r find in the text of
+// /etc/group, as files_passwd_by_name/_by_uid do for /etc/passwd.
+struct GroupFileLookup {
+    bool sure = true;
+    std::optional<GroupEntry> entry;
+};
+[[nodiscard]] GroupFileLookup files_group_by_name(std::string_view group_file, std::string_view name);
+[[nodiscard]] GroupFileLookup files_group_by_gid(std::string_view group_file, gid_t gid);
 
 // The gids that glibc's nss_files initgroups adds for `user` (whose primary
 // gid is `base_gid`) from the text of /etc/group: each line that lists the
@@ -95,6 +115,12 @@ public:
     [[nodiscard]] std::optional<UserEntry> passwd_by_name(std::string_view name) const;
     [[nodiscard]] std::optional<UserEntry> passwd_by_uid(uid_t uid) const;
 
+    // getgrnam_r(name) / getgrgid_r(gid) likewise, from /etc/group when the
+    // group services start with files (no action items, no nscd) and the
+    // entry is there; nullopt: ask glibc.
+    [[nodiscard]] std::optional<GroupEntry> group_by_name(std::string_view name) const;
+    [[nodiscard]] std::optional<GroupEntry> group_by_gid(gid_t gid) const;
+
     // getgrouplist(user, base_gid), from /etc/group alone when
     // nsswitch.conf, nscd and systemd's userdb show nothing else could
     // answer; from getgrouplist() otherwise.
@@ -102,6 +128,10 @@ public:
 
 private:
     [[nodiscard]] std::string passwd_refusal() const;
+    [[nodiscard]] std::string group_refusal() const;
+    // Why the services of one database may not stop at files ("" when files answers first and alone decides).
+    [[nodiscard]] std::string files_first_refusal(const std::optional<std::vector<std::string>>& services,
+                                                  std::string_view database) const;
     [[nodiscard]] std::string groups_refusal() const;
     [[nodiscard]] const NssConfFacts& conf_facts() const;  // of conf_, read once when first asked
 
