@@ -3,11 +3,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <grp.h>  // setgroups
 #include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <grp.h>  // setgroups
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>

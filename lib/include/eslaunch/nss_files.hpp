@@ -129,7 +129,8 @@ public:
 private:
     [[nodiscard]] std::string passwd_refusal() const;
     [[nodiscard]] std::string group_refusal() const;
-    // Why the services of one database may not stop at files ("" when files answers first and alone decides).
+    // Why the services of `database` may not stop at files ("" when files
+    // answers first and an entry found there is the answer).
     [[nodiscard]] std::string files_first_refusal(const std::optional<std::vector<std::string>>& services,
                                                   std::string_view database) const;
     [[nodiscard]] std::string groups_refusal() const;
