@@ -144,22 +144,19 @@ void run_java_version(JavaFacts& j, const LaunchPlan& plan, int timeout_ms) {
     char* argv[] = {arg0.data(), arg1.data(), nullptr};
     const std::vector<gid_t> groups = plan.groups.empty() ? std::vector<gid_t>{plan.gid} : plan.groups;
 
-    int out_pipe[2];
-    int err_pipe[2];  // the child writes execve's errno here; EOF means exec happened
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
-        j.status = JavaFacts::Status::failed;
-        j.problem = fmt::format("could not be started: pipe: {}", std::strerror(errno));
-        return;
-    }
-    UniqueFd out_read{out_pipe[0]};
+    int out_pipe[2] = {-1, -1};
+    int err_pipe[2] = {-1, -1};  // the child writes execve's errno here; EOF means exec happened
+    const bool piped = ::pipe2(out_pipe, O_CLOEXEC) == 0 && ::pipe2(err_pipe, O_CLOEXEC) == 0;
+    const int pipe_errno = errno;
+    UniqueFd out_read{out_pipe[0]};  // each closed on return, whichever pipe failed
     UniqueFd out_write{out_pipe[1]};
-    if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-        j.status = JavaFacts::Status::failed;
-        j.problem = fmt::format("could not be started: pipe: {}", std::strerror(errno));
-        return;
-    }
     UniqueFd err_read{err_pipe[0]};
     UniqueFd err_write{err_pipe[1]};
+    if (!piped) {
+        j.status = JavaFacts::Status::failed;
+        j.problem = fmt::format("could not be started: pipe: {}", std::strerror(pipe_errno));
+        return;
+    }
     UniqueFd null{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
 
     const pid_t pid = ::fork();

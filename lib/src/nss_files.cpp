@@ -521,12 +521,13 @@ const NssConfFacts& NssFiles::conf_facts() const {
     return *conf_facts_;
 }
 
-std::string NssFiles::files_first_refusal(const std::optional<std::vector<std::string>>& services,
+std::string NssFiles::files_first_refusal(std::optional<std::vector<std::string>> NssConfFacts::*line,
                                           std::string_view database) const {
     if (!conf_) return "/etc/nsswitch.conf cannot be read (glibc's default services apply)";
     // glibc drops the whole file over one action list it cannot read, and
     // then finds no entry at all.
     if (!conf_facts().parses) return "/etc/nsswitch.conf has an action list glibc may reject";
+    const auto& services = conf_facts().*line;
     if (!services) return "/etc/nsswitch.conf has no " + std::string{database} + ": line (glibc's default services apply)";
     if (services->empty() || services->front() != "files" ||
         std::find(services->begin(), services->end(), "[") != services->end()) {
@@ -538,11 +539,11 @@ std::string NssFiles::files_first_refusal(const std::optional<std::vector<std::s
 }
 
 std::string NssFiles::passwd_refusal() const {
-    return files_first_refusal(conf_ ? conf_facts().passwd : std::nullopt, "passwd");
+    return files_first_refusal(&NssConfFacts::passwd, "passwd");
 }
 
 std::string NssFiles::group_refusal() const {
-    return files_first_refusal(conf_ ? conf_facts().group : std::nullopt, "group");
+    return files_first_refusal(&NssConfFacts::group, "group");
 }
 
 namespace {

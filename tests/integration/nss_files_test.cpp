@@ -125,7 +125,9 @@ protected:
         return text;
     }
 
-    static std::vector<std::vector<std::string>> tab_lines(const std::string& text) {
+    // The tab-separated lines of `text`, each of `count` fields (a line of
+    // another count is a failure, and left out).
+    static std::vector<std::vector<std::string>> tab_lines(const std::string& text, std::size_t count) {
         std::vector<std::vector<std::string>> out;
         std::istringstream lines(text);
         std::string line;
@@ -135,7 +137,11 @@ protected:
             std::string field;
             while (std::getline(in, field, '\t')) fields.push_back(field);
             if (!line.empty() && line.back() == '\t') fields.emplace_back();
-            out.push_back(fields);
+            if (fields.size() == count) {
+                out.push_back(fields);
+            } else {
+                ADD_FAILURE() << "a line of " << fields.size() << " fields, not " << count << ": " << line;
+            }
         }
         return out;
     }
@@ -174,11 +180,7 @@ protected:
             return out;
         });
         std::vector<Answer> out;
-        for (const auto& f : tab_lines(text)) {
-            if (f.size() != 8) {
-                ADD_FAILURE() << "a line of " << f.size() << " fields";
-                continue;
-            }
+        for (const auto& f : tab_lines(text, 8)) {
             out.push_back(Answer{f[0], f[2], f[3], f[1], f[4], f[5], f[6], f[7]});
         }
         return out;
@@ -216,11 +218,7 @@ protected:
             return out;
         });
         std::vector<GroupAnswer> out;
-        for (const auto& f : tab_lines(text)) {
-            if (f.size() != 3) {
-                ADD_FAILURE() << "a line of " << f.size() << " fields";
-                continue;
-            }
+        for (const auto& f : tab_lines(text, 3)) {
             out.push_back({f[0], f[1], f[2]});
         }
         return out;

@@ -129,9 +129,10 @@ public:
 private:
     [[nodiscard]] std::string passwd_refusal() const;
     [[nodiscard]] std::string group_refusal() const;
-    // Why the services of `database` may not stop at files ("" when files
-    // answers first and an entry found there is the answer).
-    [[nodiscard]] std::string files_first_refusal(const std::optional<std::vector<std::string>>& services,
+    // Why the services of `database` (its `line` of the conf facts) may
+    // not stop at files ("" when files answers first and an entry found
+    // there is the answer).
+    [[nodiscard]] std::string files_first_refusal(std::optional<std::vector<std::string>> NssConfFacts::*line,
                                                   std::string_view database) const;
     [[nodiscard]] std::string groups_refusal() const;
     [[nodiscard]] const NssConfFacts& conf_facts() const;  // of conf_, read once when first asked
