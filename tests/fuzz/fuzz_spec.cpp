@@ -35,6 +35,8 @@
 #include "eslaunch/spec.hpp"
 #include "eslaunch/values.hpp"
 
+#include "fuzz_check.hpp"
+
 namespace {
 
 using namespace eslaunch;
@@ -53,21 +55,7 @@ enum Selector : unsigned char {
     sel_spec_program = 0x0b,
 };
 
-[[noreturn]] void fail(std::string_view what, std::string_view detail = {}) {
-    std::fprintf(stderr, "\n==eslaunch-fuzz== INVARIANT FAILED: %.*s\n", static_cast<int>(what.size()), what.data());
-    if (!detail.empty()) {
-        std::fprintf(stderr, "==eslaunch-fuzz== %.*s\n", static_cast<int>(detail.size()), detail.data());
-    }
-    std::fflush(stderr);
-    std::abort();
-}
-
-#define FUZZ_CHECK(cond, detail)                                                  \
-    do {                                                                          \
-        if (!(cond)) fail(#cond " (" __FILE__ ":" FUZZ_STR(__LINE__) ")", detail); \
-    } while (0)
-#define FUZZ_STR(x) FUZZ_STR2(x)
-#define FUZZ_STR2(x) #x
+using eslaunch_fuzz::fail;
 
 const std::string& path() {
     static const std::string p{fuzz_path};
