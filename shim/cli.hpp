@@ -56,9 +56,11 @@ inline constexpr std::string_view help_text =
     "Errors name FILE:LINE and the fix. The spec format: README.md and eslaunch.ini(5).\n";
 
 // One message on stderr, with sd-daemon's priority prefix when stderr is
-// the journal.
-inline void log_line(int priority, std::string_view level, std::string_view text) {
+// the journal; at most 16 KiB of it (journald splits at 48 KiB), whatever
+// input it echoes.
+inline void log_line(int priority, std::string_view level, std::string_view raw) {
     static const bool journal = eslaunch::stderr_is_journal();
+    const std::string text = eslaunch::cut(raw, 16384);
     if (journal) fmt::print(stderr, "<{}>eslaunch: {}: {}\n", priority, level, text);
     else fmt::print(stderr, "eslaunch: {}: {}\n", level, text);
     std::fflush(stderr);

@@ -50,12 +50,12 @@ Result<std::vector<EnvVar>> parse_environment(const IniValue& value, const std::
                          "write NAME=value,NAME2=\"value 2\"");
         }
         if (!is_env_name(name)) {
-            return error(name_at, fmt::format("'{}' is not a variable name", name),
+            return error(name_at, fmt::format("'{}' is not a variable name", cut(name)),
                          "use letters, digits and '_', not starting with a digit");
         }
         skip_space();
         if (i >= s.size() || s[i] != '=') {
-            return error(i < s.size() ? i : name_at, fmt::format("'{}' has no '=' and value", name),
+            return error(i < s.size() ? i : name_at, fmt::format("'{}' has no '=' and value", cut(name)),
                          fmt::format("write {}=value", name));
         }
         ++i;

@@ -21,6 +21,13 @@ std::string Error::str() const {
     return out;
 }
 
+std::string cut(std::string_view value, std::size_t max) {
+    if (value.size() <= max) return std::string{value};
+    std::size_t end = max;
+    while (end > 0 && (static_cast<unsigned char>(value[end]) & 0xC0) == 0x80) --end;  // not mid-character
+    return fmt::format("{}... ({} bytes)", value.substr(0, end), value.size());
+}
+
 int exit_status(const Errors& errors) {
     return errors.empty() ? status::ok : errors.front().status;
 }

@@ -40,28 +40,28 @@ Parsed<HeapSize> parse_heap_size(std::string_view text) {
     while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
     auto number = parse_decimal(text.substr(0, digits));
     const std::string_view unit = text.substr(digits);
-    if (!number) return problem(fmt::format("'{}' is not a heap size", text), hint);
+    if (!number) return problem(fmt::format("'{}' is not a heap size", cut(text)), hint);
     if (unit == "%") {
         if (*number < 1 || *number > 100) {
-            return problem(fmt::format("'{}' is not a percentage between 1% and 100%", text), hint);
+            return problem(fmt::format("'{}' is not a percentage between 1% and 100%", cut(text)), hint);
         }
         return HeapSize{HeapSize::Kind::percent, 0, static_cast<unsigned>(*number)};
     }
     if (unit.empty()) {
-        return problem(fmt::format("'{}' has no unit", text),
+        return problem(fmt::format("'{}' has no unit", cut(text)),
                        fmt::format("the JVM would read it as {} bytes; write {}m or {}g", text, text, text));
     }
     static constexpr std::string_view units = "kmgt";
     const std::size_t power = unit.size() == 1 ? units.find(static_cast<char>(unit[0] | 0x20)) : std::string_view::npos;
-    if (power == std::string_view::npos) return problem(fmt::format("'{}' has an unknown unit '{}'", text, unit), hint);
+    if (power == std::string_view::npos) return problem(fmt::format("'{}' has an unknown unit '{}'", cut(text), cut(unit)), hint);
     std::uint64_t bytes = *number;
     for (std::size_t k = 0; k <= power; ++k) {
-        if (bytes > (std::uint64_t{1} << 53)) return problem(fmt::format("'{}' is too large", text), hint);
+        if (bytes > (std::uint64_t{1} << 53)) return problem(fmt::format("'{}' is too large", cut(text)), hint);
         bytes *= 1024;
     }
     constexpr std::uint64_t min_heap = std::uint64_t{2} << 20;
     if (bytes < min_heap) {
-        return problem(fmt::format("'{}' is below the JVM's minimum heap of 2m", text), hint);
+        return problem(fmt::format("'{}' is below the JVM's minimum heap of 2m", cut(text)), hint);
     }
     return HeapSize{HeapSize::Kind::bytes, bytes, 0};
 }
@@ -87,12 +87,12 @@ Parsed<HeapVia> parse_heap_via(std::string_view text) {
     if (text.starts_with("env:")) {
         std::string_view name = text.substr(4);
         if (!is_env_name(name)) {
-            return problem(fmt::format("'{}' is not an environment variable name", name),
+            return problem(fmt::format("'{}' is not an environment variable name", cut(name)),
                            "write env:NAME with letters, digits and '_', e.g. env:JAVA_OPTS");
         }
         return HeapVia{HeapVia::Kind::env, std::string{name}};
     }
-    return problem(fmt::format("'{}' is not a way to pass the heap", text),
+    return problem(fmt::format("'{}' is not a way to pass the heap", cut(text)),
                    "write auto, es_heap_size, es_java_opts, java_tool_options, env:NAME or none");
 }
 

@@ -179,7 +179,7 @@ Result<IniFile> parse_ini(std::string_view text, const std::string& path) {
         if (entry != nullptr && indent > indent_level) {
             if (value.front() == '[' && value.back() == ']') {
                 errors.push_back({status::config, path, lineno,
-                                  fmt::format("indented line '{}' continues the value of '{}' (line {})", value,
+                                  fmt::format("indented line '{}' continues the value of '{}' (line {})", eslaunch::cut(value),
                                               entry->key, entry->line),
                                   "section headers start in column 1; remove the indentation"});
                 entry = nullptr;
@@ -198,14 +198,14 @@ Result<IniFile> parse_ini(std::string_view text, const std::string& path) {
             const std::size_t close = value.rfind(']');
             if (close == std::string_view::npos || close == 1) {
                 errors.push_back({status::config, path, lineno,
-                                  fmt::format("malformed section header '{}'", value),
+                                  fmt::format("malformed section header '{}'", eslaunch::cut(value)),
                                   "write it as [program:NAME]"});
                 section = nullptr;
                 continue;
             }
             if (close + 1 != value.size()) {
                 errors.push_back({status::config, path, lineno,
-                                  fmt::format("text '{}' after the section header", value.substr(close + 1)),
+                                  fmt::format("text '{}' after the section header", eslaunch::cut(value.substr(close + 1))),
                                   "supervisord ignores it silently; remove it or make it a comment with ' ;'"});
                 section = nullptr;
                 continue;
@@ -225,7 +225,7 @@ Result<IniFile> parse_ini(std::string_view text, const std::string& path) {
         if (section == nullptr) {
             if (file.sections.empty() && errors.empty()) {
                 errors.push_back({status::config, path, lineno,
-                                  fmt::format("'{}' comes before any section header", value),
+                                  fmt::format("'{}' comes before any section header", eslaunch::cut(value)),
                                   "put it under a [program:NAME] header"});
             }
             continue;
@@ -233,13 +233,13 @@ Result<IniFile> parse_ini(std::string_view text, const std::string& path) {
         const std::size_t delim = value.find_first_of("=:");
         if (delim == std::string_view::npos) {
             errors.push_back({status::config, path, lineno,
-                              fmt::format("line '{}' has no '=' or ':'", value),
+                              fmt::format("line '{}' has no '=' or ':'", eslaunch::cut(value)),
                               "write key=value; a value that goes on must be indented"});
             continue;
         }
         std::string_view key = strip(value.substr(0, delim));
         if (key.empty()) {
-            errors.push_back({status::config, path, lineno, fmt::format("line '{}' has no key", value),
+            errors.push_back({status::config, path, lineno, fmt::format("line '{}' has no key", eslaunch::cut(value)),
                               "write key=value"});
             continue;
         }

@@ -41,22 +41,22 @@ Parsed<std::uint64_t> parse_one(LimitResource r, std::string_view text, std::str
     std::size_t digits = 0;
     while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
     auto number = parse_decimal(text.substr(0, digits));
-    if (!number) return problem(fmt::format("'{}' is not a limit", whole), hint);
+    if (!number) return problem(fmt::format("'{}' is not a limit", cut(whole)), hint);
     std::string_view suffix = text.substr(digits);
     if (suffix.empty()) return *number;
     if (!limit_counts_bytes(r)) {
-        return problem(fmt::format("'{}': {} counts {}, not bytes, so it takes no suffix", whole, limit_key(r),
+        return problem(fmt::format("'{}': {} counts {}, not bytes, so it takes no suffix", cut(whole), limit_key(r),
                                    r == LimitResource::nofile ? "files" : "processes"),
                        hint);
     }
     static constexpr std::string_view suffixes = "KMGTPE";
     const std::size_t power = suffixes.find(suffix.size() == 1 ? suffix[0] : '?');
     if (power == std::string_view::npos) {
-        return problem(fmt::format("'{}' has an unknown suffix '{}'", whole, suffix), hint);
+        return problem(fmt::format("'{}' has an unknown suffix '{}'", cut(whole), cut(suffix)), hint);
     }
     std::uint64_t scaled = *number;
     for (std::size_t k = 0; k <= power; ++k) {
-        if (scaled > limit_infinity / 1024) return problem(fmt::format("'{}' is too large", whole), hint);
+        if (scaled > limit_infinity / 1024) return problem(fmt::format("'{}' is too large", cut(whole)), hint);
         scaled *= 1024;
     }
     return scaled;
@@ -84,7 +84,7 @@ Parsed<LimitValue> parse_limit(LimitResource r, std::string_view text) {
     auto hard = parse_one(r, text.substr(colon + 1), text);
     if (!hard) return Unexpected<Problem>{hard.error()};
     if (*soft > *hard) {
-        return problem(fmt::format("'{}': the soft limit is above the hard limit", text),
+        return problem(fmt::format("'{}': the soft limit is above the hard limit", cut(text)),
                        "write SOFT:HARD with SOFT at most HARD");
     }
     return LimitValue{*soft, *hard};

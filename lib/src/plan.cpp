@@ -148,7 +148,7 @@ void Planner::plan_identity() {
                 auto it = host_.supplementary.find(ref.text);
                 if (it == host_.supplementary.end()) {
                     error(status::group, spec_.line_of("supplementary_groups"),
-                          fmt::format("supplementary_groups: group '{}' does not exist", ref.text),
+                          fmt::format("supplementary_groups: group '{}' does not exist", cut(ref.text)),
                           "create it or remove it from the list");
                     continue;
                 }
@@ -173,7 +173,7 @@ void Planner::plan_profile() {
         if (auto flag = find_daemonize_flag(spec_.argv)) {
             error(status::config, spec_.line_of("command"),
                   fmt::format("command: '{}' daemonizes Elasticsearch ({} holds {}), so it leaves the foreground",
-                              *flag, host_.es.home, host_.es.version_source),
+                              cut(*flag), host_.es.home, host_.es.version_source),
                   "remove it: systemd and supervisord supervise the program itself, in the foreground");
         }
     }
@@ -200,7 +200,7 @@ void Planner::plan_heap() {
             const std::string value = *old;
             auto parsed = parse_heap_size(value);
             if (!parsed || parsed->kind != HeapSize::Kind::bytes) {
-                error(status::config, 0, fmt::format("ES_HEAP_SIZE='{}' is not a heap size", value),
+                error(status::config, 0, fmt::format("ES_HEAP_SIZE='{}' is not a heap size", cut(value)),
                       "remove it; Elasticsearch 5.0 and later do not read it: set heap_size= instead");
                 return;
             }
@@ -376,7 +376,7 @@ void Planner::plan_executable() {
     }
     const std::string* path = plan_.environment.get("PATH");
     error(status::exec, spec_.line_of("command"),
-          fmt::format("command: '{}' is not in PATH ({})", name, path != nullptr ? *path : std::string{"unset"}),
+          fmt::format("command: '{}' is not in PATH ({})", cut(name), path != nullptr ? *path : std::string{"unset"}),
           "write the program's absolute path in command=");
 }
 

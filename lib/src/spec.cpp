@@ -82,7 +82,7 @@ std::string unknown_key_hint(std::string_view key) {
     const std::string low = ascii_lower(key);
     if (low != key) {
         for (const auto* keys : {&k_applied, &k_eslaunch, &k_supervisord_only}) {
-            if (contains(*keys, low)) return fmt::format("keys are lower-case: write '{}'", low);
+            if (contains(*keys, low)) return fmt::format("keys are lower-case: write '{}'", cut(low));
         }
     }
     if (key == "minfds") return "minfds belongs in [supervisord]; for this program write limit_nofile=N";
@@ -195,7 +195,7 @@ Result<IniValue> expand(const IniValue& in, const Expansions& expansions, const 
         }
         const std::size_t close = s.find(')', i + 2);
         if (close == std::string::npos) {
-            return error(i, fmt::format("'{}' has no closing ')s'", s.substr(i, 20)), "write %(NAME)s");
+            return error(i, fmt::format("'{}' has no closing ')s'", cut(s.substr(i, 20))), "write %(NAME)s");
         }
         const std::string name = s.substr(i + 2, close - i - 2);
         if (close + 1 >= s.size() || s[close + 1] != 's') {
@@ -221,7 +221,7 @@ Result<IniValue> expand(const IniValue& in, const Expansions& expansions, const 
                          fmt::format("what can be expanded here: {} and %%", known));
         }
         if (name == "here" && found->find('%') != std::string::npos) {
-            return error(i, fmt::format("%(here)s is '{}', which holds '%'", *found),
+            return error(i, fmt::format("%(here)s is '{}', which holds '%'", cut(*found)),
                          "supervisord pastes the directory in as text and then fails on its '%'; move the spec to a "
                          "directory without '%' in its path");
         }
@@ -301,7 +301,7 @@ void SectionParser::parse_key(const IniEntry& e, const std::string& v) {
     };
     auto path_value = [&](std::optional<std::string>& target) {
         if (v.front() != '/') {
-            error(e.line, fmt::format("{}: '{}' is not an absolute path", k, v),
+            error(e.line, fmt::format("{}: '{}' is not an absolute path", k, cut(v)),
                   "write a path that starts with / (%(here)s is the spec file's directory)");
             return;
         }
@@ -349,7 +349,7 @@ void SectionParser::parse_key(const IniEntry& e, const std::string& v) {
         else if (v == "elasticsearch") spec_.profile_setting = Profile::elasticsearch;
         else if (v == "jvm") spec_.profile_setting = Profile::jvm;
         else if (v == "plain") spec_.profile_setting = Profile::plain;
-        else error(e.line, fmt::format("profile: '{}' is not a profile", v), "write auto, elasticsearch, jvm or plain");
+        else error(e.line, fmt::format("profile: '{}' is not a profile", cut(v)), "write auto, elasticsearch, jvm or plain");
     } else if (auto limit = limit_from_key(k)) {
         take(parse_limit(*limit, v), [&](LimitValue lv) { spec_.limits[*limit] = lv; });
     } else if (k == "heap_size") {
@@ -370,7 +370,7 @@ void SectionParser::parse_key(const IniEntry& e, const std::string& v) {
         bool_value(spec_.ready_insecure);
     } else if (k == "ready_user") {
         if (v.find_first_of(":\n") != std::string::npos) {
-            error(e.line, fmt::format("ready_user: '{}' holds ':' or a line break", v),
+            error(e.line, fmt::format("ready_user: '{}' holds ':' or a line break", cut(v)),
                   "HTTP basic auth user names cannot hold them");
         } else {
             spec_.ready_user = v;
@@ -584,8 +584,7 @@ Errors SectionParser::run() {
             }
         } else {
             error(e.line,
-                  key.size() > 64 ? fmt::format("unknown key '{}...' ({} bytes)", key.substr(0, 40), key.size())
-                                  : fmt::format("unknown key '{}'", key),
+                  fmt::format("unknown key '{}'", cut(key)),
                   unknown_key_hint(key));
         }
     }
@@ -624,7 +623,7 @@ Errors SectionParser::run() {
         error(section_.line, fmt::format("[program:{}] has no command=", spec_.program),
               "add command=/path/to/program ARGS");
     } else if (errors_.empty() && (spec_.argv.empty() || spec_.argv.front().empty())) {
-        error(spec_.line_of("command"), fmt::format("command: '{}' names no program", spec_.command),
+        error(spec_.line_of("command"), fmt::format("command: '{}' names no program", cut(spec_.command)),
               "write command=/path/to/program ARGS");
     }
     if (!errors_.empty()) return std::move(errors_);
@@ -633,7 +632,7 @@ Errors SectionParser::run() {
     if (spec_.profile == Profile::elasticsearch) {
         if (auto flag = find_daemonize_flag(spec_.argv)) {
             error(spec_.line_of("command"),
-                  fmt::format("command: '{}' daemonizes Elasticsearch, so it leaves the foreground", *flag),
+                  fmt::format("command: '{}' daemonizes Elasticsearch, so it leaves the foreground", cut(*flag)),
                   "remove it: systemd and supervisord supervise the program itself, in the foreground");
         }
     }
@@ -679,7 +678,7 @@ Result<std::vector<const IniSection*>> program_sections(const IniFile& file) {
         }
         if (auto bad = name.find_first_of(" :/[]"); bad != std::string::npos) {
             errors.push_back({status::config, file.path, s.line,
-                              fmt::format("program name '{}' holds '{}'", name, name[bad]),
+                              fmt::format("program name '{}' holds '{}'", cut(name), name[bad]),
                               "supervisord refuses ' ', ':' and '/' in names; use letters, digits, '-' and '_'"});
             continue;
         }

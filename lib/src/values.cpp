@@ -34,7 +34,7 @@ Parsed<bool> parse_bool(std::string_view text) {
     const std::string v = ascii_lower(text);
     if (v == "true" || v == "yes" || v == "on" || v == "1") return true;
     if (v == "false" || v == "no" || v == "off" || v == "0") return false;
-    return problem(fmt::format("'{}' is not a boolean", text), "write true or false (also yes/no, on/off, 1/0)");
+    return problem(fmt::format("'{}' is not a boolean", cut(text)), "write true or false (also yes/no, on/off, 1/0)");
 }
 
 std::string Duration::str() const {
@@ -56,17 +56,17 @@ Parsed<Duration> parse_duration(std::string_view text, bool allow_infinity) {
     std::size_t digits = 0;
     while (digits < text.size() && is_digit(text[digits])) ++digits;
     auto number = parse_decimal(text.substr(0, digits));
-    if (!number) return problem(fmt::format("'{}' is not a duration", text), hint);
+    if (!number) return problem(fmt::format("'{}' is not a duration", cut(text)), hint);
     const std::string_view unit = text.substr(digits);
     std::uint64_t scale = 0;
     if (unit.empty() || unit == "s") scale = 1000;
     else if (unit == "ms") scale = 1;
     else if (unit == "min") scale = 60'000;
     else if (unit == "h") scale = 3'600'000;
-    else return problem(fmt::format("'{}' has an unknown unit '{}'", text, unit), hint);
+    else return problem(fmt::format("'{}' has an unknown unit '{}'", cut(text), cut(unit)), hint);
     constexpr std::uint64_t max_ms = std::uint64_t{100} * 365 * 24 * 3'600'000;  // a century
-    if (*number > max_ms / scale) return problem(fmt::format("'{}' is too long", text), hint);
-    if (*number == 0) return problem(fmt::format("'{}' is zero", text), hint);
+    if (*number > max_ms / scale) return problem(fmt::format("'{}' is too long", cut(text)), hint);
+    if (*number == 0) return problem(fmt::format("'{}' is zero", cut(text)), hint);
     return Duration{std::chrono::milliseconds{static_cast<std::int64_t>(*number * scale)}};
 }
 
@@ -74,11 +74,11 @@ Parsed<mode_t> parse_umask(std::string_view text) {
     const char* hint = "write an octal mask such as 022 or 027";
     if (text.empty() || text.size() > 4 ||
         !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '7'; })) {
-        return problem(fmt::format("'{}' is not an octal umask", text), hint);
+        return problem(fmt::format("'{}' is not an octal umask", cut(text)), hint);
     }
     unsigned value = 0;
     std::from_chars(text.data(), text.data() + text.size(), value, 8);
-    if (value > 0777) return problem(fmt::format("'{}' is above 0777", text), hint);
+    if (value > 0777) return problem(fmt::format("'{}' is above 0777", cut(text)), hint);
     return static_cast<mode_t>(value);
 }
 
@@ -100,7 +100,7 @@ Parsed<IdRef> parse_id_ref(std::string_view text, IdKind kind) {
                     std::all_of(name.begin(), name.end(), [](char c) {
                         return is_alpha(c) || is_digit(c) || c == '_' || c == '-' || c == '.';
                     });
-    if (!ok) return problem(fmt::format("'{}' is not a valid {} name", text, what), hint);
+    if (!ok) return problem(fmt::format("'{}' is not a valid {} name", cut(text), what), hint);
     return IdRef{std::string{text}, std::nullopt};
 }
 
@@ -114,9 +114,9 @@ Parsed<std::vector<StatusRange>> parse_status_list(std::string_view text) {
         const std::size_t dash = item.find('-');
         auto low = parse_decimal(item.substr(0, dash));
         auto high = dash == std::string_view::npos ? low : parse_decimal(item.substr(dash + 1));
-        if (!low || !high) return problem(fmt::format("'{}' in '{}' is not a status or range", item, text), hint);
+        if (!low || !high) return problem(fmt::format("'{}' in '{}' is not a status or range", cut(item), cut(text)), hint);
         if (*low < 100 || *high > 599 || *low > *high) {
-            return problem(fmt::format("'{}' in '{}' is outside 100-599 or backwards", item, text), hint);
+            return problem(fmt::format("'{}' in '{}' is outside 100-599 or backwards", cut(item), cut(text)), hint);
         }
         ranges.push_back({static_cast<int>(*low), static_cast<int>(*high)});
         if (comma == std::string_view::npos) break;
@@ -167,42 +167,42 @@ Parsed<ReadyProbe> parse_ready(std::string_view text) {
     if (text.starts_with("tcp://")) { probe.kind = ReadyProbe::Kind::tcp; rest = text.substr(6); }
     else if (text.starts_with("http://")) { probe.kind = ReadyProbe::Kind::http; rest = text.substr(7); probe.port = 80; }
     else if (text.starts_with("https://")) { probe.kind = ReadyProbe::Kind::https; rest = text.substr(8); probe.port = 443; }
-    else return problem(fmt::format("'{}' is not a ready probe", text), hint);
+    else return problem(fmt::format("'{}' is not a ready probe", cut(text)), hint);
 
     const std::size_t slash = rest.find('/');
     std::string_view authority = rest.substr(0, slash);
     if (slash != std::string_view::npos) {
         if (probe.kind == ReadyProbe::Kind::tcp) {
-            return problem(fmt::format("'{}': a tcp:// probe has no path", text), "write tcp://HOST:PORT");
+            return problem(fmt::format("'{}': a tcp:// probe has no path", cut(text)), "write tcp://HOST:PORT");
         }
         probe.path = std::string{rest.substr(slash)};
         // Control characters too: the path goes into the request line as it is.
         if (probe.path.find_first_of(" \"<>\\^`{|}") != std::string::npos ||
             std::any_of(probe.path.begin(), probe.path.end(),
                         [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
-            return problem(fmt::format("'{}': the path has characters a URL may not hold", text),
+            return problem(fmt::format("'{}': the path has characters a URL may not hold", cut(text)),
                            "percent-encode them (%20 for a space)");
         }
     } else if (probe.kind != ReadyProbe::Kind::tcp) {
         probe.path = "/";
     }
     if (authority.find('@') != std::string_view::npos) {
-        return problem(fmt::format("'{}' holds credentials", text),
+        return problem(fmt::format("'{}' holds credentials", cut(text)),
                        "use ready_user= and ready_password_file= so the password stays out of the spec and the process list");
     }
     std::string_view port_text;
     if (authority.starts_with('[')) {
         const std::size_t close = authority.find(']');
-        if (close == std::string_view::npos) return problem(fmt::format("'{}': unclosed '[' in the host", text), hint);
+        if (close == std::string_view::npos) return problem(fmt::format("'{}': unclosed '[' in the host", cut(text)), hint);
         probe.host = std::string{authority.substr(1, close - 1)};
         in6_addr addr{};
         if (inet_pton(AF_INET6, probe.host.c_str(), &addr) != 1) {
-            return problem(fmt::format("'{}': '{}' is not an IPv6 address", text, probe.host),
+            return problem(fmt::format("'{}': '{}' is not an IPv6 address", cut(text), cut(probe.host)),
                            "write an IPv6 literal in brackets, e.g. http://[::1]:9200/");
         }
         std::string_view after = authority.substr(close + 1);
         if (!after.empty()) {
-            if (after.front() != ':') return problem(fmt::format("'{}': text after ']'", text), hint);
+            if (after.front() != ':') return problem(fmt::format("'{}': text after ']'", cut(text)), hint);
             port_text = after.substr(1);
         }
     } else {
@@ -213,18 +213,18 @@ Parsed<ReadyProbe> parse_ready(std::string_view text) {
             return is_alpha(c) || is_digit(c) || c == '.' || c == '-' || c == '_';
         });
         if (!host_ok) {
-            return problem(fmt::format("'{}': '{}' is not a host name or address", text, probe.host),
+            return problem(fmt::format("'{}': '{}' is not a host name or address", cut(text), cut(probe.host)),
                            "write a host name, an IPv4 address, or an IPv6 address in brackets");
         }
     }
     if (!port_text.empty() || authority.ends_with(':')) {
         auto port = parse_decimal(port_text);
         if (!port || *port == 0 || *port > 65535) {
-            return problem(fmt::format("'{}': port '{}' is not between 1 and 65535", text, port_text), hint);
+            return problem(fmt::format("'{}': port '{}' is not between 1 and 65535", cut(text), cut(port_text)), hint);
         }
         probe.port = static_cast<std::uint16_t>(*port);
     } else if (probe.kind == ReadyProbe::Kind::tcp) {
-        return problem(fmt::format("'{}' has no port", text), "write tcp://HOST:PORT");
+        return problem(fmt::format("'{}' has no port", cut(text)), "write tcp://HOST:PORT");
     }
     return probe;
 }

@@ -65,8 +65,20 @@ TEST(Spec, AVeryLongUnknownKeyIsShortenedInTheMessage) {
     auto spec = parse_text("[program:x]\ncommand=/bin/true\n" + std::string(100000, 'a') + "=1\n");
     ASSERT_FALSE(spec);
     EXPECT_EQ(spec.error().front().str(),
-              "/etc/eslaunch/test.ini:3: unknown key '" + std::string(40, 'a') +
-                  "...' (100000 bytes); supervisord would ignore it silently; see eslaunch.ini(5) for the keys");
+              "/etc/eslaunch/test.ini:3: unknown key '" + std::string(64, 'a') +
+                  "... (100000 bytes)'; supervisord would ignore it silently; see eslaunch.ini(5) for the keys");
+}
+
+TEST(Spec, EchoedValuesAreCut) {
+    // A hostile value of any key gives a message of a sane length.
+    for (const char* key : {"heap_size", "limit_nofile", "ready", "ready_timeout", "umask", "user", "profile",
+                            "es_home", "environment"}) {
+        auto spec = parse_text("[program:x]\ncommand=/bin/true\n" + std::string{key} + "=" + std::string(500000, '9') + "#\n");
+        ASSERT_FALSE(spec) << key;
+        const std::string message = spec.error().front().str();
+        EXPECT_LT(message.size(), 600U) << key << ": " << message.substr(0, 200);
+        EXPECT_THAT(message, HasSubstr("bytes)")) << key << ": " << message.substr(0, 300);
+    }
 }
 
 TEST(Spec, ExactlyOneMebibyteIsAccepted) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -36,6 +37,11 @@ struct Error {
 };
 
 using Errors = std::vector<Error>;
+
+// A value from input as a message shows it: at most `max` bytes, cut at a
+// character boundary and followed by "... (N bytes)", so a hostile value
+// (a million-digit port) cannot flood a log line.
+[[nodiscard]] std::string cut(std::string_view value, std::size_t max = 64);
 
 // A problem with one value, before it is placed at FILE:LINE.
 struct Problem {
