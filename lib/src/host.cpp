@@ -25,6 +25,7 @@
 #include "eslaunch/values.hpp"
 #include "child.hpp"
 #include "node_settings.hpp"
+#include "path_walk.hpp"
 #include "nss_glibc.hpp"
 #include "posix.hpp"
 #include "text.hpp"
@@ -114,12 +115,16 @@ void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts
     es.conf_dir = es_conf_dir_of(spec, program_env, es.home);
     // elasticsearch.yml, which the default probe follows, is read after the
     // plan, as the plan's user: plan_launch_reading_node_settings.
+    // Read as root, so through the walk: a FIFO or device planted there
+    // cannot stall or feed the launch (open_walking takes regular files
+    // only); a file it cannot read names no heap, as before.
     auto add_file = [&](const std::string& path) {
-        const std::string text = read_small_file(path);
-        auto found = jvm_options_heap(text, path, facts.java_major);
+        auto text = read_walking(path, Trust::any, 1 << 20, path, {});
+        if (!text) return;
+        auto found = jvm_options_heap(*text, path, facts.java_major);
         es.jvm_options.insert(es.jvm_options.end(), found.begin(), found.end());
     };
-    if (fs::is_regular_file(es.conf_dir + "/jvm.options", ec)) add_file(es.conf_dir + "/jvm.options");
+    add_file(es.conf_dir + "/jvm.options");
     std::vector<std::string> drop_ins;
     for (const auto& entry : fs::directory_iterator(es.conf_dir + "/jvm.options.d", ec)) {
         if (entry.path().extension() == ".options") drop_ins.push_back(entry.path().string());
@@ -129,46 +134,6 @@ void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts
 }
 
 
-
-// The spec file and each directory above it up to /, as the fallback in
-// gather_host_facts finds them (weakly_canonical, then stat of each
-// parent), with one lstat() per component where that is sure to give the
-// same: an absolute path without '.', '..', empty components or a
-// trailing '/', none of whose components is a symbolic link (lstat and
-// stat then agree, and the path is its own canonical form). False, with
-// `chain` untouched, for anything else: the caller takes the long way.
-bool spec_path_chain(const std::string& file, std::vector<PathOwner>& chain) {
-    if (file.size() < 2 || file.front() != '/' || file.back() == '/' || file.size() >= PATH_MAX) return false;
-    struct Found {
-        std::size_t end;  // the prefix file[0, end)
-        uid_t uid;
-        mode_t mode;
-    };
-    Found found[64];
-    std::size_t n = 0;
-    char prefix[PATH_MAX];
-    std::memcpy(prefix, file.data(), file.size());
-    std::size_t start = 1;
-    while (start <= file.size()) {
-        std::size_t end = file.find('/', start);
-        if (end == std::string::npos) end = file.size();
-        const std::string_view part = std::string_view{file}.substr(start, end - start);
-        if (part.empty() || part == "." || part == ".." || n == std::size(found)) return false;
-        prefix[end] = '\0';
-        struct stat st {};
-        if (::lstat(prefix, &st) != 0 || S_ISLNK(st.st_mode)) return false;
-        if (end < file.size() && !S_ISDIR(st.st_mode)) return false;
-        prefix[end] = '/';
-        found[n++] = {end, st.st_uid, st.st_mode};
-        start = end + 1;
-    }
-    struct stat root {};
-    if (::stat("/", &root) != 0) return false;
-    chain.reserve(n + 1);
-    for (std::size_t i = n; i-- > 0;) chain.push_back({file.substr(0, found[i].end), found[i].uid, found[i].mode});
-    chain.push_back({"/", root.st_uid, root.st_mode});
-    return true;
-}
 
 }  // namespace
 
@@ -258,19 +223,6 @@ HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment_in, const I
     };
     facts.es.home = es_home_of(spec);
     if (!facts.es.home.empty()) es_home_facts(spec, program_env(), facts);
-
-    // The spec file and every directory above it, for the ownership rule.
-    if (!spec_path_chain(spec.file, facts.spec_paths)) {
-        std::error_code ec;
-        fs::path path = fs::weakly_canonical(spec.file, ec);
-        if (ec) path = spec.file;
-        while (true) {
-            struct stat st {};
-            if (::stat(path.c_str(), &st) == 0) facts.spec_paths.push_back({path.string(), st.st_uid, st.st_mode});
-            if (path == path.root_path() || path.empty()) break;
-            path = path.parent_path();
-        }
-    }
 
     if (!spec.argv.empty() && spec.argv.front().find('/') == std::string::npos) {
         facts.program_path = search_path(spec.argv.front(), program_env().get("PATH"));

@@ -1,7 +1,6 @@
 #include "eslaunch/plan.hpp"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <set>
@@ -33,7 +32,6 @@ private:
         return false;
     }
 
-    void check_spec_paths();
     void plan_identity();
     void plan_profile();
     void plan_heap();
@@ -46,27 +44,6 @@ private:
     LaunchPlan plan_;
     Errors errors_;
 };
-
-// Like sshd's StrictModes: whoever can edit the spec chooses user= and command=.
-void Planner::check_spec_paths() {
-    if (host_.euid != 0) return;
-    for (const auto& p : host_.spec_paths) {
-        const bool sticky_dir = S_ISDIR(p.mode) && (p.mode & S_ISVTX) != 0;
-        const std::string mode = fmt::format("{:04o}", static_cast<unsigned>(p.mode & 07777));
-        if (p.uid != 0) {
-            error(status::config, 0,
-                  fmt::format("{} is owned by uid {}, not root (mode {}): whoever can edit the spec chooses user= "
-                              "and command=",
-                              p.path, p.uid, mode),
-                  fmt::format("chown root {}", p.path));
-        } else if ((p.mode & 022) != 0 && !sticky_dir) {
-            error(status::config, 0,
-                  fmt::format("{} is writable by {} (mode {}): whoever can edit the spec chooses user= and command=",
-                              p.path, (p.mode & 002) != 0 ? "everyone" : "its group", mode),
-                  fmt::format("chmod go-w {}", p.path));
-        }
-    }
-}
 
 void Planner::plan_identity() {
     const int user_line = spec_.line_of("user");
@@ -467,7 +444,6 @@ Result<LaunchPlan> Planner::run() {
     plan_.warnings = spec_.warnings;
     plan_.environment = program_environment(host_.environ, spec_.clear_environment, spec_.environment_settings());
 
-    check_spec_paths();
     plan_identity();
     plan_profile();
     plan_heap();

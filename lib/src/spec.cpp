@@ -15,6 +15,7 @@
 #include <set>
 
 #include "eslaunch/ini.hpp"
+#include "path_walk.hpp"
 
 namespace eslaunch {
 namespace {
@@ -782,17 +783,20 @@ Result<Spec> parse_spec(std::string_view text, const std::string& path, const Pa
 }
 
 Result<Spec> load_spec(const std::string& path, const ParseContext& context) {
-    // std::filesystem::absolute(path).lexically_normal(), without
-    // std::filesystem (and its allocations) where the result is plain.
+    // std::filesystem::absolute(path).lexically_normal() for messages and
+    // %(here)s, without std::filesystem (and its allocations) where the
+    // result is plain; the walk takes the path as given, `..` as the kernel
+    // resolves it.
     std::string absolute;
+    std::string walked = path;
     if (plain_absolute(path)) {
         absolute = path;
     } else if (!path.empty() && path.front() != '/') {
         char cwd[PATH_MAX];
         if (::getcwd(cwd, sizeof cwd) != nullptr) {
             const std::string_view dir{cwd};
-            std::string joined = dir == "/" ? std::string{dir} + path : std::string{dir} + "/" + path;
-            if (plain_absolute(dir) && plain_absolute(joined)) absolute = std::move(joined);
+            walked = dir == "/" ? std::string{dir} + path : std::string{dir} + "/" + path;
+            if (plain_absolute(dir) && plain_absolute(walked)) absolute = walked;
         }
     }
     if (absolute.empty()) {
@@ -800,43 +804,14 @@ Result<Spec> load_spec(const std::string& path, const ParseContext& context) {
         absolute = std::filesystem::absolute(path, ec).lexically_normal().string();
         if (ec || absolute.empty()) absolute = path;
     }
-    auto io_error = [&](std::string what, std::string hint) {
-        return failure(Error{status::config, absolute, 0, std::move(what), std::move(hint)});
-    };
-    const int fd = ::open(absolute.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        const int err = errno;
-        return io_error(fmt::format("cannot open: {}", std::strerror(err)),
-                        err == ENOENT ? "check the path given to eslaunch" : "check the file's permissions");
-    }
-    struct Closer {
-        int fd;
-        ~Closer() { ::close(fd); }
-    } closer{fd};
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) return io_error(fmt::format("cannot stat: {}", std::strerror(errno)), "");
-    if (!S_ISREG(st.st_mode)) return io_error("not a regular file", "give eslaunch the path of the spec file");
-    if (static_cast<std::uint64_t>(st.st_size) > max_spec_bytes) {
-        return io_error(fmt::format("file is {} bytes, over the limit of {} (1 MiB)", st.st_size, max_spec_bytes),
-                        "a spec holds a few program sections; check that this is the file you meant");
-    }
-    // Read into the string itself, fstat's size and a byte more at first:
-    // a short read of a regular file is its end, so one read() does it
-    // (and no 64 KiB buffer on the stack, which cost page faults).
-    std::string text;
-    std::size_t want = static_cast<std::size_t>(st.st_size) + 1;
-    while (text.size() <= max_spec_bytes) {
-        const std::size_t at = text.size();
-        text.resize(at + want);
-        const ssize_t n = ::read(fd, text.data() + at, want);
-        const int err = errno;
-        text.resize(at + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
-        if (n < 0 && err == EINTR) continue;
-        if (n < 0) return io_error(fmt::format("cannot read: {}", std::strerror(err)), "");
-        if (static_cast<std::size_t>(n) < want) break;
-        want = 65536;
-    }
-    return parse_spec(text, absolute, context);
+    // As root, whoever could change the file or any entry on the way to it
+    // would choose user= and command=: the walk refuses such a path before
+    // a byte is read (path_walk.hpp).
+    static constexpr WalkText text{"whoever can edit the spec chooses user= and command=",
+                                   "check the path given to eslaunch", "give eslaunch the path of the spec file"};
+    auto read = read_walking(walked, ::geteuid() == 0 ? Trust::root_only : Trust::any, max_spec_bytes, absolute, text);
+    if (!read) return failure(std::move(read.error()));
+    return parse_spec(*read, absolute, context);
 }
 
 std::string_view source_name(Setting::Source s) {

@@ -112,7 +112,6 @@ const HostFacts& fuzz_host() {
         h.es.version = EsVersion{7, 17, 25};
         h.es.version_source = "/opt/es/lib/elasticsearch-7.17.25.jar";
         h.es.jvm_options = {{"/opt/es/config/jvm.options:1", "-Xmx1g"}};
-        h.spec_paths = {{path(), 0, 0100644}, {"/etc/eslaunch", 0, 040755}, {"/etc", 0, 040755}, {"/", 0, 040755}};
         h.program_path = "/usr/bin/program";
         return h;
     }();

@@ -50,8 +50,6 @@ inline HostFacts test_host() {
     h.watcher = "/usr/libexec/eslaunch-watch";
     h.watcher_expected = "/usr/libexec/eslaunch-watch";
     h.mem_total = std::uint64_t{16} << 30;
-    h.spec_paths = {{"/etc/eslaunch/test.ini", 0, 0100644}, {"/etc/eslaunch", 0, 040755}, {"/etc", 0, 040755},
-                    {"/", 0, 040755}};
     return h;
 }
 

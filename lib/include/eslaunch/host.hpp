@@ -22,13 +22,6 @@
 
 namespace eslaunch {
 
-// One path from the spec file up to /, as stat() saw it.
-struct PathOwner {
-    std::string path;
-    uid_t uid = 0;
-    mode_t mode = 0;  // st_mode (type and permission bits)
-};
-
 struct EsHomeFacts {
     std::string home;                     // where it was looked for ("" when unknown)
     std::optional<EsVersion> version;     // from lib/elasticsearch-X.Y.Z.jar
@@ -65,7 +58,6 @@ struct HostFacts {
     std::string cgroup_memory_source;               // the file it came from
 
     EsHomeFacts es;
-    std::vector<PathOwner> spec_paths;  // the spec file, then each directory up to /
     std::optional<std::string> program_path;  // command's program found in PATH (no '/' in it)
     std::optional<std::string> watcher;  // eslaunch-watch's path, when it is there
     std::string watcher_expected;        // where it was looked for
