@@ -286,8 +286,8 @@ std::string render_cluster_json(const ClusterReport& report) {
 
 std::string render_cluster_text(const ClusterReport& report) {
     const int m = report.master_eligible;
-    std::string out = fmt::format("cluster {}: {} node{}, {} master-eligible", report.cluster_name, report.nodes.size(),
-                                  report.nodes.size() == 1 ? "" : "s", m);
+    std::string out = fmt::format("cluster {}: {} node{}, {} master-eligible", cut(report.cluster_name),
+                                  report.nodes.size(), report.nodes.size() == 1 ? "" : "s", m);
     if (m > 0) {
         out += fmt::format(" (a quorum is {}): it tolerates losing {}", report.quorum, report.tolerated);
     }
@@ -303,13 +303,14 @@ std::string render_cluster_text(const ClusterReport& report) {
     } else {
         out += "discovery: unknown (no discovery settings)\n";
     }
-    // A table with columns as wide as their widest cell.
+    // A table with columns as wide as their widest cell; values from the
+    // files cut, so that one cannot widen every line.
     std::vector<std::array<std::string, 5>> rows = {{"node", "address", "roles", "version", "file"}};
     for (const auto& n : report.nodes) {
         std::string roles;
         for (const auto& r : n.roles) roles += (roles.empty() ? "" : ",") + r;
-        rows.push_back({n.name.empty() ? "-" : n.name, n.address.empty() ? "-" : n.address,
-                        roles.empty() ? "coordinating" : roles, n.version, n.file});
+        rows.push_back({n.name.empty() ? "-" : cut(n.name), n.address.empty() ? "-" : cut(n.address),
+                        roles.empty() ? "coordinating" : cut(roles), n.version, n.file});
     }
     std::array<std::size_t, 5> width{};
     for (const auto& row : rows) {

@@ -19,11 +19,16 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// "N MiB" or "N bytes", for the answer limit.
+std::string size_text(std::size_t bytes) {
+    return bytes % (1U << 20) == 0 ? fmt::format("{} MiB", bytes >> 20) : fmt::format("{} bytes", bytes);
+}
+
 // The parent's side: what the child writes to `in` until EOF, the deadline
 // or abort_fd; the child killed unless it finished, and always reaped. A
 // child that exits non-zero after writing something: `failed`, with what it
-// wrote as the reason.
-ChildResult collect_child(pid_t pid, UniqueFd in, Clock::time_point deadline, int abort_fd) {
+// wrote as the reason. An answer over `max_answer`: `failed`, saying so.
+ChildResult collect_child(pid_t pid, UniqueFd in, Clock::time_point deadline, int abort_fd, std::size_t max_answer) {
     ChildResult result;
     result.status = ChildResult::Status::done;
     char buffer[4096];
@@ -44,7 +49,12 @@ ChildResult collect_child(pid_t pid, UniqueFd in, Clock::time_point deadline, in
         const ssize_t got = ::read(in.get(), buffer, sizeof buffer);
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) break;  // EOF: the child finished (or died)
-        if (result.output.size() < (1U << 20)) result.output.append(buffer, static_cast<std::size_t>(got));
+        if (result.output.size() + static_cast<std::size_t>(got) > max_answer) {
+            // Not cut: a cut answer would read as a different one.
+            result = {ChildResult::Status::failed, fmt::format("its answer was over {}", size_text(max_answer))};
+            break;
+        }
+        result.output.append(buffer, static_cast<std::size_t>(got));
     }
     if (result.status != ChildResult::Status::done) ::kill(pid, SIGKILL);
     int wstatus = 0;
@@ -53,6 +63,7 @@ ChildResult collect_child(pid_t pid, UniqueFd in, Clock::time_point deadline, in
     if (result.status == ChildResult::Status::done) {
         if (WIFSIGNALED(wstatus)) {
             result = {ChildResult::Status::failed, fmt::format("killed by signal {}", WTERMSIG(wstatus))};
+            result.signal = WTERMSIG(wstatus);
         } else if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
             std::string why = result.output.empty() ? std::string{"failed"} : std::move(result.output);
             while (!why.empty() && why.back() == '\n') why.pop_back();
@@ -74,7 +85,8 @@ void write_all(int fd, std::string_view text) {
 // A pipe and a fork: the child runs `body` with the pipe's write end (and
 // must end in _exit: no atexit handlers, no stdio flush, those are the
 // parent's); the parent collects what it writes.
-ChildResult fork_and_collect(const std::function<void(int out)>& body, Clock::time_point deadline, int abort_fd) {
+ChildResult fork_and_collect(const std::function<void(int out)>& body, Clock::time_point deadline, int abort_fd,
+                             std::size_t max_answer) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return {ChildResult::Status::failed, fmt::format("pipe: {}", std::strerror(errno))};
     UniqueFd in{fds[0]};
@@ -87,12 +99,13 @@ ChildResult fork_and_collect(const std::function<void(int out)>& body, Clock::ti
         ::_exit(127);
     }
     out.reset();
-    return collect_child(pid, std::move(in), deadline, abort_fd);
+    return collect_child(pid, std::move(in), deadline, abort_fd, max_answer);
 }
 
 }  // namespace
 
-ChildResult run_in_child(const std::function<std::string()>& work, Clock::time_point deadline, int abort_fd) {
+ChildResult run_in_child(const std::function<std::string()>& work, Clock::time_point deadline, int abort_fd,
+                         std::size_t max_answer) {
     return fork_and_collect(
         [&](int out) {
             std::string text;
@@ -105,12 +118,12 @@ ChildResult run_in_child(const std::function<std::string()>& work, Clock::time_p
             write_all(out, text);
             ::_exit(status);
         },
-        deadline, abort_fd);
+        deadline, abort_fd, max_answer);
 }
 
 ChildResult run_program_in_child(const std::string& path, const std::vector<std::string>& argv,
                                  const std::vector<std::string>& envp, const std::function<std::string()>& setup,
-                                 Clock::time_point deadline) {
+                                 Clock::time_point deadline, std::size_t max_answer) {
     // Built before fork: after `setup` the child only calls execve.
     std::vector<char*> args = c_strings(argv);
     std::vector<char*> env = c_strings(envp);
@@ -141,7 +154,7 @@ ChildResult run_program_in_child(const std::string& path, const std::vector<std:
             write_all(out, problem);
             ::_exit(127);
         },
-        deadline, -1);
+        deadline, -1, max_answer);
 }
 
 }  // namespace eslaunch

@@ -11,6 +11,7 @@
 #include <dlfcn.h>
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <vector>
@@ -26,25 +27,33 @@ struct ChildResult {
     };
     Status status = Status::failed;
     std::string output;
+    int signal = 0;  // `failed` because a signal killed the child: which
 };
+
+// The most a child's answer may hold unless its caller says otherwise.
+inline constexpr std::size_t default_max_answer = std::size_t{1} << 20;
 
 // Forks; the child runs `work` and sends back the string it returns. The
 // caller must be single-threaded (the child may dlopen). The child is killed
 // (SIGKILL) and reaped at `deadline` or as soon as `abort_fd` (when >= 0) is
-// readable; it is always reaped before this returns.
+// readable; it is always reaped before this returns. An answer longer than
+// `max_answer` is not cut: the child is killed, and the result is `failed`,
+// "its answer was over N MiB".
 [[nodiscard]] ChildResult run_in_child(const std::function<std::string()>& work,
-                                       std::chrono::steady_clock::time_point deadline, int abort_fd);
+                                       std::chrono::steady_clock::time_point deadline, int abort_fd,
+                                       std::size_t max_answer = default_max_answer);
 
 // Forks; the child runs `setup` (as the child: e.g. dropping privileges;
 // it returns why it failed, or ""), then executes `path` with its stdin
 // /dev/null, its stdout a pipe to us, its stderr ours and no other fd.
-// Returns what the program wrote, as run_in_child does. A setup or exec
-// that fails: `failed`, with the reason. The program is killed and reaped
-// at `deadline`.
+// Returns what the program wrote, as run_in_child does (`max_answer` too).
+// A setup or exec that fails: `failed`, with the reason. The program is
+// killed and reaped at `deadline`.
 [[nodiscard]] ChildResult run_program_in_child(const std::string& path, const std::vector<std::string>& argv,
                                                const std::vector<std::string>& envp,
                                                const std::function<std::string()>& setup,
-                                               std::chrono::steady_clock::time_point deadline);
+                                               std::chrono::steady_clock::time_point deadline,
+                                               std::size_t max_answer = default_max_answer);
 
 // dlopen() of a library by its soname, or a message that names it and the
 // Debian package that has it. Only ever called in a child of run_in_child.

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "eslaunch/values.hpp"
+#include "text.hpp"
 
 namespace eslaunch {
 namespace {
@@ -169,7 +170,7 @@ std::optional<bool> Checker::flag(const EsSettings& s, std::string_view key, boo
     if (!v) return fallback;
     auto b = parse_bool(*v);
     if (!b) {
-        add(Severity::error, "invalid-setting", fmt::format("{}: '{}' is not a boolean", key, *v),
+        add(Severity::error, "invalid-setting", fmt::format("{}: '{}' is not a boolean", key, cut(*v)),
             fmt::format("{}: true or {}: false", key, key), s.where(key));
         return std::nullopt;
     }
@@ -181,7 +182,7 @@ Node Checker::describe(const EsSettings& s) {
     n.settings = &s;
     n.out.file = s.file;
     n.out.name = s.get("node.name").value_or("");
-    n.label = n.out.name.empty() ? s.file : n.out.name;
+    n.label = n.out.name.empty() ? s.file : cut(n.out.name);  // for messages
 
     // The version family: where the ranges of the settings it uses meet.
     // A setting that fits none of the others' versions is reported, and the
@@ -206,8 +207,8 @@ Node Checker::describe(const EsSettings& s) {
         add(Severity::warning, "version-mix",
             fmt::format("{} is a setting of Elasticsearch {}, but {}'s other settings are of {}: it is ignored or "
                         "refused",
-                        key, version_label(m->versions), n.label, version_label(n.versions)),
-            fmt::format("remove {}, or check which version this node runs", key), s.where(key));
+                        cut(key), version_label(m->versions), n.label, version_label(n.versions)),
+            fmt::format("remove {}, or check which version this node runs", cut(key)), s.where(key));
     }
     n.out.version = version_label(n.versions);
 
@@ -225,7 +226,7 @@ Node Checker::describe(const EsSettings& s) {
             if (!s.has(legacy)) continue;
             add(Severity::error, "node-roles",
                 fmt::format("can not explicitly configure node roles and use legacy role setting [{}]=[{}]", legacy,
-                            *s.get(legacy)),
+                            cut(*s.get(legacy))),
                 fmt::format("remove {} and keep node.roles", legacy), s.where(legacy));
         }
     } else {
@@ -309,10 +310,10 @@ void Checker::check_cluster_name() {
         if (name.value_or("elasticsearch") == majority) continue;
         add(Severity::error, "cluster-name",
             fmt::format("{} differs from '{}' of {}: this node forms or joins another cluster",
-                        name ? fmt::format("cluster.name '{}'", *name)
+                        name ? fmt::format("cluster.name '{}'", cut(*name))
                              : std::string{"cluster.name is not set (the default 'elasticsearch') and"},
-                        majority, names(by_name[majority])),
-            fmt::format("cluster.name: {}", majority), n.settings->where("cluster.name"));
+                        cut(majority), names(by_name[majority])),
+            fmt::format("cluster.name: {}", cut(majority)), n.settings->where("cluster.name"));
     }
 }
 
@@ -323,7 +324,7 @@ void Checker::check_node_names() {
         auto [it, inserted] = first.emplace(n.out.name, &n);
         if (inserted) continue;
         add(Severity::error, "node-name",
-            fmt::format("node.name '{}' is also the name of the node of {}: node names must be unique", n.out.name,
+            fmt::format("node.name '{}' is also the name of the node of {}: node names must be unique", n.label,
                         it->second->out.file),
             "give each node its own node.name", n.settings->where("node.name"));
     }
@@ -368,7 +369,7 @@ void Checker::check_zen(const Node& n) {
     }
     auto value = parse_decimal(*text);
     if (!value) {
-        add(Severity::error, "minimum-master-nodes", fmt::format("{}: '{}' is not a number", key, *text), fix,
+        add(Severity::error, "minimum-master-nodes", fmt::format("{}: '{}' is not a number", key, cut(*text)), fix,
             s.where(key));
         return;
     }
@@ -402,11 +403,7 @@ void Checker::check_initial_masters() {
         lists.emplace_back(&n, std::move(list));
     }
     if (lists.empty()) return;
-    auto join = [](const std::vector<std::string>& v) {
-        std::string out;
-        for (const auto& e : v) out += (out.empty() ? "" : ", ") + e;
-        return out;
-    };
+    const auto join = cut_list;
     // The list most nodes have is the reference.
     const std::vector<std::string>* reference = &lists.front().second;
     std::size_t best = 0;
@@ -435,11 +432,11 @@ void Checker::check_initial_masters() {
             const Node* named = find_node(entry);
             if (named == nullptr) {
                 add(Severity::error, "initial-master-nodes",
-                    fmt::format("{} names '{}', which is no node's node.name or address", key, entry),
+                    fmt::format("{} names '{}', which is no node's node.name or address", key, cut(entry)),
                     "name the master-eligible nodes by their node.name", where);
             } else if (!named->out.master_eligible) {
                 add(Severity::error, "initial-master-nodes",
-                    fmt::format("{} names '{}', the node of {}, which is not master-eligible", key, entry,
+                    fmt::format("{} names '{}', the node of {}, which is not master-eligible", key, cut(entry),
                                 named->out.file),
                     "name only master-eligible nodes", where);
             }
@@ -463,8 +460,9 @@ void Checker::check_seeds(const Node& n) {
     }
     if (!s.has(key)) {
         if (masters.empty()) return;
-        std::string addresses;
-        for (const Node* m : masters) addresses += (addresses.empty() ? "" : ", ") + (m->out.address.empty() ? m->label : m->out.address);
+        std::vector<std::string> known;
+        for (const Node* m : masters) known.push_back(m->out.address.empty() ? m->label : cut(m->out.address));
+        const std::string addresses = fmt::format("{}", fmt::join(known, ", "));
         add(Severity::error, "seed-hosts",
             fmt::format("{} is not set: this node looks for the cluster on its own host only", key),
             fmt::format("{}: [{}]", key, addresses), s.file);
@@ -472,16 +470,17 @@ void Checker::check_seeds(const Node& n) {
     }
     std::vector<Seed> seeds;
     for (const auto& text : s.list(key)) seeds.push_back(parse_seed(text));
-    std::string listed;
-    for (const auto& seed : seeds) listed += (listed.empty() ? "" : ", ") + seed.text;
+    std::vector<std::string> texts;
+    for (const auto& seed : seeds) texts.push_back(seed.text);
+    const std::string listed = cut_list(texts);
     for (const Node* m : masters) {
         const bool reached = std::any_of(seeds.begin(), seeds.end(), [&](const Seed& seed) { return matches(*m, seed); });
         if (reached) continue;
-        const std::string address = m->out.address.empty() ? m->label : m->out.address;
+        const std::string address = m->out.address.empty() ? m->label : cut(m->out.address);
         add(Severity::error, "seed-hosts",
             fmt::format("{} [{}] does not reach master-eligible node {} ({}, {}): while the masters it lists are "
                         "away, this node cannot find the cluster",
-                        key, listed, m->label, m->out.address.empty() ? "no address in its settings" : m->out.address,
+                        key, listed, m->label, m->out.address.empty() ? "no address in its settings" : address,
                         m->out.file),
             fmt::format("add {} to {}", address, key), s.where(key));
     }
@@ -489,7 +488,7 @@ void Checker::check_seeds(const Node& n) {
         const bool known = std::any_of(nodes_.begin(), nodes_.end(), [&](const Node& other) { return matches(other, seed); });
         if (known) continue;
         add(Severity::error, "seed-hosts",
-            fmt::format("{} lists '{}', which is no node's address or node.name", key, seed.text),
+            fmt::format("{} lists '{}', which is no node's address or node.name", key, cut(seed.text)),
             "remove it, or give check --cluster that node's elasticsearch.yml too", s.where(key));
     }
 }

@@ -4,11 +4,16 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <new>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "posix.hpp"
 
@@ -28,40 +33,118 @@ class Flattener {
 public:
     explicit Flattener(const std::string& path) : path_(path) {}
 
-    void walk(const YAML::Node& map, const std::string& prefix) {
-        for (const auto& pair : map) {
-            // Copies: the iterator hands out temporaries (Nodes are handles).
-            const YAML::Node key = pair.first;
-            const YAML::Node value = pair.second;
-            const int line = key.Mark().line + 1;  // yaml-cpp counts from 0
-            if (!key.IsScalar() || key.Scalar().empty()) {
-                error(line, "a key that is not text", "write settings as `name: value`");
-                continue;
-            }
-            const std::string name = prefix.empty() ? key.Scalar() : prefix + "." + key.Scalar();
-            switch (value.Type()) {
-                case YAML::NodeType::Map: walk(value, name); break;
-                case YAML::NodeType::Sequence: add_list(name, value, line); break;
-                case YAML::NodeType::Scalar: add(name, EsSetting{{value.Scalar()}, false, line, {}}); break;
-                default: break;  // null: Elasticsearch treats `key:` as not set
-            }
-        }
+    void walk(const YAML::Node& root) {
+        path_maps_.push_back(root);
+        walk_map(root, "", 1);
     }
 
     EsSettings settings;
     Errors errors;
 
 private:
+    void walk_map(const YAML::Node& map, const std::string& prefix, int depth) {
+        for (const auto& pair : map) {
+            if (stopped_) return;
+            // Copies: the iterator hands out temporaries (Nodes are handles).
+            const YAML::Node key = pair.first;
+            const YAML::Node value = pair.second;
+            const int line = key.Mark().line + 1;  // yaml-cpp counts from 0
+            if (!key.IsScalar() || key.Scalar().empty()) {
+                if (spend(line, 0)) error(line, "a key that is not text", "write settings as `name: value`");
+                continue;
+            }
+            const std::string name = prefix.empty() ? key.Scalar() : prefix + "." + key.Scalar();
+            if (!spend(line, name.size())) return;
+            switch (value.Type()) {
+                case YAML::NodeType::Map: enter(value, name, line, depth); break;
+                case YAML::NodeType::Sequence: {
+                    const bool alias = arrive(value, line);
+                    add_list(name, value, line);
+                    leave(alias);
+                    break;
+                }
+                case YAML::NodeType::Scalar:
+                    if (spend(line, value.Scalar().size(), 0)) add(name, EsSetting{{value.Scalar()}, false, line, {}});
+                    break;
+                default: break;  // null: Elasticsearch treats `key:` as not set
+            }
+        }
+    }
+
+    // A map under `name`; an alias of one on the way here (yaml-cpp allows
+    // `a: &x {b: *x}`) would never end.
+    void enter(const YAML::Node& map, const std::string& name, int line, int depth) {
+        if (std::any_of(path_maps_.begin(), path_maps_.end(), [&](const YAML::Node& m) { return m.is(map); })) {
+            return stop(line, fmt::format("'{}' is an alias of a map that holds it: its settings never end", cut(name)),
+                        "remove the alias");
+        }
+        if (depth == max_yml_depth) {
+            return stop(line, fmt::format("'{}' nests maps more than {} levels deep", cut(name), max_yml_depth),
+                        "write the settings flat, `a.b.c: value`, as Elasticsearch's own files do");
+        }
+        const bool alias = arrive(map, line);
+        path_maps_.push_back(map);
+        walk_map(map, name, depth + 1);
+        path_maps_.pop_back();
+        leave(alias);
+    }
+
+    // Whether `node`, a map or a list, was walked before (each starts at its
+    // own place in the text): an alias use, whose key's line the limits
+    // name until `leave`.
+    bool arrive(const YAML::Node& node, int line) {
+        const bool outermost = !walked_.insert(node.Mark().pos).second && alias_line_ == 0;
+        if (outermost) alias_line_ = line;
+        return outermost;
+    }
+    void leave(bool outermost) {
+        if (outermost) alias_line_ = 0;
+    }
+
+    // Counts what the walk has expanded (`nodes`: keys and list items, each
+    // alias use again; `bytes`: names and values) against the limits; past
+    // one, the error is at the alias that led here, else at `line`.
+    bool spend(int line, std::size_t bytes, std::size_t nodes = 1) {
+        if (stopped_) return false;
+        nodes_ += nodes;
+        text_ += bytes;
+        const int at = alias_line_ != 0 ? alias_line_ : line;
+        const char* fix = "write the settings out without YAML aliases (&name, *name); a node's elasticsearch.yml "
+                          "holds hundreds of settings";
+        if (nodes_ > max_yml_nodes) {
+            stop(at, fmt::format("the settings expand to more than {} keys and list items, the limit (each use of an "
+                                 "alias counts again)", max_yml_nodes), fix);
+        } else if (text_ > max_yml_text) {
+            stop(at, fmt::format("the setting names and values expand to more than {} MiB, the limit (each use of an "
+                                 "alias counts again, a map's key once for each key under it)", max_yml_text >> 20),
+                 fix);
+        }
+        return !stopped_;
+    }
+
     void error(int line, std::string what, std::string hint) {
+        if (errors.size() == max_yml_errors) {
+            return stop(line, fmt::format("more than {} problems; the rest are not shown", max_yml_errors),
+                        "fix these first");
+        }
         errors.push_back(Error{status::config, path_, line, std::move(what), std::move(hint)});
+    }
+
+    // The last error: nothing after it is read.
+    void stop(int line, std::string what, std::string hint) {
+        if (stopped_) return;
+        errors.push_back(Error{status::config, path_, line, std::move(what), std::move(hint)});
+        stopped_ = true;
     }
 
     void add_list(const std::string& name, const YAML::Node& list, int line) {
         EsSetting s{{}, true, line, {}};
         for (const auto& item : list) {
+            const int item_line = item.Mark().line + 1;
+            if (!spend(item_line, item.IsScalar() ? item.Scalar().size() : 0)) return;
             if (item.IsNull()) continue;
             if (!item.IsScalar()) {
-                error(item.Mark().line + 1, fmt::format("{}: a list item that is not a value", name),
+                error(item_line, fmt::format("{}: a list item that is not a value", cut(name)),
                       "Elasticsearch settings take lists of values, e.g. [\"10.0.0.1\", \"10.0.0.2\"]");
                 return;
             }
@@ -72,7 +155,7 @@ private:
 
     void add(const std::string& name, EsSetting s) {
         if (auto it = first_line_.find(name); it != first_line_.end()) {
-            error(s.line, fmt::format("'{}' is set twice, on lines {} and {}", name, it->second, s.line),
+            error(s.line, fmt::format("'{}' is set twice, on lines {} and {}", cut(name), it->second, s.line),
                   "keep one: Elasticsearch 5.0 and later refuse duplicate keys (also `a.b` beside `a: {b: ...}`), "
                   "2.x keeps one silently");
             return;
@@ -83,6 +166,12 @@ private:
 
     const std::string& path_;
     std::map<std::string, int> first_line_;
+    std::size_t nodes_ = 0;
+    std::size_t text_ = 0;
+    bool stopped_ = false;
+    std::vector<YAML::Node> path_maps_;  // the maps from the root to here
+    std::set<int> walked_;               // where the maps and lists walked start
+    int alias_line_ = 0;  // the line of the key whose alias the walk is in; 0: in no alias
 };
 
 }  // namespace
@@ -91,7 +180,8 @@ std::optional<std::string> EsSettings::get(std::string_view key) const {
     auto it = settings_.find(key);
     if (it == settings_.end()) return std::nullopt;
     std::string out;
-    for (const auto& v : it->second.values) out += (out.empty() ? "" : ",") + v;
+    const auto& values = it->second.values;
+    for (std::size_t i = 0; i < values.size(); ++i) out += (i == 0 ? "" : ",") + values[i];  // "" items too
     return out;
 }
 
@@ -132,16 +222,25 @@ Result<EsSettings> parse_es_settings(std::string_view text, const std::string& p
     try {
         root = YAML::Load(std::string{text});
         if (root.IsMap()) {
-            flat.walk(root, "");
+            flat.walk(root);
         } else if (!root.IsNull()) {
             return failure(Error{status::config, path, root.Mark().line + 1,
                                  "the file is not a mapping of settings",
                                  "write one setting per line, `name: value` (e.g. `cluster.name: prod`)"});
         }
+    } catch (const YAML::DeepRecursion& e) {
+        // yaml-cpp's own bound on its recursion: its message is "bad file".
+        return failure(Error{status::config, path, e.mark.line >= 0 ? e.mark.line + 1 : 0,
+                             "YAML: nested too deep for the YAML parser",
+                             "write the settings flat, `a.b.c: value`, as Elasticsearch's own files do"});
     } catch (const YAML::Exception& e) {
         // The Mark is where the parser stopped; line -1 means it has none.
         return failure(Error{status::config, path, e.mark.line >= 0 ? e.mark.line + 1 : 0,
-                             fmt::format("YAML: {}", e.msg), "Elasticsearch refuses the file too; fix the syntax"});
+                             fmt::format("YAML: {}", cut(e.msg, 200)),
+                             "Elasticsearch refuses the file too; fix the syntax"});
+    } catch (const std::bad_alloc&) {
+        return failure(Error{status::config, path, 0, "out of memory reading the YAML",
+                             "check that this is a node's elasticsearch.yml"});
     } catch (const std::exception& e) {
         return failure(Error{status::config, path, 0, fmt::format("cannot read the YAML: {}", e.what()), ""});
     }

@@ -338,16 +338,24 @@ bool decode_node_settings(std::string_view in, NodeSettings& n) {
     return in.empty();
 }
 
+// The most the answer below may be: all parse_es_settings lets through is
+// 8 MiB of names and values, framed in about 22 bytes a setting (2.2 MiB for
+// 100,000), with room for ${VAR}s. The default 1 MiB cut 100,000 keys.
+constexpr std::size_t node_settings_answer = std::size_t{16} << 20;
+static_assert(node_settings_answer > max_yml_text + 22 * max_yml_nodes);
+
 // read_node_settings as the node: in a child that becomes the planned user
 // first (as the launch's read through eslaunch-check does). What that user
 // cannot read is an error about the file, as the node would meet it.
 NodeSettings read_node_settings_as(const LaunchPlan& plan, const std::string& conf_dir,
                                    const std::vector<std::string>& argv) {
+    const pid_t parent = ::getpid();
     const auto work = [&]() -> std::string {
-        if (std::string problem = become_planned_user(plan); !problem.empty()) return "!" + problem;
+        if (std::string problem = become_node_reader(plan, parent); !problem.empty()) return "!" + problem;
         return encode_node_settings(read_node_settings(conf_dir, argv, plan.environment));
     };
-    const ChildResult r = run_in_child(work, std::chrono::steady_clock::now() + std::chrono::seconds{10}, -1);
+    const ChildResult r =
+        run_in_child(work, std::chrono::steady_clock::now() + reader_timeout, -1, node_settings_answer);
     NodeSettings n;
     if (r.status == ChildResult::Status::done && !r.output.starts_with("!") && decode_node_settings(r.output, n)) {
         return n;
@@ -355,10 +363,9 @@ NodeSettings read_node_settings_as(const LaunchPlan& plan, const std::string& co
     n = {};
     n.yml = conf_dir.empty() ? std::string{} : conf_dir + "/elasticsearch.yml";
     n.settings.file = n.yml;
-    const std::string why = r.status == ChildResult::Status::timeout ? std::string{"took more than 10 s"}
-                            : r.status != ChildResult::Status::done  ? fmt::format("failed: {}", r.output)
-                            : r.output.starts_with("!")              ? r.output.substr(1)
-                                                                     : std::string{"gave an answer check cannot read"};
+    const std::string why = r.status != ChildResult::Status::done ? reader_failure(r)
+                            : r.output.starts_with("!")           ? cut(r.output.substr(1), 200)
+                                                                  : std::string{"gave an answer check cannot read"};
     n.errors.push_back(Error{status::config, n.yml, 0, fmt::format("reading it as user {}: {}", plan.user_name, why),
                              ""});
     return n;

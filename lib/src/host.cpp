@@ -250,6 +250,10 @@ HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment_in, const I
 namespace eslaunch {
 namespace {
 
+// The most eslaunch-check's answer may be: its bind host and port are
+// values of a file of at most 1 MiB, with three FILE:LINEs.
+constexpr std::size_t http_settings_answer = std::size_t{2} << 20;
+
 // elasticsearch.yml as the node will read it, by `eslaunch-check
 // --node-http-settings` in a child that first becomes the planned user
 // (groups, gid, uid) with no_new_privs, in the node's environment. Elastic's
@@ -269,16 +273,43 @@ void read_http_settings_as(const Spec& spec, const LaunchPlan& plan, const HostF
     }
     std::vector<std::string> argv{*host.node_reader, "--node-http-settings", es.conf_dir, "--"};
     argv.insert(argv.end(), spec.argv.begin(), spec.argv.end());
+    const pid_t parent = ::getpid();
     const ChildResult r = run_program_in_child(
-        *host.node_reader, argv, plan.environment.to_envp_strings(), [&] { return become_planned_user(plan); },
-        std::chrono::steady_clock::now() + std::chrono::seconds{10});
+        *host.node_reader, argv, plan.environment.to_envp_strings(), [&] { return become_node_reader(plan, parent); },
+        std::chrono::steady_clock::now() + reader_timeout, http_settings_answer);
     // decode_http_settings fills `es` only when the whole answer reads.
     if (r.status == ChildResult::Status::done && decode_http_settings(r.output, es)) return;
-    es.reader_error = fmt::format(
-        "eslaunch-check, reading {}/elasticsearch.yml as user {}, {}", es.conf_dir, plan.user_name,
-        r.status == ChildResult::Status::timeout ? std::string{"took more than 10 s"}
-        : r.status == ChildResult::Status::done  ? std::string{"gave an answer eslaunch cannot read"}
-                                                 : fmt::format("failed: {}", r.output));
+    const std::string why =
+        r.status == ChildResult::Status::done ? std::string{"gave an answer eslaunch cannot read"} : reader_failure(r);
+    es.reader_error = fmt::format("eslaunch-check, reading {}/elasticsearch.yml as user {}, {}", es.conf_dir,
+                                  plan.user_name, why);
+}
+
+// A reader's own limits, below any it inherits. Measured (README,
+// Readiness): 100,000 keys in 1 MiB need 128 MiB and 0.3 s of CPU, the
+// densest 1 MiB of YAML 0.5 GiB and 1 s; a bomb past both dies early.
+constexpr rlim_t reader_address_space = rlim_t{1} << 30;
+constexpr rlim_t reader_cpu_seconds = 5;
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool address_sanitizer = true;  // gcc
+#elif defined(__has_feature)
+constexpr bool address_sanitizer = __has_feature(address_sanitizer);  // clang
+#else
+constexpr bool address_sanitizer = false;
+#endif
+
+// Lowers `resource` to at most soft:hard; "" or why not.
+std::string lower_limit(int resource, rlim_t soft, rlim_t hard, const char* name) {
+    rlimit now{};
+    if (::getrlimit(static_cast<__rlimit_resource>(resource), &now) != 0) {
+        return fmt::format("getrlimit({}): {}", name, std::strerror(errno));
+    }
+    const rlim_t new_hard = std::min(hard, now.rlim_max);  // RLIM_INFINITY is the largest rlim_t
+    const rlimit to{std::min({soft, now.rlim_cur, new_hard}), new_hard};
+    if (::setrlimit(static_cast<__rlimit_resource>(resource), &to) != 0) {
+        return fmt::format("setrlimit({}): {}", name, std::strerror(errno));
+    }
+    return {};
 }
 
 }  // namespace
@@ -295,6 +326,32 @@ std::string become_planned_user(const LaunchPlan& plan) {
         return fmt::format("prctl(PR_SET_NO_NEW_PRIVS): {}", std::strerror(errno));
     }
     return {};
+}
+
+std::string become_node_reader(const LaunchPlan& plan, pid_t parent) {
+    if (std::string problem = become_planned_user(plan); !problem.empty()) return problem;
+    // Dies with its parent (set after the identity change, which clears it;
+    // a parent already gone would never send it), so no reader outlives it.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
+        return fmt::format("prctl(PR_SET_PDEATHSIG): {}", std::strerror(errno));
+    }
+    if (::getppid() != parent) return "its parent exited";
+    std::string problem = lower_limit(RLIMIT_CPU, reader_cpu_seconds, reader_cpu_seconds + 1, "RLIMIT_CPU");
+    if (problem.empty()) problem = lower_limit(RLIMIT_CORE, 0, 0, "RLIMIT_CORE");  // no core of a bomb
+    // AddressSanitizer reserves terabytes of address space up front.
+    if (problem.empty() && !address_sanitizer) {
+        problem = lower_limit(RLIMIT_AS, reader_address_space, reader_address_space, "RLIMIT_AS");
+    }
+    return problem;
+}
+
+std::string reader_failure(const ChildResult& r) {
+    if (r.status == ChildResult::Status::timeout) return fmt::format("took more than {} s", reader_timeout.count());
+    if (r.signal != 0) {
+        return fmt::format("was killed by signal {} (a reader may use {} s of CPU and {} MiB of address space)",
+                           r.signal, reader_cpu_seconds, reader_address_space >> 20);
+    }
+    return fmt::format("failed: {}", cut(r.output, 200));
 }
 
 std::string encode_http_settings(const EsHomeFacts& es) {

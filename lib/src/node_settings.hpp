@@ -3,6 +3,9 @@
 // reads elasticsearch.yml with yaml-cpp), share.
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +14,7 @@
 #include "eslaunch/environment.hpp"
 #include "eslaunch/host.hpp"
 #include "eslaunch/plan.hpp"
+#include "child.hpp"
 
 namespace eslaunch {
 
@@ -26,9 +30,18 @@ namespace eslaunch {
                                              const EnvMap& env);
 
 // The planned user's groups, gid and uid (when the plan changes identity),
-// then no_new_privs: what a child that reads the node's files as the node
-// does first. "" or why it failed.
+// then no_new_privs. "" or why it failed.
 [[nodiscard]] std::string become_planned_user(const LaunchPlan& plan);
+
+// A reader of the node's files (its group may write them), first thing:
+// become_planned_user, die with `parent` (pid taken before fork), take limits
+// of its own (CPU time; address space, but not under ASan). "" or why not.
+[[nodiscard]] std::string become_node_reader(const LaunchPlan& plan, pid_t parent);
+
+// How long the parent waits for such a reader, and why one gave no answer
+// (not for `done`), for a message.
+inline constexpr std::chrono::seconds reader_timeout{10};
+[[nodiscard]] std::string reader_failure(const ChildResult& r);
 
 // node_http_settings' answer as eslaunch-check writes it to the launch
 // (each field its length, ':', its bytes: a YAML value may hold any byte),

@@ -5,9 +5,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <climits>
 
 #include "eslaunch/apply.hpp"
 #include "eslaunch/values.hpp"
+#include "text.hpp"
 
 namespace eslaunch {
 namespace {
@@ -95,6 +97,9 @@ std::optional<PortRange> parse_port_range(std::string_view text) {
 }
 
 std::string mode_text(mode_t mode) { return fmt::format("{:04o}", static_cast<unsigned>(mode & 07777)); }
+
+// A path from elasticsearch.yml in a message, whole where it could be one.
+std::string shown_path(const std::string& path) { return cut(path, PATH_MAX); }
 
 class Evaluator {
 public:
@@ -209,8 +214,7 @@ void Evaluator::decide_mode() {
     const Chosen publish =
         first_set({"transport.publish_host", "transport.host", "network.publish_host", "network.host"}, "");
     auto describe = [](const Chosen& c) {
-        std::string hosts;
-        for (const auto& h : c.values) hosts += (hosts.empty() ? "" : ", ") + h;
+        const std::string hosts = cut_list(c.values);
         return c.key.empty() ? fmt::format("{} (the default)", hosts) : fmt::format("{} ({}, {})", hosts, c.key, c.where);
     };
     auto non_loopback = [](const Chosen& c) {
@@ -334,7 +338,7 @@ void Evaluator::check_path(const PathFacts& p, std::string_view key, const std::
     auto owner = [](const PathFacts::Entry& e) {
         return fmt::format("uid {}, gid {}, mode {}", e.uid, e.gid, mode_text(e.mode));
     };
-    const std::string name = fmt::format("{} {}", key, p.path);
+    const std::string name = fmt::format("{} {}", key, shown_path(p.path));
     for (std::size_t i = 0; i + 1 < p.existing.size(); ++i) {
         const auto& e = p.existing[i];
         if (!allowed(e, 1)) {
@@ -356,12 +360,13 @@ void Evaluator::check_path(const PathFacts& p, std::string_view key, const std::
     }
     if (p.exists && !allowed(last, 7)) {
         add(Severity::error, id, fmt::format("{}: {} cannot write it ({})", name, who, owner(last)),
-            last.uid == plan_.uid ? fmt::format("chmod u+rwx {}", p.path) : fmt::format("chown -R {} {}", plan_.user_name, p.path),
+            last.uid == plan_.uid ? fmt::format("chmod u+rwx {}", shown_path(p.path))
+                                  : fmt::format("chown -R {} {}", plan_.user_name, shown_path(p.path)),
             where);
     } else if (!p.exists && !allowed(last, 3)) {
         add(Severity::error, id,
             fmt::format("{} does not exist, and {} cannot create it in {} ({})", name, who, last.path, owner(last)),
-            fmt::format("mkdir -p {} && chown {} {}", p.path, plan_.user_name, p.path), where);
+            fmt::format("mkdir -p {0} && chown {1} {0}", shown_path(p.path), plan_.user_name), where);
     }
 }
 
@@ -575,8 +580,7 @@ void Evaluator::check_probe() {
         }
     }
     if (!reachable && !unknown) {
-        std::string hosts;
-        for (const auto& h : bind.values) hosts += (hosts.empty() ? "" : ", ") + h;
+        const std::string hosts = cut_list(bind.values);
         add(Severity::error, "probe-address",
             fmt::format("{} probes {}, but Elasticsearch binds {} to {} ({}): the probe never succeeds and the start "
                         "fails after ready_timeout",

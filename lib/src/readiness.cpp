@@ -90,22 +90,26 @@ DefaultProbe elasticsearch_default_probe(const EsHttpSettings& s) {
         auto n = parse_decimal(first);
         if (n && *n >= 1 && *n <= 65535) {
             d.probe.port = static_cast<std::uint16_t>(*n);
-            why.push_back(fmt::format("http.port {} ({})", *s.port, s.port_where));
+            why.push_back(fmt::format("http.port {} ({})", cut(*s.port), s.port_where));
             if (first.size() != s.port->size()) {
                 warnings.push_back(fmt::format("{}: http.port is the range {}: eslaunch probes its first port, {}; "
                                                "set ready= if the node may bind another",
-                                               s.port_where, *s.port, first));
+                                               s.port_where, cut(*s.port), first));
             }
         } else {
-            warnings.push_back(fmt::format("{}: http.port '{}' is not a port; eslaunch probes 9200", s.port_where, *s.port));
+            warnings.push_back(
+                fmt::format("{}: http.port '{}' is not a port; eslaunch probes 9200", s.port_where, cut(*s.port)));
         }
     }
     if (s.bind_host && !is_loopback_or_any(*s.bind_host)) {
-        if (s.bind_host->starts_with('_')) {
+        if (s.bind_host->size() > 253) {  // longer than any DNS name: no address to probe
+            warnings.push_back(fmt::format("{}: {} '{}' is no address; eslaunch probes 127.0.0.1", s.bind_host_where,
+                                           s.bind_host_key, cut(*s.bind_host)));
+        } else if (s.bind_host->starts_with('_')) {
             // _site_, _global_, _eth0_: Elasticsearch resolves these itself at start.
             warnings.push_back(fmt::format("{}: {} is {}: eslaunch cannot tell that address and probes 127.0.0.1, "
                                            "which the node may not answer on; set ready= to the address it binds",
-                                           s.bind_host_where, s.bind_host_key, *s.bind_host));
+                                           s.bind_host_where, s.bind_host_key, cut(*s.bind_host)));
         } else {
             d.probe.host = *s.bind_host;
             why.push_back(fmt::format("{} {} ({})", s.bind_host_key, *s.bind_host, s.bind_host_where));

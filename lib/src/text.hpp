@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "eslaunch/error.hpp"
 #include "eslaunch/values.hpp"
 
 namespace eslaunch {
@@ -25,6 +26,15 @@ inline std::vector<std::string_view> split_lines(std::string_view text) {
     }
     if (start < text.size()) lines.push_back(text.substr(start));
     return lines;
+}
+
+// A list of values from input as a message shows it: the first 16, each
+// cut(), joined with ", ", then how many there are in all.
+inline std::string cut_list(const std::vector<std::string>& values) {
+    std::string out;
+    for (std::size_t i = 0; i < values.size() && i < 16; ++i) out += (i == 0 ? "" : ", ") + cut(values[i]);
+    if (values.size() > 16) out += ", ... (" + std::to_string(values.size()) + " in all)";
+    return out;
 }
 
 // What one process sends another (eslaunch-check's answers): each field as

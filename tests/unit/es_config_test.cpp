@@ -80,6 +80,8 @@ TEST(EsConfig, ListsInEveryForm) {
     EXPECT_EQ(s.get("cluster.initial_master_nodes"), "m1,m2");
     EXPECT_TRUE(s.list("path.data").empty());
     EXPECT_EQ(s.line_of("cluster.initial_master_nodes"), 4);
+    // get() joins every item, an empty first one too (found by fuzz_yml).
+    EXPECT_EQ(parse_ok("a: [\"\", b]\n").get("a"), ",b");
 }
 
 TEST(EsConfig, ValuesStayAsWrittenAndNullIsUnset) {
@@ -147,6 +149,150 @@ TEST(EsConfig, RefusalsNameFileAndLine) {
     ASSERT_FALSE(two);
     ASSERT_EQ(two.error().size(), 2U);
     EXPECT_EQ(two.error()[1].line, 4);
+}
+
+// `keys` flat settings, one a line: k0: v, k1: v, ...
+std::string flat_keys(std::size_t keys) {
+    std::string text;
+    for (std::size_t i = 0; i < keys; ++i) text += "k" + std::to_string(i) + ": v\n";
+    return text;
+}
+
+// The text of line `line` (1-based) of `text`.
+std::string line_text(const std::string& text, int line) {
+    std::size_t start = 0;
+    for (int i = 1; i < line && start != std::string::npos; ++i) {
+        start = text.find('\n', start);
+        if (start != std::string::npos) ++start;
+    }
+    if (start == std::string::npos) return {};
+    return text.substr(start, text.find('\n', start) - start);
+}
+
+TEST(EsConfig, AsManyNodesAsTheLimitPassOneMoreIsRefusedAtItsLine) {
+    auto at_limit = parse_es_settings(flat_keys(max_yml_nodes), yml);
+    ASSERT_TRUE(at_limit) << at_limit.error().front().str();
+    EXPECT_EQ(at_limit->all().size(), max_yml_nodes);
+
+    auto over = parse_es_settings(flat_keys(max_yml_nodes + 1), yml);
+    ASSERT_FALSE(over);
+    ASSERT_EQ(over.error().size(), 1U);
+    const Error& e = over.error().front();
+    EXPECT_EQ(e.status, 78);
+    EXPECT_EQ(e.line, static_cast<int>(max_yml_nodes) + 1);
+    EXPECT_THAT(e.what, ::testing::HasSubstr("more than " + std::to_string(max_yml_nodes) + " keys and list items"));
+    EXPECT_THAT(e.hint, ::testing::HasSubstr("without YAML aliases"));
+}
+
+// Nine levels of ten keys, each level's values aliases of the level before:
+// 871 bytes, 10^9 settings. Flow style puts each level on its own line;
+// block style puts each alias use on its own line.
+std::string alias_bomb(bool block) {
+    std::string text;
+    for (int level = 0; level < 9; ++level) {
+        const std::string value = level == 0 ? "x" : "*l" + std::to_string(level - 1);
+        text += "l" + std::to_string(level) + ": &l" + std::to_string(level) + (block ? "\n" : " {");
+        for (int k = 0; k < 10; ++k) {
+            const std::string entry = "k" + std::to_string(k) + ": " + value;
+            text += block ? "  " + entry + "\n" : (k == 0 ? "" : ", ") + entry;
+        }
+        if (!block) text += "}\n";
+    }
+    return text;
+}
+
+TEST(EsConfig, AnAliasBombIsOneErrorAtTheAliasThatReachedTheLimit) {
+    EXPECT_EQ(alias_bomb(false).size(), 871U);
+    for (bool block : {false, true}) {
+        SCOPED_TRACE(block ? "block" : "flow");
+        const std::string text = alias_bomb(block);
+        auto s = parse_es_settings(text, yml);
+        ASSERT_FALSE(s);
+        ASSERT_EQ(s.error().size(), 1U) << s.error()[1].str();
+        const Error& e = s.error().front();
+        EXPECT_EQ(e.file, yml);
+        EXPECT_THAT(e.what, ::testing::HasSubstr(std::to_string(max_yml_nodes)));
+        // The line that uses an alias, not one inside the anchor's map.
+        EXPECT_THAT(line_text(text, e.line), ::testing::HasSubstr(": *l")) << e.str();
+    }
+}
+
+TEST(EsConfig, NamesAndValuesExpandedPastTheTextLimitAreRefused) {
+    // A long value used through aliases, and a long key (YAML allows 1024
+    // characters) in front of many keys: each reaches the limit after about
+    // max_yml_text / its length keys, at the line of the key that does.
+    const auto refused_near = [](const std::string& text, std::size_t length) {
+        auto s = parse_es_settings(text, yml);
+        ASSERT_FALSE(s);
+        ASSERT_EQ(s.error().size(), 1U);
+        const Error& e = s.error().front();
+        EXPECT_THAT(e.what, ::testing::HasSubstr(std::to_string(max_yml_text >> 20) + " MiB"));
+        EXPECT_GE(static_cast<std::size_t>(e.line), max_yml_text / length * 99 / 100) << e.str();  // + the names
+        EXPECT_LE(static_cast<std::size_t>(e.line), max_yml_text / length + 2) << e.str();
+    };
+    const std::string long_value(64 * 1024, 'x');
+    std::string scalar_aliases = "v: &v " + long_value + "\n";
+    for (std::size_t i = 0; i * long_value.size() <= max_yml_text; ++i) {
+        scalar_aliases += "k" + std::to_string(i) + ": *v\n";
+    }
+    refused_near(scalar_aliases, long_value.size());
+    const std::string long_key(1000, 'p');
+    std::string long_prefix = long_key + ":\n";
+    for (std::size_t i = 0; i * long_key.size() <= max_yml_text; ++i) {
+        long_prefix += "  k" + std::to_string(i) + ": 1\n";
+    }
+    refused_near(long_prefix, long_key.size());
+}
+
+// `levels` maps inside one another, a key on each line: k0:, k1:, ... v: 1.
+std::string nested_maps(int levels) {
+    std::string text;
+    for (int i = 0; i + 1 < levels; ++i) {
+        text += std::string(static_cast<std::size_t>(i), ' ') + "k" + std::to_string(i) + ":\n";
+    }
+    return text + std::string(static_cast<std::size_t>(levels - 1), ' ') + "v: 1\n";
+}
+
+TEST(EsConfig, NestingIsBoundedBeforeTheStackIs) {
+    auto at_limit = parse_es_settings(nested_maps(max_yml_depth), yml);
+    ASSERT_TRUE(at_limit) << at_limit.error().front().str();
+    EXPECT_EQ(at_limit->all().size(), 1U);
+
+    auto over = parse_es_settings(nested_maps(max_yml_depth + 1), yml);
+    ASSERT_FALSE(over);
+    ASSERT_EQ(over.error().size(), 1U);
+    EXPECT_EQ(over.error().front().line, max_yml_depth);
+    EXPECT_THAT(over.error().front().what, ::testing::HasSubstr(std::to_string(max_yml_depth) + " levels"));
+
+    // yaml-cpp's parser has a bound of its own (DeepRecursion), with a mark.
+    const std::string flow = "a: " + std::string(5000, '[') + std::string(5000, ']') + "\n";
+    auto deep = parse_es_settings(flow, yml);
+    ASSERT_FALSE(deep);
+    EXPECT_EQ(deep.error().front().line, 1);
+    EXPECT_EQ(deep.error().front().what, "YAML: nested too deep for the YAML parser");
+
+    // yaml-cpp lets an alias name the map it is in: a cycle, not a crash.
+    for (std::string_view cycle : {"a: &a {b: *a}\n", "x: 1\na: &a\n  b:\n    c: *a\n"}) {
+        auto s = parse_es_settings(cycle, yml);
+        ASSERT_FALSE(s) << cycle;
+        EXPECT_THAT(s.error().front().what, ::testing::HasSubstr("is an alias of a map that holds it")) << cycle;
+        EXPECT_EQ(s.error().size(), 1U);
+    }
+}
+
+TEST(EsConfig, ErrorsStopAfterTheLimitWithOneThatSaysSo) {
+    std::string text;
+    for (std::size_t i = 0; i < 2 * max_yml_errors; ++i) text += "a: " + std::to_string(i) + "\n";
+    auto s = parse_es_settings(text, yml);
+    ASSERT_FALSE(s);
+    ASSERT_EQ(s.error().size(), max_yml_errors + 1);
+    EXPECT_EQ(s.error().back().what,
+              "more than " + std::to_string(max_yml_errors) + " problems; the rest are not shown");
+    EXPECT_EQ(s.error().back().line, static_cast<int>(max_yml_errors) + 2);
+    // A long key is cut where it is echoed.
+    auto twice = parse_es_settings(std::string(1000, 'k') + ": 1\n" + std::string(1000, 'k') + ": 2\n", yml);
+    ASSERT_FALSE(twice);
+    EXPECT_LT(twice.error().front().str().size(), 400U);
 }
 
 TEST(EsConfig, ReadsFiles) {

@@ -6,6 +6,7 @@
 // es_config.cpp: no YAML type, and no exception, crosses this header.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <optional>
@@ -48,11 +49,22 @@ private:
     std::map<std::string, EsSetting, std::less<>> settings_;
 };
 
+// What flattening one file may cost: the service's group can write it, and
+// YAML aliases (`*a`) or long map keys in front of many keys below them
+// make a small file expand without end (871 bytes: 10^9 settings). A real
+// elasticsearch.yml has hundreds of settings, a few levels deep.
+inline constexpr std::size_t max_yml_nodes = 100'000;        // keys and list items visited, each alias use again
+inline constexpr std::size_t max_yml_text = 8 * 1024 * 1024;  // bytes of setting names and values, expanded
+inline constexpr int max_yml_depth = 100;                     // levels of maps inside maps
+inline constexpr std::size_t max_yml_errors = 100;            // then one error says the rest is not shown
+
 // Parses the text of an elasticsearch.yml named `path`. Refused, every one
 // with FILE:LINE: YAML syntax errors, a top level that is not a mapping,
 // keys that are not text, lists of mappings or of lists, and a key set twice
 // (also `node.master` beside `node: {master: ...}`): Elasticsearch 5.0 and
-// later refuse duplicate keys, and 2.x keeps one of them silently.
+// later refuse duplicate keys, and 2.x keeps one of them silently. A file
+// over the limits above is one error (the line of the alias use, or of the
+// key, where the limit was reached), as is an alias of a map inside itself.
 [[nodiscard]] Result<EsSettings> parse_es_settings(std::string_view text, const std::string& path);
 
 // Reads `path` (a regular file under 1 MiB) and parses it.
