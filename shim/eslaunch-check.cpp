@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -17,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "eslaunch/apply.hpp"
 #include "eslaunch/check.hpp"
 #include "eslaunch/cluster.hpp"
 #include "eslaunch/error.hpp"
@@ -47,6 +50,40 @@ void log_error_findings(const std::vector<eslaunch::Finding>& findings) {
     }
 }
 
+// The launch starts the program only once eslaunch-watch runs as the user:
+// ask the same as that user (groups, gid, uid), in a child, so that check
+// stops where the launch would, with its words (execve's EACCES for a
+// directory). The error, or nothing.
+std::optional<eslaunch::Error> watcher_problem(const eslaunch::LaunchPlan& plan) {
+    if (!plan.readiness.watcher) return std::nullopt;
+    const std::string& path = *plan.readiness.watcher;
+    const eslaunch::ChildResult r = eslaunch::run_in_child(
+        [&]() -> std::string {
+            if (std::string problem = eslaunch::become_planned_user(plan); !problem.empty()) return "!" + problem;
+            struct stat st {};
+            int err = 0;
+            if (::access(path.c_str(), X_OK) != 0 || ::stat(path.c_str(), &st) != 0) err = errno;
+            else if (!S_ISREG(st.st_mode)) err = EACCES;
+            return err == 0 ? "" : std::to_string(err);
+        },
+        std::chrono::steady_clock::now() + std::chrono::seconds{5}, -1);
+    std::string why;
+    if (r.status == eslaunch::ChildResult::Status::done) {
+        if (r.output.empty()) return std::nullopt;
+        if (auto err = eslaunch::parse_decimal(r.output)) {
+            eslaunch::Error e = eslaunch::watcher_exec_error(plan, static_cast<int>(*err));
+            e.status = eslaunch::status::config;  // check reports every problem as 78
+            return e;
+        }
+        why = r.output.starts_with('!') ? r.output.substr(1) : r.output;
+    } else {
+        why = r.status == eslaunch::ChildResult::Status::timeout ? "took more than 5 s" : r.output;
+    }
+    return eslaunch::Error{eslaunch::status::config, plan.file, 0,
+                           fmt::format("cannot check {} as user {}: {}", path, plan.user_name, why),
+                           "run check as the launch runs (as root, for user=)"};
+}
+
 int run_check(const std::string& file, const eslaunch_cli::Words& args) {
     Loaded loaded_value;
     Loaded* const loaded = &loaded_value;
@@ -70,11 +107,17 @@ int run_check(const std::string& file, const eslaunch_cli::Words& args) {
                                       : eslaunch::render_check_text(loaded->spec, loaded->plan, own, pre);
     std::fwrite(out.data(), 1, out.size(), stdout);
     if (std::fflush(stdout) != 0) return eslaunch::status::oserr;
+    // After the plan, as preflight errors: the output stays whole.
+    int status = eslaunch::status::ok;
     if (pre != nullptr && pre->errors() > 0) {
         log_error_findings(pre->findings);
-        return eslaunch::status::config;
+        status = eslaunch::status::config;
     }
-    return eslaunch::status::ok;
+    if (auto problem = watcher_problem(loaded->plan)) {
+        log_errors({*problem});
+        status = eslaunch::status::config;
+    }
+    return status;
 }
 
 int run_cluster(const eslaunch_cli::Words& args) {

@@ -1,8 +1,10 @@
 // eslaunch-watch: the readiness watcher. eslaunch starts it as the service
-// user just before it execs the program (DESIGN.md, step 7), with
+// user just before it execs the program (README.md, the launch, step 8), with
 //   fd 3  a handle on the program: a pidfd, or a /proc/PID directory fd
 //   fd 4  the read end of a CLOEXEC pipe: EOF when the exec worked, an errno
-//         when it failed
+//         when it failed, watch_not_started when eslaunch gave up on it
+//   fd 5  the start-up report pipe: "ok", or why it cannot watch; eslaunch
+//         execs the program only after "ok" (apply.hpp)
 // and the options on its command line (readiness.hpp, watch_args). It probes
 // the program, tells systemd (READY=1, MAINPID, STATUS, EXTEND_TIMEOUT_USEC,
 // WATCHDOG=1) or, without NOTIFY_SOCKET, writes a line on stderr; and it exits
@@ -10,6 +12,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,6 +24,7 @@
 
 #include <fmt/format.h>
 
+#include "eslaunch/apply.hpp"  // the fds eslaunch passes
 #include "eslaunch/environment.hpp"
 #include "eslaunch/notify.hpp"
 #include "eslaunch/probe.hpp"
@@ -38,8 +42,9 @@ using Clock = std::chrono::steady_clock;
 using Outcome = eslaunch::ProbeResult::Outcome;
 using eslaunch::format_elapsed;
 
-constexpr int program_fd = 3;
-constexpr int exec_status_fd = 4;
+constexpr int program_fd = eslaunch::watch_program_fd;
+constexpr int exec_status_fd = eslaunch::watch_exec_status_fd;
+constexpr int report_fd = eslaunch::watch_report_fd;
 constexpr int exit_usage = 64;
 // While nothing listens on the port, look again this often: on this host
 // the look is one sock_diag request (probe.cpp), so readiness is seen within
@@ -139,7 +144,52 @@ std::optional<Program> find_program() {
     return std::nullopt;
 }
 
-// Blocks until the exec happened: 0, or the errno of the failed execve.
+// Why fd 3 is not the program's handle, for the report.
+std::string program_fd_problem() {
+    std::string text = "fd 3 is not the program's pidfd or /proc directory";
+    if (::access("/proc/self/fdinfo", F_OK) != 0) {
+        text += fmt::format(" (/proc/self/fdinfo: {}; is /proc mounted?)", std::strerror(errno));
+    }
+    return text;
+}
+
+// Whether `fd` is a pipe open for `mode` (O_RDONLY, O_WRONLY).
+bool is_pipe(int fd, int mode) {
+    struct stat st {};
+    const int flags = ::fcntl(fd, F_GETFL);
+    return ::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && flags >= 0 && (flags & O_ACCMODE) == mode;
+}
+
+// The start-up report on fd 5, one line, then the pipe closed (no probe child
+// inherits it). False when eslaunch no longer reads it: it gave up on us.
+bool report(std::string_view line) {
+    const std::string text = fmt::format("{}\n", line);
+    ssize_t n = 0;
+    do {
+        n = ::write(report_fd, text.data(), text.size());
+    } while (n < 0 && errno == EINTR);
+    ::close(report_fd);
+    return n == static_cast<ssize_t>(text.size());
+}
+
+// What must hold before eslaunch may exec the program, "" when it does:
+// the options parse, fd 3 is the program's handle (`program`), fd 4 the
+// exec-status pipe.
+std::string start_up_problem(const eslaunch::Parsed<eslaunch::WatchOptions>& options,
+                             std::optional<Program>& program) {
+    if (!options) {
+        const eslaunch::Problem& p = options.error();
+        return fmt::format("{}{}", p.what, p.hint.empty() ? "" : "; " + p.hint);
+    }
+    program = find_program();
+    if (!program) return program_fd_problem();
+    if (!is_pipe(exec_status_fd, O_RDONLY)) return "fd 4 is not the exec-status pipe";
+    return {};
+}
+
+// Blocks until the exec happened: 0 (EOF: the exec closed eslaunch's end),
+// the errno of the failed execve, or watch_not_started (also for anything
+// but one int: only an exec that worked gives EOF).
 int wait_for_exec() {
     int err = 0;
     ssize_t n = 0;
@@ -147,7 +197,8 @@ int wait_for_exec() {
         n = ::read(exec_status_fd, &err, sizeof err);
     } while (n < 0 && errno == EINTR);
     ::close(exec_status_fd);
-    return n == static_cast<ssize_t>(sizeof err) ? err : 0;
+    if (n == 0) return 0;
+    return n == static_cast<ssize_t>(sizeof err) && err != 0 ? err : eslaunch::watch_not_started;
 }
 
 std::vector<std::string> exec_probe_environment() {
@@ -288,28 +339,31 @@ private:
 
 int main(int argc, char** argv) {
     ::prctl(PR_SET_NAME, "eslaunch-watch", 0, 0, 0);
-    std::vector<std::string> args(argv + 1, argv + argc);
-    auto options = eslaunch::parse_watch_args(args);
-    if (!options) {
-        log_line(3, fmt::format("eslaunch-watch: {}{}", options.error().what,
-                                options.error().hint.empty() ? "" : "; " + options.error().hint));
-        log_line(3, "eslaunch-watch is started by eslaunch, not by hand (eslaunch(1))");
+    if (!is_pipe(report_fd, O_WRONLY)) {
+        log_line(3, "eslaunch-watch: fd 5 is not eslaunch's start-up report pipe; eslaunch-watch is started by "
+                    "eslaunch, not by hand (eslaunch(1))");
         return exit_usage;
     }
+    // Sound, or eslaunch does not start the program: it prints our reason.
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    auto options = eslaunch::parse_watch_args(args);
+    std::optional<Program> program;
+    if (const std::string problem = start_up_problem(options, program); !problem.empty()) {
+        report(problem);
+        return exit_usage;
+    }
+    if (!report("ok")) return 1;  // eslaunch gave up on us and exits without the program
     const eslaunch::Notifier notify;
     if (!notify.problem().empty()) {
         log_line(4, fmt::format("warning: {}: systemd hears nothing from eslaunch-watch (no READY=1); a unit sets "
                                 "it, not the spec", notify.problem()));
     }
-    const auto program = find_program();
-    if (!program) {
-        log_line(3, "eslaunch-watch: fd 3 is not the program's pidfd or /proc directory; it is started by eslaunch");
-        return exit_usage;
-    }
     // The exec's outcome before anything else: when it failed, eslaunch has
     // usually exited (and been reaped) before we get here, and the errno in
     // the pipe is all that is left to tell.
-    if (const int err = wait_for_exec(); err != 0) {
+    const int err = wait_for_exec();
+    if (err == eslaunch::watch_not_started) return 1;  // eslaunch said why, and runs no program
+    if (err != 0) {
         // eslaunch itself prints the error and exits 203; systemd shows this.
         notify.send(fmt::format("STATUS={} did not start: exec failed: {}", options->program, std::strerror(err)));
         notify.barrier(1s);

@@ -5,14 +5,18 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <grp.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <string_view>
 
 #include "eslaunch/values.hpp"
 #include "posix.hpp"
@@ -28,7 +32,40 @@ std::string groups_text(const std::vector<gid_t>& groups) {
     return out;
 }
 
+// The watcher's words as a message shows them: its first line, control
+// characters as '?', cut; it runs as the service user, which may forge them.
+std::string shown(std::string_view reason) {
+    std::string line{reason.substr(0, reason.find('\n'))};
+    for (char& c : line) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    return cut(line, 160);
+}
+
+Error watcher_start_error(const LaunchPlan& plan, const WatcherStart& w) {
+    const std::string& path = *plan.readiness.watcher;
+    if (w.outcome == WatcherStart::Outcome::exec_failed) return watcher_exec_error(plan, w.err);
+    if (w.outcome == WatcherStart::Outcome::refused) {
+        return Error{status::oserr, plan.file, 0, fmt::format("{} refused to start: {}", path, shown(w.reason)),
+                     "the program was not started; reinstall eslaunch (its watcher must be of the same build) and "
+                     "check that /proc is mounted"};
+    }
+    return Error{status::oserr, plan.file, 0,
+                 fmt::format("cannot start {}: {}", path, w.reason.empty() ? std::strerror(w.err) : w.reason),
+                 "the program was not started"};
+}
+
 }  // namespace
+
+Error watcher_exec_error(const LaunchPlan& plan, int err) {
+    const std::string& path = plan.readiness.watcher.value_or("eslaunch-watch");
+    return Error{status::exec, plan.file, 0,
+                 fmt::format("cannot execute {} as user {}: {}", path, plan.user_name, std::strerror(err)),
+                 err == ENOENT ? "reinstall eslaunch, or set ready=none; the program starts only once its watcher runs"
+                               : fmt::format("make it a regular file the user may execute (chmod 0755 {}, and every "
+                                             "directory above it searchable), or reinstall eslaunch; the program "
+                                             "starts only once its watcher runs", path)};
+}
 
 std::string limit_raise_hint(LimitResource r, std::uint64_t wanted_hard) {
     const std::string n = format_limit_number(r, wanted_hard);
@@ -125,16 +162,12 @@ Error apply_plan(const LaunchPlan& plan, Syscalls& sys, KeptFds keep) {
     }
 
     // 8. The readiness watcher, as the user, re-parented so the program never
-    //    has a child of ours to reap; it learns from a pipe whether the exec
-    //    below worked and from a pidfd when the program dies.
+    //    has a child of ours to reap; the program only once it has reported
+    //    that it runs and can watch it: without it, nothing reports READY=1.
     if (plan.readiness.watcher) {
-        if (int err = sys.start_watcher(*plan.readiness.watcher, plan.readiness.watcher_argv,
-                                        plan.readiness.watcher_environment.to_envp_strings());
-            err != 0) {
-            return fail(status::oserr,
-                        fmt::format("cannot start {}: {}", *plan.readiness.watcher, std::strerror(err)),
-                        "the program was not started");
-        }
+        const WatcherStart w = sys.start_watcher(*plan.readiness.watcher, plan.readiness.watcher_argv,
+                                                 plan.readiness.watcher_environment.to_envp_strings());
+        if (w.outcome != WatcherStart::Outcome::running) return watcher_start_error(plan, w);
     }
 
     // 9. The program takes our place: same PID, signals reach it directly.
@@ -187,6 +220,8 @@ int RealSyscalls::cloexec_inherited_fds(unsigned keep_from, unsigned keep_count)
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 // A handle on this process that outlives its exec: a pidfd, or before Linux
 // 5.3 a /proc/PID directory fd (reading through it fails once the PID is gone).
 int open_self_handle() {
@@ -195,51 +230,139 @@ int open_self_handle() {
     return ::open(fmt::format("/proc/{}", ::getpid()).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+// What the watcher's process writes on its spawn pipe (fd 6, CLOEXEC) when
+// it cannot become the watcher; the pipe's EOF means its execve worked.
+struct SpawnFailure {
+    int execve = 0;  // 0: setting up fds 3 to 6 failed; 1: execve itself
+    int err = 0;
+};
+
+// The grandchild: fds 3, 4 and 5 as the watcher takes them, 6 the spawn
+// pipe, nothing else (LISTEN_FDS are the program's); then execve.
+[[noreturn]] void become_watcher(const char* path, char* const* argv, char* const* envp, int handle, int exec_in,
+                                 int report_out, int spawn_out) {
+    // Moved out of the way first (CLOEXEC copies; dup2 clears it on 3 to 5).
+    const int h = ::fcntl(handle, F_DUPFD_CLOEXEC, 10);
+    const int e = ::fcntl(exec_in, F_DUPFD_CLOEXEC, 10);
+    const int r = ::fcntl(report_out, F_DUPFD_CLOEXEC, 10);
+    const int s = ::fcntl(spawn_out, F_DUPFD_CLOEXEC, 10);
+    SpawnFailure failure;
+    if (h >= 0 && e >= 0 && r >= 0 && s >= 0 && ::dup2(h, watch_program_fd) == watch_program_fd &&
+        ::dup2(e, watch_exec_status_fd) == watch_exec_status_fd && ::dup2(r, watch_report_fd) == watch_report_fd &&
+        ::dup3(s, 6, O_CLOEXEC) == 6) {
+        ::close_range(7, ~0U, 0);  // on failure CLOEXEC still holds
+        ::execve(path, argv, envp);
+        failure.execve = 1;
+    }
+    failure.err = errno;
+    [[maybe_unused]] ssize_t ignored = ::write(failure.execve == 1 ? 6 : s, &failure, sizeof failure);
+    ::_exit(127);
+}
+
+enum class Read { done, timeout, failed };
+
+// What `fd` gives until EOF, `max` bytes, a newline (`line`) or `deadline`,
+// appended to `out`. Bounded: the watcher's side runs as the service user.
+Read read_bounded(int fd, std::string& out, std::size_t max, bool line, Clock::time_point deadline) {
+    char buf[256];
+    while (out.size() < max && !(line && out.find('\n') != std::string::npos)) {
+        const Waited w = wait_fd(fd, POLLIN, -1, deadline);
+        if (w != Waited::ready) return w == Waited::timeout ? Read::timeout : Read::failed;
+        const ssize_t n = ::read(fd, buf, std::min(sizeof buf, max - out.size()));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return Read::failed;
+        if (n == 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return Read::done;
+}
+
+// The watcher's start-up, by `deadline`: first the spawn pipe (our code
+// before its execve), then the watcher's own report, one short line.
+WatcherStart await_report(int spawn_in, int report_in, Clock::time_point deadline) {
+    using Outcome = WatcherStart::Outcome;
+    const std::string late = fmt::format("it did not report its start-up within {} s", watch_report_timeout_s);
+    std::string spawned;
+    Read r = read_bounded(spawn_in, spawned, sizeof(SpawnFailure), false, deadline);
+    if (r != Read::done) return {Outcome::failed, errno, r == Read::timeout ? late : ""};
+    if (spawned.size() == sizeof(SpawnFailure)) {
+        SpawnFailure f;
+        std::memcpy(&f, spawned.data(), sizeof f);
+        if (f.execve == 1) return {Outcome::exec_failed, f.err, ""};
+        return {Outcome::failed, f.err, fmt::format("setting up its file descriptors: {}", std::strerror(f.err))};
+    }
+    std::string report;
+    r = read_bounded(report_in, report, 256, true, deadline);
+    if (r != Read::done) return {Outcome::failed, errno, r == Read::timeout ? late : ""};
+    if (report.empty()) return {Outcome::failed, 0, "it exited without reporting its start-up"};
+    if (report == "ok\n" || report == "ok") return {};
+    return {Outcome::refused, 0, report};
+}
+
+// A pipe whose ends are both CLOEXEC.
+bool make_pipe(UniqueFd& in, UniqueFd& out) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+    in = UniqueFd{fds[0]};
+    out = UniqueFd{fds[1]};
+    return true;
+}
+
+// One int on the program's exec-status pipe, for a watcher waiting on fd 4.
+// eslaunch exits after it: ignoring SIGPIPE (a watcher already gone) then
+// changes nothing the program would inherit.
+void send_exec_status(int fd, int value) {
+    ::signal(SIGPIPE, SIG_IGN);
+    [[maybe_unused]] ssize_t ignored = ::write(fd, &value, sizeof value);
+}
+
 }  // namespace
 
-int RealSyscalls::start_watcher(const std::string& path, const std::vector<std::string>& argv,
-                                const std::vector<std::string>& envp) {
+WatcherStart RealSyscalls::start_watcher(const std::string& path, const std::vector<std::string>& argv,
+                                         const std::vector<std::string>& envp) {
+    using Outcome = WatcherStart::Outcome;
+    const auto deadline = Clock::now() + std::chrono::seconds{watch_report_timeout_s};
     std::vector<char*> args = c_strings(argv);
     std::vector<char*> env = c_strings(envp);
-    const int handle = open_self_handle();
-    if (handle < 0) return errno;
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-        const int err = errno;
-        ::close(handle);
-        return err;
+    UniqueFd handle{open_self_handle()};
+    UniqueFd exec_in, exec_out, report_in, report_out, spawn_in, spawn_out;
+    if (handle.get() < 0 || !make_pipe(exec_in, exec_out) || !make_pipe(report_in, report_out) ||
+        !make_pipe(spawn_in, spawn_out)) {
+        return {Outcome::failed, errno, ""};
     }
     const pid_t child = ::fork();
     if (child == 0) {
         // Fork again and leave: the watcher is re-parented at once.
         const pid_t watcher = ::fork();
         if (watcher != 0) ::_exit(watcher < 0 ? 1 : 0);
-        // Move both fds out of the way, then to 3 and 4 (dup2 clears CLOEXEC).
-        const int h = ::fcntl(handle, F_DUPFD, 10);
-        const int r = ::fcntl(pipe_fds[0], F_DUPFD, 10);
-        if (h < 0 || r < 0 || ::dup2(h, 3) != 3 || ::dup2(r, 4) != 4) ::_exit(127);
-        ::close_range(5, ~0U, 0);  // LISTEN_FDS are the program's; on failure CLOEXEC still holds
-        ::execve(path.c_str(), args.data(), env.data());
-        const std::string line = fmt::format("eslaunch: cannot execute {}: {}\n", path, std::strerror(errno));
-        [[maybe_unused]] ssize_t ignored = ::write(2, line.data(), line.size());
-        ::_exit(127);
+        become_watcher(path.c_str(), args.data(), env.data(), handle.get(), exec_in.get(), report_out.get(),
+                       spawn_out.get());
     }
-    const int fork_err = child < 0 ? errno : 0;
-    ::close(handle);
-    ::close(pipe_fds[0]);
-    if (child < 0) {
-        ::close(pipe_fds[1]);
-        return fork_err;
-    }
+    if (child < 0) return {Outcome::failed, errno, ""};
+    // Only the watcher keeps these: EOF on the spawn and report pipes then
+    // means it exec'd, or exited.
+    handle.reset();
+    exec_in.reset();
+    report_out.reset();
+    spawn_out.reset();
     int wstatus = 0;
     while (::waitpid(child, &wstatus, 0) < 0 && errno == EINTR) {
     }
-    if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {  // its fork failed
-        ::close(pipe_fds[1]);
-        return EAGAIN;
+    WatcherStart started{Outcome::failed, EAGAIN, ""};  // the middle process's fork failed
+    if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
+        started = await_report(spawn_in.get(), report_in.get(), deadline);
     }
-    exec_status_fd_ = pipe_fds[1];
-    return 0;
+    if (started.outcome != Outcome::running) {
+        report_in.reset();  // a late watcher's report then fails, and it exits
+        send_exec_status(exec_out.get(), watch_not_started);
+        return started;
+    }
+    exec_status_fd_ = ::fcntl(exec_out.get(), F_DUPFD_CLOEXEC, 3);  // kept until exec(), which closes it
+    if (exec_status_fd_ < 0) {
+        send_exec_status(exec_out.get(), watch_not_started);
+        return {Outcome::failed, errno, ""};
+    }
+    return started;
 }
 
 int RealSyscalls::exec(const std::string& path, const std::vector<std::string>& argv,
@@ -248,9 +371,7 @@ int RealSyscalls::exec(const std::string& path, const std::vector<std::string>& 
     std::vector<char*> env = c_strings(envp);
     ::execve(path.c_str(), args.data(), env.data());
     const int err = errno;
-    if (exec_status_fd_ >= 0) {  // the watcher tells systemd why
-        [[maybe_unused]] ssize_t ignored = ::write(exec_status_fd_, &err, sizeof err);
-    }
+    if (exec_status_fd_ >= 0) send_exec_status(exec_status_fd_, err);  // the watcher tells systemd why
     return err;
 }
 

@@ -28,6 +28,7 @@ public:
     bool setuid_root_works = false;
     std::vector<std::string> exec_env;
     std::vector<std::string> watcher_env;
+    WatcherStart watcher_start;  // what start_watcher reports when not in `fail`
 
     int record(const std::string& name) {
         calls.push_back(name);
@@ -66,10 +67,13 @@ public:
     int cloexec_inherited_fds(unsigned from, unsigned count) override {
         return record(fmt::format("cloexec(keep {}+{})", from, count));
     }
-    int start_watcher(const std::string& path, const std::vector<std::string>& argv,
-                      const std::vector<std::string>& envp) override {
+    WatcherStart start_watcher(const std::string& path, const std::vector<std::string>& argv,
+                               const std::vector<std::string>& envp) override {
         watcher_env = envp;
-        return record(fmt::format("watcher({}, {})", path, fmt::join(argv, " ")));
+        if (int err = record(fmt::format("watcher({}, {})", path, fmt::join(argv, " "))); err != 0) {
+            return {WatcherStart::Outcome::failed, err, ""};
+        }
+        return watcher_start;
     }
     int exec(const std::string& path, const std::vector<std::string>& argv,
              const std::vector<std::string>& envp) override {
@@ -237,6 +241,72 @@ TEST(Apply, AWatcherThatCannotStartStopsTheLaunch) {
     EXPECT_EQ(e.str(), "/etc/eslaunch/test.ini: cannot start /usr/libexec/eslaunch-watch: Resource temporarily "
                        "unavailable; the program was not started");
     EXPECT_TRUE(sys.calls.back().starts_with("watcher(")) << sys.calls.back();
+}
+
+// A watcher that did not report "ok": its outcome, the status and message
+// apply returns, and no exec of the program after it.
+struct WatcherCase {
+    std::string name;
+    WatcherStart start;
+    int status;
+    std::string message;
+    friend void PrintTo(const WatcherCase& c, std::ostream* os) { *os << c.name; }
+};
+
+class ApplyWatcherStart : public ::testing::TestWithParam<WatcherCase> {};
+
+TEST_P(ApplyWatcherStart, NothingRunsAfterIt) {
+    const auto& c = GetParam();
+    FakeSyscalls sys;
+    sys.watcher_start = c.start;
+    const LaunchPlan plan = plan_ok("[program:es]\ncommand=/bin/sleep 5\nuser=work\nready=tcp://[::1]:9300\n");
+    const Error e = apply_plan(plan, sys, {});
+    EXPECT_EQ(e.status, c.status);
+    EXPECT_EQ(e.str(), c.message);
+    ASSERT_FALSE(sys.calls.empty());
+    EXPECT_TRUE(sys.calls.back().starts_with("watcher(")) << sys.calls.back();
+    EXPECT_THAT(sys.calls, ::testing::Not(::testing::Contains(::testing::StartsWith("execve"))));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryOutcome, ApplyWatcherStart,
+    ::testing::Values(
+        WatcherCase{"exec_eacces", {WatcherStart::Outcome::exec_failed, EACCES, ""}, status::exec,
+                    "/etc/eslaunch/test.ini: cannot execute /usr/libexec/eslaunch-watch as user work: Permission "
+                    "denied; make it a regular file the user may execute (chmod 0755 /usr/libexec/eslaunch-watch, "
+                    "and every directory above it searchable), or reinstall eslaunch; the program starts only once "
+                    "its watcher runs"},
+        WatcherCase{"exec_enoent", {WatcherStart::Outcome::exec_failed, ENOENT, ""}, status::exec,
+                    "/etc/eslaunch/test.ini: cannot execute /usr/libexec/eslaunch-watch as user work: No such file "
+                    "or directory; reinstall eslaunch, or set ready=none; the program starts only once its watcher "
+                    "runs"},
+        WatcherCase{"refused",
+                    {WatcherStart::Outcome::refused, 0, "fd 3 is not the program's pidfd or /proc directory\n"},
+                    status::oserr,
+                    "/etc/eslaunch/test.ini: /usr/libexec/eslaunch-watch refused to start: fd 3 is not the "
+                    "program's pidfd or /proc directory; the program was not started; reinstall eslaunch (its "
+                    "watcher must be of the same build) and check that /proc is mounted"},
+        // Its words are the service user's: one line, no control characters, cut.
+        WatcherCase{"refused_hostile",
+                    {WatcherStart::Outcome::refused, 0, "\x1b[2J" + std::string(300, 'x') + "\nsecond line"},
+                    status::oserr,
+                    "/etc/eslaunch/test.ini: /usr/libexec/eslaunch-watch refused to start: ?[2J" +
+                        std::string(156, 'x') + "... (304 bytes); the program was not started; reinstall eslaunch "
+                        "(its watcher must be of the same build) and check that /proc is mounted"},
+        WatcherCase{"late", {WatcherStart::Outcome::failed, 0, "it did not report its start-up within 10 s"},
+                    status::oserr,
+                    "/etc/eslaunch/test.ini: cannot start /usr/libexec/eslaunch-watch: it did not report its "
+                    "start-up within 10 s; the program was not started"},
+        WatcherCase{"pipe_emfile", {WatcherStart::Outcome::failed, EMFILE, ""}, status::oserr,
+                    "/etc/eslaunch/test.ini: cannot start /usr/libexec/eslaunch-watch: Too many open files; the "
+                    "program was not started"}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(Apply, CheckAndLaunchShareTheWatcherExecError) {
+    const LaunchPlan plan = plan_ok("[program:es]\ncommand=/bin/sleep 5\nuser=work\nready=tcp://[::1]:9300\n");
+    const Error e = watcher_exec_error(plan, EACCES);
+    EXPECT_EQ(e.status, status::exec);
+    EXPECT_EQ(e.what, "cannot execute /usr/libexec/eslaunch-watch as user work: Permission denied");
 }
 
 }  // namespace

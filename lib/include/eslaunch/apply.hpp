@@ -15,7 +15,34 @@
 
 namespace eslaunch {
 
-// Each call returns 0 or an errno value.
+// eslaunch-watch's file descriptors (README.md, the launch, step 8):
+//   3  a handle on this process, which becomes the program: a pidfd, or
+//      before Linux 5.3 a /proc/PID directory fd
+//   4  the read end of a CLOEXEC pipe: EOF once the program's exec worked,
+//      else one int, the errno of the failed execve or `watch_not_started`
+//   5  the write end of the start-up report pipe: the watcher writes "ok\n",
+//      or one line saying why it cannot watch, before eslaunch goes on
+inline constexpr int watch_program_fd = 3;
+inline constexpr int watch_exec_status_fd = 4;
+inline constexpr int watch_report_fd = 5;
+// On fd 4: eslaunch exits without executing the program (its watcher's
+// start-up failed); a watcher still there exits without a word to systemd.
+inline constexpr int watch_not_started = -1;
+
+// How starting eslaunch-watch went.
+struct WatcherStart {
+    enum class Outcome {
+        running,      // it was executed and reported "ok"
+        exec_failed,  // its execve failed: `err`
+        refused,      // it ran and reported `reason` instead (its own words: untrusted)
+        failed,       // a system call failed (`err`), or no report came (`reason`)
+    };
+    Outcome outcome = Outcome::running;
+    int err = 0;
+    std::string reason;
+};
+
+// Each call but start_watcher returns 0 or an errno value.
 class Syscalls {
 public:
     virtual ~Syscalls() = default;
@@ -30,11 +57,11 @@ public:
     virtual int set_no_new_privs() = 0;
     virtual int change_dir(const std::string& dir) = 0;
     virtual int cloexec_inherited_fds(unsigned keep_from, unsigned keep_count) = 0;  // all >= 3 but a kept range
-    // Starts eslaunch-watch (DESIGN.md, step 7) with fd 3 a handle on this
-    // process and fd 4 the read end of a CLOEXEC pipe; exec() reports its
-    // errno into that pipe when it fails.
-    virtual int start_watcher(const std::string& path, const std::vector<std::string>& argv,
-                              const std::vector<std::string>& envp) = 0;
+    // Starts eslaunch-watch with the fds above and returns once it has
+    // reported its start-up (or failed to); exec() reports its errno on fd 4
+    // when it fails.
+    virtual WatcherStart start_watcher(const std::string& path, const std::vector<std::string>& argv,
+                                       const std::vector<std::string>& envp) = 0;
     virtual int exec(const std::string& path, const std::vector<std::string>& argv,
                      const std::vector<std::string>& envp) = 0;  // returns only on failure
 };
@@ -53,8 +80,8 @@ public:
     int set_no_new_privs() override;
     int change_dir(const std::string& dir) override;
     int cloexec_inherited_fds(unsigned keep_from, unsigned keep_count) override;
-    int start_watcher(const std::string& path, const std::vector<std::string>& argv,
-                      const std::vector<std::string>& envp) override;
+    WatcherStart start_watcher(const std::string& path, const std::vector<std::string>& argv,
+                               const std::vector<std::string>& envp) override;
     int exec(const std::string& path, const std::vector<std::string>& argv,
              const std::vector<std::string>& envp) override;
 
@@ -73,6 +100,16 @@ struct KeptFds {
 // Performs the plan and execs the program. Returns only on failure: the
 // error of the step that failed.
 [[nodiscard]] Error apply_plan(const LaunchPlan& plan, Syscalls& sys, KeptFds keep);
+
+// How long start_watcher waits for the watcher's report: its start-up is an
+// execve of a libc-only program and two reads of /proc, milliseconds on an
+// idle host; 10 s tolerates a loaded one, well within systemd's start timeout.
+inline constexpr int watch_report_timeout_s = 10;
+
+// The error of a watcher that cannot be executed as the plan's user (errno
+// `err`), with the fix: the launch exits with it (203), and `check`, which
+// asks the same as that user, reports it.
+[[nodiscard]] Error watcher_exec_error(const LaunchPlan& plan, int err);
 
 // The text for a limit setrlimit() refused (EPERM), naming the current hard
 // limit and the ways to raise it. Shared by plan and apply.
