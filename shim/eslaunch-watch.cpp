@@ -232,6 +232,7 @@ public:
         auto next_status = start_;
         std::string last = "";
         bool port_open = false;
+        bool last_failed = false;  // `last` is a try's failure, not a refused connect
         while (true) {
             const auto elapsed = since(start_);
             if (!o_.timeout.infinite() && elapsed >= *o_.timeout.value) return timed_out(last);
@@ -243,28 +244,44 @@ public:
                 notify_.send("STATUS=" + eslaunch::waiting_line(o_.program, elapsed, probe_text_, last));
                 next_status = Clock::now() + 1s;
             }
-            eslaunch::ProbeResult r;
-            if (probe_->has_port() && !port_open) {
-                r = probe_->connect_only(try_budget, program_.poll_fd());
-                if (r.outcome == Outcome::ready) {
-                    port_open = true;
-                    if (o_.probe.kind != eslaunch::ReadyProbe::Kind::tcp) r = probe_->run(try_budget, program_.poll_fd());
-                }
-            } else {
-                r = probe_->run(try_budget, program_.poll_fd());
-            }
+            const eslaunch::ProbeResult r = try_once(port_open);
             if (r.outcome == Outcome::aborted) return program_died();
             if (r.outcome == Outcome::ready) return ready(r.text);
             if (r.outcome == Outcome::refused) port_open = false;
-            if (r.text != last) next_status = Clock::now();  // say it at once when it changes
-            last = r.text;
+            // A try that ready_timeout cut short ("timed out after 1 ms")
+            // says less than a failed one before it, which the line keeps.
+            const bool cut = r.outcome == Outcome::failed && last_failed && until_timeout() == 0ms;
+            if (r.text != last && !cut) next_status = Clock::now();  // say it at once when it changes
+            if (!cut) {
+                last = r.text;
+                last_failed = r.outcome == Outcome::failed;
+            }
             const milliseconds wait =
                 r.outcome == Outcome::refused ? std::min(port_watch_interval, *o_.interval.value) : *o_.interval.value;
-            if (!program_.sleep(wait)) return program_died();
+            if (!program_.sleep(std::min(wait, until_timeout()))) return program_died();
         }
     }
 
 private:
+    // One try: while the port is not known to listen, a connect first.
+    eslaunch::ProbeResult try_once(bool& port_open) {
+        if (!probe_->has_port() || port_open) return probe_->run(next_budget(), program_.poll_fd());
+        eslaunch::ProbeResult r = probe_->connect_only(next_budget(), program_.poll_fd());
+        if (r.outcome != Outcome::ready) return r;
+        port_open = true;
+        if (o_.probe.kind == eslaunch::ReadyProbe::Kind::tcp) return r;
+        return probe_->run(next_budget(), program_.poll_fd());
+    }
+    // Until ready_timeout, rounded up, so that a sleep this long ends at or
+    // after it; 0 once past.
+    [[nodiscard]] milliseconds until_timeout() const {
+        if (o_.timeout.infinite()) return milliseconds::max();
+        return std::max(0ms, std::chrono::ceil<milliseconds>(start_ + *o_.timeout.value - Clock::now()));
+    }
+    // A try's budget: 5 s, cut to what is left of ready_timeout, so that the
+    // "not ready" line comes on time whatever the probe meets (README.md).
+    [[nodiscard]] milliseconds next_budget() const { return std::clamp(until_timeout(), 1ms, try_budget); }
+
     void self_check(std::optional<std::uint64_t>& start_timeout) {
         auto unit = eslaunch::read_unit_info(program_.pid, self_check_budget);
         if (!unit) {

@@ -265,37 +265,45 @@ public:
             if (errno != EAGAIN) return {Outcome::failed, socket_error(errno)};
             if (ProbeResult r = wait_or_stop(sock.get(), POLLOUT, abort_fd, deadline, budget); !r.text.empty()) return r;
         }
-        std::string head;
-        while (true) {
-            const HttpStatus status = parse_http_status(head);
-            if (status.state == HttpStatus::State::status) {
-                return {status_expected(status.code, o_.expect) ? Outcome::ready : Outcome::failed,
-                        std::to_string(status.code)};
-            }
-            if (status.state == HttpStatus::State::malformed) return {Outcome::failed, status.problem};
-            if (ProbeResult r = wait_or_stop(sock.get(), POLLIN, abort_fd, deadline, budget); !r.text.empty()) return r;
-            char buffer[1024];
-            const ssize_t n = ::recv(sock.get(), buffer, sizeof buffer, 0);
-            if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-            if (n < 0) return {Outcome::failed, socket_error(errno)};
-            if (n == 0) {
-                return {Outcome::failed, head.empty() ? "empty reply (the connection was closed)"
-                                                      : "the connection was closed within the status line"};
-            }
-            head.append(buffer, static_cast<std::size_t>(n));
-        }
+        return read_status(sock.get(), abort_fd, deadline, budget);
     }
     [[nodiscard]] bool has_port() const override { return true; }
     ProbeResult connect_only(milliseconds budget, int abort_fd) override { return target_.connect(budget, abort_fd); }
 
 private:
+    // Up to the final status line, never further. The reader keeps none of
+    // an interim answer and caps what a try reads, so a peer that streams
+    // 1xx answers costs a bounded read, not memory or a re-parse of it all.
+    ProbeResult read_status(int fd, int abort_fd, Clock::time_point deadline, milliseconds budget) const {
+        HttpHeadReader reader;
+        while (true) {
+            if (ProbeResult r = wait_or_stop(fd, POLLIN, abort_fd, deadline, budget); !r.text.empty()) return r;
+            char buffer[4096];
+            const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+            if (n < 0) return {Outcome::failed, socket_error(errno)};
+            if (n == 0) {
+                return {Outcome::failed, reader.bytes_read() == 0 ? "empty reply (the connection was closed)"
+                                                                  : "the connection was closed within the status line"};
+            }
+            const HttpStatus& status = reader.feed({buffer, static_cast<std::size_t>(n)});
+            if (status.state == HttpStatus::State::status) {
+                return {status_expected(status.code, o_.expect) ? Outcome::ready : Outcome::failed,
+                        std::to_string(status.code)};
+            }
+            if (status.state == HttpStatus::State::malformed) return {Outcome::failed, status.problem};
+        }
+    }
     static std::string socket_error(int err) {
         if (err == ECONNRESET) return "connection reset";
         if (err == ECONNREFUSED) return "connection refused";
         return std::strerror(err);
     }
-    // Empty text: `fd` is ready. Else why the try ends.
+    // Empty text: `fd` is ready. Else why the try ends. The clock first:
+    // wait_fd reports what is ready even past the deadline, and a peer that
+    // always has bytes ready must not keep the try alive.
     static ProbeResult wait_or_stop(int fd, short events, int abort_fd, Clock::time_point deadline, milliseconds budget) {
+        if (Clock::now() >= deadline) return {Outcome::failed, timed_out(budget)};
         switch (wait_fd(fd, events, abort_fd, deadline)) {
             case Waited::ready: return {Outcome::failed, ""};
             case Waited::aborted: return {Outcome::aborted, "the program exited"};
@@ -513,47 +521,96 @@ std::string http_request(const ReadyProbe& probe, const std::optional<std::strin
     return request + "\r\n";
 }
 
-HttpStatus parse_http_status(std::string_view received) {
-    constexpr std::size_t longest_head = 16 * 1024;
-    auto malformed = [&] {
-        std::string shown;
-        for (char c : received.substr(0, 40)) {
-            if (c == '\r' || c == '\n') break;
-            shown += (c >= 0x20 && c < 0x7f) ? c : '?';
+HttpHeadReader::HttpHeadReader(std::size_t max_block, std::size_t max_head)
+    : max_block_(max_block), max_head_(max_head) {}
+
+const HttpStatus& HttpHeadReader::feed(std::string_view bytes) {
+    for (std::size_t i = 0; i < bytes.size() && verdict_.state == HttpStatus::State::incomplete; ++i) {
+        ++total_;
+        ++block_;
+        if (total_ > max_head_) {
+            fail(fmt::format("more than {} bytes of interim (1xx) answers without a final status", max_head_));
+        } else if (block_ > max_block_ && in_status_line_) {
+            not_http({});  // no status line is that long
+        } else if (block_ > max_block_) {
+            fail(fmt::format("more than {} bytes in the head of an interim answer ({})", max_block_, interim_code_));
+        } else if (in_status_line_) {
+            status_line_byte(bytes[i], bytes.substr(i + 1));
+        } else {
+            field_byte(bytes[i]);
         }
-        return HttpStatus{HttpStatus::State::malformed, 0, fmt::format("not an HTTP/1.x response: \"{}\"", shown)};
-    };
-    while (true) {
-        // "HTTP/1.1 200 OK\r\n": the version, a space, three digits, then a space or the line's end.
-        constexpr std::string_view prefix = "HTTP/";
-        if (received.substr(0, prefix.size()) != prefix.substr(0, std::min(prefix.size(), received.size()))) {
-            return malformed();
-        }
-        const std::size_t eol = received.find('\n');
-        if (eol == std::string_view::npos) {
-            return received.size() > longest_head ? malformed() : HttpStatus{};
-        }
-        std::string_view line = received.substr(0, eol);
-        if (line.ends_with('\r')) line.remove_suffix(1);
-        auto digit = [&](std::size_t i) { return i < line.size() && line[i] >= '0' && line[i] <= '9'; };
-        if (!(digit(5) && line.size() > 6 && line[6] == '.' && digit(7) && line.size() > 8 && line[8] == ' ' &&
-              digit(9) && digit(10) && digit(11) && (line.size() == 12 || line[12] == ' ')) ||
-            line[5] != '1') {
-            return malformed();
-        }
-        const int code = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
-        if (code < 100 || code >= 200 || code == 101) return {HttpStatus::State::status, code, {}};
-        // An interim answer (100 Continue, 103 Early Hints): its header
-        // block ends with an empty line, then the real answer follows.
-        std::size_t end = received.find("\r\n\r\n");
-        std::size_t skip = 4;
-        if (const std::size_t bare = received.find("\n\n"); bare < end) {
-            end = bare;
-            skip = 2;
-        }
-        if (end == std::string_view::npos) return received.size() > longest_head ? malformed() : HttpStatus{};
-        received.remove_prefix(end + skip);
     }
+    return verdict_;
+}
+
+// "HTTP/1.1 200 OK": "HTTP/" checked as it arrives (an SSH banner or a TLS
+// alert fails at once), the rest once the line ends.
+void HttpHeadReader::status_line_byte(char c, std::string_view rest) {
+    if (c == '\n') return status_line_end();
+    constexpr std::string_view prefix = "HTTP/";
+    if (line_ < shown_bytes) kept_[line_] = c;
+    ++line_;
+    prev_ = c;
+    if (line_ <= prefix.size() && c != prefix[line_ - 1]) not_http(rest);
+}
+
+void HttpHeadReader::status_line_end() {
+    const std::size_t size = line_ - (line_ > 0 && prev_ == '\r' ? 1 : 0);
+    auto digit = [&](std::size_t i) { return i < size && kept_[i] >= '0' && kept_[i] <= '9'; };
+    // The version "1.x", a space, three digits, then a space or the line's end.
+    if (!(size >= 12 && kept_[5] == '1' && kept_[6] == '.' && digit(7) && kept_[8] == ' ' && digit(9) &&
+          digit(10) && digit(11) && (size == 12 || kept_[12] == ' '))) {
+        return not_http({});
+    }
+    const int code = (kept_[9] - '0') * 100 + (kept_[10] - '0') * 10 + (kept_[11] - '0');
+    if (code < 100 || code > 599) return not_http({});  // RFC 9110, 15: no other status exists
+    if (code >= 200 || code == 101) {
+        verdict_ = {HttpStatus::State::status, code, {}};
+        return;
+    }
+    // An interim answer (100 Continue, 103 Early Hints): its fields end
+    // with an empty line, then the next answer follows.
+    in_status_line_ = false;
+    interim_code_ = code;
+    line_ = 0;
+    prev_ = '\0';
+}
+
+void HttpHeadReader::field_byte(char c) {
+    if (c != '\n') {
+        ++line_;
+        prev_ = c;
+        return;
+    }
+    if (line_ == 0 || (line_ == 1 && prev_ == '\r')) {  // the empty line: the next block starts
+        ++interim_;
+        in_status_line_ = true;
+        block_ = 0;
+    }
+    line_ = 0;
+    prev_ = '\0';
+}
+
+void HttpHeadReader::fail(std::string problem) { verdict_ = {HttpStatus::State::malformed, 0, std::move(problem)}; }
+
+// The status line so far, and of `rest` what the same line holds, up to 40
+// bytes and without control bytes, for STATUS= ("SSH-2.0-OpenSSH_9.2p1").
+void HttpHeadReader::not_http(std::string_view rest) {
+    const std::string_view line{kept_, std::min(line_, shown_bytes)};
+    std::string shown;
+    bool ended = false;
+    for (std::string_view part : {line, rest}) {
+        for (std::size_t i = 0; i < part.size() && !ended && shown.size() < shown_bytes; ++i) {
+            ended = part[i] == '\r' || part[i] == '\n';
+            if (!ended) shown += (part[i] >= 0x20 && part[i] < 0x7f) ? part[i] : '?';
+        }
+    }
+    fail(fmt::format("not an HTTP/1.x response: \"{}\"", shown));
+}
+
+HttpStatus parse_http_status(std::string_view received) {
+    HttpHeadReader reader;
+    return reader.feed(received);
 }
 
 ProbeResult Probe::connect_only(milliseconds, int) { return {Outcome::failed, "no port to connect to"}; }

@@ -114,6 +114,90 @@ TEST(HttpStatus, NotHttpIsMalformedAndShown) {
     EXPECT_EQ(parse_http_status(std::string{"\x15\x03\x01", 3}).problem, "not an HTTP/1.x response: \"???\"");
 }
 
+TEST(HttpStatus, OnlyRfc9110StatusesAndBareLineFeeds) {
+    for (const char* text : {"HTTP/1.1 000 Zero\r\n", "HTTP/1.1 099\r\n", "HTTP/1.1 600 Big\r\n", "HTTP/1.1 999\r\n"}) {
+        EXPECT_EQ(parse_http_status(text).state, HttpStatus::State::malformed) << text;
+    }
+    EXPECT_EQ(parse_http_status("HTTP/1.1 599\r\n").code, 599);
+    EXPECT_EQ(parse_http_status("HTTP/1.1 101 Switching Protocols\r\n").code, 101);  // final: no answer follows
+    // A line may end with LF alone (RFC 9112, 2.2), in an interim block too.
+    EXPECT_EQ(parse_http_status("HTTP/1.1 100 Continue\n\nHTTP/1.1 204\n").code, 204);
+    EXPECT_EQ(parse_http_status("HTTP/1.1 103 Early Hints\nLink: </a>\n\r\nHTTP/1.1 200 OK\r\n").code, 200);
+    EXPECT_EQ(parse_http_status("HTTP/1.1 100 Continue\r\n\r\nSSH-2.0\r\n").problem,
+              "not an HTTP/1.x response: \"SSH-2.0\"");
+}
+
+TEST(HttpHeadReader, InterimBlocksAreDroppedAsTheyAreRead) {
+    const std::string block = "HTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n";
+    std::string stream;
+    for (int i = 0; i < 1000; ++i) stream += block;
+    HttpHeadReader reader;
+    for (std::size_t at = 0; at < stream.size(); at += 7) {
+        EXPECT_EQ(reader.feed(std::string_view{stream}.substr(at, 7)).state, HttpStatus::State::incomplete) << at;
+    }
+    EXPECT_EQ(reader.interim_answers(), 1000U);
+    EXPECT_EQ(reader.bytes_read(), stream.size());
+    EXPECT_EQ(reader.feed("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n").code, 200);
+    EXPECT_EQ(reader.bytes_read(), stream.size() + 17) << "read past the status line";
+}
+
+TEST(HttpHeadReader, WorkPerByteIsConstant) {
+    // 8 MiB of 100 Continue in 4 KiB reads, as a peer that floods would send:
+    // a reader that kept the blocks and parsed them all again on each read
+    // would take minutes; this one a few tens of milliseconds.
+    constexpr std::string_view block = "HTTP/1.1 100 Continue\r\n\r\n";
+    std::string read;
+    while (read.size() < 4096) read += block;
+    read.resize(4096 / block.size() * block.size());
+    HttpHeadReader reader{HttpHeadReader::default_max_block, std::size_t{1} << 30};
+    const auto started = Clock::now();
+    for (std::size_t total = 0; total < (std::size_t{8} << 20); total += read.size()) {
+        ASSERT_EQ(reader.feed(read).state, HttpStatus::State::incomplete);
+    }
+    EXPECT_LT(Clock::now() - started, 2s);
+    EXPECT_EQ(reader.interim_answers(), reader.bytes_read() / block.size());
+}
+
+TEST(HttpHeadReader, CapsOnABlockAndOnATry) {
+    constexpr std::size_t max_block = HttpHeadReader::default_max_block;
+    constexpr std::size_t max_head = HttpHeadReader::default_max_head;
+    // An interim block of exactly max_block bytes passes; one byte more fails.
+    const std::string start = "HTTP/1.1 103 Early Hints\r\nLink: ";
+    const std::string fits = start + std::string(max_block - start.size() - 4, 'a') + "\r\n\r\n";
+    ASSERT_EQ(fits.size(), max_block);
+    EXPECT_EQ(parse_http_status(fits + "HTTP/1.1 200 OK\r\n").code, 200);
+    const HttpStatus over = parse_http_status(start + std::string(max_block, 'a'));
+    EXPECT_EQ(over.state, HttpStatus::State::malformed);
+    EXPECT_EQ(over.problem, "more than 16384 bytes in the head of an interim answer (103)");
+    // Interim answers add up to max_head bytes at most.
+    constexpr std::string_view block = "HTTP/1.1 100 Continue\r\n\r\n";
+    std::string stream;
+    while (stream.size() <= max_head) stream += block;
+    HttpHeadReader reader;
+    const HttpStatus& flood = reader.feed(stream);
+    EXPECT_EQ(flood.state, HttpStatus::State::malformed);
+    EXPECT_EQ(flood.problem, "more than 65536 bytes of interim (1xx) answers without a final status");
+    EXPECT_EQ(reader.bytes_read(), max_head + 1);
+    EXPECT_EQ(reader.interim_answers(), max_head / block.size());
+}
+
+TEST(HttpHeadReader, AnySplitGivesTheSameVerdict) {
+    for (std::string text : {std::string{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n"},
+                             std::string{"HTTP/1.1 103 Early Hints\nLink: </a>\n\nHTTP/1.0 404 Not Found\n"},
+                             std::string{"HTTP/1.1 100 Continue\r\n\r\nHTTP/2 200\r\n"},
+                             std::string{"HTTP/1.1 100 Continue\r\nX: 1\r\n\r\nHTTP/1.1 20"}}) {
+        const HttpStatus whole = parse_http_status(text);
+        for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+            HttpHeadReader reader;
+            reader.feed(std::string_view{text}.substr(0, cut));
+            const HttpStatus& split = reader.feed(std::string_view{text}.substr(cut));
+            EXPECT_EQ(split.state, whole.state) << text << " cut at " << cut;
+            EXPECT_EQ(split.code, whole.code) << text << " cut at " << cut;
+            EXPECT_EQ(split.problem, whole.problem) << text << " cut at " << cut;
+        }
+    }
+}
+
 TEST(NotifySocketValue, PathsAndAbstractNames) {
     const NotifyAddress path = parse_notify_socket("/run/systemd/notify");
     EXPECT_EQ(path.error, "");
@@ -304,6 +388,39 @@ TEST(HttpProbe, AClosedConnectionAndGarbageFail) {
     r = probe_once(http_options(ssh.port()));
     EXPECT_EQ(r.outcome, Outcome::failed);
     EXPECT_EQ(r.text, "not an HTTP/1.x response: \"SSH-2.0-OpenSSH_9.2p1\"");
+}
+
+// Sends `bytes` over and over until the probe closes the connection.
+void send_until_closed(int fd, std::string_view bytes) {
+    while (send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) > 0) {
+    }
+}
+
+TEST(HttpProbe, AnEndless1xxStreamFailsAtTheCap) {
+    Server server([](int fd, const std::string&) {
+        std::string blocks;
+        for (int i = 0; i < 1000; ++i) blocks += "HTTP/1.1 100 Continue\r\n\r\n";
+        send_until_closed(fd, blocks);
+    });
+    const auto started = Clock::now();
+    const ProbeResult r = probe_once(http_options(server.port()), 5s);
+    EXPECT_EQ(r.outcome, Outcome::failed);
+    EXPECT_EQ(r.text, "more than 65536 bytes of interim (1xx) answers without a final status");
+    EXPECT_LT(Clock::now() - started, 1s);
+}
+
+TEST(HttpProbe, ATrickledEndlessHeaderEndsAtTheDeadline) {
+    Server server([](int fd, const std::string&) {
+        send_all(fd, "HTTP/1.1 100 Continue\r\nX-Endless: ");
+        while (send(fd, "a", 1, MSG_NOSIGNAL) > 0) std::this_thread::sleep_for(10ms);
+    });
+    const auto started = Clock::now();
+    const ProbeResult r = probe_once(http_options(server.port()), 500ms);
+    const auto took = Clock::now() - started;
+    EXPECT_EQ(r.outcome, Outcome::failed);
+    EXPECT_EQ(r.text, "timed out after 500 ms");
+    EXPECT_GE(took, 500ms);
+    EXPECT_LT(took, 1s);
 }
 
 TEST(HttpProbe, NothingListeningIsRefused) {
