@@ -33,6 +33,7 @@ private:
     }
 
     void plan_identity();
+    void check_identity_ids();
     void plan_profile();
     void plan_heap();
     void plan_limits();
@@ -140,6 +141,44 @@ void Planner::plan_identity() {
         {"HOME", user.home}, {"USER", user.name}, {"LOGNAME", user.name}, {"SHELL", user.shell}};
     for (const auto& [name, value] : from_passwd) {
         if (!spec_sets_variable(name)) plan_.environment.set(name, value);
+    }
+}
+
+// Ids the kernel cannot take, and root's group, in what plan_identity chose.
+void Planner::check_identity_ids() {
+    if (!plan_.change_identity) return;
+    constexpr auto none = static_cast<std::uint32_t>(-1);  // setres[ug]id() read it as "leave unchanged"
+    const int user_line = spec_.line_of("user");
+    if (plan_.uid == none) {
+        error(status::user, user_line,
+              fmt::format("user={}: its passwd entry has uid {}, which setresuid() takes as \"leave the uid as it is\"",
+                          cut(spec_.user->text), none),
+              "give the user a real uid (usermod -u)");
+    }
+    const int gid_line = spec_.group ? spec_.line_of("group") : user_line;
+    const std::string gid_key = spec_.group ? "group=" + cut(spec_.group->text)
+                                            : "user=" + cut(spec_.user->text) + " (its primary group)";
+    if (plan_.gid == none) {
+        error(status::group, gid_line,
+              fmt::format("{}: gid {} is what setresgid() takes as \"leave the gid as it is\"", gid_key, none),
+              "give the group a real gid (groupmod -g)");
+    } else if (plan_.gid == 0) {
+        warn(gid_line, fmt::format("{} makes gid 0 (root's group) the program's group: it may read and write "
+                                   "whatever root's group may",
+                                   gid_key));
+    }
+    const bool listed = spec_.supplementary_groups.mode == SupplementaryGroups::Mode::list;
+    const int extra_line = listed ? spec_.line_of("supplementary_groups") : user_line;
+    const char* extra_key = listed ? "supplementary_groups=" : "supplementary_groups (the user's, from the group database)";
+    for (std::size_t i = 1; i < plan_.groups.size(); ++i) {
+        if (plan_.groups[i] == none) {
+            error(status::group, extra_line, fmt::format("{}: gid {} is not a group setgroups() can take", extra_key, none),
+                  "give the group a real gid (groupmod -g)");
+        } else if (plan_.groups[i] == 0) {
+            warn(extra_line, fmt::format("{} gives the program gid 0 (root's group) as a supplementary group: it may "
+                                         "read and write whatever root's group may",
+                                         extra_key));
+        }
     }
 }
 
@@ -445,6 +484,7 @@ Result<LaunchPlan> Planner::run() {
     plan_.environment = program_environment(host_.environ, spec_.clear_environment, spec_.environment_settings());
 
     plan_identity();
+    check_identity_ids();
     plan_profile();
     plan_heap();
     plan_limits();

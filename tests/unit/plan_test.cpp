@@ -61,6 +61,52 @@ TEST(PlanIdentity, GroupAndSupplementaryGroups) {
     EXPECT_THAT(none.groups, ElementsAre(1000U));
 }
 
+TEST(PlanIdentity, IdsTheKernelTakesAsLeaveUnchangedAreRefused) {
+    // (uid_t)-1 in a passwd entry: setresuid(-1, -1, -1) would keep root.
+    HostFacts host = test_host();
+    host.user = UserEntry{"work", 4294967295U, 1000, "/home/work", "/bin/bash"};
+    const Error uid = plan_error("[program:x]\ncommand=/bin/true\nuser=work\n", host);
+    EXPECT_EQ(uid.status, status::user);
+    EXPECT_EQ(uid.str(), "/etc/eslaunch/test.ini:3: user=work: its passwd entry has uid 4294967295, which setresuid() "
+                         "takes as \"leave the uid as it is\"; give the user a real uid (usermod -u)");
+    host = test_host();
+    host.user = UserEntry{"work", 1000, 4294967295U, "/home/work", "/bin/bash"};
+    const Error gid = plan_error("[program:x]\ncommand=/bin/true\nuser=work\n", host);
+    EXPECT_EQ(gid.status, status::group);
+    EXPECT_THAT(gid.str(), HasSubstr(":3: user=work (its primary group): gid 4294967295 is what setresgid() takes as"));
+    host = test_host();
+    host.group = GroupEntry{"odd", 4294967295U};
+    EXPECT_THAT(plan_error("[program:x]\ncommand=/bin/true\nuser=work\ngroup=odd\n", host).str(),
+                HasSubstr(":4: group=odd: gid 4294967295"));
+    host = test_host();
+    host.user_groups = {1000, 4294967295U};
+    const Error extra = plan_error("[program:x]\ncommand=/bin/true\nuser=work\n", host);
+    EXPECT_EQ(extra.status, status::group);
+    EXPECT_THAT(extra.str(), HasSubstr(":3: supplementary_groups (the user's, from the group database): gid 4294967295"));
+}
+
+TEST(PlanIdentity, RootsGroupIsAWarningNamingTheKey) {
+    HostFacts host = test_host();
+    host.group = GroupEntry{"root", 0};
+    const LaunchPlan primary = plan_ok("[program:x]\ncommand=/bin/true\nuser=work\ngroup=root\n", host);
+    ASSERT_EQ(primary.warnings.size(), 1U);
+    EXPECT_EQ(primary.warnings[0].line, 4);
+    EXPECT_THAT(primary.warnings[0].text, HasSubstr("group=root makes gid 0 (root's group) the program's group"));
+    host = test_host();
+    host.supplementary = {{"root", {"root", 0}}};
+    const LaunchPlan listed =
+        plan_ok("[program:x]\ncommand=/bin/true\nuser=work\nsupplementary_groups=root\n", host);
+    ASSERT_EQ(listed.warnings.size(), 1U);
+    EXPECT_EQ(listed.warnings[0].line, 4);
+    EXPECT_THAT(listed.warnings[0].text, HasSubstr("supplementary_groups= gives the program gid 0"));
+    host = test_host();
+    host.user_groups = {1000, 0};
+    const LaunchPlan automatic = plan_ok("[program:x]\ncommand=/bin/true\nuser=work\n", host);
+    ASSERT_EQ(automatic.warnings.size(), 1U);
+    EXPECT_THAT(automatic.warnings[0].text, HasSubstr("supplementary_groups (the user's, from the group database)"));
+    EXPECT_TRUE(plan_ok("[program:x]\ncommand=/bin/true\nuser=work\n").warnings.empty());
+}
+
 TEST(PlanIdentity, Refusals) {
     EXPECT_EQ(plan_error("[program:x]\ncommand=/bin/true\n").str(),
               "/etc/eslaunch/test.ini:1: [program:x] has no user=, so the program would run as root; set user= to the "
