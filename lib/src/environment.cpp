@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 #include "eslaunch/heap.hpp"
 
@@ -31,6 +32,7 @@ std::string shown(const std::string& s, std::size_t i) {
 Result<std::vector<EnvVar>> parse_environment(const IniValue& value, const std::string& path) {
     const std::string& s = value.text;
     std::vector<EnvVar> vars;
+    std::unordered_map<std::string, int> lines;  // names seen, for duplicates in linear time
     std::size_t i = 0;
     auto error = [&](std::size_t at, std::string what, std::string hint) {
         return failure(Error{status::config, path, value.line_at(at), "environment: " + std::move(what), std::move(hint)});
@@ -107,13 +109,11 @@ Result<std::vector<EnvVar>> parse_environment(const IniValue& value, const std::
             }
         }
         const int line = value.line_at(name_at);
-        for (const auto& seen : vars) {
-            if (seen.name == name) {
-                return error(name_at,
-                             fmt::format("{} is set twice (lines {} and {})", name, seen.line, line),
-                             "supervisord keeps the last one silently; keep one");
-            }
+        if (const auto seen = lines.find(name); seen != lines.end()) {
+            return error(name_at, fmt::format("{} is set twice (lines {} and {})", name, seen->second, line),
+                         "supervisord keeps the last one silently; keep one");
         }
+        lines.emplace(name, line);
         vars.push_back(EnvVar{std::move(name), std::move(val), line});
         skip_space();
         if (i >= s.size()) break;
@@ -132,35 +132,40 @@ EnvMap EnvMap::from_envp(const char* const* envp) {
     std::size_t count = 0;
     while (envp != nullptr && envp[count] != nullptr) ++count;
     env.vars_.reserve(count);
+    env.index_.reserve(count);
     for (; envp != nullptr && *envp != nullptr; ++envp) {
         std::string_view entry{*envp};
         const std::size_t eq = entry.find('=');
         if (eq == std::string_view::npos || eq == 0) continue;
         // The first occurrence wins, as getenv() sees it.
-        if (env.get(entry.substr(0, eq)) == nullptr) env.vars_.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
+        if (env.get(entry.substr(0, eq)) == nullptr) env.set(entry.substr(0, eq), entry.substr(eq + 1));
     }
     return env;
 }
 
 const std::string* EnvMap::get(std::string_view name) const {
-    for (const auto& [k, v] : vars_) {
-        if (k == name) return &v;
-    }
-    return nullptr;
+    const auto it = index_.find(name);
+    return it == index_.end() ? nullptr : &vars_[it->second].second;
 }
 
 void EnvMap::set(std::string_view name, std::string_view value) {
-    for (auto& [k, v] : vars_) {
-        if (k == name) {
-            v = value;
-            return;
-        }
+    if (const auto it = index_.find(name); it != index_.end()) {
+        vars_[it->second].second = value;
+        return;
     }
+    index_.emplace(std::string{name}, vars_.size());
     vars_.emplace_back(name, value);
 }
 
 void EnvMap::erase(std::string_view name) {
-    std::erase_if(vars_, [&](const auto& kv) { return kv.first == name; });
+    const auto it = index_.find(name);
+    if (it == index_.end()) return;
+    const std::size_t at = it->second;
+    index_.erase(it);
+    vars_.erase(vars_.begin() + static_cast<std::ptrdiff_t>(at));
+    for (auto& [key, place] : index_) {  // erase is rare: a few names per launch
+        if (place > at) --place;
+    }
 }
 
 std::vector<std::string> EnvMap::to_envp_strings() const {

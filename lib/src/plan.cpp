@@ -26,10 +26,9 @@ private:
     }
     void warn(int line, std::string text) { plan_.warnings.push_back({line, std::move(text)}); }
     bool spec_sets_variable(std::string_view name) const {
-        for (const auto& v : spec_.environment_settings()) {
-            if (v.name == name) return true;
-        }
-        return false;
+        auto named = [&](const EnvVar& v) { return v.name == name; };
+        return std::any_of(spec_.environment.begin(), spec_.environment.end(), named) ||
+               std::any_of(spec_.supervisord_environment.begin(), spec_.supervisord_environment.end(), named);
     }
 
     void plan_identity();

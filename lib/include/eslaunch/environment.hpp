@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -30,7 +31,9 @@ struct EnvVar {
 // separators other than ',', and the same name twice.
 [[nodiscard]] Result<std::vector<EnvVar>> parse_environment(const IniValue& value, const std::string& path);
 
-// An environment in order, as envp holds it.
+// An environment in order, as envp holds it, with an index by name: a spec
+// or an inherited environment of 100,000 variables costs linear time, not
+// quadratic (each get or set would otherwise scan all of them).
 class EnvMap {
 public:
     EnvMap() = default;
@@ -43,7 +46,12 @@ public:
     [[nodiscard]] std::vector<std::string> to_envp_strings() const;  // "NAME=value"
 
 private:
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
     std::vector<std::pair<std::string, std::string>> vars_;
+    std::unordered_map<std::string, std::size_t, Hash, std::equal_to<>> index_;  // name -> place in vars_
 };
 
 inline constexpr std::string_view clean_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
