@@ -82,6 +82,9 @@ std::vector<int> ids_of(const std::string& flag) {
 }
 
 TEST_F(Launch, TheProgramGetsExactlyThePlan) {
+    // Limits below this machine's hard limit: set without a capability.
+    const rlim_t hard = settable_nofile_hard(4096) / 2;
+    const rlim_t soft = hard / 2;
     const std::string home = make_home("7.17.25");
     const std::string spec = write_spec(
         "[program:es]\n"
@@ -89,7 +92,7 @@ TEST_F(Launch, TheProgramGetsExactlyThePlan) {
         "directory=" + home + "\n"
         "user=" + test_user + "\n"
         "umask=027\n"
-        "limit_nofile=4096:16384\n"
+        "limit_nofile=" + std::to_string(soft) + ":" + std::to_string(hard) + "\n"
         "limit_core=0\n"
         "heap_size=512m\n"
         "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\",EXTRA=\"a, b\"\n");
@@ -120,7 +123,7 @@ TEST_F(Launch, TheProgramGetsExactlyThePlan) {
     EXPECT_EQ(env["ES_JAVA_OPTS"], "-Xms512m -Xmx512m");
     EXPECT_FALSE(env.contains("ES_HEAP_SIZE"));
     // Limits, umask, directory, fds.
-    EXPECT_EQ(rec["rlimits"]["nofile"], json::parse(R"({"soft":4096,"hard":16384})"));
+    EXPECT_EQ(rec["rlimits"]["nofile"], (json{{"soft", soft}, {"hard", hard}}));
     EXPECT_EQ(rec["rlimits"]["core"], json::parse(R"({"soft":0,"hard":0})"));
     EXPECT_EQ(rec["rlimits"]["as"]["soft"], "infinity");  // the profile's best effort
     EXPECT_EQ(rec["umask"], "0027");
@@ -133,23 +136,62 @@ TEST_F(Launch, TheProgramGetsExactlyThePlan) {
 }
 
 // The profile's nofile is what the version's max-file-descriptors bootstrap
-// check wants: 65536 before 7.0, 65535 from 7.0. Under a hard limit of 4096
-// (prlimit, util-linux) it is raised that far, and the warning names the
-// version's value and the unit's LimitNOFILE= for it.
+// check wants: 65536 before 7.0, 65535 from 7.0. Without CAP_SYS_RESOURCE
+// (dropped for the run) and under a hard limit of 4096 (prlimit,
+// util-linux) it is raised that far, and the warning names the version's
+// value and the unit's LimitNOFILE= for it.
+const std::vector<std::pair<std::string, rlim_t>> nofile_by_version = {
+    {"2.4.6", 65536}, {"5.6.16", 65536}, {"6.8.23", 65536}, {"7.17.25", 65535}, {"8.15.3", 65535}};
+
 TEST_F(Launch, TheProfilesNofileIsWhatTheVersionChecksFor) {
-    for (const auto& [version, files] : std::vector<std::pair<std::string, int>>{
-             {"2.4.6", 65536}, {"5.6.16", 65536}, {"6.8.23", 65536}, {"7.17.25", 65535}, {"8.15.3", 65535}}) {
+    const rlim_t hard = settable_nofile_hard(4096);
+    const std::string limit = std::to_string(hard);
+    for (const auto& [version, files] : nofile_by_version) {
+        SCOPED_TRACE(version);
+        const std::string home = make_home(version);
+        const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                            "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\"\n");
+        auto r = run_command({"/usr/bin/prlimit", "--nofile=" + std::to_string(std::min<rlim_t>(1024, hard)) + ":" + limit,
+                              eslaunch_binary(), spec},
+                             base_env, {}, {}, -1, Caps::without_sys_resource);
+        ASSERT_EQ(r.status, 0) << r.err;
+        EXPECT_THAT(r.err, HasSubstr("limit_nofile: profile elasticsearch wants " + std::to_string(files) +
+                                     ", the hard limit is " + limit + ": set to " + limit + " (best effort)"));
+        EXPECT_THAT(r.err, HasSubstr("LimitNOFILE=" + std::to_string(files)));
+        EXPECT_EQ(record()["rlimits"]["nofile"], (json{{"soft", hard}, {"hard", hard}}));
+    }
+}
+
+// Where eslaunch holds CAP_SYS_RESOURCE, the same launches get the
+// version's value itself (fs.nr_open permitting), with no warning.
+TEST_F(Launch, TheProfilesNofileIsRaisedWithCapSysResource) {
+    if (!have_cap_sys_resource()) GTEST_SKIP() << needs_cap_sys_resource;
+    rlim_t nr_open = 0;
+    std::ifstream("/proc/sys/fs/nr_open") >> nr_open;
+    ASSERT_GT(nr_open, 0U) << "cannot read /proc/sys/fs/nr_open";
+    for (const auto& [version, files] : nofile_by_version) {
         SCOPED_TRACE(version);
         const std::string home = make_home(version);
         const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
                                             "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\"\n");
         auto r = run_command({"/usr/bin/prlimit", "--nofile=1024:4096", eslaunch_binary(), spec}, base_env);
         ASSERT_EQ(r.status, 0) << r.err;
-        EXPECT_THAT(r.err, HasSubstr("limit_nofile: profile elasticsearch wants " + std::to_string(files) +
-                                     ", the hard limit is 4096: set to 4096 (best effort)"));
-        EXPECT_THAT(r.err, HasSubstr("LimitNOFILE=" + std::to_string(files)));
-        EXPECT_EQ(record()["rlimits"]["nofile"], json::parse(R"({"soft":4096,"hard":4096})"));
+        EXPECT_THAT(r.err, Not(HasSubstr("limit_nofile")));
+        const rlim_t want = std::min(files, nr_open);
+        EXPECT_EQ(record()["rlimits"]["nofile"], (json{{"soft", want}, {"hard", want}}));
     }
+}
+
+// And a spec's limit_nofile above the hard limit is granted, not refused.
+TEST_F(Launch, ASpecsHardLimitIsRaisedWithCapSysResource) {
+    if (!have_cap_sys_resource()) GTEST_SKIP() << needs_cap_sys_resource;
+    const std::string home = make_home("8.15.3");
+    const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                        "limit_nofile=8192:16384\nenvironment=FAKE_ES_RECORD=\"" + record_ +
+                                        "\",FAKE_ES_EXIT=\"1\"\n");
+    auto r = run_command({"/usr/bin/prlimit", "--nofile=1024:4096", eslaunch_binary(), spec}, base_env);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(record()["rlimits"]["nofile"], json::parse(R"({"soft":8192,"hard":16384})"));
 }
 
 TEST_F(Launch, TheProgramKeepsEslaunchsPid) {

@@ -3,14 +3,19 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -40,7 +45,6 @@ inline std::vector<char*> c_strings(std::vector<std::string>& strings) {
     return out;
 }
 
-// The binary under test, from the environment meson's test() sets.
 // One datagram as systemd's notify socket receives it: the text, the
 // sender's pid and uid (when the socket has SO_PASSCRED) and the fds it
 // carried (BARRIER=1's pipe), which the caller now owns.
@@ -84,18 +88,69 @@ inline std::optional<ReceivedDatagram> receive_datagram(int fd, int flags) {
     return d;
 }
 
+// The binary under test, from the environment meson's test() sets.
 inline std::string eslaunch_binary() {
     const char* path = std::getenv("ESLAUNCH_BINARY");
     if (path == nullptr) throw std::runtime_error("ESLAUNCH_BINARY is not set; run through meson test");
     return path;
 }
 
+// What a command started by run_command or spawn_command may hold.
+// without_sys_resource: CAP_SYS_RESOURCE leaves the bounding and
+// inheritable sets before the exec, so root runs without it, as on a
+// machine that lacks it (for root, exec grants bounding | inheritable).
+enum class Caps { inherit, without_sys_resource };
+
+// In the child, before its exec; false when it could not be done. Not
+// root and unable to drop it (no CAP_SETPCAP): its exec grants nothing.
+inline bool drop_cap_sys_resource() {
+    if (prctl(PR_CAPBSET_READ, CAP_SYS_RESOURCE, 0, 0, 0) == 1 &&
+        prctl(PR_CAPBSET_DROP, CAP_SYS_RESOURCE, 0, 0, 0) != 0 && (errno != EPERM || geteuid() == 0)) {
+        return false;
+    }
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    if (syscall(SYS_capget, &header, data) != 0) return false;
+    const unsigned bit = 1U << (CAP_SYS_RESOURCE % 32);
+    auto& d = data[CAP_SYS_RESOURCE / 32];
+    d.inheritable &= ~bit;
+    d.permitted &= ~bit;
+    d.effective &= ~bit;
+    return syscall(SYS_capset, &header, data) == 0;
+}
+
+// Whether this process may raise hard limits (CAP_SYS_RESOURCE effective),
+// as eslaunch decides it (lib/src/host.cpp).
+inline bool have_cap_sys_resource() {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    if (syscall(SYS_capget, &header, data) != 0) return false;
+    return ((data[CAP_SYS_RESOURCE / 32].effective >> (CAP_SYS_RESOURCE % 32)) & 1U) != 0;
+}
+
+// A hard RLIMIT_NOFILE any root may set for a command (lowering needs no
+// capability): `wanted`, or this process's own hard limit when lower.
+inline rlim_t settable_nofile_hard(rlim_t wanted) {
+    rlimit own{};
+    if (getrlimit(RLIMIT_NOFILE, &own) != 0) throw std::runtime_error("getrlimit(RLIMIT_NOFILE)");
+    return std::min(wanted, own.rlim_max);
+}
+
+// The start of every skip that depends on what this machine is, not on
+// what is installed: scripts/test lists these with their reason and lets
+// them pass, and fails on any other skip as root.
+inline constexpr const char* machine_bound = "machine-bound: ";
+inline constexpr const char* needs_cap_sys_resource =
+    "machine-bound: needs CAP_SYS_RESOURCE, which this root lacks (CapEff in /proc/self/status): "
+    "it cannot raise a hard limit here";
+
 // Runs argv (argv[0] a path); `env` replaces the environment when not empty.
 // `stderr_path`, when set, receives stderr instead of RunResult::err.
 // `leak_fd`, when >= 3, is left open in the child without O_CLOEXEC, as a
-// careless parent would.
+// careless parent would. `caps`: see Caps.
 inline RunResult run_command(const std::vector<std::string>& command, const std::vector<std::string>& env = {},
-                             const std::string& cwd = {}, const std::string& stderr_path = {}, int leak_fd = -1) {
+                             const std::string& cwd = {}, const std::string& stderr_path = {}, int leak_fd = -1,
+                             Caps caps = Caps::inherit) {
     int out_pipe[2];
     int err_pipe[2];
     if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
@@ -120,6 +175,7 @@ inline RunResult run_command(const std::vector<std::string>& command, const std:
             const int fd = open("/dev/null", O_RDONLY);
             if (fd < 0 || dup2(fd, leak_fd) < 0) _exit(125);
         }
+        if (caps == Caps::without_sys_resource && !drop_cap_sys_resource()) _exit(124);
         if (env.empty()) execv(binary.c_str(), argv.data());
         else execve(binary.c_str(), argv.data(), envp.data());
         _exit(127);
@@ -191,9 +247,9 @@ inline RunResult run_eslaunch(const std::vector<std::string>& args, const std::v
 // Starts argv (argv[0] a path) without waiting for it: stdin and stdout from
 // and to /dev/null, stderr appended to `stderr_path`, the environment
 // replaced by `env`. For programs that keep running (eslaunch becomes the
-// program it launches); pair with wait_exit or kill_and_reap.
+// program it launches); pair with wait_exit or kill_and_reap. `caps`: see Caps.
 inline pid_t spawn_command(const std::vector<std::string>& command, const std::vector<std::string>& env,
-                           const std::string& stderr_path) {
+                           const std::string& stderr_path, Caps caps = Caps::inherit) {
     std::vector<std::string> argv_storage = command;
     std::vector<char*> argv = c_strings(argv_storage);
     std::vector<std::string> env_storage = env;
@@ -204,6 +260,7 @@ inline pid_t spawn_command(const std::vector<std::string>& command, const std::v
         const int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         const int err = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (null < 0 || err < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(err, 2) < 0) _exit(125);
+        if (caps == Caps::without_sys_resource && !drop_cap_sys_resource()) _exit(124);
         execve(argv[0], argv.data(), envp.data());
         _exit(127);
     }
