@@ -173,22 +173,49 @@ TEST_F(LaunchErrors, NotRootCannotSwitchUsers) {
                    217, ":3: user=root: eslaunch is not running as root (uid 65534), so it cannot switch to uid 0");
 }
 
+// When stderr is the journal (JOURNAL_STREAM names it), every line carries
+// sd-daemon's priority: <3> for each error, <4> for each warning.
 TEST_F(LaunchErrors, MessagesCarryJournalPrioritiesWhenStderrIsTheJournal) {
     const std::string log = (dir_ / "stderr").string();
     std::ofstream(log).flush();
-    struct stat st {};
-    ASSERT_EQ(stat(log.c_str(), &st), 0);
     std::vector<std::string> env = base_env;
-    env.push_back("JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino));
-    auto r = run_command({eslaunch_binary(), spec("")}, env, {}, log);
+    env.push_back(journal_stream_naming(log));
+    auto read_log = [&] {
+        std::ifstream in(log);
+        return lines_of(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+    };
+    // Two errors: an unknown user, and a limit above fs.nr_open.
+    std::string nr_open;
+    std::ifstream("/proc/sys/fs/nr_open") >> nr_open;
+    ASSERT_FALSE(nr_open.empty());
+    const std::string two = spec("user=eslaunch-no-such-user\nlimit_nofile=" + std::to_string(std::stoull(nr_open) + 1) +
+                                 "\n");
+    auto r = run_command({eslaunch_binary(), two}, env, {}, log);
     EXPECT_EQ(r.status, 217);
-    std::ifstream in(log);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    EXPECT_THAT(text, StartsWith("<3>eslaunch: error: "));
+    auto lines = read_log();
+    ASSERT_EQ(lines.size(), 2U) << ::testing::PrintToString(lines);
+    EXPECT_THAT(lines[0], StartsWith("<3>eslaunch: error: " + two + ":3: user: user 'eslaunch-no-such-user' does not"));
+    EXPECT_THAT(lines[1], StartsWith("<3>eslaunch: error: " + two + ":4: limit_nofile="));
+    EXPECT_FALSE(fs::exists(marker_));
+
+    // A warning (group=root), then an error (PR_SET_NO_NEW_PRIVS refused).
+    const char* deny = std::getenv("ESLAUNCH_DENY_NNP");
+    ASSERT_NE(deny, nullptr) << "ESLAUNCH_DENY_NNP is not set; run through meson test";
+    const std::string warned = spec("user=nobody\ngroup=root\n");
+    r = run_command({deny, eslaunch_binary(), warned}, env, {}, log);
+    EXPECT_EQ(r.status, 227);
+    lines = read_log();
+    ASSERT_EQ(lines.size(), 2U) << ::testing::PrintToString(lines);
+    EXPECT_THAT(lines[0], StartsWith("<4>eslaunch: warning: " + warned + ":4: group=root makes gid 0"));
+    EXPECT_THAT(lines[1], StartsWith("<3>eslaunch: error: " + warned + ": prctl(PR_SET_NO_NEW_PRIVS)"));
+
     // A JOURNAL_STREAM that names another file: plain lines.
     env.back() = "JOURNAL_STREAM=1:1";
-    auto plain = run_command({eslaunch_binary(), spec("")}, env);
-    EXPECT_THAT(plain.err, StartsWith("eslaunch: error: "));
+    auto plain = run_command({deny, eslaunch_binary(), warned}, env);
+    lines = lines_of(plain.err);
+    ASSERT_EQ(lines.size(), 2U) << plain.err;
+    EXPECT_THAT(lines[0], StartsWith("eslaunch: warning: " + warned + ":4: group=root makes gid 0"));
+    EXPECT_THAT(lines[1], StartsWith("eslaunch: error: " + warned + ": prctl(PR_SET_NO_NEW_PRIVS)"));
 }
 
 }  // namespace

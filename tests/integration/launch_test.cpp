@@ -13,6 +13,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "run_process.hpp"
 
@@ -203,6 +204,59 @@ TEST_F(Launch, TheProgramKeepsEslaunchsPid) {
     ASSERT_EQ(r.status, 0) << r.err;
     // bin/elasticsearch is a shell script that execs fake-es: all one pid.
     EXPECT_EQ(std::to_string(record()["pid"].get<int>()) + "\n", r.out);
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Waits up to 30 s (a loaded machine) for a whole line holding `part` in `path`.
+bool wait_for_line(const std::string& path, const std::string& part) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+    do {
+        const std::string text = read_text(path);
+        const std::size_t at = text.find(part);
+        if (at != std::string::npos && text.find('\n', at) != std::string::npos) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    } while (std::chrono::steady_clock::now() < deadline);
+    return false;
+}
+
+// A real launch whose stderr is the journal: eslaunch's warnings carry <4>
+// before the exec, and so do the watcher's lines after it (<6> ready, <4>
+// warning); only the program's own lines (fake-es: ...) go as they are.
+TEST_F(Launch, JournalPrioritiesInARealLaunch) {
+    const std::string home = make_home("6.8.23");
+    const std::string port = std::to_string(free_port());
+    const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                        "ready=http://127.0.0.1:" + port + "/\nwatchdog=true\n" +
+                                        "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_HTTP_PORT=\"" + port +
+                                        "\",ES_HEAP_SIZE=\"640m\"\n");
+    const std::string log = (dir_ / "stderr").string();
+    std::ofstream(log).flush();
+    std::vector<std::string> env = base_env;
+    env.push_back(journal_stream_naming(log));
+    const pid_t node = spawn_command({eslaunch_binary(), spec}, env, log);
+    const bool done = wait_for_line(log, "watchdog=true, but the unit sets no WatchdogSec=");
+    kill_and_reap(node);
+    ASSERT_TRUE(done) << read_text(log);
+
+    const auto lines = lines_of(read_text(log));
+    for (const auto& line : lines) {
+        if (line.starts_with("fake-es: ")) continue;
+        const char* priority = line.find("eslaunch: warning: ") != std::string::npos ? "<4>"
+                               : line.find("eslaunch: error: ") != std::string::npos ? "<3>"
+                                                                                     : "<6>";
+        EXPECT_THAT(line, ::testing::StartsWith(std::string{priority} + "eslaunch: ")) << read_text(log);
+    }
+    auto has_line = [&](const std::string& start) {
+        return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.starts_with(start); });
+    };
+    EXPECT_TRUE(has_line("<4>eslaunch: warning: " + spec + ": ES_HEAP_SIZE=640m is not read by Elasticsearch 6.8.23"))
+        << read_text(log);
+    EXPECT_TRUE(has_line("<6>eslaunch: es ready after ")) << read_text(log);
+    EXPECT_TRUE(has_line("<4>eslaunch: warning: watchdog=true, but the unit sets no WatchdogSec=")) << read_text(log);
 }
 
 TEST_F(Launch, TheDefaultProbeReadsElasticsearchYmlAsTheNodeDoes) {

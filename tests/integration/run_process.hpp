@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -209,7 +210,6 @@ inline RunResult run_command(const std::vector<std::string>& command, const std:
     return result;
 }
 
-// The real eslaunch with `args`.
 // A variable meson test sets, or an exception that says so.
 inline std::string getenv_or_fail(const char* name) {
     const char* v = std::getenv(name);
@@ -242,6 +242,26 @@ inline RunResult run_eslaunch(const std::vector<std::string>& args, const std::v
     std::vector<std::string> command{eslaunch_binary()};
     command.insert(command.end(), args.begin(), args.end());
     return run_command(command, env, cwd);
+}
+
+// JOURNAL_STREAM=DEV:INODE naming `path` (which must exist), as systemd
+// sets it when stderr is the journal's stream.
+inline std::string journal_stream_naming(const std::string& path) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) throw std::runtime_error("stat " + path);
+    return "JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+}
+
+// The lines of `text`, without their newlines; a last line without one too.
+inline std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        const std::size_t end = std::min(text.find('\n', start), text.size());
+        lines.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return lines;
 }
 
 // Starts argv (argv[0] a path) without waiting for it: stdin and stdout from
