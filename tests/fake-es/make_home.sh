@@ -197,7 +197,9 @@ EOF
 body_2x() {
   cat <<'EOF'
 
-# bin/elasticsearch.in.sh of 2.x: ES_HEAP_SIZE sets both; else ES_MIN_MEM / ES_MAX_MEM.
+# bin/elasticsearch.in.sh of 2.x: JAVA_OPTS from the environment first; then
+# ES_HEAP_SIZE sets -Xms and -Xmx, else ES_MIN_MEM (256m) / ES_MAX_MEM (1g);
+# ES_HEAP_NEWSIZE, ES_DIRECT_SIZE; ES_GC_OPTS instead of the GC options.
 if [ -z "$ES_MIN_MEM" ]; then
   ES_MIN_MEM=256m
 fi
@@ -208,9 +210,27 @@ if [ -n "$ES_HEAP_SIZE" ]; then
   ES_MIN_MEM=$ES_HEAP_SIZE
   ES_MAX_MEM=$ES_HEAP_SIZE
 fi
-JVM_OPTIONS="$JVM_OPTIONS -Xms${ES_MIN_MEM}"
+JVM_OPTIONS="$JAVA_OPTS -Xms${ES_MIN_MEM}"
 JVM_OPTIONS="$JVM_OPTIONS -Xmx${ES_MAX_MEM}"
-JVM_OPTIONS="$JVM_OPTIONS -Djava.awt.headless=true -XX:+UseConcMarkSweepGC -XX:+HeapDumpOnOutOfMemoryError"
+if [ -n "$ES_HEAP_NEWSIZE" ]; then
+  JVM_OPTIONS="$JVM_OPTIONS -Xmn${ES_HEAP_NEWSIZE}"
+fi
+if [ -n "$ES_DIRECT_SIZE" ]; then
+  JVM_OPTIONS="$JVM_OPTIONS -XX:MaxDirectMemorySize=${ES_DIRECT_SIZE}"
+fi
+JVM_OPTIONS="$JVM_OPTIONS -Djava.awt.headless=true"
+if [ -z "$ES_GC_OPTS" ]; then
+  ES_GC_OPTS="-XX:+UseParNewGC -XX:+UseConcMarkSweepGC -XX:CMSInitiatingOccupancyFraction=75 -XX:+UseCMSInitiatingOccupancyOnly"
+fi
+JVM_OPTIONS="$JVM_OPTIONS $ES_GC_OPTS -XX:+HeapDumpOnOutOfMemoryError -XX:+DisableExplicitGC"
+JVM_OPTIONS="$JVM_OPTIONS -Dfile.encoding=UTF-8 -Djna.nosys=true"
+
+# bin/elasticsearch of 2.x: the JVM must not read JAVA_TOOL_OPTIONS.
+if [ -n "$JAVA_TOOL_OPTIONS" ]; then
+  echo "Warning: Ignoring JAVA_TOOL_OPTIONS=$JAVA_TOOL_OPTIONS"
+  echo "Please pass JVM parameters via JAVA_OPTS instead"
+  unset JAVA_TOOL_OPTIONS
+fi
 
 # shellcheck disable=SC2086 # word splitting of the options is the point
 exec "$FAKE_ES" --record "$FAKE_ES_RECORD" $FAKE_ES_FLAGS -- \
@@ -244,6 +264,13 @@ if test -n "$ES_MIN_MEM" || test -n "$ES_MAX_MEM" || test -n "$ES_HEAP_SIZE" ||
   exit 1
 fi
 
+# The JVM must not read JAVA_TOOL_OPTIONS; JAVA_OPTS is not looked at.
+if [ -n "$JAVA_TOOL_OPTIONS" ]; then
+  echo "Warning: Ignoring JAVA_TOOL_OPTIONS=$JAVA_TOOL_OPTIONS"
+  echo "Please pass JVM parameters via ES_JAVA_OPTS instead"
+  unset JAVA_TOOL_OPTIONS
+fi
+
 # 5.x knows no ES_PATH_CONF: jvm.options is ES_JVM_OPTIONS, else the first
 # readable of $ES_HOME/config/jvm.options and /etc/elasticsearch/jvm.options;
 # its lines that start with '-', then ES_JAVA_OPTS.
@@ -270,6 +297,16 @@ EOF
 # order], then ES_JAVA_OPTS. ES_HEAP_SIZE is not looked at.
 body_6x_and_later() {
   cat <<'EOF'
+
+# bin/elasticsearch-env: the JVM must not read JAVA_TOOL_OPTIONS, and
+# JAVA_OPTS is named and ignored.
+if [ -n "$JAVA_TOOL_OPTIONS" ]; then
+  echo "warning: ignoring JAVA_TOOL_OPTIONS=$JAVA_TOOL_OPTIONS"
+  unset JAVA_TOOL_OPTIONS
+fi
+if [ -n "$JAVA_OPTS" ]; then
+  echo "warning: ignoring JAVA_OPTS=$JAVA_OPTS; pass JVM parameters via ES_JAVA_OPTS"
+fi
 
 parse_jvm_options "$ES_PATH_CONF/jvm.options"
 EOF

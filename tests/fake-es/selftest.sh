@@ -57,10 +57,15 @@ launch() {
   while [ $# -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
   [ $# -gt 0 ] && shift
   rm -f "$REC"
-  env -u ES_HEAP_SIZE -u ES_JAVA_OPTS -u ES_PATH_CONF -u ES_JVM_OPTIONS \
-    FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "${vars[@]}" "$home/bin/elasticsearch" "$@" 2> "$T/stderr"
+  env -u ES_HEAP_SIZE -u ES_MIN_MEM -u ES_MAX_MEM -u ES_HEAP_NEWSIZE -u ES_DIRECT_SIZE -u ES_GC_OPTS \
+    -u ES_JAVA_OPTS -u JAVA_OPTS -u JAVA_TOOL_OPTIONS -u ES_PATH_CONF -u ES_JVM_OPTIONS \
+    FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "${vars[@]}" "$home/bin/elasticsearch" "$@" > "$T/stdout" 2> "$T/stderr"
 }
 heap() { echo "$(field "$REC" heap xms) $(field "$REC" heap xmx)"; }
+# env_var NAME: its value in the node's environment, or "(unset)".
+env_var() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["environment"].get(sys.argv[2], "(unset)"))' "$REC" "$1"; }
+# has_jvm_arg WORD: whether the node got WORD among its JVM options.
+has_jvm_arg() { python3 -c 'import json, sys; sys.exit(sys.argv[2] not in json.load(open(sys.argv[1]))["jvm_args"])' "$REC" "$1"; }
 
 mem_kb=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)
 auto_mb=$((mem_kb / 2048)); [ $auto_mb -le 31744 ] || auto_mb=31744
@@ -87,6 +92,30 @@ launch "$T/es-2.4.6" ES_HEAP_SIZE=2g; expect "2.4.6 ES_HEAP_SIZE=2g" "$(heap)" "
 launch "$T/es-2.4.6" ES_MIN_MEM=512m; expect "2.4.6 ES_MIN_MEM" "$(heap)" "512m 1g"
 launch "$T/es-2.4.6" ES_HEAP_SIZE=2g ES_JAVA_OPTS="-Xmx3g"; expect "2.4.6 ES_JAVA_OPTS wins" "$(heap)" "2g 3g"
 launch "$T/es-2.4.6" -- -p /run/x.pid; expect "2.4.6 args" "$(field "$REC" args)" '["start", "-p", "/run/x.pid"]'
+# ES_HEAP_SIZE is read, not removed: the JVM's environment keeps it.
+launch "$T/es-2.4.6" ES_HEAP_SIZE=2g; expect "2.4.6 keeps ES_HEAP_SIZE" "$(env_var ES_HEAP_SIZE)" 2g
+# JAVA_OPTS from the environment comes first: the script's -Xms/-Xmx win.
+launch "$T/es-2.4.6" JAVA_OPTS="-Xmx5g -Dfrom.java.opts=1"; expect "2.4.6 JAVA_OPTS first" "$(heap)" "256m 1g"
+if has_jvm_arg -Dfrom.java.opts=1; then ok; else fail "2.4.6 JAVA_OPTS not passed"; fi
+launch "$T/es-2.4.6" ES_HEAP_NEWSIZE=128m ES_DIRECT_SIZE=2g
+if has_jvm_arg -Xmn128m && has_jvm_arg -XX:MaxDirectMemorySize=2g; then ok; else fail "2.4.6 ES_HEAP_NEWSIZE/ES_DIRECT_SIZE"; fi
+launch "$T/es-2.4.6" ES_GC_OPTS=-XX:+UseG1GC
+if has_jvm_arg -XX:+UseG1GC && ! has_jvm_arg -XX:+UseConcMarkSweepGC; then ok; else fail "2.4.6 ES_GC_OPTS"; fi
+
+# --- JAVA_TOOL_OPTIONS never reaches the JVM (a note on stdout); from 6.x JAVA_OPTS is named and ignored
+for v in 2.4.6 5.6.16 6.8.23 8.15.3; do
+  launch "$T/es-$v" JAVA_TOOL_OPTIONS=-Xmx9g
+  expect "$v drops JAVA_TOOL_OPTIONS" "$(env_var JAVA_TOOL_OPTIONS)" "(unset)"
+  case $v in
+    2.*) want=$'Warning: Ignoring JAVA_TOOL_OPTIONS=-Xmx9g\nPlease pass JVM parameters via JAVA_OPTS instead' ;;
+    5.*) want=$'Warning: Ignoring JAVA_TOOL_OPTIONS=-Xmx9g\nPlease pass JVM parameters via ES_JAVA_OPTS instead' ;;
+    *) want='warning: ignoring JAVA_TOOL_OPTIONS=-Xmx9g' ;;
+  esac
+  expect "$v JAVA_TOOL_OPTIONS note" "$(cat "$T/stdout")" "$want"
+done
+launch "$T/es-5.6.16" JAVA_OPTS=-Xmx5g; expect "5.6.16 ignores JAVA_OPTS" "$(heap) $(cat "$T/stdout")" "1g 1g "
+launch "$T/es-6.8.23" JAVA_OPTS=-Xmx5g; expect "6.8.23 ignores JAVA_OPTS" "$(heap)" "1g 1g"
+expect "6.8.23 JAVA_OPTS note" "$(cat "$T/stdout")" "warning: ignoring JAVA_OPTS=-Xmx5g; pass JVM parameters via ES_JAVA_OPTS"
 
 # --- 5.x: ES_HEAP_SIZE is fatal; jvm.options (or ES_JVM_OPTIONS) then ES_JAVA_OPTS
 launch "$T/es-5.6.16" ES_HEAP_SIZE=4g; rc=$?
@@ -103,6 +132,7 @@ launch "$T/es-5.6.16" ES_PATH_CONF="$T/conf5"; expect "5.6.16 ignores ES_PATH_CO
 
 # --- 6.x: ES_HEAP_SIZE ignored; ES_PATH_CONF; no jvm.options.d; Java version prefixes
 launch "$T/es-6.8.23" ES_HEAP_SIZE=2g; expect "6.8.23 ignores ES_HEAP_SIZE" "$(heap)" "1g 1g"
+expect "6.8.23 leaves ES_HEAP_SIZE alone" "$(env_var ES_HEAP_SIZE)" 2g
 launch "$T/es-6.8.23" ES_JAVA_OPTS="-Xmx2g"; expect "6.8.23 ES_JAVA_OPTS" "$(heap)" "1g 2g"
 mkdir -p "$T/conf6"; cp "$T/other.options" "$T/conf6/jvm.options"
 launch "$T/es-6.8.23" ES_PATH_CONF="$T/conf6"; expect "6.8.23 ES_PATH_CONF" "$(heap)" "3g 3g"

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -378,7 +379,17 @@ struct HeapCase {
     std::string heap_key;   // heap_size= line or empty
     std::string xms;
     std::string xmx;
+    // The node's ES_HEAP_SIZE and ES_JAVA_OPTS; nullopt: not set. The fake
+    // 2.x script appends ES_JAVA_OPTS, and 6.x ignores ES_HEAP_SIZE: only
+    // the environment tells which way the heap went.
+    std::optional<std::string> es_heap_size;
+    std::optional<std::string> es_java_opts;
 };
+
+void PrintTo(const HeapCase& c, std::ostream* os) {
+    const std::string how = c.heap_key.empty() ? c.extra_env : c.heap_key.substr(0, c.heap_key.size() - 1);
+    *os << c.version << " " << (how.empty() ? "no heap" : how);
+}
 
 class LaunchHeap : public Launch, public ::testing::WithParamInterface<HeapCase> {};
 
@@ -393,23 +404,33 @@ TEST_P(LaunchHeap, AsTheVersionsLaunchScriptReadsIt) {
     const json rec = record();
     EXPECT_EQ(rec["heap"]["xms"], c.xms);
     EXPECT_EQ(rec["heap"]["xmx"], c.xmx);
+    const json& env = rec["environment"];
+    auto value = [&](const char* name) -> std::optional<std::string> {
+        if (!env.contains(name)) return std::nullopt;
+        return env[name].get<std::string>();
+    };
+    EXPECT_EQ(value("ES_HEAP_SIZE"), c.es_heap_size);
+    EXPECT_EQ(value("ES_JAVA_OPTS"), c.es_java_opts);
 }
+
+const std::optional<std::string> unset;
 
 INSTANTIATE_TEST_SUITE_P(
     Versions, LaunchHeap,
     ::testing::Values(
-        HeapCase{"2.4.6", "", "heap_size=768m\n", "768m", "768m"},
-        HeapCase{"5.6.16", "", "heap_size=768m\n", "768m", "768m"},
-        HeapCase{"6.8.23", "", "heap_size=768m\n", "768m", "768m"},
-        HeapCase{"7.17.25", "", "heap_size=768m\n", "768m", "768m"},
-        HeapCase{"8.15.3", "", "heap_size=768m\n", "768m", "768m"},
-        // ES_HEAP_SIZE: 2.x reads it; 5.x would refuse to start and 6.x would
-        // ignore it, so eslaunch passes it as -Xms/-Xmx instead.
-        HeapCase{"2.4.6", ",ES_HEAP_SIZE=\"640m\"", "", "640m", "640m"},
-        HeapCase{"5.6.16", ",ES_HEAP_SIZE=\"640m\"", "", "640m", "640m"},
-        HeapCase{"6.8.23", ",ES_HEAP_SIZE=\"640m\"", "", "640m", "640m"},
+        // heap_size=: ES_HEAP_SIZE before 5.0, ES_JAVA_OPTS from 5.0.
+        HeapCase{"2.4.6", "", "heap_size=768m\n", "768m", "768m", "768m", unset},
+        HeapCase{"5.6.16", "", "heap_size=768m\n", "768m", "768m", unset, "-Xms768m -Xmx768m"},
+        HeapCase{"6.8.23", "", "heap_size=768m\n", "768m", "768m", unset, "-Xms768m -Xmx768m"},
+        HeapCase{"7.17.25", "", "heap_size=768m\n", "768m", "768m", unset, "-Xms768m -Xmx768m"},
+        HeapCase{"8.15.3", "", "heap_size=768m\n", "768m", "768m", unset, "-Xms768m -Xmx768m"},
+        // ES_HEAP_SIZE: 2.x reads it, so it stays; 5.x would refuse to start
+        // and 6.x would ignore it, so eslaunch passes it as -Xms/-Xmx instead.
+        HeapCase{"2.4.6", ",ES_HEAP_SIZE=\"640m\"", "", "640m", "640m", "640m", unset},
+        HeapCase{"5.6.16", ",ES_HEAP_SIZE=\"640m\"", "", "640m", "640m", unset, "-Xms640m -Xmx640m"},
+        HeapCase{"6.8.23", ",ES_HEAP_SIZE=\"640m\"", "", "640m", "640m", unset, "-Xms640m -Xmx640m"},
         // No heap from eslaunch: the version's own default (jvm.options' 1g).
-        HeapCase{"6.8.23", "", "", "1g", "1g"}),
+        HeapCase{"6.8.23", "", "", "1g", "1g", unset, unset}),
     [](const auto& info) {
         std::string name = "es_" + info.param.version + (info.param.heap_key.empty() ? "_env" : "_heap_size");
         if (info.param.heap_key.empty() && info.param.extra_env.empty()) name += "_default";
