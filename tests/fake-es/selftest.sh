@@ -226,28 +226,38 @@ except (socket.timeout, TimeoutError):
     sys.exit(28)
 EOF
 }
-wait_listening() {  # HOST PORT: up to 5 s
-  for _ in $(seq 100); do
-    http_get "$1" "$2" / 1 > /dev/null 2>&1 && return 0
+# The waits poll for the event itself, up to 30 s: a loaded 2-core machine
+# may take seconds to schedule a process.
+wait_listening() {  # HOST PORT: until it answers
+  local end=$((SECONDS + 30))
+  until http_get "$1" "$2" / 5 > /dev/null 2>&1; do
+    [ "$SECONDS" -lt "$end" ] || return 1
     sleep 0.05
   done
-  return 1
+}
+wait_file() {  # FILE [TEXT]: until FILE exists (and holds TEXT)
+  local end=$((SECONDS + 30))
+  until [ -e "$1" ] && { [ $# -lt 2 ] || grep -qF -- "$2" "$1"; }; do
+    [ "$SECONDS" -lt "$end" ] || return 1
+    sleep 0.02
+  done
 }
 json_get() { python3 -c 'import json, sys; v = json.loads(sys.argv[1])
 for k in sys.argv[2:]: v = v[k]
 print(v)' "$@"; }
 
+# The record comes before the delay: once it is there, the port stays
+# refused for the next 3 s, time enough for one probe on a loaded machine.
 port=$(free_port)
-FAKE_ES_VERSION=7.17.25 "$FAKE_ES" --record "$T/rec/http.json" --http-port "$port" --delay-ms 700 -- -Xmx1g Main \
+FAKE_ES_VERSION=7.17.25 "$FAKE_ES" --record "$T/rec/http.json" --http-port "$port" --delay-ms 3000 -- -Xmx1g Main \
   2> "$T/http.err" & pid=$!; PIDS+=("$pid")
-sleep 0.3
+if wait_file "$T/rec/http.json"; then ok; else fail "no record before the delay"; fi
 http_get 127.0.0.1 "$port" / 1 > /dev/null 2>&1; expect "refused during --delay-ms" "$?" 7
-if [ -e "$T/rec/http.json" ]; then ok; else fail "no record before the delay"; fi
 if wait_listening 127.0.0.1 "$port"; then ok; else fail "not listening after the delay"; fi
-read -r code body < <(http_get 127.0.0.1 "$port" / 2)
+read -r code body < <(http_get 127.0.0.1 "$port" / 10)
 expect "GET / status" "$code" 200
 expect "GET / version" "$(json_get "$body" version number)" "7.17.25"
-read -r code body < <(http_get 127.0.0.1 "$port" "/_cluster/health?wait_for_status=yellow" 2)
+read -r code body < <(http_get 127.0.0.1 "$port" "/_cluster/health?wait_for_status=yellow" 10)
 expect "GET /_cluster/health status" "$code" 200
 expect "health status" "$(json_get "$body" status)" green
 # Its own fds: the signalfd and the listening socket, no more.
@@ -273,11 +283,11 @@ port=$(free_port)
 "$FAKE_ES" --record "$T/rec/usr1.json" --http-port "$port" 2> "$T/usr1.err" & pid=$!; PIDS+=("$pid")
 if wait_listening 127.0.0.1 "$port"; then ok; else fail "SIGUSR1 case: not listening"; fi
 kill -USR1 "$pid"
-for _ in $(seq 100); do grep -q 'hanging' "$T/usr1.err" && break; sleep 0.02; done
+if wait_file "$T/usr1.err" hanging; then ok; else fail "SIGUSR1: no 'hanging' line"; fi
 http_get 127.0.0.1 "$port" / 1 > /dev/null 2>&1; expect "SIGUSR1: request times out" "$?" 28
 kill -USR2 "$pid"
-for _ in $(seq 100); do grep -q 'answering again' "$T/usr1.err" && break; sleep 0.02; done
-read -r code _ < <(http_get 127.0.0.1 "$port" / 2)
+if wait_file "$T/usr1.err" 'answering again'; then ok; else fail "SIGUSR2: no 'answering again' line"; fi
+read -r code _ < <(http_get 127.0.0.1 "$port" / 10)
 expect "SIGUSR2: answers again" "$code" 200
 kill -TERM "$pid"; wait "$pid"; expect "SIGTERM exit after SIGUSR1/SIGUSR2" "$?" 143
 
