@@ -260,6 +260,53 @@ TEST_F(Launch, JournalPrioritiesInARealLaunch) {
     EXPECT_TRUE(has_line("<4>eslaunch: warning: watchdog=true, but the unit sets no WatchdogSec=")) << read_text(log);
 }
 
+// systemd's socket activation: with LISTEN_PID eslaunch's pid (exec keeps
+// it the node's), the LISTEN_FDS=2 fds 3 and 4 reach the node open, on the
+// same files, with the variables; another inherited fd (5) does not. A
+// watcher is started and finishes meanwhile (ready=http).
+TEST_F(Launch, ListenFdsReachTheProgram) {
+    const std::string home = make_home("8.15.3");
+    const std::string port = std::to_string(free_port());
+    const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                        "ready=http://127.0.0.1:" + port + "/\nenvironment=FAKE_ES_RECORD=\"" +
+                                        record_ + "\",FAKE_ES_HTTP_PORT=\"" + port + "\"\n");
+    std::vector<std::string> files;
+    for (const char* name : {"socket-a", "socket-b", "not-a-socket"}) {
+        files.push_back((dir_ / name).string());
+        std::ofstream(files.back()).flush();
+    }
+    const std::string log = (dir_ / "stderr").string();
+    std::vector<std::string> env = base_env;
+    env.push_back("LISTEN_FDS=2");
+    const pid_t node = spawn_command({"/bin/sh", "-c", "export LISTEN_PID=$$; exec \"$0\" \"$1\" 3<\"$2\" 4<\"$3\" 5<\"$4\"",
+                                      eslaunch_binary(), spec, files[0], files[1], files[2]},
+                                     env, log);
+    const bool ready = wait_for_line(log, " ready after ");
+    std::vector<std::string> targets;
+    for (int fd : {3, 4}) {
+        std::error_code ec;
+        targets.push_back(fs::read_symlink("/proc/" + std::to_string(node) + "/fd/" + std::to_string(fd), ec).string());
+    }
+    kill_and_reap(node);
+    ASSERT_TRUE(ready) << read_text(log);
+    EXPECT_EQ(targets, std::vector<std::string>(files.begin(), files.begin() + 2));
+    const json rec = record();
+    EXPECT_EQ(rec["pid"], node);
+    EXPECT_EQ(rec["open_fds"], json({0, 1, 2, 3, 4})) << read_text(log);
+    EXPECT_EQ(rec["environment"]["LISTEN_FDS"], "2");
+    EXPECT_EQ(rec["environment"]["LISTEN_PID"], std::to_string(node));
+
+    // LISTEN_PID names another process: the fds are not for this one.
+    fs::remove(record_);
+    const std::string exits = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                         "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\"\n");
+    auto r = run_command({"/bin/sh", "-c", "export LISTEN_PID=1; exec \"$0\" \"$1\" 3<\"$2\" 4<\"$3\"",
+                          eslaunch_binary(), exits, files[0], files[1]},
+                         env);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(record()["open_fds"], json({0, 1, 2}));
+}
+
 TEST_F(Launch, TheDefaultProbeReadsElasticsearchYmlAsTheNodeDoes) {
     // A ${VAR} in elasticsearch.yml comes from the node's environment, and
     // -E on command= wins over the file: the probe eslaunch-watch runs (and
