@@ -183,9 +183,9 @@ if field "$REC" open_fds | grep -qE '[[ ]7[],]'; then ok; else fail "leaked fd 7
 exec 7<&-
 launch "$T/es-8.15.3"
 if field "$REC" open_fds | grep -qE '[[ ]7[],]'; then fail "fd 7 in open_fds after close"; else ok; fi
-(umask 027; ulimit -n 4096; launch "$T/es-8.15.3")
+(umask 027; ulimit -Sn 1000; launch "$T/es-8.15.3")
 expect "umask" "$(field "$REC" umask)" "0027"
-expect "nofile" "$(field "$REC" rlimits nofile soft)" "4096"
+expect "nofile" "$(field "$REC" rlimits nofile soft)" "1000"
 
 if [ "$EUID" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
   rm -f "$REC"
