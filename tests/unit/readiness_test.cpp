@@ -132,6 +132,56 @@ TEST(Lines, WhatAPersonReads) {
               "start timeout");
 }
 
+// The unit the watcher's sd-bus self-check reads: eslaunch's pid (1234) is
+// its MainPID unless `main_pid` says otherwise.
+UnitInfo unit_of(std::string type, std::string notify_access, std::uint32_t main_pid = 1234) {
+    UnitInfo u;
+    u.unit = "elasticsearch.service";
+    u.type = std::move(type);
+    u.notify_access = std::move(notify_access);
+    u.main_pid = main_pid;
+    return u;
+}
+
+TEST(UnitWarnings, NotifyWithoutNotifyAccessAllWouldDropReady) {
+    const ReadyProbe http = *parse_ready("http://127.0.0.1:9200/");
+    for (const char* access : {"none", "main", "exec"}) {
+        EXPECT_THAT(unit_warnings(unit_of("notify", access), 1234, http),
+                    ::testing::ElementsAre(std::string{"elasticsearch.service is Type=notify with NotifyAccess="} +
+                                           access +
+                                           ": systemd ignores READY=1 from eslaunch-watch and the start will time "
+                                           "out; add NotifyAccess=all to its [Service] section"))
+            << access;
+    }
+    // Whatever the probe: the watcher sends READY=1 even for ready=none.
+    EXPECT_EQ(unit_warnings(unit_of("notify", "main"), 1234, ReadyProbe{}).size(), 1U);
+}
+
+TEST(UnitWarnings, NotTypeNotifyDoesNotWaitForTheProbe) {
+    const ReadyProbe tcp = *parse_ready("tcp://127.0.0.1:9300");
+    for (const char* type : {"simple", "exec", "forking", "oneshot"}) {
+        EXPECT_THAT(unit_warnings(unit_of(type, "none"), 1234, tcp),
+                    ::testing::ElementsAre(std::string{"elasticsearch.service is Type="} + type +
+                                           ": systemd does not wait for ready=tcp://127.0.0.1:9300; set "
+                                           "Type=notify and NotifyAccess=all in its [Service] section"))
+            << type;
+    }
+    // NotifyAccess=all does not help a unit that does not wait.
+    EXPECT_EQ(unit_warnings(unit_of("simple", "all"), 1234, tcp).size(), 1U);
+}
+
+TEST(UnitWarnings, NoneWhenTheUnitWaitsOrIsNotOurs) {
+    const ReadyProbe http = *parse_ready("http://127.0.0.1:9200/");
+    // As it should be.
+    EXPECT_THAT(unit_warnings(unit_of("notify", "all"), 1234, http), ::testing::IsEmpty());
+    // Not Type=notify but nothing to wait for: ready=none.
+    EXPECT_THAT(unit_warnings(unit_of("simple", "none"), 1234, ReadyProbe{}), ::testing::IsEmpty());
+    // eslaunch is not the unit's main process (under supervisord in a unit, a
+    // shell before it): the unit's settings are not about this program.
+    EXPECT_THAT(unit_warnings(unit_of("notify", "main", 99), 1234, http), ::testing::IsEmpty());
+    EXPECT_THAT(unit_warnings(unit_of("simple", "none", 0), 1234, http), ::testing::IsEmpty());
+}
+
 HostFacts with_notify() {
     HostFacts h = test_host();
     h.environ.set("NOTIFY_SOCKET", "/run/systemd/notify");
