@@ -217,8 +217,9 @@ std::optional<std::uint64_t> env_usec(const char* name) {
 
 class Watcher {
 public:
-    Watcher(eslaunch::WatchOptions o, Program program, std::unique_ptr<eslaunch::Probe> probe)
-        : o_(std::move(o)), program_(program), probe_(std::move(probe)), probe_text_(o_.probe.str()) {}
+    Watcher(eslaunch::WatchOptions o, Program program, std::unique_ptr<eslaunch::Probe> probe,
+            const eslaunch::Notifier& notify)
+        : o_(std::move(o)), program_(program), probe_(std::move(probe)), probe_text_(o_.probe.str()), notify_(notify) {}
 
     int run() {
         std::optional<std::uint64_t> start_timeout;
@@ -348,7 +349,7 @@ private:
     Program program_;
     std::unique_ptr<eslaunch::Probe> probe_;
     std::string probe_text_;
-    eslaunch::Notifier notify_;
+    const eslaunch::Notifier& notify_;  // main's: one socket to NOTIFY_SOCKET
     Clock::time_point start_ = Clock::now();
 };
 
@@ -393,5 +394,5 @@ int main(int argc, char** argv) {
         log_line(3, fmt::format("error: cannot probe {}: {}", options->program, probe.error()));
         return 1;
     }
-    return Watcher{std::move(*options), *program, std::move(*probe)}.run();
+    return Watcher{std::move(*options), *program, std::move(*probe), notify}.run();
 }

@@ -9,7 +9,9 @@
 // and we can wait for it with a timeout.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -18,12 +20,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -151,6 +156,20 @@ public:
         return index;
     }
 
+    // Sends a datagram of its own and waits until it is read: every datagram
+    // sent before this call has then been read too (the socket keeps order).
+    bool mark(milliseconds timeout) {
+        const std::string text = "X_TEST_MARK=" + std::to_string(++marks_);
+        const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
+        const bool sent = fd >= 0 && sendto(fd, text.data(), text.size(), 0, reinterpret_cast<const sockaddr*>(&addr),
+                                            sizeof addr) == static_cast<ssize_t>(text.size());
+        if (fd >= 0) close(fd);
+        return sent && wait_for("X_TEST_MARK", text.substr(text.find('=') + 1), timeout).has_value();
+    }
+
     // Everything received, for failure messages.
     [[nodiscard]] std::string dump() const {
         std::string out = "datagrams on " + path_ + " (ms since the socket was made, sender pid/uid):\n";
@@ -197,6 +216,97 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable arrived_;
     Datagrams messages_;
+    int marks_ = 0;
+};
+
+// The node the watcher probes, played by the test: it reads each request
+// and answers 200, or, while held, answers nothing and keeps the connection
+// until the prober closes it. It counts the requests it read.
+class ProbeServer {
+public:
+    ProbeServer() {
+        fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd_, 8) != 0 ||
+            getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0 || pipe2(stop_, O_CLOEXEC) != 0) {
+            throw std::runtime_error("cannot listen on 127.0.0.1");
+        }
+        port_ = ntohs(a.sin_port);
+        thread_ = std::thread([this] { loop(); });
+    }
+    ~ProbeServer() {
+        [[maybe_unused]] ssize_t ignored = write(stop_[1], "x", 1);
+        thread_.join();
+        close(fd_);
+        close(stop_[0]);
+        close(stop_[1]);
+    }
+    ProbeServer(const ProbeServer&) = delete;
+    ProbeServer& operator=(const ProbeServer&) = delete;
+
+    [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+    [[nodiscard]] std::uint16_t port() const { return port_; }
+    void hold(bool on) { hold_ = on; }
+    [[nodiscard]] std::size_t requests() const {
+        std::lock_guard lock(mutex_);
+        return requests_;
+    }
+    bool wait_requests(std::size_t n, milliseconds timeout) {
+        std::unique_lock lock(mutex_);
+        return arrived_.wait_for(lock, timeout, [&] { return requests_ >= n; });
+    }
+
+private:
+    // Waits for `fd` or the stop pipe; false once told to stop.
+    bool wait_readable(int fd) const {
+        pollfd p[2] = {{fd, POLLIN, 0}, {stop_[0], POLLIN, 0}};
+        while (poll(p, 2, -1) < 0) {
+        }
+        return p[1].revents == 0;
+    }
+    void loop() {
+        while (wait_readable(fd_)) {
+            const int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+            if (c < 0) continue;
+            std::string request;
+            char buf[1024];
+            ssize_t n = 0;
+            while (request.find("\r\n\r\n") == std::string::npos && wait_readable(c) &&
+                   (n = read(c, buf, sizeof buf)) > 0) {
+                request.append(buf, static_cast<std::size_t>(n));
+            }
+            if (request.find("\r\n\r\n") != std::string::npos) serve(c);
+            close(c);
+        }
+    }
+    void serve(int c) {
+        const bool held = hold_;
+        {
+            std::lock_guard lock(mutex_);
+            ++requests_;
+        }
+        arrived_.notify_all();
+        if (!held) {
+            constexpr std::string_view ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+            [[maybe_unused]] ssize_t ignored = send(c, ok.data(), ok.size(), MSG_NOSIGNAL);
+            return;
+        }
+        char byte = 0;
+        while (wait_readable(c) && read(c, &byte, 1) > 0) {
+        }
+    }
+
+    int fd_ = -1;
+    int stop_[2] = {-1, -1};
+    std::uint16_t port_ = 0;
+    std::atomic<bool> hold_{false};
+    std::thread thread_;
+    mutable std::mutex mutex_;
+    std::condition_variable arrived_;
+    std::size_t requests_ = 0;
 };
 
 // /proc/PID/task/PID/children: the children (zombies too) of a process's main thread.
@@ -400,6 +510,66 @@ TEST_F(Readiness, TheProgramNeverHasAChildOfOurs) {
     EXPECT_EQ(wait_exit(watcher, 5s), 0) << context();
     EXPECT_EQ(children_of(pid), "") << "after the watcher exited";
     EXPECT_EQ(record()["pid"], pid);
+}
+
+// The inode of each socket in /proc/PID/net/TABLE, and what that table's
+// line says: "unix", "netlink sock_diag" (protocol 4), or "tcp to
+// 127.0.0.1:PORT" (PORT: the remote one).
+std::map<std::string, std::string> sockets_in(pid_t pid, const std::string& table) {
+    std::map<std::string, std::string> out;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/net/" + table);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+        if (table == "unix" && f.size() >= 7) out[f[6]] = "unix";
+        if (table == "netlink" && f.size() >= 10) out[f[9]] = f[1] == "4" ? "netlink sock_diag" : "netlink " + f[1];
+        if (table == "tcp" && f.size() >= 10 && f[2].starts_with("0100007F:")) {
+            out[f[9]] = "tcp to 127.0.0.1:" + std::to_string(std::stoul(f[2].substr(9), nullptr, 16));
+        }
+    }
+    return out;
+}
+
+// The open fds of `pid`: "FD TARGET" for each but sockets, which are
+// "socket KIND" without their number (their order is the code's business).
+std::vector<std::string> fds_of(pid_t pid) {
+    std::map<std::string, std::string> kinds = sockets_in(pid, "unix");
+    kinds.merge(sockets_in(pid, "netlink"));
+    kinds.merge(sockets_in(pid, "tcp"));
+    std::vector<std::string> out;
+    for (const auto& entry : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+        const std::string target = fs::read_symlink(entry.path()).string();
+        if (target.starts_with("socket:[")) {
+            const auto kind = kinds.find(target.substr(8, target.size() - 9));
+            out.push_back("socket " + (kind == kinds.end() ? target : kind->second));
+        } else {
+            out.push_back(entry.path().filename().string() + " " + target);
+        }
+    }
+    return out;
+}
+
+TEST_F(Readiness, TheWatcherHoldsOnlyItsOwnFds) {
+    // eslaunch inherits fd 7 from a careless parent, and starts the watcher
+    // with fds 3-5: the pidfd, the exec-status and the report pipes. While
+    // it probes, the watcher has 0-2 as eslaunch had them, the pidfd, one
+    // socket to NOTIFY_SOCKET, and the probe's: its sock_diag socket (is
+    // the port listening?) and its connection, which the node holds open.
+    ProbeServer node;
+    node.hold(true);
+    start(fake("") + "ready=" + node.url() + "\n", true, {}, "exec 7</dev/null; exec \"$0\" \"$1\"");
+    ASSERT_TRUE(node.wait_requests(1, 10s)) << context();
+    const auto waiting = notify_->wait_for("STATUS", "waiting for fake", 10s);
+    ASSERT_TRUE(waiting) << context();
+    const pid_t watcher = notify_->messages()[*waiting].pid;
+    EXPECT_EQ(comm_of(watcher), "eslaunch-watch");
+    EXPECT_THAT(fds_of(watcher),
+                ::testing::UnorderedElementsAre("0 /dev/null", "1 /dev/null", "2 " + stderr_path().string(),
+                                                "3 anon_inode:[pidfd]", "socket unix", "socket netlink sock_diag",
+                                                "socket tcp to 127.0.0.1:" + std::to_string(node.port())))
+        << context();
 }
 
 TEST_F(Readiness, NoReadyWhenTheProgramDiesWhileProbed) {
