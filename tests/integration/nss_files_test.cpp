@@ -302,12 +302,22 @@ const std::string crafted_group =
 TEST_F(NssFilesTest, ThisMachineAsItIs) {
     const auto got = answers([] { return true; }, {"eslaunch-ghost"});
     ASSERT_FALSE(got.empty());
+    // Where NssFiles refused, it asked glibc: comparing that answer would
+    // compare glibc with glibc. Only what it read itself counts.
+    int read_directly = 0;
     for (const auto& a : got) {
         expect_same_passwd(a);
-        EXPECT_EQ(a.fast, a.glibc) << a.user << " (fallback: '" << a.fallback << "')";
+        read_directly += (a.fast_pw != "-" ? 1 : 0) + (a.fast_pwuid != "-" ? 1 : 0);
+        if (!a.fallback.empty()) continue;
+        EXPECT_EQ(a.fast, a.glibc) << a.user;
+        ++read_directly;
     }
     std::cout << "this machine: " << (got.front().fallback.empty() ? "/etc/group read directly" : got.front().fallback)
-              << "\n";
+              << ", " << read_directly << " answers read directly\n";
+    if (read_directly == 0) {
+        GTEST_SKIP() << "SKIP: NssFiles reads nothing itself on this machine (" << got.front().fallback
+                     << "): every answer is glibc's, and nothing would be compared";
+    }
 }
 
 TEST_F(NssFilesTest, FilesOnly) {
