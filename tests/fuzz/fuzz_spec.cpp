@@ -42,6 +42,9 @@ namespace {
 using namespace eslaunch;
 
 constexpr std::string_view fuzz_path = "/etc/eslaunch/fuzz.ini";
+// No message about the spec may be longer: every value it echoes is cut
+// (error.hpp's cut), however long the value in the file.
+constexpr std::size_t max_message = 2048;
 
 enum Selector : unsigned char {
     sel_split_command = 0x01,
@@ -129,6 +132,7 @@ void check_plan_errors(const Errors& errors, int max_line) {
                    shown);
         FUZZ_CHECK(!e.what.empty() && e.file == path(), shown);
         FUZZ_CHECK(e.line >= 0 && e.line <= max_line + 1, shown);
+        FUZZ_CHECK(shown.size() <= max_message, shown.substr(0, 200) + "... (" + std::to_string(shown.size()) + ")");
     }
 }
 
@@ -143,6 +147,7 @@ void check_errors(const Errors& errors, int max_line) {
         FUZZ_CHECK(e.line >= 0 && e.line <= max_line + 1,
                    shown + " (input has " + std::to_string(max_line) + " lines)");
         FUZZ_CHECK(!shown.empty() && shown.starts_with(path()), shown);
+        FUZZ_CHECK(shown.size() <= max_message, shown.substr(0, 200) + "... (" + std::to_string(shown.size()) + ")");
     }
     const std::string json = render_errors_json(errors);
     auto parsed = nlohmann::json::parse(json, nullptr, false);
