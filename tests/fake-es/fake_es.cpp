@@ -2,8 +2,9 @@
 // tests. It writes what it was started with (ids, groups, environment, limits,
 // umask, open fds, argv, the heap flags the JVM would use) to a JSON file, then
 // optionally answers HTTP like Elasticsearch's root endpoint until SIGTERM,
-// when it exits 143 like the JVM; SIGUSR1 makes it hang (accept, never answer)
-// and SIGUSR2 makes it answer again. README.md next to this file has the details.
+// when it exits 143 like the JVM (after --stop-delay-ms, a node that takes its
+// time to stop); SIGUSR1 makes it hang (accept, never answer) and SIGUSR2
+// makes it answer again. README.md next to this file has the details.
 //
 // Single-threaded: one poll loop over a signalfd, the listening socket and the
 // connections. Every fd is O_CLOEXEC, so whatever it records as open was
@@ -52,7 +53,8 @@ constexpr int exit_listen_failed = 4;
 
 constexpr std::string_view usage_text =
     "usage: fake-es --record FILE [--http-port PORT] [--http-host ADDR] [--delay-ms MS]\n"
-    "               [--exit-after-record] [--hang-after-ready] [--] [JVM-ARGS... MAIN-CLASS ARGS...]\n";
+    "               [--stop-delay-ms MS] [--exit-after-record] [--hang-after-ready]\n"
+    "               [--] [JVM-ARGS... MAIN-CLASS ARGS...]\n";
 
 class UniqueFd {
 public:
@@ -86,6 +88,7 @@ struct Options {
     std::optional<std::uint16_t> http_port;
     std::string http_host = "127.0.0.1";
     unsigned delay_ms = 0;
+    unsigned stop_delay_ms = 0;  // from a stop signal to the exit
     bool exit_after_record = false;
     bool hang_after_ready = false;
     std::vector<std::string> command;  // JVM-ARGS... MAIN-CLASS ARGS...
@@ -135,6 +138,10 @@ Options parse_args(int argc, char** argv) {
             auto ms = parse_number<unsigned>(*delay);
             if (!ms) usage_error(fmt::format("--delay-ms: not a number of milliseconds: '{}'", *delay));
             opts.delay_ms = *ms;
+        } else if (auto stop_delay = value_of(arg, "--stop-delay-ms")) {
+            auto ms = parse_number<unsigned>(*stop_delay);
+            if (!ms) usage_error(fmt::format("--stop-delay-ms: not a number of milliseconds: '{}'", *stop_delay));
+            opts.stop_delay_ms = *ms;
         } else if (arg == "--exit-after-record") {
             opts.exit_after_record = true;
         } else if (arg == "--hang-after-ready") {
@@ -455,22 +462,26 @@ class Server {
 public:
     Server(const Options& opts, UniqueFd signals) : opts_(opts), signals_(std::move(signals)) {}
 
-    // Until SIGTERM/SIGINT/SIGHUP; returns 128 + the signal, like the JVM.
+    // Until SIGTERM/SIGINT/SIGHUP (and --stop-delay-ms after it); returns
+    // 128 + the signal, like the JVM.
     int run() {
-        using Clock = std::chrono::steady_clock;
         const auto listen_at = Clock::now() + std::chrono::milliseconds(opts_.delay_ms);
         bool listen_pending = opts_.http_port.has_value();
         for (;;) {
             int timeout = -1;
-            if (listen_pending) {
-                const auto left = std::chrono::ceil<std::chrono::milliseconds>(listen_at - Clock::now()).count();
+            if (stop_at_) {
+                const auto left = until(*stop_at_);
+                if (left <= 0) return exit_on(stop_signal_);
+                timeout = left;
+            } else if (listen_pending) {
+                const auto left = until(listen_at);
                 if (left <= 0) {
                     auto fd = listen_http(opts_.http_host, *opts_.http_port);
                     if (!fd) return exit_listen_failed;
                     listener_ = std::move(*fd);
                     listen_pending = false;
                 } else {
-                    timeout = static_cast<int>(std::min<long long>(left, 60'000));
+                    timeout = left;
                 }
             }
 
@@ -489,19 +500,7 @@ public:
                 return 1;
             }
             if (fds[0].revents != 0) {
-                signalfd_siginfo info{};
-                if (::read(signals_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info) &&
-                    (info.ssi_signo == SIGUSR1 || info.ssi_signo == SIGUSR2)) {
-                    // A node that hangs (GC pause, deadlock) and one that recovers:
-                    // the watchdog tests make it stop answering on demand.
-                    hung_ = info.ssi_signo == SIGUSR1;
-                    fmt::print(stderr, "fake-es: {}: {}\n", ::strsignal(static_cast<int>(info.ssi_signo)),
-                               hung_ ? "hanging (accepting, never answering)" : "answering again");
-                } else if (info.ssi_signo != 0) {
-                    fmt::print(stderr, "fake-es: {}, exiting {}\n", ::strsignal(static_cast<int>(info.ssi_signo)),
-                               128 + info.ssi_signo);
-                    return 128 + static_cast<int>(info.ssi_signo);
-                }
+                if (const int exit_status = on_signal(); exit_status != 0) return exit_status;
             }
             for (std::size_t i = first_conn; i < fds.size(); ++i) {
                 if (fds[i].revents != 0) service(conns_[i - first_conn]);
@@ -512,6 +511,46 @@ public:
     }
 
 private:
+    using Clock = std::chrono::steady_clock;
+
+    // Milliseconds until `t`, rounded up, at most a minute (poll's timeout).
+    static int until(Clock::time_point t) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(t - Clock::now()).count();
+        return static_cast<int>(std::min<long long>(left, 60'000));
+    }
+
+    static int exit_on(unsigned signo) {
+        fmt::print(stderr, "fake-es: {}, exiting {}\n", ::strsignal(static_cast<int>(signo)), 128 + signo);
+        return 128 + static_cast<int>(signo);
+    }
+
+    // The exit status for a stop signal (0: carry on). With --stop-delay-ms
+    // the first one closes the port and sets the time of the exit, as a node
+    // that flushes its shards first; later ones change nothing.
+    int on_signal() {
+        signalfd_siginfo info{};
+        if (::read(signals_.get(), &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return 0;
+        const auto name = ::strsignal(static_cast<int>(info.ssi_signo));
+        if (info.ssi_signo == SIGUSR1 || info.ssi_signo == SIGUSR2) {
+            // A node that hangs (GC pause, deadlock) and one that recovers:
+            // the watchdog tests make it stop answering on demand.
+            hung_ = info.ssi_signo == SIGUSR1;
+            fmt::print(stderr, "fake-es: {}: {}\n", name, hung_ ? "hanging (accepting, never answering)" : "answering again");
+            return 0;
+        }
+        if (info.ssi_signo == 0) return 0;
+        if (opts_.stop_delay_ms == 0) return exit_on(info.ssi_signo);
+        if (stop_at_) {
+            fmt::print(stderr, "fake-es: {}: already stopping\n", name);
+            return 0;
+        }
+        stop_at_ = Clock::now() + std::chrono::milliseconds(opts_.stop_delay_ms);
+        stop_signal_ = info.ssi_signo;
+        listener_.reset();
+        fmt::print(stderr, "fake-es: {}: stopping in {} ms\n", name, opts_.stop_delay_ms);
+        return 0;
+    }
+
     void accept_all() {
         for (;;) {
             UniqueFd fd{::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)};
@@ -564,6 +603,8 @@ private:
     std::vector<Connection> conns_;
     unsigned answered_ = 0;
     bool hung_ = false;  // SIGUSR1 until SIGUSR2
+    std::optional<Clock::time_point> stop_at_;  // --stop-delay-ms after the first stop signal
+    unsigned stop_signal_ = 0;
 };
 
 }  // namespace

@@ -361,6 +361,7 @@ FAKE_ES_FLAGS=
 [ -z "${FAKE_ES_HTTP_PORT:-}" ] || FAKE_ES_FLAGS="$FAKE_ES_FLAGS --http-port=$FAKE_ES_HTTP_PORT"
 [ -z "${FAKE_ES_HTTP_HOST:-}" ] || FAKE_ES_FLAGS="$FAKE_ES_FLAGS --http-host=$FAKE_ES_HTTP_HOST"
 [ -z "${FAKE_ES_DELAY_MS:-}" ] || FAKE_ES_FLAGS="$FAKE_ES_FLAGS --delay-ms=$FAKE_ES_DELAY_MS"
+[ -z "${FAKE_ES_STOP_DELAY_MS:-}" ] || FAKE_ES_FLAGS="$FAKE_ES_FLAGS --stop-delay-ms=$FAKE_ES_STOP_DELAY_MS"
 [ "${FAKE_ES_EXIT:-}" != 1 ] || FAKE_ES_FLAGS="$FAKE_ES_FLAGS --exit-after-record"
 [ "${FAKE_ES_HANG:-}" != 1 ] || FAKE_ES_FLAGS="$FAKE_ES_FLAGS --hang-after-ready"
 EOF
