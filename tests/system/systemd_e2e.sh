@@ -119,6 +119,9 @@ wait_for() {  # wait_for SECONDS COMMAND...: true once COMMAND succeeds
     while [ $SECONDS -lt "$until" ]; do "$@" && return 0; sleep 0.1; done
     return 1
 }
+# journald reads a unit's stderr on its own time: wait for a line, never
+# just look once.
+journal_has() { IN journalctl --no-pager -u "$1" -o cat | grep -qE "$2"; }
 
 # --- start: returns only once the node answers -------------------------------------
 say "systemctl start elasticsearch (the node opens its port after 1.5 s)"
@@ -141,7 +144,8 @@ case $status_text in
     "elasticsearch ready after "*"(http://127.0.0.1:19200/ -> 200)") pass "StatusText: $status_text" ;;
     *) fail "StatusText: '$status_text'" ;;
 esac
-if IN pgrep -x eslaunch-watch >/dev/null; then fail "eslaunch-watch still runs after READY"; else pass "eslaunch-watch left after READY"; fi
+watcher_gone() { ! IN pgrep -x eslaunch-watch >/dev/null; }
+if wait_for 10 watcher_gone; then pass "eslaunch-watch left after READY"; else fail "eslaunch-watch still runs 10 s after READY"; fi
 
 # --- kill -9: restarted --------------------------------------------------------------
 say "kill -9 the node"
@@ -157,7 +161,7 @@ say "systemctl stop elasticsearch"
 SC stop elasticsearch
 expect "ActiveState after stop" "$(prop elasticsearch ActiveState)" inactive
 expect "Result after stop (exit 143 is success)" "$(prop elasticsearch Result)" success
-if IN journalctl --no-pager -u elasticsearch -o cat | grep -q "fake-es: Terminated, exiting 143"; then
+if wait_for 10 journal_has elasticsearch "fake-es: Terminated, exiting 143"; then
     pass "the node got SIGTERM and exited 143"
 else
     fail "no SIGTERM exit in the journal"
@@ -183,8 +187,8 @@ NotifyAccess=main
 TimeoutStartSec=3"
 SC reset-failed elasticsearch 2>/dev/null || true
 if SC start elasticsearch 2>/dev/null; then fail "started although NotifyAccess=main drops READY=1"; else pass "the start failed, as systemd drops READY=1"; fi
-if IN journalctl --no-pager -u elasticsearch -o cat |
-    grep -q "warning: elasticsearch.service is Type=notify with NotifyAccess=main: .*add NotifyAccess=all"; then
+warning_re="^eslaunch: warning: elasticsearch\\.service is Type=notify with NotifyAccess=main: .*add NotifyAccess=all"
+if wait_for 10 journal_has elasticsearch "$warning_re"; then
     pass "eslaunch's NotifyAccess warning is in the journal"
 else
     fail "no NotifyAccess warning in the journal"
@@ -201,12 +205,20 @@ WatchdogSec=2"
 SC start elasticsearch
 hung_pid=$(prop elasticsearch MainPID)
 restarts=$(prop elasticsearch NRestarts)
-sleep 3  # pings flow: still the same node
+# Healthy: a ping comes more than WatchdogSec after the node became active,
+# and it is still the same node.
+active_at=$(prop elasticsearch ActiveEnterTimestampMonotonic)
+fed_past_one_period() {  # the ping's time first: a restart resets it, and MainPID then tells
+    [ "$(prop elasticsearch WatchdogTimestampMonotonic)" -gt $((active_at + 2500000)) ] &&
+        [ "$(prop elasticsearch MainPID)" = "$hung_pid" ]
+}
+if wait_for 20 fed_past_one_period; then pass "pinged past one WatchdogSec"; else fail "no ping past one WatchdogSec"; fi
 expect "healthy node kept by the watchdog" "$(prop elasticsearch MainPID)" "$hung_pid"
+expect "NRestarts of the healthy node" "$(prop elasticsearch NRestarts)" "$restarts"
 IN kill -USR1 "$hung_pid"
 watchdog_restart() { [ "$(prop elasticsearch NRestarts)" -gt "$restarts" ] && [ "$(prop elasticsearch ActiveState)" = active ]; }
 if wait_for 20 watchdog_restart; then pass "the hung node was restarted by the watchdog"; else fail "no watchdog restart"; fi
-IN journalctl --no-pager -u elasticsearch -o cat | grep -q "Watchdog timeout" && pass "systemd logged the watchdog timeout" ||
+wait_for 10 journal_has elasticsearch "Watchdog timeout" && pass "systemd logged the watchdog timeout" ||
     fail "no watchdog timeout in the journal"
 SC stop elasticsearch
 
