@@ -10,8 +10,9 @@
 #   start returns only after the node's port opened; active; MainPID is the
 #   node; its user, limits and heap are the spec's; StatusText is eslaunch's;
 #   kill -9 -> restarted and active; stop -> SIGTERM, exit 143 counted as
-#   success, inactive, no eslaunch process left; a start longer than
-#   TimeoutStartSec succeeds through EXTEND_TIMEOUT_USEC; NotifyAccess=main
+#   success, inactive, no eslaunch process left; both units' stop policy
+#   (SIGTERM to the node only, no stop timeout, no SIGKILL); a start longer
+#   than TimeoutStartSec succeeds through EXTEND_TIMEOUT_USEC; NotifyAccess=main
 #   gets eslaunch's warning in the journal; WatchdogSec + watchdog=true
 #   restarts a hung node; two elasticsearch@ instances side by side.
 set -euo pipefail
@@ -168,6 +169,16 @@ else
 fi
 left=$(IN pgrep -l -f '/opt/eslaunch/shim/eslaunch' || true)
 [ -z "$left" ] && pass "no eslaunch process left" || fail "left running: $left"
+# What both units promise for a stop (units/*.service.in): SIGTERM to the
+# node alone, all the time it needs, never SIGKILL. The drop-ins here touch
+# none of these.
+for unit in elasticsearch elasticsearch@a; do
+    expect "$unit KillSignal (SIGTERM)" "$(prop "$unit" KillSignal)" 15
+    expect "$unit KillMode" "$(prop "$unit" KillMode)" process
+    expect "$unit TimeoutStopUSec" "$(prop "$unit" TimeoutStopUSec)" infinity
+    expect "$unit SendSIGKILL" "$(prop "$unit" SendSIGKILL)" no
+    expect "$unit SuccessExitStatus" "$(prop "$unit" SuccessExitStatus)" 143
+done
 
 # --- a start longer than TimeoutStartSec -----------------------------------------------
 say "a 5 s start with TimeoutStartSec=2 (eslaunch-watch extends it)"
