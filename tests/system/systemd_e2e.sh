@@ -12,9 +12,12 @@
 #   kill -9 -> restarted and active; stop -> SIGTERM, exit 143 counted as
 #   success, inactive, no eslaunch process left; both units' stop policy
 #   (SIGTERM to the node only, no stop timeout, no SIGKILL); a start longer
-#   than TimeoutStartSec succeeds through EXTEND_TIMEOUT_USEC; NotifyAccess=main
+#   than TimeoutStartSec succeeds through EXTEND_TIMEOUT_USEC, sized from the
+#   TimeoutStartSec read over sd-bus (a node never ready fails within
+#   seconds, not 30 s, and its error is at priority 3); NotifyAccess=main
 #   gets eslaunch's warning in the journal; WatchdogSec + watchdog=true
-#   restarts a hung node; two elasticsearch@ instances side by side.
+#   keeps a healthy node and restarts a hung one; two elasticsearch@
+#   instances side by side.
 set -euo pipefail
 
 [ $# -eq 2 ] || { echo "usage: systemd_e2e.sh BUILD_DIR SOURCE_DIR" >&2; exit 64; }
@@ -120,9 +123,23 @@ wait_for() {  # wait_for SECONDS COMMAND...: true once COMMAND succeeds
     while [ $SECONDS -lt "$until" ]; do "$@" && return 0; sleep 0.1; done
     return 1
 }
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}'; }
 # journald reads a unit's stderr on its own time: wait for a line, never
 # just look once.
 journal_has() { IN journalctl --no-pager -u "$1" -o cat | grep -qE "$2"; }
+journal_priority() {  # journal_priority UNIT REGEX: the PRIORITY of each message matching REGEX
+    IN journalctl --no-pager -u "$1" -o json | /usr/bin/python3 -c '
+import json, re, sys
+found = []
+for line in sys.stdin:
+    e = json.loads(line)
+    m = e.get("MESSAGE")
+    if isinstance(m, list):
+        m = bytes(m).decode("utf-8", "replace")
+    if isinstance(m, str) and re.search(sys.argv[1], m):
+        found.append(e.get("PRIORITY"))
+print(",".join(sorted(set(found))))' "$2"
+}
 
 # --- start: returns only once the node answers -------------------------------------
 say "systemctl start elasticsearch (the node opens its port after 1.5 s)"
@@ -189,6 +206,35 @@ if SC start elasticsearch; then pass "a start longer than TimeoutStartSec succee
 expect "ActiveState after the slow start" "$(prop elasticsearch ActiveState)" active
 SC stop elasticsearch
 
+# --- a node never ready: the extension follows the unit's TimeoutStartSec ---------
+# eslaunch-watch reads TimeoutStartSec=2 over sd-bus and extends by 2 s every
+# second until ready_timeout=3s: the start fails about 5 s after it began.
+# Had it not read it (every 15 s by 30 s), it would fail after about 30 s;
+# with no extension at all, after 2 s.
+say "a node never ready, ready_timeout=3s, TimeoutStartSec=2"
+write_spec elasticsearch main 19200 600000 "ready_timeout=3s"
+dropin elasticsearch.service "RestartSec=1
+Restart=no
+TimeoutStartSec=2"
+t0=$EPOCHREALTIME
+if SC start elasticsearch 2>/dev/null; then fail "a node never ready started"; else pass "the start failed"; fi
+took=$(since "$t0")
+awk -v t="$took" 'BEGIN{exit !(t >= 3 && t < 15)}' &&
+    pass "it failed after $took s: extended past TimeoutStartSec=2 until ready_timeout=3s, by 2 s, not 30" ||
+    fail "it failed after $took s, want 3 s to 15 s (about 5 s; 2 s: not extended; about 30 s: TimeoutStartSec not read)"
+expect "Result of the start" "$(prop elasticsearch Result)" timeout
+timeout_re="^eslaunch: elasticsearch not ready after ready_timeout=3s \(http://127\.0\.0\.1:19200/ -> .*\); eslaunch stops extending the start timeout$"
+if wait_for 10 journal_has elasticsearch "$timeout_re"; then pass "the watcher's timeout line is in the journal"; else fail "no timeout line in the journal"; fi
+expect "the timeout line's priority (error)" "$(journal_priority elasticsearch "$timeout_re")" 3
+status_text=$(prop elasticsearch StatusText)
+case $status_text in
+    "elasticsearch not ready after ready_timeout=3s (http://127.0.0.1:19200/ -> "*) pass "StatusText: $status_text" ;;
+    *) fail "StatusText: '$status_text'" ;;
+esac
+wait_for 10 journal_has elasticsearch "start operation timed out" && pass "systemd timed the start out" ||
+    fail "no start timeout from systemd in the journal"
+SC reset-failed elasticsearch 2>/dev/null || true
+
 # --- NotifyAccess=main: eslaunch's warning --------------------------------------------
 say "NotifyAccess=main"
 write_spec elasticsearch main 19200 200
@@ -198,7 +244,7 @@ NotifyAccess=main
 TimeoutStartSec=3"
 SC reset-failed elasticsearch 2>/dev/null || true
 if SC start elasticsearch 2>/dev/null; then fail "started although NotifyAccess=main drops READY=1"; else pass "the start failed, as systemd drops READY=1"; fi
-warning_re="^eslaunch: warning: elasticsearch\\.service is Type=notify with NotifyAccess=main: .*add NotifyAccess=all"
+warning_re="^eslaunch: warning: elasticsearch\.service is Type=notify with NotifyAccess=main: .*add NotifyAccess=all"
 if wait_for 10 journal_has elasticsearch "$warning_re"; then
     pass "eslaunch's NotifyAccess warning is in the journal"
 else
