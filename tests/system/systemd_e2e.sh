@@ -14,10 +14,10 @@
 #   (SIGTERM to the node only, no stop timeout, no SIGKILL); a start longer
 #   than TimeoutStartSec succeeds through EXTEND_TIMEOUT_USEC, sized from the
 #   TimeoutStartSec read over sd-bus (a node never ready fails within
-#   seconds, not 30 s, and its error is at priority 3); NotifyAccess=main
-#   gets eslaunch's warning in the journal; WatchdogSec + watchdog=true
-#   keeps a healthy node and restarts a hung one; two elasticsearch@
-#   instances side by side.
+#   seconds, not 30 s); NotifyAccess=main gets eslaunch's warning in the
+#   journal; warnings land at priority 4, errors at 3; WatchdogSec +
+#   watchdog=true keeps a healthy node and restarts a hung one; two
+#   elasticsearch@ instances side by side.
 set -euo pipefail
 
 [ $# -eq 2 ] || { echo "usage: systemd_e2e.sh BUILD_DIR SOURCE_DIR" >&2; exit 64; }
@@ -251,8 +251,21 @@ else
     fail "no NotifyAccess warning in the journal"
     IN journalctl --no-pager -u elasticsearch -o cat | tail -n 15
 fi
+expect "the warning's priority" "$(journal_priority elasticsearch "$warning_re")" 4
 SC stop elasticsearch 2>/dev/null || true
 SC reset-failed elasticsearch 2>/dev/null || true
+
+# --- the launcher's own lines: a warning at priority 4, an error at 3 ---------------
+say "the launcher under systemd: a warning and an error"
+IN sh -c 'umask 022; printf "[program:prio]\ncommand=/var/lib/es/main/bin/nosuch\nuser=esnode\ngroup=root\nready=none\n" > /etc/eslaunch/prio.ini'
+IN systemd-run --quiet --wait --unit=eslaunch-prio /opt/eslaunch/shim/eslaunch /etc/eslaunch/prio.ini 2>/dev/null || true
+expect "the launcher's exit status" "$(prop eslaunch-prio ExecMainStatus)" 203
+launcher_warning_re="^eslaunch: warning: /etc/eslaunch/prio\.ini:4: group=root makes gid 0"
+launcher_error_re="^eslaunch: error: /etc/eslaunch/prio\.ini: cannot execute /var/lib/es/main/bin/nosuch as esnode"
+if wait_for 10 journal_has eslaunch-prio "$launcher_error_re"; then pass "the launcher's error is in the journal"; else fail "no launcher error in the journal"; fi
+expect "the launcher's warning's priority" "$(journal_priority eslaunch-prio "$launcher_warning_re")" 4
+expect "the launcher's error's priority" "$(journal_priority eslaunch-prio "$launcher_error_re")" 3
+SC reset-failed eslaunch-prio 2>/dev/null || true
 
 # --- the watchdog restarts a hung node ---------------------------------------------------
 say "WatchdogSec=2 and watchdog=true; then the node hangs (SIGUSR1)"
