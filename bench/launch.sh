@@ -18,7 +18,7 @@ NOFILE=4096
 [ "$(id -u)" = 0 ] || { echo "bench/launch.sh: run as root (every launcher here drops from root to $RUN_AS)" >&2; exit 1; }
 ensure_packages "${BUILD_PACKAGES[@]}" hyperfine time python3
 # Quiet when it works; the compiler's output when it doesn't.
-build_log=$( { [ -f build/build.ninja ] || meson setup build; } 2>&1 && ninja -C build shim/eslaunch shim/eslaunch-nss 2>&1) ||
+build_log=$( { [ -f build/build.ninja ] || meson setup build; } 2>&1 && ninja -C build shim/eslaunch 2>&1) ||
     { printf '%s\n' "$build_log" >&2; echo "bench/launch.sh: building eslaunch failed" >&2; exit 1; }
 ESLAUNCH=$PWD/build/shim/eslaunch
 

@@ -38,7 +38,7 @@ SUPERVISORD=$(command -v supervisord) || { echo "bench/readiness.sh: supervisord
 
 # Quiet when it works; the compiler's output when it doesn't.
 build_log=$( { [ -f "$BUILD_DIR/build.ninja" ] || meson setup "$BUILD_DIR" -Dtests=true; } 2>&1 &&
-    ninja -C "$BUILD_DIR" shim/eslaunch shim/eslaunch-nss shim/eslaunch-watch tests/fake-es/fake-es 2>&1) ||
+    ninja -C "$BUILD_DIR" shim/eslaunch shim/eslaunch-watch tests/fake-es/fake-es 2>&1) ||
     { printf '%s\n' "$build_log" >&2
       echo "bench/readiness.sh: building eslaunch, eslaunch-watch and fake-es in $BUILD_DIR failed (fake-es needs -Dtests=true)" >&2
       exit 1; }

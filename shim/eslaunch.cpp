@@ -9,7 +9,9 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,7 +26,6 @@
 #include "eslaunch/spec.hpp"
 #include "eslaunch/values.hpp"
 #include "cli.hpp"
-#include "nss_twin.hpp"
 #include "posix.hpp"  // c_strings
 
 extern char** environ;
@@ -76,10 +77,7 @@ int run_launch(const std::string& file, const std::optional<std::string>& progra
     return error.status;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    eslaunch_cli::launch_argv = argv;
+int run(int argc, char** argv) {
     std::vector<std::string_view> words(argv + 1, argv + argc);
     if (words.empty()) return usage_error("no FILE given");
     if (words[0] == "--help" || words[0] == "-h") {
@@ -99,4 +97,16 @@ int main(int argc, char** argv) {
     if (files.empty()) return usage_error("no FILE given");
     if (files.size() > 1) return usage_error(fmt::format("one FILE, not {}", files.size()));
     return run_launch(files.front(), read->program);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        // One line, as every other error; abort() so that it is not taken for an exit status.
+        log_line(3, "error", fmt::format("internal error: {}", e.what()));
+        std::abort();
+    }
 }

@@ -58,7 +58,7 @@ inline constexpr std::size_t default_max_answer = std::size_t{1} << 20;
 // dlopen() of a library by its soname, or a message that names it and the
 // Debian package that has it. Only ever called in a child of run_in_child.
 // Defined in dlopen.cpp, which only eslaunch-watch's archive holds: the
-// statically linked launcher must link no dlopen (nss_glibc.hpp).
+// root-run launcher loads no libcurl or libsystemd.
 [[nodiscard]] void* open_library(const char* soname, const char* package, std::string& error);
 
 // Looks `name` up in `lib` (opened by open_library as `soname`) into `fn`,

@@ -20,32 +20,19 @@
 #include <cstring>
 #include <filesystem>
 
-#include "eslaunch/nss_files.hpp"
 #include "eslaunch/plan.hpp"
 #include "eslaunch/values.hpp"
 #include "child.hpp"
 #include "node_settings.hpp"
 #include "path_walk.hpp"
-#include "nss_glibc.hpp"
 #include "posix.hpp"
 #include "text.hpp"
+#include "users.hpp"
 
 namespace eslaunch {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::optional<UserEntry> lookup_user(const IdRef& ref, std::string& error, const NssFiles& nss) {
-    // /etc/passwd directly where glibc would find the entry there too.
-    if (auto e = ref.id ? nss.passwd_by_uid(*ref.id) : nss.passwd_by_name(ref.text)) return e;
-    return glibc_lookup_user(ref, error);
-}
-
-std::optional<GroupEntry> lookup_group(const IdRef& ref, std::string& error, const NssFiles& nss) {
-    // /etc/group directly where glibc would find the entry there too.
-    if (auto e = ref.id ? nss.group_by_gid(*ref.id) : nss.group_by_name(ref.text)) return e;
-    return glibc_lookup_group(ref, error);
-}
 
 std::uint64_t meminfo_total() {
     const std::string text = read_small_file("/proc/meminfo");
@@ -169,7 +156,6 @@ std::optional<std::string> find_helper(const InstallDirs& dirs, std::string_view
 
 HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment_in, const InstallDirs& dirs) {
     HostFacts facts;
-    const NssFiles nss = NssFiles::read();
     facts.euid = ::geteuid();
     facts.egid = ::getegid();
     facts.environ = std::move(own_environment_in);
@@ -177,22 +163,22 @@ HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment_in, const I
     // Only what this spec needs is read: a launch pays for each lookup.
     if (facts.euid != 0 || !spec.user) {
         std::string ignored;
-        facts.current_user = lookup_user(IdRef{std::to_string(facts.euid), facts.euid}, ignored, nss);
+        facts.current_user = lookup_user(IdRef{std::to_string(facts.euid), facts.euid}, ignored);
     }
     facts.cap_sys_resource = has_cap_sys_resource();
 
     if (spec.user) {
-        facts.user = lookup_user(*spec.user, facts.user_error, nss);
+        facts.user = lookup_user(*spec.user, facts.user_error);
         // The group database only for supplementary_groups=auto: `none` and
         // a list never look at it (plan_identity).
         if (facts.user && spec.supplementary_groups.mode == SupplementaryGroups::Mode::automatic) {
-            facts.user_groups = nss.groups(facts.user->name, facts.user->gid).groups;
+            facts.user_groups = user_groups(facts.user->name, facts.user->gid);
         }
     }
-    if (spec.group) facts.group = lookup_group(*spec.group, facts.group_error, nss);
+    if (spec.group) facts.group = lookup_group(*spec.group, facts.group_error);
     for (const auto& ref : spec.supplementary_groups.groups) {
         std::string error;
-        if (auto g = lookup_group(ref, error, nss)) facts.supplementary[ref.text] = *g;
+        if (auto g = lookup_group(ref, error)) facts.supplementary[ref.text] = *g;
         else facts.supplementary_error = error;
     }
 

@@ -49,7 +49,7 @@ protected:
         bin_ = base_ / "bin";
         fs::create_directory(bin_);
         const fs::path built = fs::path{eslaunch_binary()}.parent_path();
-        for (const char* name : {"eslaunch", "eslaunch-nss", "eslaunch-check", "eslaunch-watch"}) {
+        for (const char* name : {"eslaunch", "eslaunch-check", "eslaunch-watch"}) {
             fs::copy_file(built / name, bin_ / name);
         }
         marker_ = base_ / "out" / "marker";

@@ -37,7 +37,7 @@ meson install -C "$BUILD" --no-rebuild --destdir "$STAGE" >"$T/install.log" 2>&1
 ok "meson install --destdir: $(find "$STAGE" -type f | wc -l) files in $((SECONDS - start)) s"
 
 expect=(
-    "$BINDIR/eslaunch" "$LIBEXECDIR/eslaunch-nss" "$LIBEXECDIR/eslaunch-watch" "$LIBEXECDIR/eslaunch-check"
+    "$BINDIR/eslaunch" "$LIBEXECDIR/eslaunch-watch" "$LIBEXECDIR/eslaunch-check"
     "$LIBDIR/libeslaunch.a" "$LIBDIR/libeslaunch.so" "$LIBDIR/pkgconfig/eslaunch.pc"
     "$UNITDIR/elasticsearch.service" "$UNITDIR/elasticsearch@.service" "$UNITDIR/supervisord.service"
     "$SYSCTLDIR/60-eslaunch-elasticsearch.conf"
@@ -47,7 +47,7 @@ expect=(
 for f in "${expect[@]}"; do
     [ -e "$STAGE$f" ] || fail "not installed: $f"
 done
-[ -x "$STAGE$BINDIR/eslaunch" ] && [ -x "$STAGE$LIBEXECDIR/eslaunch-nss" ] && [ -x "$STAGE$LIBEXECDIR/eslaunch-watch" ] &&
+[ -x "$STAGE$BINDIR/eslaunch" ] && [ -x "$STAGE$LIBEXECDIR/eslaunch-watch" ] &&
     [ -x "$STAGE$LIBEXECDIR/eslaunch-check" ] || fail "programs not executable"
 # The installed units run the installed eslaunch.
 grep -qx "ExecStart=$BINDIR/eslaunch /etc/eslaunch/elasticsearch.ini" "$STAGE$UNITDIR/elasticsearch.service" ||
@@ -57,41 +57,35 @@ grep -qx "ExecStart=$BINDIR/eslaunch /etc/eslaunch/elasticsearch.ini" "$STAGE$UN
 outside=$(grep -v '^#' "$BUILD/meson-logs/install-log.txt" | grep -vx -e "$STAGE" -e "$STAGE/.*")
 [ -z "$outside" ] || fail "installed outside DESTDIR: $outside"
 
-# --- the launcher: static, no NSS; its twin eslaunch-nss: libc only ----------
-# eslaunch is linked -static-pie (no dynamic loader, no shared library) and
-# holds none of glibc's NSS lookups, which cannot load their modules in a
-# static program: shim/nss_twin.cpp executes eslaunch-nss for those
-# (lib/src/nss_glibc.hpp). eslaunch-nss has them, which shows the pattern
-# finds what it looks for. (dlopen itself is there: static glibc's own
-# start-up code links it, unreachable from ours; a call of ours to it, as
-# to any of these, fails the link: -Wl,--fatal-warnings, shim/meson.build.)
+# --- the launcher: dynamically linked, on glibc's NSS ---------------------------
+# eslaunch links libc and the C++ runtime as Debian ships them (a glibc
+# security update reaches it without a rebuild), asks users and groups
+# through glibc (getpwnam_r, getgrouplist), and needs no libsystemd,
+# libcurl or yaml-cpp: those run as the user, in eslaunch-watch and
+# eslaunch-check.
 launcher=$STAGE$BINDIR/eslaunch
-readelf -lW "$launcher" | grep -q 'INTERP' && fail "eslaunch has a program interpreter: not linked statically"
-readelf -dW "$launcher" | grep -q '(NEEDED)' && fail "eslaunch needs shared libraries: $(readelf -dW "$launcher" | grep '(NEEDED)' | tr -s ' ' | tr '\n' ' ')"
-readelf -hW "$launcher" | grep -q 'Type:.*DYN' || fail "eslaunch is not position-independent (static-pie): no address-space randomisation"
-nss='^(getpw(nam|uid|ent)(_r)?|getgr(nam|gid|ent)(_r)?|getgrouplist|initgroups|_nss_files_getpwnam_r)$'
-launcher_functions=$(nm --defined-only "$BUILD/shim/eslaunch" | awk '{print $3}') || die "nm $BUILD/shim/eslaunch failed"
-twin_functions=$(nm "$BUILD/shim/eslaunch-nss" | awk '{print $NF}') || die "nm $BUILD/shim/eslaunch-nss failed"
-found=$(grep -E "$nss" <<<"$launcher_functions" | tr '\n' ' ')
-[ -z "$found" ] && ok "eslaunch is static-pie and links none of glibc's NSS lookups" ||
-    fail "eslaunch links $found: NSS cannot load its modules in a static program (shim/nss_twin.cpp)"
-grep -qE '^(getpwnam_r|getgrouplist)(@.*)?$' <<<"$twin_functions" || fail "eslaunch-nss calls no getpwnam_r: the check above proves nothing"
-needed=$(readelf -d "$STAGE$LIBEXECDIR/eslaunch-nss" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
-         grep -vx -e libc.so.6 -e 'ld-linux.*\.so\.[0-9]*' | tr '\n' ' ')
-[ -z "$needed" ] && ok "eslaunch-nss needs no shared library but libc" || fail "eslaunch-nss needs $needed (only libc expected)"
+[ ! -e "$STAGE$LIBEXECDIR/eslaunch-nss" ] || fail "eslaunch-nss is installed: there is one launcher"
+readelf -lW "$launcher" | grep -q 'INTERP' || fail "eslaunch has no program interpreter: not linked dynamically"
+readelf -hW "$launcher" | grep -q 'Type:.*DYN' || fail "eslaunch is not position-independent: no address-space randomisation"
+needed=$(readelf -d "$launcher" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
+         grep -vx -e 'libc.so.6' -e 'libstdc++.so.6' -e 'libm.so.6' -e 'libgcc_s.so.1' | tr '\n' ' ')
+[ -z "$needed" ] && ok "eslaunch needs only libc and the C++ runtime" || fail "eslaunch needs $needed"
+launcher_calls=$(nm --dynamic --undefined-only "$launcher" | awk '{print $NF}') || die "nm --dynamic $launcher failed"
+for f in getpwnam_r getgrouplist; do
+    grep -qE "^$f(@.*)?\$" <<<"$launcher_calls" || fail "eslaunch does not call $f: users and groups must come from glibc's NSS"
+done
 # The root-run launcher leaves yaml-cpp, nlohmann-json, libstdc++'s locale
-# and the iostream objects to eslaunch-check (shim/meson.build), and
-# libstdc++'s demangler out (shim/terminate.cpp): each would cost every
-# start (bench/RESULTS.md, "Fifth look"). eslaunch-check has them all,
-# which shows the patterns below find what they look for.
+# and the iostream objects to eslaunch-check (shim/meson.build): each would
+# cost every start (bench/RESULTS.md). eslaunch-check has them all, which
+# shows the patterns below find what they look for.
 shim_symbols=$(nm "$BUILD/shim/eslaunch") || die "nm $BUILD/shim/eslaunch failed"
 grep -q ' main$' <<<"$shim_symbols" || die "nm shows no symbols in $BUILD/shim/eslaunch"
-heavy='4YAML|8nlohmann|_ZNSt6locale|_ZTVSt8numpunct|_ZSt(3cin|4cout|4cerr|4clog)$|__cxa_demangle'
+heavy='4YAML|8nlohmann|_ZNSt6locale|_ZTVSt8numpunct|_ZSt(3cin|4cout|4cerr|4clog)$|sd_bus|curl_'
 found=$(grep -cE "$heavy" <<<"$shim_symbols")
-[ "$found" = 0 ] && ok "eslaunch links no yaml-cpp, nlohmann-json, std::locale, iostream object or demangler" ||
-    fail "eslaunch links $found symbols of yaml-cpp, nlohmann-json, std::locale, iostreams or the demangler (shim/terminate.cpp), which belong in eslaunch-check: $(grep -E "$heavy" <<<"$shim_symbols" | head -3 | tr '\n' ' ')"
+[ "$found" = 0 ] && ok "eslaunch links no yaml-cpp, nlohmann-json, std::locale, iostream object, sd-bus or libcurl" ||
+    fail "eslaunch links $found symbols of yaml-cpp, nlohmann-json, std::locale, iostreams, sd-bus or libcurl, which belong in eslaunch-check or eslaunch-watch: $(grep -E "$heavy" <<<"$shim_symbols" | head -3 | tr '\n' ' ')"
 check_symbols=$(nm "$BUILD/shim/eslaunch-check") || die "nm $BUILD/shim/eslaunch-check failed"
-for pattern in 4YAML 8nlohmann _ZNSt6locale __cxa_demangle; do
+for pattern in 4YAML 8nlohmann _ZNSt6locale; do
     grep -qE "$pattern" <<<"$check_symbols" || fail "eslaunch-check has no symbol matching $pattern: the check above proves nothing"
 done
 

@@ -58,24 +58,7 @@ say "container booted: $(IN systemctl is-system-running) ($(IN systemctl --versi
 # --- the node's home, user, spec and the project's units -------------------------
 IN systemd-sysusers --inline 'u esnode - "eslaunch e2e node" /nonexistent /usr/sbin/nologin'
 # The container's /etc is a fresh tmpfs (--volatile=yes): no nsswitch.conf,
-# so glibc's built-in services apply, which the statically linked launcher
-# leaves to its twin eslaunch-nss (lib/src/nss_glibc.hpp). A copy of the
-# launcher without the twin beside it shows that every start below needs it.
-IN bash -c 'umask 022; mkdir -p /etc/eslaunch; printf "[program:t]\ncommand=/bin/true\nuser=esnode\nready=none\n" > /etc/eslaunch/twin.ini
-            mkdir -p /root/alone && cp /opt/eslaunch/shim/eslaunch /root/alone/'
-set +e
-alone_err=$(IN /root/alone/eslaunch /etc/eslaunch/twin.ini 2>&1 >/dev/null)
-alone_status=$?
-with_twin_err=$(IN /opt/eslaunch/shim/eslaunch /etc/eslaunch/twin.ini 2>&1 >/dev/null)
-with_twin_status=$?
-set -e
-expect "the launcher alone, user esnode with no nsswitch.conf: status" "$alone_status" 71
-case $alone_err in
-    *"user 'esnode': only glibc's NSS can look this up here, and eslaunch-nss"*) pass "it names eslaunch-nss: $alone_err" ;;
-    *) fail "the launcher alone: '$alone_err'" ;;
-esac
-expect "the launcher beside eslaunch-nss: status" "$with_twin_status" 0
-expect "the launcher beside eslaunch-nss: stderr" "$with_twin_err" ""
+# so glibc's built-in services find esnode for every start below.
 IN bash -c '
     set -e
     mkdir -p /var/lib/es /etc/eslaunch /run/systemd/system

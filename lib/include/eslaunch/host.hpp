@@ -16,11 +16,27 @@
 #include "eslaunch/environment.hpp"
 #include "eslaunch/heap.hpp"
 #include "eslaunch/limits.hpp"
-#include "eslaunch/nss_files.hpp"
 #include "eslaunch/readiness.hpp"
 #include "eslaunch/spec.hpp"
 
 namespace eslaunch {
+
+// A passwd entry: what eslaunch takes from it.
+struct UserEntry {
+    std::string name;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::string home;
+    std::string shell;
+    friend bool operator==(const UserEntry&, const UserEntry&) = default;
+};
+
+// A group entry: its name and gid.
+struct GroupEntry {
+    std::string name;
+    gid_t gid = 0;
+    friend bool operator==(const GroupEntry&, const GroupEntry&) = default;
+};
 
 struct EsHomeFacts {
     std::string home;                     // where it was looked for ("" when unknown)

@@ -1,6 +1,4 @@
-// glibc's NSS, for every program but the statically linked launcher
-// (nss_glibc.hpp).
-#include "nss_glibc.hpp"
+#include "users.hpp"
 
 #include <grp.h>
 #include <pwd.h>
@@ -40,21 +38,21 @@ const Entry* nss_lookup(const IdRef& ref, std::string_view kind, std::string_vie
 
 }  // namespace
 
-std::optional<UserEntry> glibc_lookup_user(const IdRef& ref, std::string& error) {
+std::optional<UserEntry> lookup_user(const IdRef& ref, std::string& error) {
     passwd pw{};
     std::vector<char> buf;
     if (nss_lookup(ref, "user", "uid", pw, buf, ::getpwuid_r, ::getpwnam_r, error) == nullptr) return std::nullopt;
     return UserEntry{pw.pw_name, pw.pw_uid, pw.pw_gid, pw.pw_dir ? pw.pw_dir : "", pw.pw_shell ? pw.pw_shell : ""};
 }
 
-std::optional<GroupEntry> glibc_lookup_group(const IdRef& ref, std::string& error) {
+std::optional<GroupEntry> lookup_group(const IdRef& ref, std::string& error) {
     group gr{};
     std::vector<char> buf;
     if (nss_lookup(ref, "group", "gid", gr, buf, ::getgrgid_r, ::getgrnam_r, error) == nullptr) return std::nullopt;
     return GroupEntry{gr.gr_name, gr.gr_gid};
 }
 
-std::vector<gid_t> glibc_getgrouplist(const std::string& user, gid_t base_gid) {
+std::vector<gid_t> user_groups(const std::string& user, gid_t base_gid) {
     int count = 64;
     std::vector<gid_t> groups(static_cast<std::size_t>(count));
     if (::getgrouplist(user.c_str(), base_gid, groups.data(), &count) < 0) {
