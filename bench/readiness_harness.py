@@ -888,7 +888,7 @@ def report(a):
 
     # --- latency
     how = {
-        # What the watcher does between tries is its business (shim/eslaunch-watch.cpp): how often it
+        # What the watcher does between tries is its business (lib/watch/eslaunch-watch.cpp): how often it
         # wakes up while polling is measured below (wakeups/s in the footprint table).
         "eslaunch http": "eslaunch-watch (as the service user) watches the port, then one HTTP GET (its own HTTP/1.1 client); "
                          "READY=1 to NOTIFY_SOCKET",

@@ -29,7 +29,6 @@
 #include "eslaunch/preflight.hpp"
 #include "eslaunch/spec.hpp"
 #include "eslaunch/values.hpp"
-#include "node_settings.hpp"
 #include "cli.hpp"
 
 extern char** environ;
@@ -48,40 +47,6 @@ void log_error_findings(const std::vector<eslaunch::Finding>& findings) {
         if (f.severity != eslaunch::Finding::Severity::error) continue;
         log_line(3, "error", eslaunch::Error{eslaunch::status::config, f.where, 0, f.message, f.fix}.str());
     }
-}
-
-// The launch starts the program only once eslaunch-watch runs as the user:
-// ask the same as that user (groups, gid, uid), in a child, so that check
-// stops where the launch would, with its words (execve's EACCES for a
-// directory). The error, or nothing.
-std::optional<eslaunch::Error> watcher_problem(const eslaunch::LaunchPlan& plan) {
-    if (!plan.readiness.watcher) return std::nullopt;
-    const std::string& path = *plan.readiness.watcher;
-    const eslaunch::ChildResult r = eslaunch::run_in_child(
-        [&]() -> std::string {
-            if (std::string problem = eslaunch::become_planned_user(plan); !problem.empty()) return "!" + problem;
-            struct stat st {};
-            int err = 0;
-            if (::access(path.c_str(), X_OK) != 0 || ::stat(path.c_str(), &st) != 0) err = errno;
-            else if (!S_ISREG(st.st_mode)) err = EACCES;
-            return err == 0 ? "" : std::to_string(err);
-        },
-        std::chrono::steady_clock::now() + std::chrono::seconds{5}, -1);
-    std::string why;
-    if (r.status == eslaunch::ChildResult::Status::done) {
-        if (r.output.empty()) return std::nullopt;
-        if (auto err = eslaunch::parse_decimal(r.output)) {
-            eslaunch::Error e = eslaunch::watcher_exec_error(plan, static_cast<int>(*err));
-            e.status = eslaunch::status::config;  // check reports every problem as 78
-            return e;
-        }
-        why = r.output.starts_with('!') ? r.output.substr(1) : r.output;
-    } else {
-        why = r.status == eslaunch::ChildResult::Status::timeout ? "took more than 5 s" : r.output;
-    }
-    return eslaunch::Error{eslaunch::status::config, plan.file, 0,
-                           fmt::format("cannot check {} as user {}: {}", path, plan.user_name, why),
-                           "run check as the launch runs (as root, for user=)"};
 }
 
 int run_check(const std::string& file, const eslaunch_cli::Words& args) {
@@ -113,7 +78,7 @@ int run_check(const std::string& file, const eslaunch_cli::Words& args) {
         log_error_findings(pre->findings);
         status = eslaunch::status::config;
     }
-    if (auto problem = watcher_problem(loaded->plan)) {
+    if (auto problem = eslaunch::watcher_problem(loaded->plan)) {
         log_errors({*problem});
         status = eslaunch::status::config;
     }
@@ -146,9 +111,8 @@ int run_cluster(const eslaunch_cli::Words& args) {
 int node_http_settings_main(const std::vector<std::string_view>& words) {
     if (words.size() < 3 || words[2] != "--") return usage_error("--node-http-settings CONF_DIR -- ARGV...");
     const std::vector<std::string> argv(words.begin() + 3, words.end());
-    const eslaunch::EsHomeFacts es =
-        eslaunch::node_http_settings(std::string{words[1]}, argv, eslaunch::EnvMap::from_envp(environ));
-    const std::string out = eslaunch::encode_http_settings(es);
+    const std::string out =
+        eslaunch::node_http_settings_answer(std::string{words[1]}, argv, eslaunch::EnvMap::from_envp(environ));
     std::fwrite(out.data(), 1, out.size(), stdout);
     return std::fflush(stdout) == 0 ? eslaunch::status::ok : eslaunch::status::oserr;
 }

@@ -26,7 +26,6 @@
 #include "eslaunch/spec.hpp"
 #include "eslaunch/values.hpp"
 #include "cli.hpp"
-#include "posix.hpp"  // c_strings
 
 extern char** environ;
 
@@ -54,8 +53,9 @@ int run_check_program(const std::vector<std::string_view>& words) {
     }
     std::vector<std::string> argv{*checker};
     argv.insert(argv.end(), words.begin() + 1, words.end());
-    ::execv(checker->c_str(), eslaunch::c_strings(argv).data());
-    log_line(3, "error", fmt::format("cannot execute {}: {}", *checker, std::strerror(errno)));
+    eslaunch::RealSyscalls sys;
+    const int err = sys.exec(*checker, argv, eslaunch::EnvMap::from_envp(environ).to_envp_strings());
+    log_line(3, "error", fmt::format("cannot execute {}: {}", *checker, std::strerror(err)));
     return eslaunch::status::oserr;
 }
 

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "eslaunch/probe.hpp"
+#include "probe.hpp"
 
 #include "fuzz_check.hpp"
 

@@ -121,7 +121,7 @@ inline bool drop_cap_sys_resource() {
 }
 
 // Whether this process may raise hard limits (CAP_SYS_RESOURCE effective),
-// as eslaunch decides it (lib/src/host.cpp).
+// as eslaunch decides it (lib/launch/host.cpp).
 inline bool have_cap_sys_resource() {
     __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
     __user_cap_data_struct data[2]{};

@@ -25,8 +25,8 @@
 #include <thread>
 
 #include "child.hpp"
-#include "eslaunch/notify.hpp"
-#include "eslaunch/probe.hpp"
+#include "notify.hpp"
+#include "probe.hpp"
 #include "run_process.hpp"
 
 namespace eslaunch {

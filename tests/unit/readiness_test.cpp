@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "eslaunch/readiness.hpp"
+#include "status.hpp"
 #include "test_support.hpp"
 
 namespace eslaunch::testing {

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "eslaunch/environment.hpp"
 #include "eslaunch/error.hpp"
 
 namespace eslaunch {
@@ -74,5 +75,13 @@ inline constexpr std::size_t max_yml_errors = 100;            // then one error 
 // `-Ekey=value` and `-E key=value` (5.0 and later), `-Des.key=value` and
 // `--key=value` (2.x). Returns the keys it set.
 std::vector<std::string> apply_command_line_settings(EsSettings& settings, const std::vector<std::string>& argv);
+
+// What `eslaunch-check --node-http-settings` answers a launch, run as the
+// node's user: where the node's HTTP layer listens (the elasticsearch.yml in
+// `conf_dir`, command='s -E settings in `argv` over it, its ${VAR}s from
+// `env`), or why the file could not be read, encoded for the launch to read
+// back (lib/launch/node_settings.hpp).
+[[nodiscard]] std::string node_http_settings_answer(const std::string& conf_dir, const std::vector<std::string>& argv,
+                                                    const EnvMap& env);
 
 }  // namespace eslaunch

@@ -100,4 +100,9 @@ struct Preflight {
 [[nodiscard]] PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, const HostFacts& host,
                                                     int java_timeout_ms = 5000);
 
+// Whether the plan's user can execute eslaunch-watch, asked as that user in
+// a child, so that check stops where the launch would (203 there): the
+// error (status 78), or nothing.
+[[nodiscard]] std::optional<Error> watcher_problem(const LaunchPlan& plan);
+
 }  // namespace eslaunch

@@ -20,6 +20,7 @@
 
 #include "eslaunch/error.hpp"
 #include "eslaunch/readiness.hpp"
+#include "status.hpp"
 
 namespace eslaunch {
 

@@ -1,4 +1,4 @@
-#include "eslaunch/probe.hpp"
+#include "probe.hpp"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -26,6 +26,7 @@
 
 #include "child.hpp"
 #include "posix.hpp"
+#include "status.hpp"
 
 namespace eslaunch {
 namespace {

@@ -22,13 +22,6 @@ namespace eslaunch {
 // value, or null when unset).
 [[nodiscard]] std::optional<std::string> search_path(const std::string& name, const std::string* path);
 
-// Where the node's HTTP layer listens (EsHomeFacts::http), or why
-// elasticsearch.yml could not be read (settings_error): the file in
-// `conf_dir`, command='s -E settings (`argv`) over it, its ${VAR}s from
-// `env`. In es_node.cpp: `eslaunch-check --node-http-settings` runs it.
-[[nodiscard]] EsHomeFacts node_http_settings(const std::string& conf_dir, const std::vector<std::string>& argv,
-                                             const EnvMap& env);
-
 // The planned user's groups, gid and uid (when the plan changes identity),
 // then no_new_privs. "" or why it failed.
 [[nodiscard]] std::string become_planned_user(const LaunchPlan& plan);

@@ -21,6 +21,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "eslaunch/apply.hpp"
 #include "eslaunch/es_config.hpp"
 #include "eslaunch/plan.hpp"
 #include "eslaunch/preflight.hpp"
@@ -373,11 +374,46 @@ NodeSettings read_node_settings_as(const LaunchPlan& plan, const std::string& co
 
 }  // namespace
 
-EsHomeFacts node_http_settings(const std::string& conf_dir, const std::vector<std::string>& argv, const EnvMap& env) {
+std::string node_http_settings_answer(const std::string& conf_dir, const std::vector<std::string>& argv,
+                                      const EnvMap& env) {
     EsHomeFacts es;
     es.conf_dir = conf_dir;
     es_http_settings(argv, env, es);
-    return es;
+    return encode_http_settings(es);
+}
+
+// The launch starts the program only once eslaunch-watch runs as the user:
+// ask the same as that user (groups, gid, uid), in a child, so that check
+// stops where the launch would, with its words (execve's EACCES for a
+// directory). The error, or nothing.
+std::optional<Error> watcher_problem(const LaunchPlan& plan) {
+    if (!plan.readiness.watcher) return std::nullopt;
+    const std::string& path = *plan.readiness.watcher;
+    const ChildResult r = run_in_child(
+        [&]() -> std::string {
+            if (std::string problem = become_planned_user(plan); !problem.empty()) return "!" + problem;
+            struct stat st {};
+            int err = 0;
+            if (::access(path.c_str(), X_OK) != 0 || ::stat(path.c_str(), &st) != 0) err = errno;
+            else if (!S_ISREG(st.st_mode)) err = EACCES;
+            return err == 0 ? "" : std::to_string(err);
+        },
+        std::chrono::steady_clock::now() + std::chrono::seconds{5}, -1);
+    std::string why;
+    if (r.status == ChildResult::Status::done) {
+        if (r.output.empty()) return std::nullopt;
+        if (auto err = parse_decimal(r.output)) {
+            Error e = watcher_exec_error(plan, static_cast<int>(*err));
+            e.status = status::config;  // check reports every problem as 78
+            return e;
+        }
+        why = r.output.starts_with('!') ? r.output.substr(1) : r.output;
+    } else {
+        why = r.status == ChildResult::Status::timeout ? "took more than 5 s" : r.output;
+    }
+    return Error{status::config, plan.file, 0,
+                           fmt::format("cannot check {} as user {}: {}", path, plan.user_name, why),
+                           "run check as the launch runs (as root, for user=)"};
 }
 
 PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, const HostFacts& host,

@@ -1,4 +1,4 @@
-#include "eslaunch/notify.hpp"
+#include "notify.hpp"
 #include "eslaunch/values.hpp"
 
 #include <dlfcn.h>

@@ -26,11 +26,12 @@
 
 #include "eslaunch/apply.hpp"  // the fds eslaunch passes
 #include "eslaunch/environment.hpp"
-#include "eslaunch/notify.hpp"
-#include "eslaunch/probe.hpp"
 #include "eslaunch/readiness.hpp"
 #include "eslaunch/values.hpp"
+#include "notify.hpp"
 #include "posix.hpp"  // read_small_file: /proc without stdio
+#include "probe.hpp"
+#include "status.hpp"
 
 extern char** environ;
 
