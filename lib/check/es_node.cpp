@@ -132,113 +132,45 @@ JavaFacts choose_java(const std::optional<EsVersion>& version, const EnvMap& env
     return j;
 }
 
-// `java -version` as the program's user, with its environment, for at most
-// timeout_ms: a java the user cannot run (a JAVA_HOME under /root, a
-// missing library) stops the node as surely as a missing one.
-void run_java_version(JavaFacts& j, const LaunchPlan& plan, int timeout_ms) {
-    // Everything the child needs is built before fork: it only calls
-    // async-signal-safe functions.
-    const std::vector<std::string> env_strings = plan.environment.to_envp_strings();
-    std::vector<char*> envp = c_strings(env_strings);
-    std::string arg0 = j.path;
-    std::string arg1 = "-version";
-    char* argv[] = {arg0.data(), arg1.data(), nullptr};
-    const std::vector<gid_t> groups = plan.groups.empty() ? std::vector<gid_t>{plan.gid} : plan.groups;
-
-    int out_pipe[2] = {-1, -1};
-    int err_pipe[2] = {-1, -1};  // the child writes execve's errno here; EOF means exec happened
-    const bool piped = ::pipe2(out_pipe, O_CLOEXEC) == 0 && ::pipe2(err_pipe, O_CLOEXEC) == 0;
-    const int pipe_errno = errno;
-    UniqueFd out_read{out_pipe[0]};  // each closed on return, whichever pipe failed
-    UniqueFd out_write{out_pipe[1]};
-    UniqueFd err_read{err_pipe[0]};
-    UniqueFd err_write{err_pipe[1]};
-    if (!piped) {
-        j.status = JavaFacts::Status::failed;
-        j.problem = fmt::format("could not be started: pipe: {}", std::strerror(pipe_errno));
-        return;
-    }
-    UniqueFd null{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
-
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        j.status = JavaFacts::Status::failed;
-        j.problem = fmt::format("could not be started: fork: {}", std::strerror(errno));
-        return;
-    }
-    if (pid == 0) {
-        // Its own process group, so a timeout kills whatever it started too.
-        ::setpgid(0, 0);
-        // dup2 clears O_CLOEXEC on 0, 1 and 2 only; every other fd, those
-        // check inherited from its parent too, closes at exec.
-        if (null.get() >= 0) ::dup2(null.get(), 0);
-        ::dup2(out_write.get(), 1);
-        ::dup2(out_write.get(), 2);
-        ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);  // before 5.11 (ENOSYS): only ours are CLOEXEC
-        int err = 0;
-        // Groups, then gid, then uid, as apply does: each step needs root.
-        if (plan.change_identity &&
-            (::setgroups(groups.size(), groups.data()) != 0 || ::setresgid(plan.gid, plan.gid, plan.gid) != 0 ||
-             ::setresuid(plan.uid, plan.uid, plan.uid) != 0)) {
-            err = errno;
-        } else {
-            ::execve(argv[0], argv, envp.data());
-            err = errno;
-        }
-        [[maybe_unused]] const ssize_t n = ::write(err_write.get(), &err, sizeof err);
-        ::_exit(127);
-    }
-    ::setpgid(pid, pid);  // also here: whichever runs first, the group exists before a kill
-    out_write.reset();
-    err_write.reset();
-
-    std::string output;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};
-    std::string stopped;  // why the wait ended before java did: it is killed
-    while (true) {
-        const Waited w = wait_fd(out_read.get(), POLLIN, -1, deadline);
-        if (w == Waited::timeout) stopped = fmt::format("did not finish within {} s", timeout_ms / 1000.0);
-        if (w == Waited::failed) stopped = fmt::format("poll: {}", std::strerror(errno));
-        if (!stopped.empty()) break;
-        char buf[4096];
-        const ssize_t n = ::read(out_read.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        if (output.size() < 65536) output.append(buf, static_cast<std::size_t>(n));
-    }
-    if (!stopped.empty()) ::kill(-pid, SIGKILL);
-    int wstatus = 0;
-    while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
-    }
-    int exec_errno = 0;
-    const bool exec_failed = ::read(err_read.get(), &exec_errno, sizeof exec_errno) == sizeof exec_errno;
-
-    std::istringstream lines(output);
-    std::string line;
-    while (std::getline(lines, line)) {
-        // "openjdk version "17.0.15" 2025-04-15", "java version "1.8.0_292"";
-        // "Picked up JAVA_TOOL_OPTIONS: ..." may come first.
+// The version line of `java -version`'s output ("openjdk version "17.0.15"
+// 2025-04-15", "java version "1.8.0_292""; "Picked up JAVA_TOOL_OPTIONS:
+// ..." may come first) into `j`.
+void read_java_version(std::string_view output, JavaFacts& j) {
+    for (std::string_view line : split_lines(output)) {
         const std::size_t at = line.find("version \"");
-        if (at == std::string::npos) continue;
-        j.version = line;
-        std::string_view v = std::string_view{line}.substr(at + 9);
+        if (at == std::string_view::npos) continue;
+        j.version = std::string{line};
+        std::string_view v = line.substr(at + 9);
         if (v.starts_with("1.")) v.remove_prefix(2);
         std::size_t digits = 0;
         while (digits < v.size() && v[digits] >= '0' && v[digits] <= '9') ++digits;
         if (auto n = parse_decimal(v.substr(0, digits)); n && *n < 1000) j.major = static_cast<int>(*n);
-        break;
+        return;
     }
-    if (!stopped.empty()) {
-        j.status = JavaFacts::Status::failed;
-        j.problem = std::move(stopped);
-    } else if (exec_failed) {
-        j.status = JavaFacts::Status::failed;
-        j.problem = fmt::format("could not be executed: {}", std::strerror(exec_errno));
-    } else if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
-        std::string first = output.substr(0, output.find('\n'));
-        j.status = JavaFacts::Status::failed;
-        j.problem = WIFEXITED(wstatus) ? fmt::format("exited with status {}: {}", WEXITSTATUS(wstatus), first)
-                                       : fmt::format("was killed by signal {}", WTERMSIG(wstatus));
+}
+
+// `java -version` as the program's user (become_planned_user), with its
+// environment, for at most timeout_ms: a java the user cannot run (a
+// JAVA_HOME under /root, a missing library) stops the node as surely as a
+// missing one.
+void run_java_version(JavaFacts& j, const LaunchPlan& plan, int timeout_ms) {
+    ChildProgram java{j.path, {j.path, "-version"}, plan.environment.to_envp_strings(),
+                      [&] { return become_planned_user(plan); }, true};
+    const ChildResult r = run_program_in_child(
+        java, std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms}, 64 * 1024);
+    read_java_version(r.output, j);
+    if (r.status == ChildResult::Status::done) return;
+    j.status = JavaFacts::Status::failed;
+    if (r.status == ChildResult::Status::timeout) {
+        j.problem = fmt::format("did not finish within {} s", timeout_ms / 1000.0);
+    } else if (r.exec_errno != 0) {
+        j.problem = fmt::format("could not be executed: {}", std::strerror(r.exec_errno));
+    } else if (r.exit_code != 0) {
+        j.problem = fmt::format("exited with status {}: {}", r.exit_code, r.output.substr(0, r.output.find('\n')));
+    } else if (r.signal != 0) {
+        j.problem = fmt::format("was killed by signal {}", r.signal);
+    } else {
+        j.problem = fmt::format("could not be started: {}", r.output);
     }
 }
 

@@ -85,6 +85,53 @@ KeptFds listen_fds(const EnvMap& env, pid_t self) {
     return {3, static_cast<unsigned>(*n)};
 }
 
+std::optional<Error> drop_privileges(const LaunchPlan& plan, Syscalls& sys, bool no_new_privs) {
+    auto fail = [&](int status, std::string what, std::string hint) {
+        return Error{status, plan.file, 0, std::move(what), std::move(hint)};
+    };
+    // Groups before the gid, the gid before the uid: each needs root.
+    if (plan.change_identity) {
+        if (int err = sys.set_groups(plan.groups); err != 0) {
+            return fail(status::group, fmt::format("setgroups({}): {}", groups_text(plan.groups), std::strerror(err)),
+                        "eslaunch must start as root to switch groups");
+        }
+        if (int err = sys.set_resgid(plan.gid); err != 0) {
+            return fail(status::group, fmt::format("setresgid({}): {}", plan.gid, std::strerror(err)),
+                        "eslaunch must start as root to switch groups");
+        }
+        if (int err = sys.set_resuid(plan.uid); err != 0) {
+            return fail(status::user,
+                        fmt::format("setresuid({}) for user {}: {}", plan.uid, plan.user_name, std::strerror(err)),
+                        err == EAGAIN ? "the user is at its process limit (RLIMIT_NPROC)"
+                                      : "eslaunch must start as root to switch users");
+        }
+        // Check that the kernel did what was asked, and that there is no way back.
+        uid_t ru = 0, eu = 0, su = 0;
+        gid_t rg = 0, eg = 0, sg = 0;
+        if (sys.get_resuid(ru, eu, su) != 0 || ru != plan.uid || eu != plan.uid || su != plan.uid) {
+            return fail(status::user, fmt::format("after setresuid({}) the ids are {}/{}/{}", plan.uid, ru, eu, su),
+                        "refusing to start the program with unexpected ids");
+        }
+        if (sys.get_resgid(rg, eg, sg) != 0 || rg != plan.gid || eg != plan.gid || sg != plan.gid) {
+            return fail(status::group, fmt::format("after setresgid({}) the ids are {}/{}/{}", plan.gid, rg, eg, sg),
+                        "refusing to start the program with unexpected ids");
+        }
+        if (plan.uid != 0 && sys.try_setuid_root() == 0) {
+            return fail(status::user, fmt::format("setuid(0) still works after dropping to uid {}", plan.uid),
+                        "refusing to start the program with a way back to root");
+        }
+    }
+
+    // No setuid binary or file capability can give the program more.
+    if (no_new_privs) {
+        if (int err = sys.set_no_new_privs(); err != 0) {
+            return fail(status::no_new_privileges, fmt::format("prctl(PR_SET_NO_NEW_PRIVS): {}", std::strerror(err)),
+                        "set no_new_privileges=false if this kernel cannot do it");
+        }
+    }
+    return std::nullopt;
+}
+
 Error apply_plan(const LaunchPlan& plan, Syscalls& sys, KeptFds keep) {
     auto fail = [&](int status, std::string what, std::string hint) {
         return Error{status, plan.file, 0, std::move(what), std::move(hint)};
@@ -105,46 +152,8 @@ Error apply_plan(const LaunchPlan& plan, Syscalls& sys, KeptFds keep) {
     // 2. The umask, before anything creates files.
     if (plan.umask) sys.set_umask(*plan.umask);
 
-    // 3. Groups before the gid, the gid before the uid: each needs root.
-    if (plan.change_identity) {
-        if (int err = sys.set_groups(plan.groups); err != 0) {
-            return fail(status::group, fmt::format("setgroups({}): {}", groups_text(plan.groups), std::strerror(err)),
-                        "eslaunch must start as root to switch groups");
-        }
-        if (int err = sys.set_resgid(plan.gid); err != 0) {
-            return fail(status::group, fmt::format("setresgid({}): {}", plan.gid, std::strerror(err)),
-                        "eslaunch must start as root to switch groups");
-        }
-        if (int err = sys.set_resuid(plan.uid); err != 0) {
-            return fail(status::user,
-                        fmt::format("setresuid({}) for user {}: {}", plan.uid, plan.user_name, std::strerror(err)),
-                        err == EAGAIN ? "the user is at its process limit (RLIMIT_NPROC)"
-                                      : "eslaunch must start as root to switch users");
-        }
-        // 4. Check that the kernel did what was asked, and that there is no way back.
-        uid_t ru = 0, eu = 0, su = 0;
-        gid_t rg = 0, eg = 0, sg = 0;
-        if (sys.get_resuid(ru, eu, su) != 0 || ru != plan.uid || eu != plan.uid || su != plan.uid) {
-            return fail(status::user, fmt::format("after setresuid({}) the ids are {}/{}/{}", plan.uid, ru, eu, su),
-                        "refusing to start the program with unexpected ids");
-        }
-        if (sys.get_resgid(rg, eg, sg) != 0 || rg != plan.gid || eg != plan.gid || sg != plan.gid) {
-            return fail(status::group, fmt::format("after setresgid({}) the ids are {}/{}/{}", plan.gid, rg, eg, sg),
-                        "refusing to start the program with unexpected ids");
-        }
-        if (plan.uid != 0 && sys.try_setuid_root() == 0) {
-            return fail(status::user, fmt::format("setuid(0) still works after dropping to uid {}", plan.uid),
-                        "refusing to start the program with a way back to root");
-        }
-    }
-
-    // 5. No setuid binary or file capability can give the program more.
-    if (plan.no_new_privileges) {
-        if (int err = sys.set_no_new_privs(); err != 0) {
-            return fail(status::no_new_privileges, fmt::format("prctl(PR_SET_NO_NEW_PRIVS): {}", std::strerror(err)),
-                        "set no_new_privileges=false if this kernel cannot do it");
-        }
-    }
+    // 3-5. The node's user, for good (drop_privileges).
+    if (auto error = drop_privileges(plan, sys, plan.no_new_privileges)) return *error;
 
     // 6. As the user, so the directory's permissions are checked for the user.
     if (plan.directory) {

@@ -27,7 +27,9 @@ struct ChildResult {
     };
     Status status = Status::failed;
     std::string output;
-    int signal = 0;  // `failed` because a signal killed the child: which
+    int signal = 0;      // `failed` because a signal killed the child: which
+    int exit_code = 0;   // `failed` because it exited non-zero: the status
+    int exec_errno = 0;  // run_program_in_child: `failed` because execve failed with this
 };
 
 // The most a child's answer may hold unless its caller says otherwise.
@@ -43,15 +45,23 @@ inline constexpr std::size_t default_max_answer = std::size_t{1} << 20;
                                        std::chrono::steady_clock::time_point deadline, int abort_fd,
                                        std::size_t max_answer = default_max_answer);
 
-// Forks; the child runs `setup` (as the child: e.g. dropping privileges;
-// it returns why it failed, or ""), then executes `path` with its stdin
-// /dev/null, its stdout a pipe to us, its stderr ours and no other fd.
-// Returns what the program wrote, as run_in_child does (`max_answer` too).
-// A setup or exec that fails: `failed`, with the reason. The program is
-// killed and reaped at `deadline`.
-[[nodiscard]] ChildResult run_program_in_child(const std::string& path, const std::vector<std::string>& argv,
-                                               const std::vector<std::string>& envp,
-                                               const std::function<std::string()>& setup,
+// A program to run in a child: `setup` runs first, as the child (e.g.
+// dropping privileges; it returns why it cannot go on, or ""), then `path`
+// is executed with its stdin /dev/null, its stdout a pipe to us (and its
+// stderr too with `stderr_too`, else ours) and no other fd.
+struct ChildProgram {
+    std::string path;
+    std::vector<std::string> argv;
+    std::vector<std::string> envp;
+    std::function<std::string()> setup;
+    bool stderr_too = false;
+};
+
+// Runs `program` in a process group of its own and returns what it wrote,
+// as run_in_child does (`max_answer` too). A setup that fails: `failed`
+// with its reason; an execve that fails: `failed`, `exec_errno` set. At
+// `deadline` the whole group is killed, and the child reaped.
+[[nodiscard]] ChildResult run_program_in_child(const ChildProgram& program,
                                                std::chrono::steady_clock::time_point deadline,
                                                std::size_t max_answer = default_max_answer);
 

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <grp.h>  // setgroups
 #include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "eslaunch/apply.hpp"
 #include "eslaunch/plan.hpp"
 #include "eslaunch/values.hpp"
 #include "child.hpp"
@@ -261,7 +261,7 @@ void read_http_settings_as(const Spec& spec, const LaunchPlan& plan, const HostF
     argv.insert(argv.end(), spec.argv.begin(), spec.argv.end());
     const pid_t parent = ::getpid();
     const ChildResult r = run_program_in_child(
-        *host.node_reader, argv, plan.environment.to_envp_strings(), [&] { return become_node_reader(plan, parent); },
+        {*host.node_reader, argv, plan.environment.to_envp_strings(), [&] { return become_node_reader(plan, parent); }},
         std::chrono::steady_clock::now() + reader_timeout, http_settings_answer);
     // decode_http_settings fills `es` only when the whole answer reads.
     if (r.status == ChildResult::Status::done && decode_http_settings(r.output, es)) return;
@@ -301,16 +301,8 @@ std::string lower_limit(int resource, rlim_t soft, rlim_t hard, const char* name
 }  // namespace
 
 std::string become_planned_user(const LaunchPlan& plan) {
-    if (plan.change_identity) {
-        const char* step = nullptr;
-        if (::setgroups(plan.groups.size(), plan.groups.data()) != 0) step = "setgroups";
-        else if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) step = "setresgid";
-        else if (::setresuid(plan.uid, plan.uid, plan.uid) != 0) step = "setresuid";
-        if (step != nullptr) return fmt::format("{}: {}", step, std::strerror(errno));
-    }
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-        return fmt::format("prctl(PR_SET_NO_NEW_PRIVS): {}", std::strerror(errno));
-    }
+    RealSyscalls sys;
+    if (auto error = drop_privileges(plan, sys, true)) return error->what;
     return {};
 }
 

@@ -426,8 +426,11 @@ TEST_F(Preflight, TheLaunchDoesNoPreflightWork) {
     fs::permissions(java_home, fs::perms(0755));
     fs::permissions(java_home / "bin", fs::perms(0755));
     const fs::path mark = home_ / "out/java-ran";
-    // It records its open fds (those of the shell running it) in the mark.
+    const fs::path status = home_ / "out/java-status";
+    // It records its open fds (those of the shell running it) in the mark,
+    // and how it was dropped (drop_privileges, as the program is) in status.
     std::ofstream(java_home / "bin/java") << "#!/bin/sh\nls /proc/$$/fd > " << mark.string()
+                                          << "\ngrep -E '^(NoNewPrivs|Groups):' /proc/$$/status > " << status.string()
                                           << "\necho 'openjdk version \"17.0.1\"' >&2\n";
     fs::permissions(java_home / "bin/java", fs::perms(0755));
     // ready=none: no watcher outlives the program, which exits at once.
@@ -448,6 +451,10 @@ TEST_F(Preflight, TheLaunchDoesNoPreflightWork) {
     struct stat st {};
     ASSERT_EQ(::stat(mark.c_str(), &st), 0);
     EXPECT_EQ(st.st_uid, 65534U);  // java -version ran as the program's user
+    std::ifstream status_file(status);
+    const std::string dropped{std::istreambuf_iterator<char>(status_file), std::istreambuf_iterator<char>()};
+    const auto groups = run_command({"/usr/bin/id", "-G", "nobody"});
+    EXPECT_EQ(dropped, "Groups:\t" + groups.out.substr(0, groups.out.size() - 1) + " \nNoNewPrivs:\t1\n");
 }
 
 

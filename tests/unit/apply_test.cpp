@@ -195,6 +195,25 @@ TEST(Apply, AWayBackToRootStopsTheLaunch) {
     EXPECT_EQ(sys.calls.back(), "setuid(0)");
 }
 
+// The readers of the node's files and check's java take the same drop as
+// the program, always with no_new_privs; the program without it when the
+// spec says no_new_privileges=false.
+TEST(DropPrivileges, IsApplysStepsThreeToFive) {
+    FakeSyscalls sys;
+    EXPECT_EQ(drop_privileges(full_plan(), sys, true), std::nullopt);
+    EXPECT_THAT(sys.calls, ElementsAre("setgroups(1000,4)", "setresgid(1000)", "setresuid(1000)", "getresuid",
+                                       "getresgid", "setuid(0)", "no_new_privs"));
+    FakeSyscalls without;
+    EXPECT_EQ(drop_privileges(full_plan(), without, false), std::nullopt);
+    EXPECT_EQ(without.calls.back(), "setuid(0)");
+    FakeSyscalls liar;
+    liar.setuid_root_works = true;
+    const auto error = drop_privileges(full_plan(), liar, true);
+    ASSERT_TRUE(error);
+    EXPECT_EQ(error->what, "setuid(0) still works after dropping to uid 1000");
+    EXPECT_EQ(liar.calls.back(), "setuid(0)");
+}
+
 TEST(Apply, WithoutRootNoIdentityChangeAndOptionalSteps) {
     HostFacts host = test_host();
     host.euid = 1000;

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,14 @@ struct KeptFds {
     unsigned count = 0;
 };
 [[nodiscard]] KeptFds listen_fds(const EnvMap& env, pid_t self);
+
+// Becomes the plan's user for good, the one way every process that runs as
+// the node's user does it (the program, the reader of elasticsearch.yml,
+// check's java -version): setgroups, setresgid, setresuid when the plan
+// changes identity, then the check that the ids took and that setuid(0)
+// fails, then PR_SET_NO_NEW_PRIVS when `no_new_privs`. The error, with
+// apply's status for the step, or nothing.
+[[nodiscard]] std::optional<Error> drop_privileges(const LaunchPlan& plan, Syscalls& sys, bool no_new_privs);
 
 // Performs the plan and execs the program. Returns only on failure: the
 // error of the step that failed.
