@@ -28,11 +28,24 @@ inline std::vector<std::string_view> split_lines(std::string_view text) {
     return lines;
 }
 
+// `values` with `separator` between them.
+inline std::string join(const std::vector<std::string>& values, std::string_view separator) {
+    std::string out;
+    for (const std::string& v : values) {
+        if (!out.empty()) out += separator;
+        out += v;
+    }
+    return out;
+}
+
 // A list of values from input as a message shows it: the first 16, each
 // cut(), joined with ", ", then how many there are in all.
 inline std::string cut_list(const std::vector<std::string>& values) {
     std::string out;
-    for (std::size_t i = 0; i < values.size() && i < 16; ++i) out += (i == 0 ? "" : ", ") + cut(values[i]);
+    for (std::size_t i = 0; i < values.size() && i < 16; ++i) {
+        if (i > 0) out += ", ";
+        out += cut(values[i]);
+    }
     if (values.size() > 16) out += ", ... (" + std::to_string(values.size()) + " in all)";
     return out;
 }
