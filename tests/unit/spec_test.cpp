@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "eslaunch/check.hpp"  // resolved_settings
 #include "eslaunch/spec.hpp"
 #include "test_support.hpp"
 

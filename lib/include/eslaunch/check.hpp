@@ -1,6 +1,7 @@
 // What `eslaunch check` prints: the spec as eslaunch will apply it, in text
 // for people or as one JSON object (shape documented in README.md), and
-// what `check --cluster` reports.
+// what `check --cluster` reports. What it derives from a Spec for that is
+// here too, not in spec.hpp: the launch never computes it.
 #pragma once
 
 #include <string>
@@ -13,6 +14,22 @@
 #include "eslaunch/spec.hpp"
 
 namespace eslaunch {
+
+// One eslaunch key with its default resolved, for `check`.
+struct Setting {
+    enum class Source { spec, defaulted, profile, derived };
+    std::string key;
+    std::string value;  // canonical text; empty: unset
+    Source source = Source::defaulted;
+    std::string detail;  // e.g. "best effort", "from command"
+};
+[[nodiscard]] std::string_view source_name(Setting::Source s);
+
+// Every eslaunch key (profile, limits, heap, ready..., es_home), resolved
+// against the profile, the program's environment and the Elasticsearch
+// version found (the profile's nofile depends on it).
+[[nodiscard]] std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_env,
+                                                     const std::optional<EsVersion>& es_version = std::nullopt);
 
 // `own_env` is eslaunch's own environment: the environment changes are
 // shown against it. `preflight` is null when there is none (a profile other

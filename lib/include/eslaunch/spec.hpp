@@ -104,22 +104,6 @@ struct Spec {
 // absolute, as %(here)s and the messages need it.
 [[nodiscard]] Result<Spec> load_spec(const std::string& path, const ParseContext& context);
 
-// One eslaunch key with its default resolved, for `check`.
-struct Setting {
-    enum class Source { spec, defaulted, profile, derived };
-    std::string key;
-    std::string value;  // canonical text; empty: unset
-    Source source = Source::defaulted;
-    std::string detail;  // e.g. "best effort", "from command"
-};
-[[nodiscard]] std::string_view source_name(Setting::Source s);
-
-// Every eslaunch key (profile, limits, heap, ready..., es_home), resolved
-// against the profile, the program's environment and the Elasticsearch
-// version found (the profile's nofile depends on it).
-[[nodiscard]] std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_env,
-                                                     const std::optional<EsVersion>& es_version = std::nullopt);
-
 // Elasticsearch's -d/--daemonize in argv (also clustered, -dp FILE), if any.
 [[nodiscard]] std::optional<std::string> find_daemonize_flag(const std::vector<std::string>& argv);
 
