@@ -149,7 +149,7 @@ std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const En
     for (const auto& k : spec.supervisord_only) left[k.key] = {{"value", k.value}, {"line", k.line}};
     j["supervisord_only"] = std::move(left);
     j["warnings"] = notes_json(plan.warnings);
-    j["differences"] = notes_json(spec.differences);
+    j["differences"] = notes_json(supervisord_differences(spec));
     if (preflight != nullptr) {
         j["preflight"] = {{"elasticsearch_version", preflight->version},
                           {"elasticsearch_yml", preflight->yml.empty() ? json(nullptr) : json(preflight->yml)},
@@ -183,7 +183,7 @@ std::string render_check_text(const Spec& spec, const LaunchPlan& plan, const En
     auto row = [&](std::string_view name, std::string_view value) { out += fmt::format("  {:<12} {}\n", name, value); };
     row("program", fmt::format("{} (line {})", spec.program, spec.section_line));
     row("profile", plan.profile == spec.profile
-                       ? fmt::format("{} ({})", profile_name(plan.profile), spec.profile_reason)
+                       ? fmt::format("{} ({})", profile_name(plan.profile), profile_reason(spec))
                        : fmt::format("{} (auto: {} found)", profile_name(plan.profile), plan.heap.version_source));
     row("executable", plan.executable);
     row("argv", join_words(plan.argv));
@@ -246,9 +246,9 @@ std::string render_check_text(const Spec& spec, const LaunchPlan& plan, const En
         out += "\nwarnings:\n";
         for (const auto& n : plan.warnings) out += "  " + note_text(n) + "\n";
     }
-    if (!spec.differences.empty()) {
+    if (const auto differences = supervisord_differences(spec); !differences.empty()) {
         out += "\ndifferences from supervisord:\n";
-        for (const auto& n : spec.differences) out += "  " + note_text(n) + "\n";
+        for (const auto& n : differences) out += "  " + note_text(n) + "\n";
     }
     if (preflight != nullptr) {
         out += fmt::format("\npreflight (Elasticsearch {}, {}):\n", preflight->version,

@@ -2,9 +2,59 @@
 // only when check renders: the launch never computes it.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "eslaunch/check.hpp"
 
 namespace eslaunch {
+
+std::string profile_reason(const Spec& spec) {
+    if (spec.profile_setting != Profile::automatic) return "set in the spec";
+    if (spec.profile != Profile::elasticsearch || spec.argv.empty()) return "auto: the command is not elasticsearch";
+    // resolve_profile() chose it by the command's name.
+    const std::string_view command = spec.argv.front();
+    return fmt::format("auto: the command is named {}", command.substr(command.rfind('/') + 1));
+}
+
+std::vector<Note> supervisord_differences(const Spec& spec) {
+    std::vector<Note> out;
+    std::string own_keys;
+    for (const auto& [key, line] : spec.key_lines) {
+        const auto& eslaunch = eslaunch_keys();
+        if (std::find(eslaunch.begin(), eslaunch.end(), key) != eslaunch.end()) {
+            own_keys += (own_keys.empty() ? "" : ", ") + key;
+        }
+    }
+    if (!own_keys.empty()) {
+        out.push_back({0, fmt::format("supervisord ignores {}: they take effect only when eslaunch starts the program "
+                                      "(command=eslaunch FILE)",
+                                      own_keys)});
+    }
+    if (spec.user) {
+        out.push_back({spec.line_of("user"),
+                       "eslaunch sets HOME, USER, LOGNAME and SHELL from the user's passwd entry (unless environment= "
+                       "sets them); supervisord keeps its own HOME and sets no USER or LOGNAME"});
+    }
+    if (!spec.argv.empty() && spec.argv.front().find('/') == std::string::npos) {
+        for (const auto& var : spec.environment) {
+            if (var.name != "PATH") continue;
+            out.push_back({spec.line_of("command"),
+                           fmt::format("eslaunch looks up '{}' in the PATH that environment= sets; supervisord "
+                                       "looks it up in its own PATH",
+                                       spec.argv.front())});
+        }
+    }
+    if (!spec.supervisord_environment.empty()) {
+        out.push_back({spec.supervisord_environment.front().line,
+                       "environment= of [supervisord] is applied under the program's own, as supervisord does; when "
+                       "eslaunch runs under that supervisord it already has these variables"});
+    }
+    if (spec.has_include) {
+        out.push_back(
+            {0, "the file has an [include] section: eslaunch reads only this file, not the files it includes"});
+    }
+    return out;
+}
 
 std::string_view source_name(Setting::Source s) {
     switch (s) {
@@ -23,7 +73,7 @@ std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_e
     auto from = [&](std::string_view key) { return spec.line_of(key) > 0 ? S::spec : S::defaulted; };
     const bool es = spec.profile == Profile::elasticsearch;
 
-    out.push_back({"profile", std::string{profile_name(spec.profile)}, from("profile"), spec.profile_reason});
+    out.push_back({"profile", std::string{profile_name(spec.profile)}, from("profile"), profile_reason(spec)});
     out.push_back({"group", spec.group ? spec.group->text : "", from("group"),
                    spec.group ? "" : "the user's primary group"});
     out.push_back({"supplementary_groups", spec.supplementary_groups.str(), from("supplementary_groups"),

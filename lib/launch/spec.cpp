@@ -258,7 +258,7 @@ private:
     void parse_key(const IniEntry& e, const std::string& v);
     void read_supervisord_environment(const Expansions& expansions);
     void resolve_profile();
-    void add_notes(bool has_include);
+    void add_warnings();
 
     const IniFile& file_;
     const IniSection& section_;
@@ -429,20 +429,15 @@ void SectionParser::read_supervisord_environment(const Expansions& expansions) {
 void SectionParser::resolve_profile() {
     if (spec_.profile_setting != Profile::automatic) {
         spec_.profile = spec_.profile_setting;
-        spec_.profile_reason = "set in the spec";
         return;
     }
     const std::string_view name = spec_.argv.empty() ? std::string_view{} : basename_of(spec_.argv.front());
-    if (name == "elasticsearch" || name == "systemd-entrypoint") {
-        spec_.profile = Profile::elasticsearch;
-        spec_.profile_reason = fmt::format("auto: the command is named {}", name);
-    } else {
-        spec_.profile = Profile::plain;
-        spec_.profile_reason = "auto: the command is not elasticsearch";
-    }
+    const bool es = name == "elasticsearch" || name == "systemd-entrypoint";
+    spec_.profile = es ? Profile::elasticsearch : Profile::plain;
 }
 
-void SectionParser::add_notes(bool has_include) {
+// Printed at every launch (the plan carries them) and by check.
+void SectionParser::add_warnings() {
     auto note = [](std::vector<Note>& to, int line, std::string text) { to.push_back({line, std::move(text)}); };
     const bool is_es = spec_.profile == Profile::elasticsearch;
 
@@ -492,43 +487,6 @@ void SectionParser::add_notes(bool has_include) {
                                  key.value, *secs));
             }
         }
-    }
-
-    std::vector<std::string> own_keys;
-    for (const auto& [key, line] : spec_.key_lines) {
-        if (contains(k_eslaunch, key)) own_keys.push_back(key);
-    }
-    if (!own_keys.empty()) {
-        std::string list;
-        for (const auto& k : own_keys) list += (list.empty() ? "" : ", ") + k;
-        note(spec_.differences, 0,
-             fmt::format("supervisord ignores {}: they take effect only when eslaunch starts the program "
-                         "(command=eslaunch FILE)",
-                         list));
-    }
-    if (spec_.user) {
-        note(spec_.differences, spec_.line_of("user"),
-             "eslaunch sets HOME, USER, LOGNAME and SHELL from the user's passwd entry (unless environment= sets them); "
-             "supervisord keeps its own HOME and sets no USER or LOGNAME");
-    }
-    if (!spec_.argv.empty() && spec_.argv.front().find('/') == std::string::npos) {
-        for (const auto& var : spec_.environment) {
-            if (var.name == "PATH") {
-                note(spec_.differences, spec_.line_of("command"),
-                     fmt::format("eslaunch looks up '{}' in the PATH that environment= sets; supervisord looks it up in "
-                                 "its own PATH",
-                                 spec_.argv.front()));
-            }
-        }
-    }
-    if (!spec_.supervisord_environment.empty()) {
-        note(spec_.differences, spec_.supervisord_environment.front().line,
-             "environment= of [supervisord] is applied under the program's own, as supervisord does; when eslaunch "
-             "runs under that supervisord it already has these variables");
-    }
-    if (has_include) {
-        note(spec_.differences, 0,
-             "the file has an [include] section: eslaunch reads only this file, not the files it includes");
     }
 }
 
@@ -637,9 +595,9 @@ Errors SectionParser::run() {
                   "remove it: systemd and supervisord supervise the program itself, in the foreground");
         }
     }
-    bool has_include = std::any_of(file_.sections.begin(), file_.sections.end(),
-                                   [](const IniSection& s) { return s.name == "include"; });
-    add_notes(has_include);
+    spec_.has_include = std::any_of(file_.sections.begin(), file_.sections.end(),
+                                    [](const IniSection& s) { return s.name == "include"; });
+    add_warnings();
     return std::move(errors_);
 }
 

@@ -228,7 +228,8 @@ void fuzz_spec_text(std::string_view text, bool with_program) {
         FUZZ_CHECK(var.line >= s.line_of("environment") && var.line <= lines, var.name);
     }
     for (const auto& k : s.supervisord_only) FUZZ_CHECK(k.line > s.section_line && k.line <= lines, k.key);
-    for (const auto* notes : {&s.warnings, &s.differences}) {
+    const std::vector<Note> differences = supervisord_differences(s);
+    for (const auto* notes : {&s.warnings, &differences}) {
         for (const auto& n : *notes) FUZZ_CHECK(n.line >= 0 && n.line <= lines && !n.text.empty(), n.text);
     }
     for (const auto& [r, v] : s.limits) FUZZ_CHECK(v.soft <= v.hard, format_limit(r, v));

@@ -129,6 +129,19 @@ TEST(CheckText, ShowsThePlanSoFar) {
                                 "only when eslaunch starts the program (command=eslaunch FILE)\n"));
 }
 
+TEST(CheckText, SaysWhyTheProfile) {
+    const Spec plain = parse_ok("[program:x]\ncommand=/bin/true\nallow_root=true\n");
+    EXPECT_EQ(profile_reason(plain), "auto: the command is not elasticsearch");
+    EXPECT_THAT(render_check_text(plain, plan_of(plain), test_context().environ),
+                HasSubstr("\n  profile      plain (auto: the command is not elasticsearch)\n"));
+    EXPECT_EQ(profile_reason(parse_ok("[program:x]\ncommand=/opt/es/bin/elasticsearch\n")),
+              "auto: the command is named elasticsearch");
+    EXPECT_EQ(profile_reason(parse_ok("[program:x]\ncommand=/usr/share/es/bin/systemd-entrypoint\n")),
+              "auto: the command is named systemd-entrypoint");
+    EXPECT_EQ(profile_reason(parse_ok("[program:x]\ncommand=/opt/es/bin/elasticsearch\nprofile=jvm\n")),
+              "set in the spec");
+}
+
 TEST(Environment, MapAndChanges) {
     const char* envp[] = {"A=1", "B=2", "A=shadowed", "NOEQUALS", "=x", "C=", nullptr};
     EnvMap env = EnvMap::from_envp(envp);

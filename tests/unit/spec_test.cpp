@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "eslaunch/check.hpp"  // resolved_settings
+#include "eslaunch/check.hpp"  // resolved_settings, supervisord_differences
 #include "eslaunch/spec.hpp"
 #include "test_support.hpp"
 
@@ -191,8 +191,9 @@ TEST(Spec, SupervisordSectionEnvironmentReachesTheProgram) {
     const EnvMap env = program_environment(test_context().environ, false, spec.environment_settings());
     EXPECT_EQ(*env.get("GLOBAL"), "g");
     EXPECT_EQ(*env.get("SHARED"), "from supervisord and x");
-    ASSERT_FALSE(spec.differences.empty());
-    EXPECT_THAT(spec.differences.back().text, HasSubstr("environment= of [supervisord] is applied"));
+    const std::vector<Note> differences = supervisord_differences(spec);
+    ASSERT_FALSE(differences.empty());
+    EXPECT_THAT(differences.back().text, HasSubstr("environment= of [supervisord] is applied"));
 }
 
 TEST(Spec, ProgramOptionChoosesASection) {
@@ -287,7 +288,7 @@ TEST(Spec, NamesWhereSupervisordDiffers) {
         "[program:x]\ncommand=run\nuser=work\nheap_size=1g\nlimit_nofile=1024\n"
         "environment=PATH=\"/opt/bin\"\n");
     std::vector<std::string> texts;
-    for (const auto& d : spec.differences) texts.push_back(d.text);
+    for (const auto& d : supervisord_differences(spec)) texts.push_back(d.text);
     EXPECT_THAT(texts, ElementsAre(HasSubstr("supervisord ignores heap_size, limit_nofile:"),
                                    HasSubstr("sets HOME, USER, LOGNAME and SHELL"),
                                    HasSubstr("looks up 'run' in the PATH that environment= sets"),

@@ -15,6 +15,12 @@
 
 namespace eslaunch {
 
+// Why the spec's profile is what it is: "set in the spec", "auto: ...".
+[[nodiscard]] std::string profile_reason(const Spec& spec);
+
+// Where supervisord would run the program otherwise than eslaunch does.
+[[nodiscard]] std::vector<Note> supervisord_differences(const Spec& spec);
+
 // One eslaunch key with its default resolved, for `check`.
 struct Setting {
     enum class Source { spec, defaulted, profile, derived };

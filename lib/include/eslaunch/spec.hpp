@@ -68,7 +68,6 @@ struct Spec {
 
     Profile profile_setting = Profile::automatic;  // as written
     Profile profile = Profile::plain;              // resolved
-    std::string profile_reason;
 
     std::map<LimitResource, LimitValue> limits;  // written in the spec: required
     std::optional<HeapSize> heap_size;
@@ -89,8 +88,8 @@ struct Spec {
 
     std::vector<SupervisordKey> supervisord_only;
     std::map<std::string, int> key_lines;  // every key the section sets -> its line
-    std::vector<Note> warnings;
-    std::vector<Note> differences;  // where supervisord would do otherwise
+    bool has_include = false;               // the file has an [include] section
+    std::vector<Note> warnings;             // printed at launch too (the plan carries them)
 
     [[nodiscard]] int line_of(std::string_view key) const;  // 0 when not set
     // What is set over the inherited environment, in order: [supervisord]'s
