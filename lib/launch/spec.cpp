@@ -238,6 +238,158 @@ std::string_view basename_of(std::string_view path) {
     return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
+// environment= written on several lines, as the one line supervisord needs.
+std::string merged_environment_hint(const std::vector<const IniEntry*>& lines) {
+    std::string merged;
+    for (const auto* e : lines) {
+        std::string_view raw = e->value.text;
+        while (!raw.empty() && (raw.back() == ',' || raw.back() == ' ')) raw.remove_suffix(1);
+        if (raw.empty()) continue;
+        if (!merged.empty()) merged += ',';
+        merged += raw;
+    }
+    return fmt::format("merge them into one line: environment={}", merged);
+}
+
+// One key's expanded value on its way into the Spec: what each handler in
+// the key table below gets.
+struct KeyValue {
+    const IniEntry& entry;
+    const std::string& v;
+    Spec& spec;
+    Errors& errors;
+    const std::string& path;
+
+    void error(std::string what, std::string hint) const {
+        errors.push_back(Error{status::config, path, entry.line, std::move(what), std::move(hint)});
+    }
+    void problem(const Problem& p) const { error(fmt::format("{}: {}", entry.key, p.what), p.hint); }
+    // The parsed value into the spec, or its problem reported.
+    template <class Parsed, class Assign>
+    void take(Parsed parsed, Assign assign) const {
+        if (parsed) assign(std::move(*parsed));
+        else problem(parsed.error());
+    }
+    void path_into(std::optional<std::string>& target) const {
+        if (v.front() != '/') {
+            error(fmt::format("{}: '{}' is not an absolute path", entry.key, cut(v)),
+                  "write a path that starts with / (%(here)s is the spec file's directory)");
+            return;
+        }
+        target = v;
+    }
+    void bool_into(bool& target) const { take(parse_bool(v), [&](bool b) { target = b; }); }
+};
+
+void read_command(const KeyValue& k) {
+    k.spec.command = k.v;
+    k.take(split_command(k.v), [&](std::vector<std::string> argv) { k.spec.argv = std::move(argv); });
+}
+
+void read_supplementary_groups(const KeyValue& k) {
+    if (k.v == "auto") {
+        k.spec.supplementary_groups = {};
+        return;
+    }
+    if (k.v == "none") {
+        k.spec.supplementary_groups = {SupplementaryGroups::Mode::none, {}};
+        return;
+    }
+    SupplementaryGroups groups{SupplementaryGroups::Mode::list, {}};
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t comma = k.v.find(',', start);
+        auto ref = parse_id_ref(k.v.substr(start, comma == std::string::npos ? comma : comma - start), IdKind::group);
+        if (!ref) {
+            k.problem({ref.error().what, "write auto, none, or group names or gids separated by commas"});
+            return;
+        }
+        groups.groups.push_back(std::move(*ref));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    k.spec.supplementary_groups = std::move(groups);
+}
+
+void read_profile(const KeyValue& k) {
+    if (k.v == "auto") k.spec.profile_setting = Profile::automatic;
+    else if (k.v == "elasticsearch") k.spec.profile_setting = Profile::elasticsearch;
+    else if (k.v == "jvm") k.spec.profile_setting = Profile::jvm;
+    else if (k.v == "plain") k.spec.profile_setting = Profile::plain;
+    else k.error(fmt::format("profile: '{}' is not a profile", cut(k.v)), "write auto, elasticsearch, jvm or plain");
+}
+
+void read_limit(const KeyValue& k) {
+    const LimitResource r = *limit_from_key(k.entry.key);  // the table gives this handler limit keys only
+    k.take(parse_limit(r, k.v), [&](LimitValue lv) { k.spec.limits[r] = lv; });
+}
+
+void read_ready_user(const KeyValue& k) {
+    if (k.v.find_first_of(":\n") != std::string::npos) {
+        k.error(fmt::format("ready_user: '{}' holds ':' or a line break", cut(k.v)),
+                "HTTP basic auth user names cannot hold them");
+        return;
+    }
+    k.spec.ready_user = k.v;
+}
+
+struct KeyRule {
+    std::string_view key;
+    void (*read)(const KeyValue&);
+};
+
+// Every key eslaunch reads but environment= (read first: the others'
+// %(ENV_X)s need it), with what its value becomes in the Spec.
+constexpr KeyRule k_key_rules[] = {
+    {"command", read_command},
+    {"directory", [](const KeyValue& k) { k.path_into(k.spec.directory); }},
+    {"umask", [](const KeyValue& k) { k.take(parse_umask(k.v), [&](mode_t m) { k.spec.umask = m; }); }},
+    {"user",
+     [](const KeyValue& k) {
+         k.take(parse_id_ref(k.v, IdKind::user), [&](IdRef r) { k.spec.user = std::move(r); });
+     }},
+    {"group",
+     [](const KeyValue& k) {
+         k.take(parse_id_ref(k.v, IdKind::group), [&](IdRef r) { k.spec.group = std::move(r); });
+     }},
+    {"supplementary_groups", read_supplementary_groups},
+    {"clear_environment", [](const KeyValue& k) { k.bool_into(k.spec.clear_environment); }},
+    {"profile", read_profile},
+    {"limit_nofile", read_limit},
+    {"limit_nproc", read_limit},
+    {"limit_memlock", read_limit},
+    {"limit_as", read_limit},
+    {"limit_fsize", read_limit},
+    {"limit_core", read_limit},
+    {"heap_size", [](const KeyValue& k) { k.take(parse_heap_size(k.v), [&](HeapSize h) { k.spec.heap_size = h; }); }},
+    {"heap_via",
+     [](const KeyValue& k) { k.take(parse_heap_via(k.v), [&](HeapVia h) { k.spec.heap_via = std::move(h); }); }},
+    {"ready", [](const KeyValue& k) { k.take(parse_ready(k.v), [&](ReadyProbe p) { k.spec.ready = std::move(p); }); }},
+    {"ready_expect",
+     [](const KeyValue& k) {
+         k.take(parse_status_list(k.v), [&](std::vector<StatusRange> r) { k.spec.ready_expect = std::move(r); });
+     }},
+    {"ready_timeout",
+     [](const KeyValue& k) { k.take(parse_duration(k.v, true), [&](Duration d) { k.spec.ready_timeout = d; }); }},
+    {"ready_interval",
+     [](const KeyValue& k) { k.take(parse_duration(k.v, false), [&](Duration d) { k.spec.ready_interval = d; }); }},
+    {"ready_ca", [](const KeyValue& k) { k.path_into(k.spec.ready_ca); }},
+    {"ready_insecure", [](const KeyValue& k) { k.bool_into(k.spec.ready_insecure); }},
+    {"ready_user", read_ready_user},
+    {"ready_password_file", [](const KeyValue& k) { k.path_into(k.spec.ready_password_file); }},
+    {"watchdog", [](const KeyValue& k) { k.bool_into(k.spec.watchdog); }},
+    {"no_new_privileges", [](const KeyValue& k) { k.bool_into(k.spec.no_new_privileges); }},
+    {"allow_root", [](const KeyValue& k) { k.bool_into(k.spec.allow_root); }},
+    {"es_home", [](const KeyValue& k) { k.path_into(k.spec.es_home); }},
+    {"es_path_conf", [](const KeyValue& k) { k.path_into(k.spec.es_path_conf); }},
+};
+
+const KeyRule* key_rule(std::string_view key) {
+    for (const auto& rule : k_key_rules) {
+        if (rule.key == key) return &rule;
+    }
+    return nullptr;
+}
 
 class SectionParser {
 public:
@@ -250,14 +402,17 @@ private:
     void error(int line, std::string what, std::string hint) {
         errors_.push_back(Error{status::config, file_.path, line, std::move(what), std::move(hint)});
     }
-    void value_error(const IniEntry& e, const Problem& p) {
-        error(e.line, fmt::format("{}: {}", e.key, p.what), p.hint);
-    }
     bool check_cuts(const IniEntry& e);
     std::optional<std::string> expanded(const IniEntry& e, const Expansions& expansions);
     void parse_key(const IniEntry& e, const std::string& v);
+    void report_duplicates();
+    std::vector<const IniEntry*> classify_keys(const IniEntry*& environment);
+    Expansions base_expansions();
     void read_supervisord_environment(const Expansions& expansions);
+    void read_values(const IniEntry* environment, const std::vector<const IniEntry*>& read, const Expansions& base);
+    void check_command();
     void resolve_profile();
+    void refuse_daemonize();
     void add_warnings();
 
     const IniFile& file_;
@@ -265,6 +420,8 @@ private:
     const ParseContext& context_;
     Spec& spec_;
     Errors errors_;
+    std::map<std::string, std::vector<const IniEntry*>> by_key_;  // each key's entries, in the file's order
+    std::vector<std::string> order_;                              // the keys, by their first line
 };
 
 bool SectionParser::check_cuts(const IniEntry& e) {
@@ -291,104 +448,72 @@ std::optional<std::string> SectionParser::expanded(const IniEntry& e, const Expa
 }
 
 void SectionParser::parse_key(const IniEntry& e, const std::string& v) {
-    const std::string& k = e.key;
     if (v.empty()) {
-        error(e.line, fmt::format("{} is empty", k), "give it a value or remove the line");
+        error(e.line, fmt::format("{} is empty", e.key), "give it a value or remove the line");
         return;
     }
-    auto take = [&](auto parsed, auto&& assign) {
-        if (parsed) assign(std::move(*parsed));
-        else value_error(e, parsed.error());
-    };
-    auto path_value = [&](std::optional<std::string>& target) {
-        if (v.front() != '/') {
-            error(e.line, fmt::format("{}: '{}' is not an absolute path", k, cut(v)),
-                  "write a path that starts with / (%(here)s is the spec file's directory)");
-            return;
-        }
-        target = v;
-    };
-    auto bool_value = [&](bool& target) { take(parse_bool(v), [&](bool b) { target = b; }); };
+    if (const KeyRule* rule = key_rule(e.key)) rule->read(KeyValue{e, v, spec_, errors_, file_.path});
+}
 
-    if (k == "command") {
-        spec_.command = v;
-        take(split_command(v), [&](std::vector<std::string> argv) { spec_.argv = std::move(argv); });
-    } else if (k == "directory") {
-        path_value(spec_.directory);
-    } else if (k == "umask") {
-        take(parse_umask(v), [&](mode_t m) { spec_.umask = m; });
-    } else if (k == "user") {
-        take(parse_id_ref(v, IdKind::user), [&](IdRef r) { spec_.user = std::move(r); });
-    } else if (k == "group") {
-        take(parse_id_ref(v, IdKind::group), [&](IdRef r) { spec_.group = std::move(r); });
-    } else if (k == "supplementary_groups") {
-        if (v == "auto") {
-            spec_.supplementary_groups = {};
-        } else if (v == "none") {
-            spec_.supplementary_groups = {SupplementaryGroups::Mode::none, {}};
-        } else {
-            SupplementaryGroups groups{SupplementaryGroups::Mode::list, {}};
-            std::size_t start = 0;
-            while (true) {
-                const std::size_t comma = v.find(',', start);
-                auto ref = parse_id_ref(v.substr(start, comma == std::string::npos ? comma : comma - start),
-                                        IdKind::group);
-                if (!ref) {
-                    value_error(e, {ref.error().what, "write auto, none, or group names or gids separated by commas"});
-                    return;
-                }
-                groups.groups.push_back(std::move(*ref));
-                if (comma == std::string::npos) break;
-                start = comma + 1;
-            }
-            spec_.supplementary_groups = std::move(groups);
-        }
-    } else if (k == "clear_environment") {
-        bool_value(spec_.clear_environment);
-    } else if (k == "profile") {
-        if (v == "auto") spec_.profile_setting = Profile::automatic;
-        else if (v == "elasticsearch") spec_.profile_setting = Profile::elasticsearch;
-        else if (v == "jvm") spec_.profile_setting = Profile::jvm;
-        else if (v == "plain") spec_.profile_setting = Profile::plain;
-        else error(e.line, fmt::format("profile: '{}' is not a profile", cut(v)), "write auto, elasticsearch, jvm or plain");
-    } else if (auto limit = limit_from_key(k)) {
-        take(parse_limit(*limit, v), [&](LimitValue lv) { spec_.limits[*limit] = lv; });
-    } else if (k == "heap_size") {
-        take(parse_heap_size(v), [&](HeapSize h) { spec_.heap_size = h; });
-    } else if (k == "heap_via") {
-        take(parse_heap_via(v), [&](HeapVia h) { spec_.heap_via = std::move(h); });
-    } else if (k == "ready") {
-        take(parse_ready(v), [&](ReadyProbe p) { spec_.ready = std::move(p); });
-    } else if (k == "ready_expect") {
-        take(parse_status_list(v), [&](std::vector<StatusRange> r) { spec_.ready_expect = std::move(r); });
-    } else if (k == "ready_timeout") {
-        take(parse_duration(v, true), [&](Duration d) { spec_.ready_timeout = d; });
-    } else if (k == "ready_interval") {
-        take(parse_duration(v, false), [&](Duration d) { spec_.ready_interval = d; });
-    } else if (k == "ready_ca") {
-        path_value(spec_.ready_ca);
-    } else if (k == "ready_insecure") {
-        bool_value(spec_.ready_insecure);
-    } else if (k == "ready_user") {
-        if (v.find_first_of(":\n") != std::string::npos) {
-            error(e.line, fmt::format("ready_user: '{}' holds ':' or a line break", cut(v)),
-                  "HTTP basic auth user names cannot hold them");
-        } else {
-            spec_.ready_user = v;
-        }
-    } else if (k == "ready_password_file") {
-        path_value(spec_.ready_password_file);
-    } else if (k == "watchdog") {
-        bool_value(spec_.watchdog);
-    } else if (k == "no_new_privileges") {
-        bool_value(spec_.no_new_privileges);
-    } else if (k == "allow_root") {
-        bool_value(spec_.allow_root);
-    } else if (k == "es_home") {
-        path_value(spec_.es_home);
-    } else if (k == "es_path_conf") {
-        path_value(spec_.es_path_conf);
+// Duplicates first: supervisord keeps the last line silently.
+void SectionParser::report_duplicates() {
+    for (const auto& e : section_.entries) {
+        auto& list = by_key_[e.key];
+        if (list.empty()) order_.push_back(e.key);
+        list.push_back(&e);
     }
+    for (const auto& key : order_) {
+        const auto& list = by_key_[key];
+        if (list.size() < 2) continue;
+        std::vector<int> lines;
+        for (const auto* e : list) lines.push_back(e->line);
+        error(list[1]->line,
+              fmt::format("'{}' is set {}, on lines {}; supervisord keeps only line {} and drops the others "
+                          "silently",
+                          key, list.size() == 2 ? std::string{"twice"} : fmt::format("{} times", list.size()),
+                          join_lines(lines), lines.back()),
+              key == "environment" ? merged_environment_hint(list) : "keep one of them");
+    }
+}
+
+// Every key is supervisord's, eslaunch's or unknown. Returns the entries
+// eslaunch reads but environment=, which goes to `environment`.
+std::vector<const IniEntry*> SectionParser::classify_keys(const IniEntry*& environment) {
+    std::vector<const IniEntry*> read;
+    for (const auto& key : order_) {
+        const IniEntry& e = *by_key_[key].front();
+        spec_.key_lines[key] = e.line;
+        if (contains(k_supervisord_only, key)) {
+            spec_.supervisord_only.push_back({key, e.value.text, e.line});
+        } else if (contains(k_applied, key) || contains(k_eslaunch, key)) {
+            if (by_key_[key].size() == 1 && check_cuts(e)) {
+                if (key == "environment") environment = &e;
+                else read.push_back(&e);
+            }
+        } else {
+            error(e.line, fmt::format("unknown key '{}'", cut(key)), unknown_key_hint(key));
+        }
+    }
+    return read;
+}
+
+// What every value may expand: %(here)s, %(host_node_name)s, the ENV_X of
+// [supervisord] environment= and %(program_name)s; then ENV_X of
+// eslaunch's own environment.
+Expansions SectionParser::base_expansions() {
+    Expansions base;
+    base.environ = &context_.environ;
+    if (plain_absolute(file_.path) && file_.path.size() > 1) {
+        const std::size_t slash = file_.path.rfind('/');  // what parent_path() gives for these
+        base.names["here"] = slash == 0 ? std::string{"/"} : file_.path.substr(0, slash);
+    } else {
+        base.names["here"] = std::filesystem::path(file_.path).parent_path().string();
+    }
+    base.names["host_node_name"] = context_.host_node_name;
+    read_supervisord_environment(base);
+    for (const auto& var : spec_.supervisord_environment) base.names["ENV_" + var.name] = var.value;
+    base.names["program_name"] = spec_.program;
+    return base;
 }
 
 // [supervisord] environment= reaches every program, and its variables are
@@ -490,82 +615,13 @@ void SectionParser::add_warnings() {
     }
 }
 
-Errors SectionParser::run() {
-    spec_.section_line = section_.line;
-
-    // Duplicates first: supervisord keeps the last line silently.
-    std::map<std::string, std::vector<const IniEntry*>> by_key;
-    std::vector<std::string> order;
-    for (const auto& e : section_.entries) {
-        auto& list = by_key[e.key];
-        if (list.empty()) order.push_back(e.key);
-        list.push_back(&e);
-    }
-    for (const auto& key : order) {
-        const auto& list = by_key[key];
-        if (list.size() < 2) continue;
-        std::vector<int> lines;
-        for (const auto* e : list) lines.push_back(e->line);
-        std::string hint;
-        if (key == "environment") {
-            std::string merged;
-            for (const auto* e : list) {
-                std::string_view raw = e->value.text;
-                while (!raw.empty() && (raw.back() == ',' || raw.back() == ' ')) raw.remove_suffix(1);
-                if (raw.empty()) continue;
-                if (!merged.empty()) merged += ',';
-                merged += raw;
-            }
-            hint = fmt::format("merge them into one line: environment={}", merged);
-        } else {
-            hint = "keep one of them";
-        }
-        error(list[1]->line,
-              fmt::format("'{}' is set {}, on lines {}; supervisord keeps only line {} and drops the others "
-                          "silently",
-                          key, list.size() == 2 ? std::string{"twice"} : fmt::format("{} times", list.size()), join_lines(lines),
-                          lines.back()),
-              hint);
-    }
-
-    // Classify every key; remember the ones eslaunch reads.
-    std::vector<const IniEntry*> read;
-    const IniEntry* environment_entry = nullptr;
-    for (const auto& key : order) {
-        const IniEntry& e = *by_key[key].front();
-        spec_.key_lines[key] = e.line;
-        if (contains(k_supervisord_only, key)) {
-            spec_.supervisord_only.push_back({key, e.value.text, e.line});
-        } else if (contains(k_applied, key) || contains(k_eslaunch, key)) {
-            if (by_key[key].size() == 1 && check_cuts(e)) {
-                if (key == "environment") environment_entry = &e;
-                else read.push_back(&e);
-            }
-        } else {
-            error(e.line,
-                  fmt::format("unknown key '{}'", cut(key)),
-                  unknown_key_hint(key));
-        }
-    }
-
-    // %(ENV_X)s is eslaunch's own environment; in the keys supervisord reads
-    // after environment= (command, directory) and in eslaunch's own keys it
-    // sees the program's environment= values too, as supervisord does.
-    Expansions base;
-    base.environ = &context_.environ;
-    if (plain_absolute(file_.path) && file_.path.size() > 1) {
-        const std::size_t slash = file_.path.rfind('/');  // what parent_path() gives for these
-        base.names["here"] = slash == 0 ? std::string{"/"} : file_.path.substr(0, slash);
-    } else {
-        base.names["here"] = std::filesystem::path(file_.path).parent_path().string();
-    }
-    base.names["host_node_name"] = context_.host_node_name;
-    read_supervisord_environment(base);
-    for (const auto& var : spec_.supervisord_environment) base.names["ENV_" + var.name] = var.value;
-    base.names["program_name"] = spec_.program;
-
-    if (environment_entry != nullptr) {
-        auto exp = expand(environment_entry->value, base, file_.path, "environment", false);
+// environment= first: in the keys supervisord reads after it (command,
+// directory) and in eslaunch's own, %(ENV_X)s sees its values too, as in
+// supervisord; user= and umask= see only [supervisord]'s and eslaunch's.
+void SectionParser::read_values(const IniEntry* environment, const std::vector<const IniEntry*>& read,
+                                const Expansions& base) {
+    if (environment != nullptr) {
+        auto exp = expand(environment->value, base, file_.path, "environment", false);
         auto vars = exp ? parse_environment(*exp, file_.path) : failure(std::move(exp.error()));
         if (vars) spec_.environment = std::move(*vars);
         else errors_.insert(errors_.end(), vars.error().begin(), vars.error().end());
@@ -577,24 +633,39 @@ Errors SectionParser::run() {
         const bool own_env_only = e->key == "user" || e->key == "umask";
         if (auto v = expanded(*e, own_env_only ? base : with_program_env)) parse_key(*e, *v);
     }
+}
 
-    if (by_key.count("command") == 0) {
+void SectionParser::check_command() {
+    if (by_key_.count("command") == 0) {
         error(section_.line, fmt::format("[program:{}] has no command=", spec_.program),
               "add command=/path/to/program ARGS");
     } else if (errors_.empty() && (spec_.argv.empty() || spec_.argv.front().empty())) {
         error(spec_.line_of("command"), fmt::format("command: '{}' names no program", cut(spec_.command)),
               "write command=/path/to/program ARGS");
     }
+}
+
+void SectionParser::refuse_daemonize() {
+    if (spec_.profile != Profile::elasticsearch) return;
+    if (auto flag = find_daemonize_flag(spec_.argv)) {
+        error(spec_.line_of("command"),
+              fmt::format("command: '{}' daemonizes Elasticsearch, so it leaves the foreground", cut(*flag)),
+              "remove it: systemd and supervisord supervise the program itself, in the foreground");
+    }
+}
+
+Errors SectionParser::run() {
+    spec_.section_line = section_.line;
+    report_duplicates();
+    const IniEntry* environment = nullptr;
+    const std::vector<const IniEntry*> read = classify_keys(environment);
+    read_values(environment, read, base_expansions());
+    check_command();
     if (!errors_.empty()) return std::move(errors_);
 
+    // The profile needs the whole command; the warnings need the profile.
     resolve_profile();
-    if (spec_.profile == Profile::elasticsearch) {
-        if (auto flag = find_daemonize_flag(spec_.argv)) {
-            error(spec_.line_of("command"),
-                  fmt::format("command: '{}' daemonizes Elasticsearch, so it leaves the foreground", cut(*flag)),
-                  "remove it: systemd and supervisord supervise the program itself, in the foreground");
-        }
-    }
+    refuse_daemonize();
     spec_.has_include = std::any_of(file_.sections.begin(), file_.sections.end(),
                                     [](const IniSection& s) { return s.name == "include"; });
     add_warnings();
