@@ -157,6 +157,31 @@ struct Expansions {
     }
 };
 
+// What %(NAME)s expands to here, or why it cannot and what to write instead.
+Parsed<const std::string*> expansion_of(const std::string& name, const Expansions& expansions) {
+    if (const std::string* found = expansions.find(name)) {
+        if (name != "here" || found->find('%') == std::string::npos) return found;
+        return problem(fmt::format("%(here)s is '{}', which holds '%'", cut(*found)),
+                       "supervisord pastes the directory in as text and then fails on its '%'; move the spec to a "
+                       "directory without '%' in its path");
+    }
+    if (name == "process_num" || name == "numprocs" || name == "group_name") {
+        return problem(fmt::format("%({})s is supervisord's and eslaunch starts one process", name),
+                       "write the value out");
+    }
+    if (name.starts_with("ENV_")) {
+        return problem(fmt::format("%({})s: {} is not set in eslaunch's environment", name, name.substr(4)),
+                       "set it where eslaunch starts (Environment= in the unit, or supervisord's environment), "
+                       "or write the value out");
+    }
+    std::string known = "%(ENV_NAME)s";
+    for (const auto& [n, v] : expansions.names) {
+        if (!n.starts_with("ENV_")) known += fmt::format(", %({})s", n);
+    }
+    return problem(fmt::format("unknown expansion %({})s", name),
+                   fmt::format("what can be expanded here: {} and %%", known));
+}
+
 // supervisord never reads eslaunch's own keys, so there a '%' that starts
 // neither %(NAME)s nor %% is kept as it is (heap_size=50%).
 Result<IniValue> expand(const IniValue& in, const Expansions& expansions, const std::string& path,
@@ -166,10 +191,13 @@ Result<IniValue> expand(const IniValue& in, const Expansions& expansions, const 
     auto error = [&](std::size_t at, std::string what, std::string hint) {
         return failure(Error{status::config, path, in.line_at(at), fmt::format("{}: {}", key, what), std::move(hint)});
     };
+    auto keep = [&](char c, std::size_t at) {
+        out.text.push_back(c);
+        out.line_of.push_back(in.line_at(at));
+    };
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] != '%') {
-            out.text.push_back(s[i]);
-            out.line_of.push_back(in.line_at(i));
+            keep(s[i], i);
             continue;
         }
         if (i + 1 < s.size() && s[i + 1] == '%') {
@@ -179,15 +207,13 @@ Result<IniValue> expand(const IniValue& in, const Expansions& expansions, const 
                 return error(i, "'%%(here)s' becomes '%' and the directory in supervisord, which then fails",
                              "write the text out another way; supervisord replaces %(here)s before it reads %%");
             }
-            out.text.push_back('%');
-            out.line_of.push_back(in.line_at(i));
+            keep('%', i);
             ++i;
             continue;
         }
         if (i + 1 >= s.size() || s[i + 1] != '(') {
             if (literal_lone_percent) {
-                out.text.push_back('%');
-                out.line_of.push_back(in.line_at(i));
+                keep('%', i);
                 continue;
             }
             const std::string seen = i + 1 < s.size() ? fmt::format("'%{}'", s[i + 1]) : std::string{"'%' at the end"};
@@ -203,31 +229,10 @@ Result<IniValue> expand(const IniValue& in, const Expansions& expansions, const 
             return error(i, fmt::format("'%({})' is not followed by 's'", name),
                          fmt::format("write %({})s; other conversions are not supported", name));
         }
-        const std::string* found = expansions.find(name);
-        if (found == nullptr) {
-            if (name == "process_num" || name == "numprocs" || name == "group_name") {
-                return error(i, fmt::format("%({})s is supervisord's and eslaunch starts one process", name),
-                             "write the value out");
-            }
-            if (name.starts_with("ENV_")) {
-                return error(i, fmt::format("%({})s: {} is not set in eslaunch's environment", name, name.substr(4)),
-                             "set it where eslaunch starts (Environment= in the unit, or supervisord's environment), "
-                             "or write the value out");
-            }
-            std::string known = "%(ENV_NAME)s";
-            for (const auto& [n, v] : expansions.names) {
-                if (!n.starts_with("ENV_")) known += fmt::format(", %({})s", n);
-            }
-            return error(i, fmt::format("unknown expansion %({})s", name),
-                         fmt::format("what can be expanded here: {} and %%", known));
-        }
-        if (name == "here" && found->find('%') != std::string::npos) {
-            return error(i, fmt::format("%(here)s is '{}', which holds '%'", cut(*found)),
-                         "supervisord pastes the directory in as text and then fails on its '%'; move the spec to a "
-                         "directory without '%' in its path");
-        }
-        out.text += *found;
-        out.line_of.insert(out.line_of.end(), found->size(), in.line_at(i));
+        auto found = expansion_of(name, expansions);
+        if (!found) return error(i, std::move(found.error().what), std::move(found.error().hint));
+        out.text += **found;
+        out.line_of.insert(out.line_of.end(), (*found)->size(), in.line_at(i));
         i = close + 1;
     }
     return out;
