@@ -130,6 +130,135 @@ void strip_trailing(IniValue& v) {
     for (auto& cut : v.cuts) cut.offset = std::min(cut.offset, v.text.size());
 }
 
+// Whole-file refusals, before any line is read: size, emptiness, bytes.
+Errors check_file(std::string_view text, const std::string& path) {
+    if (text.size() > max_spec_bytes) {
+        return {Error{status::config, path, 0,
+                      fmt::format("file is {} bytes, over the limit of {} (1 MiB)", text.size(), max_spec_bytes),
+                      "a spec holds a few program sections; check that this is the file you meant"}};
+    }
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+        return {Error{status::config, path, 0, "file is empty",
+                      "write a [program:NAME] section with at least command="}};
+    }
+    return check_bytes(text, path);
+}
+
+// configparser's reading, one line after another: which section, and which
+// option (for continuation lines), the next line belongs to.
+class LineReader {
+public:
+    explicit LineReader(IniFile& file) : file_(file) {}
+
+    void read(int lineno, std::string_view raw);
+    Errors& errors() { return errors_; }
+
+private:
+    void error(int lineno, std::string what, std::string hint) {
+        errors_.push_back({status::config, file_.path, lineno, std::move(what), std::move(hint)});
+    }
+    void continuation(int lineno, std::string_view raw, std::string_view value, std::size_t comment_at);
+    void section_header(int lineno, std::string_view value);
+    void option(int lineno, std::string_view raw, std::string_view value, std::size_t comment_at);
+    // Where an inline comment cut the value: the spec layer checks its quotes.
+    void mark_cut(int lineno, std::string_view raw, std::size_t comment_at) {
+        if (comment_at != std::string_view::npos) {
+            entry_->value.cuts.push_back({lineno, raw[comment_at], entry_->value.text.size()});
+        }
+    }
+
+    IniFile& file_;
+    Errors errors_;
+    IniSection* section_ = nullptr;
+    IniEntry* entry_ = nullptr;  // the option that continuation lines extend
+    std::size_t indent_level_ = 0;
+};
+
+void LineReader::read(int lineno, std::string_view raw) {
+    const std::size_t comment_at = comment_start(raw);
+    const std::string_view content = strip(raw);
+    const bool full_comment = !content.empty() && (content.front() == ';' || content.front() == '#');
+    const std::string_view value = full_comment ? std::string_view{} : strip(raw.substr(0, comment_at));
+    if (value.empty()) {
+        // configparser keeps blank lines inside a value (empty_lines_in_values)
+        // but skips comment lines; neither ends a continuation.
+        if (!full_comment && comment_at == std::string_view::npos && entry_ != nullptr) {
+            entry_->value.text.push_back('\n');
+            entry_->value.line_of.push_back(lineno);
+        }
+        return;
+    }
+    const std::size_t indent = raw.find_first_not_of(" \t");
+    if (entry_ != nullptr && indent > indent_level_) {
+        continuation(lineno, raw, value, comment_at);
+        return;
+    }
+    indent_level_ = indent;
+    entry_ = nullptr;
+    if (value.front() == '[') section_header(lineno, value);
+    else option(lineno, raw, value, comment_at);
+}
+
+void LineReader::continuation(int lineno, std::string_view raw, std::string_view value, std::size_t comment_at) {
+    if (value.front() == '[' && value.back() == ']') {
+        error(lineno,
+              fmt::format("indented line '{}' continues the value of '{}' (line {})", cut(value), entry_->key,
+                          entry_->line),
+              "section headers start in column 1; remove the indentation");
+        entry_ = nullptr;
+        return;
+    }
+    append_piece(entry_->value, value, lineno, false);
+    mark_cut(lineno, raw, comment_at);
+}
+
+void LineReader::section_header(int lineno, std::string_view value) {
+    section_ = nullptr;  // until a header is read that supervisord would take
+    const std::size_t close = value.rfind(']');
+    if (close == std::string_view::npos || close == 1) {
+        error(lineno, fmt::format("malformed section header '{}'", cut(value)), "write it as [program:NAME]");
+        return;
+    }
+    if (close + 1 != value.size()) {
+        error(lineno, fmt::format("text '{}' after the section header", cut(value.substr(close + 1))),
+              "supervisord ignores it silently; remove it or make it a comment with ' ;'");
+        return;
+    }
+    std::string name{value.substr(1, close - 1)};
+    if (name == "DEFAULT") {
+        error(lineno, "[DEFAULT] section: supervisord adds its keys to every section",
+              "move its keys into the [program:NAME] sections that need them");
+        return;
+    }
+    file_.sections.push_back(IniSection{std::move(name), lineno, {}});
+    section_ = &file_.sections.back();
+}
+
+void LineReader::option(int lineno, std::string_view raw, std::string_view value, std::size_t comment_at) {
+    if (section_ == nullptr) {
+        if (file_.sections.empty() && errors_.empty()) {
+            error(lineno, fmt::format("'{}' comes before any section header", cut(value)),
+                  "put it under a [program:NAME] header");
+        }
+        return;
+    }
+    const std::size_t delim = value.find_first_of("=:");
+    if (delim == std::string_view::npos) {
+        error(lineno, fmt::format("line '{}' has no '=' or ':'", cut(value)),
+              "write key=value; a value that goes on must be indented");
+        return;
+    }
+    std::string_view key = strip(value.substr(0, delim));
+    if (key.empty()) {
+        error(lineno, fmt::format("line '{}' has no key", cut(value)), "write key=value");
+        return;
+    }
+    section_->entries.push_back(IniEntry{std::string{key}, lineno, {}});
+    entry_ = &section_->entries.back();
+    append_piece(entry_->value, strip(value.substr(delim + 1)), lineno, true);
+    mark_cut(lineno, raw, comment_at);
+}
+
 }  // namespace
 
 int IniValue::line_at(std::size_t offset) const {
@@ -138,120 +267,14 @@ int IniValue::line_at(std::size_t offset) const {
 }
 
 Result<IniFile> parse_ini(std::string_view text, const std::string& path) {
-    if (text.size() > max_spec_bytes) {
-        return failure(Error{status::config, path, 0,
-                             fmt::format("file is {} bytes, over the limit of {} (1 MiB)", text.size(), max_spec_bytes),
-                             "a spec holds a few program sections; check that this is the file you meant"});
-    }
-    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
-        return failure(Error{status::config, path, 0, "file is empty",
-                             "write a [program:NAME] section with at least command="});
-    }
-    if (Errors errors = check_bytes(text, path); !errors.empty()) return failure(std::move(errors));
-
+    if (Errors errors = check_file(text, path); !errors.empty()) return failure(std::move(errors));
     IniFile file;
     file.path = path;
-    Errors errors;
-    IniSection* section = nullptr;
-    IniEntry* entry = nullptr;  // the option that continuation lines extend
-    std::size_t indent_level = 0;
+    LineReader reader{file};
     const auto lines = split_lines(text);
-
-    for (std::size_t index = 0; index < lines.size(); ++index) {
-        const int lineno = static_cast<int>(index) + 1;
-        std::string_view raw = lines[index];
-        std::size_t cut = comment_start(raw);
-        std::string_view content = strip(raw);
-        const bool full_comment = !content.empty() && (content.front() == ';' || content.front() == '#');
-        std::string_view value = full_comment ? std::string_view{} : strip(raw.substr(0, cut));
-
-        if (value.empty()) {
-            // configparser keeps blank lines inside a value (empty_lines_in_values)
-            // but skips comment lines; neither ends a continuation.
-            if (!full_comment && cut == std::string_view::npos && entry != nullptr) {
-                entry->value.text.push_back('\n');
-                entry->value.line_of.push_back(lineno);
-            }
-            continue;
-        }
-
-        const std::size_t indent = raw.find_first_not_of(" \t");
-        if (entry != nullptr && indent > indent_level) {
-            if (value.front() == '[' && value.back() == ']') {
-                errors.push_back({status::config, path, lineno,
-                                  fmt::format("indented line '{}' continues the value of '{}' (line {})", eslaunch::cut(value),
-                                              entry->key, entry->line),
-                                  "section headers start in column 1; remove the indentation"});
-                entry = nullptr;
-                continue;
-            }
-            append_piece(entry->value, value, lineno, false);
-            if (cut != std::string_view::npos) {
-                entry->value.cuts.push_back({lineno, raw[cut], entry->value.text.size()});
-            }
-            continue;
-        }
-
-        indent_level = indent;
-        entry = nullptr;
-        if (value.front() == '[') {
-            const std::size_t close = value.rfind(']');
-            if (close == std::string_view::npos || close == 1) {
-                errors.push_back({status::config, path, lineno,
-                                  fmt::format("malformed section header '{}'", eslaunch::cut(value)),
-                                  "write it as [program:NAME]"});
-                section = nullptr;
-                continue;
-            }
-            if (close + 1 != value.size()) {
-                errors.push_back({status::config, path, lineno,
-                                  fmt::format("text '{}' after the section header", eslaunch::cut(value.substr(close + 1))),
-                                  "supervisord ignores it silently; remove it or make it a comment with ' ;'"});
-                section = nullptr;
-                continue;
-            }
-            std::string name{value.substr(1, close - 1)};
-            if (name == "DEFAULT") {
-                errors.push_back({status::config, path, lineno,
-                                  "[DEFAULT] section: supervisord adds its keys to every section",
-                                  "move its keys into the [program:NAME] sections that need them"});
-                section = nullptr;
-                continue;
-            }
-            file.sections.push_back(IniSection{std::move(name), lineno, {}});
-            section = &file.sections.back();
-            continue;
-        }
-        if (section == nullptr) {
-            if (file.sections.empty() && errors.empty()) {
-                errors.push_back({status::config, path, lineno,
-                                  fmt::format("'{}' comes before any section header", eslaunch::cut(value)),
-                                  "put it under a [program:NAME] header"});
-            }
-            continue;
-        }
-        const std::size_t delim = value.find_first_of("=:");
-        if (delim == std::string_view::npos) {
-            errors.push_back({status::config, path, lineno,
-                              fmt::format("line '{}' has no '=' or ':'", eslaunch::cut(value)),
-                              "write key=value; a value that goes on must be indented"});
-            continue;
-        }
-        std::string_view key = strip(value.substr(0, delim));
-        if (key.empty()) {
-            errors.push_back({status::config, path, lineno, fmt::format("line '{}' has no key", eslaunch::cut(value)),
-                              "write key=value"});
-            continue;
-        }
-        section->entries.push_back(IniEntry{std::string{key}, lineno, {}});
-        entry = &section->entries.back();
-        append_piece(entry->value, strip(value.substr(delim + 1)), lineno, true);
-        if (cut != std::string_view::npos) {
-            entry->value.cuts.push_back({lineno, raw[cut], entry->value.text.size()});
-        }
-    }
-
-    if (!errors.empty()) return failure(std::move(errors));
+    for (std::size_t index = 0; index < lines.size(); ++index) reader.read(static_cast<int>(index) + 1, lines[index]);
+    if (!reader.errors().empty()) return failure(std::move(reader.errors()));
+    // configparser strips each value's end once it is whole.
     for (auto& s : file.sections) {
         for (auto& e : s.entries) strip_trailing(e.value);
     }
