@@ -101,6 +101,109 @@ json readiness_json(const ReadinessPlan& r) {
             {"watcher_argv", r.watcher_argv}};
 }
 
+// The rows at the top of check's text: what runs, as whom and where.
+std::string program_rows(const Spec& spec, const LaunchPlan& plan) {
+    std::string out;
+    auto row = [&](std::string_view name, std::string_view value) { out += fmt::format("  {:<12} {}\n", name, value); };
+    row("program", fmt::format("{} (line {})", spec.program, spec.section_line));
+    row("profile", plan.profile == spec.profile
+                       ? fmt::format("{} ({})", profile_name(plan.profile), profile_reason(spec))
+                       : fmt::format("{} (auto: {} found)", profile_name(plan.profile), plan.heap.version_source));
+    row("executable", plan.executable);
+    row("argv", join_words(plan.argv));
+    std::string groups;
+    for (gid_t g : plan.groups) groups += (groups.empty() ? "" : ",") + std::to_string(g);
+    row("user", plan.change_identity
+                    ? fmt::format("{} (uid {}, gid {}, groups {})", plan.user_name, plan.uid, plan.gid, groups)
+                    : fmt::format("{} (uid {}: eslaunch's own, unchanged)", plan.user_name, plan.uid));
+    row("directory", spec.directory.value_or("not set (stays where eslaunch starts)"));
+    row("umask", spec.umask ? format_umask(*spec.umask) : "inherited");
+    return out;
+}
+
+// The environment row and each change to eslaunch's own environment.
+std::string environment_rows(const Spec& spec, const EnvMap& own_env, const EnvMap& env) {
+    const auto changes = environment_changes(own_env, env);
+    std::string out = fmt::format("  {:<12} {}\n", "environment",
+                                  spec.clear_environment ? "cleared (clear_environment=true), then:"
+                                  : changes.empty()      ? "eslaunch's own, unchanged"
+                                                         : "eslaunch's own, with:");
+    for (const auto& c : changes) {
+        if (spec.clear_environment && c.kind == EnvChange::Kind::removed) continue;
+        switch (c.kind) {
+            case EnvChange::Kind::added: out += fmt::format("{:15}+ {}={}\n", "", c.name, c.value); break;
+            case EnvChange::Kind::changed:
+                out += fmt::format("{:15}~ {}={} (was {})\n", "", c.name, c.value, c.old_value);
+                break;
+            case EnvChange::Kind::removed: out += fmt::format("{:15}- {}\n", "", c.name); break;
+        }
+    }
+    return out;
+}
+
+// The limits, the heap and readiness, as the plan has them.
+std::string plan_sections(const LaunchPlan& plan) {
+    std::string out;
+    if (!plan.limits.empty()) {
+        out += "\nlimits (current -> planned):\n";
+        for (const auto& l : plan.limits) {
+            out += fmt::format("  {:<14} {} -> {} ({})\n", limit_key(l.resource), format_limit(l.resource, l.current),
+                               format_limit(l.resource, l.planned), l.required ? "required" : "best effort");
+        }
+    }
+    const HeapPlan& heap = plan.heap;
+    out += "\nheap:\n";
+    out += fmt::format("  {:<14} {}\n", "size", heap.bytes ? format_jvm_size(*heap.bytes) : "not set by eslaunch");
+    if (!heap.passed.empty()) out += fmt::format("  {:<14} {}\n", "passed as", heap.passed);
+    out += fmt::format("  {:<14} {}\n", "elasticsearch",
+                       heap.version ? fmt::format("{} ({})", heap.version->str(), heap.version_source)
+                                    : std::string{"not found"});
+    if (heap.memory_limit > 0) {
+        out += fmt::format("  {:<14} {:.1f} GiB ({})\n", "memory limit",
+                           static_cast<double>(heap.memory_limit) / (1 << 30), heap.memory_limit_source);
+    }
+    for (const auto& o : heap.overrides) out += fmt::format("  {:<14} {}\n", "overrides", o);
+    const ReadinessPlan& ready = plan.readiness;
+    out += "\nreadiness:\n";
+    out += fmt::format("  {:<14} {} ({})\n", "probe", ready.probe.str(), ready.source);
+    out += fmt::format("  {:<14} {}\n", "reported by", reporter(ready));
+    if (ready.watchdog) out += fmt::format("  {:<14} {}\n", "watchdog", "WATCHDOG=1 while the probe passes");
+    return out;
+}
+
+// Every key resolved, the keys left to supervisord, the warnings and where
+// supervisord differs.
+std::string spec_sections(const Spec& spec, const LaunchPlan& plan) {
+    std::string out = "\nsettings:\n";
+    for (const auto& s : resolved_settings(spec, plan.environment, plan.heap.version)) {
+        std::string source{source_name(s.source)};
+        if (s.source == Setting::Source::spec) source = fmt::format("spec line {}", spec.line_of(s.key));
+        if (!s.detail.empty()) source += ", " + s.detail;
+        out += fmt::format("  {:<20} {:<24} {}\n", s.key, s.value.empty() ? "-" : s.value, source);
+    }
+    if (!spec.supervisord_only.empty()) {
+        out += "\nleft to supervisord:\n";
+        for (const auto& k : spec.supervisord_only) out += fmt::format("  {}={} (line {})\n", k.key, k.value, k.line);
+    }
+    if (!plan.warnings.empty()) {
+        out += "\nwarnings:\n";
+        for (const auto& n : plan.warnings) out += "  " + note_text(n) + "\n";
+    }
+    if (const auto differences = supervisord_differences(spec); !differences.empty()) {
+        out += "\ndifferences from supervisord:\n";
+        for (const auto& n : differences) out += "  " + note_text(n) + "\n";
+    }
+    return out;
+}
+
+std::string preflight_text(const Preflight& preflight) {
+    std::string out = fmt::format("\npreflight (Elasticsearch {}, {}):\n", preflight.version,
+                                  preflight.yml.empty() ? std::string{"no elasticsearch.yml"} : preflight.yml);
+    out += fmt::format("  bootstrap checks {}: {}\n", preflight.bootstrap_enforced ? "enforced" : "not enforced",
+                       preflight.mode_reason);
+    return out + findings_text(preflight.findings, preflight.errors(), preflight.warnings());
+}
+
 }  // namespace
 
 std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env,
@@ -178,85 +281,12 @@ std::string render_errors_json(const Errors& errors) {
 
 std::string render_check_text(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env,
                               const Preflight* preflight) {
-    const EnvMap& env = plan.environment;
     std::string out = fmt::format("{}: [program:{}] is valid\n\n", spec.file, spec.program);
-    auto row = [&](std::string_view name, std::string_view value) { out += fmt::format("  {:<12} {}\n", name, value); };
-    row("program", fmt::format("{} (line {})", spec.program, spec.section_line));
-    row("profile", plan.profile == spec.profile
-                       ? fmt::format("{} ({})", profile_name(plan.profile), profile_reason(spec))
-                       : fmt::format("{} (auto: {} found)", profile_name(plan.profile), plan.heap.version_source));
-    row("executable", plan.executable);
-    row("argv", join_words(plan.argv));
-    std::string groups;
-    for (gid_t g : plan.groups) groups += (groups.empty() ? "" : ",") + std::to_string(g);
-    row("user", plan.change_identity
-                    ? fmt::format("{} (uid {}, gid {}, groups {})", plan.user_name, plan.uid, plan.gid, groups)
-                    : fmt::format("{} (uid {}: eslaunch's own, unchanged)", plan.user_name, plan.uid));
-    row("directory", spec.directory.value_or("not set (stays where eslaunch starts)"));
-    row("umask", spec.umask ? format_umask(*spec.umask) : "inherited");
-    const auto changes = environment_changes(own_env, env);
-    row("environment", spec.clear_environment ? "cleared (clear_environment=true), then:"
-                                              : (changes.empty() ? "eslaunch's own, unchanged" : "eslaunch's own, with:"));
-    for (const auto& c : changes) {
-        if (spec.clear_environment && c.kind == EnvChange::Kind::removed) continue;
-        switch (c.kind) {
-            case EnvChange::Kind::added: out += fmt::format("{:15}+ {}={}\n", "", c.name, c.value); break;
-            case EnvChange::Kind::changed:
-                out += fmt::format("{:15}~ {}={} (was {})\n", "", c.name, c.value, c.old_value);
-                break;
-            case EnvChange::Kind::removed: out += fmt::format("{:15}- {}\n", "", c.name); break;
-        }
-    }
-    if (!plan.limits.empty()) {
-        out += "\nlimits (current -> planned):\n";
-        for (const auto& l : plan.limits) {
-            out += fmt::format("  {:<14} {} -> {} ({})\n", limit_key(l.resource), format_limit(l.resource, l.current),
-                               format_limit(l.resource, l.planned), l.required ? "required" : "best effort");
-        }
-    }
-    const HeapPlan& heap = plan.heap;
-    out += "\nheap:\n";
-    out += fmt::format("  {:<14} {}\n", "size", heap.bytes ? format_jvm_size(*heap.bytes) : "not set by eslaunch");
-    if (!heap.passed.empty()) out += fmt::format("  {:<14} {}\n", "passed as", heap.passed);
-    out += fmt::format("  {:<14} {}\n", "elasticsearch",
-                       heap.version ? fmt::format("{} ({})", heap.version->str(), heap.version_source)
-                                    : std::string{"not found"});
-    if (heap.memory_limit > 0) {
-        out += fmt::format("  {:<14} {:.1f} GiB ({})\n", "memory limit",
-                           static_cast<double>(heap.memory_limit) / (1 << 30), heap.memory_limit_source);
-    }
-    for (const auto& o : heap.overrides) out += fmt::format("  {:<14} {}\n", "overrides", o);
-    const ReadinessPlan& ready = plan.readiness;
-    out += "\nreadiness:\n";
-    out += fmt::format("  {:<14} {} ({})\n", "probe", ready.probe.str(), ready.source);
-    out += fmt::format("  {:<14} {}\n", "reported by", reporter(ready));
-    if (ready.watchdog) out += fmt::format("  {:<14} {}\n", "watchdog", "WATCHDOG=1 while the probe passes");
-    out += "\nsettings:\n";
-    for (const auto& s : resolved_settings(spec, env, plan.heap.version)) {
-        std::string source{source_name(s.source)};
-        if (s.source == Setting::Source::spec) source = fmt::format("spec line {}", spec.line_of(s.key));
-        if (!s.detail.empty()) source += ", " + s.detail;
-        out += fmt::format("  {:<20} {:<24} {}\n", s.key, s.value.empty() ? "-" : s.value, source);
-    }
-    if (!spec.supervisord_only.empty()) {
-        out += "\nleft to supervisord:\n";
-        for (const auto& k : spec.supervisord_only) out += fmt::format("  {}={} (line {})\n", k.key, k.value, k.line);
-    }
-    if (!plan.warnings.empty()) {
-        out += "\nwarnings:\n";
-        for (const auto& n : plan.warnings) out += "  " + note_text(n) + "\n";
-    }
-    if (const auto differences = supervisord_differences(spec); !differences.empty()) {
-        out += "\ndifferences from supervisord:\n";
-        for (const auto& n : differences) out += "  " + note_text(n) + "\n";
-    }
-    if (preflight != nullptr) {
-        out += fmt::format("\npreflight (Elasticsearch {}, {}):\n", preflight->version,
-                           preflight->yml.empty() ? std::string{"no elasticsearch.yml"} : preflight->yml);
-        out += fmt::format("  bootstrap checks {}: {}\n", preflight->bootstrap_enforced ? "enforced" : "not enforced",
-                           preflight->mode_reason);
-        out += findings_text(preflight->findings, preflight->errors(), preflight->warnings());
-    }
+    out += program_rows(spec, plan);
+    out += environment_rows(spec, own_env, plan.environment);
+    out += plan_sections(plan);
+    out += spec_sections(spec, plan);
+    if (preflight != nullptr) out += preflight_text(*preflight);
     return out;
 }
 
