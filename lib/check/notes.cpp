@@ -66,26 +66,22 @@ std::string_view source_name(Setting::Source s) {
     return {};
 }
 
-std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_env,
-                                      const std::optional<EsVersion>& es_version) {
-    using S = Setting::Source;
-    std::vector<Setting> out;
-    auto from = [&](std::string_view key) { return spec.line_of(key) > 0 ? S::spec : S::defaulted; };
-    const bool es = spec.profile == Profile::elasticsearch;
+namespace {
 
-    out.push_back({"profile", std::string{profile_name(spec.profile)}, from("profile"), profile_reason(spec)});
-    out.push_back({"group", spec.group ? spec.group->text : "", from("group"),
-                   spec.group ? "" : "the user's primary group"});
-    out.push_back({"supplementary_groups", spec.supplementary_groups.str(), from("supplementary_groups"),
-                   spec.supplementary_groups.mode == SupplementaryGroups::Mode::automatic ? "from the group database"
-                                                                                          : ""});
-    out.push_back({"clear_environment", spec.clear_environment ? "true" : "false", from("clear_environment"), ""});
+using Source = Setting::Source;
 
+Source source_of(const Spec& spec, std::string_view key) {
+    return spec.line_of(key) > 0 ? Source::spec : Source::defaulted;
+}
+
+// Each limit: the spec's (required), else the profile's (best effort),
+// else unchanged.
+void add_limit_settings(const Spec& spec, const std::optional<EsVersion>& es_version, std::vector<Setting>& out) {
     const auto defaults = profile_limits(spec.profile, es_version);
     for (LimitResource r : all_limit_resources) {
         const std::string key{limit_key(r)};
         if (auto it = spec.limits.find(r); it != spec.limits.end()) {
-            out.push_back({key, format_limit(r, it->second), S::spec, "required"});
+            out.push_back({key, format_limit(r, it->second), Source::spec, "required"});
         } else if (auto d = defaults.find(r); d != defaults.end()) {
             std::string detail = "best effort";
             const std::uint64_t current_files = es_min_open_files(EsVersion{7, 0, 0});
@@ -93,48 +89,72 @@ std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_e
                 detail += fmt::format("; Elasticsearch {} wants {} ({} from 7.0)", es_version->str(), d->second.hard,
                                       current_files);
             }
-            out.push_back({key, format_limit(r, d->second), S::profile, std::move(detail)});
+            out.push_back({key, format_limit(r, d->second), Source::profile, std::move(detail)});
         } else {
-            out.push_back({key, "", S::defaulted, "unchanged"});
+            out.push_back({key, "", Source::defaulted, "unchanged"});
         }
     }
-    out.push_back({"heap_size", spec.heap_size ? spec.heap_size->str() : "", from("heap_size"),
-                   spec.heap_size ? "" : "the JVM's or jvm.options'"});
-    out.push_back({"heap_via", spec.heap_via.str(), from("heap_via"), ""});
-    if (spec.ready) {
-        out.push_back({"ready", spec.ready->str(), S::spec, ""});
-    } else if (es) {
-        out.push_back({"ready", "", S::profile, "HTTP address and port from elasticsearch.yml: see readiness"});
-    } else {
-        out.push_back({"ready", "none", S::defaulted, ""});
-    }
-    out.push_back({"ready_expect", format_status_list(spec.ready_expect), from("ready_expect"), ""});
-    out.push_back({"ready_timeout", spec.ready_timeout.str(), from("ready_timeout"), ""});
-    out.push_back({"ready_interval", spec.ready_interval.str(), from("ready_interval"), ""});
-    out.push_back({"ready_ca", spec.ready_ca.value_or(""), from("ready_ca"), ""});
-    out.push_back({"ready_insecure", spec.ready_insecure ? "true" : "false", from("ready_insecure"), ""});
-    out.push_back({"ready_user", spec.ready_user.value_or(""), from("ready_user"), ""});
-    out.push_back({"ready_password_file", spec.ready_password_file.value_or(""), from("ready_password_file"), ""});
-    out.push_back({"watchdog", spec.watchdog ? "true" : "false", from("watchdog"), ""});
-    out.push_back({"no_new_privileges", spec.no_new_privileges ? "true" : "false", from("no_new_privileges"), ""});
-    out.push_back({"allow_root", spec.allow_root ? "true" : "false", from("allow_root"), ""});
+}
 
-    // The same home and configuration directory that host reads (one place).
+// es_home and es_path_conf: the same home and configuration directory
+// that host reads (one place).
+void add_es_path_settings(const Spec& spec, const EnvMap& program_env, std::vector<Setting>& out) {
+    const bool es = spec.profile == Profile::elasticsearch;
     const std::string es_home = es ? es_home_of(spec) : spec.es_home.value_or("");
     const bool home_derived = !spec.es_home && !es_home.empty();
-    out.push_back({"es_home", es_home, home_derived ? S::derived : from("es_home"), home_derived ? "from command" : ""});
+    out.push_back({"es_home", es_home, home_derived ? Source::derived : source_of(spec, "es_home"),
+                   home_derived ? "from command" : ""});
     std::string conf = spec.es_path_conf.value_or("");
-    S conf_source = from("es_path_conf");
+    Source conf_source = source_of(spec, "es_path_conf");
     std::string conf_detail;
     if (!spec.es_path_conf && es) {
         conf = es_conf_dir_of(spec, program_env, es_home);
         if (!conf.empty()) {
-            conf_source = S::derived;
+            conf_source = Source::derived;
             const std::string* env_conf = program_env.get("ES_PATH_CONF");
             conf_detail = env_conf != nullptr && !env_conf->empty() ? "from ES_PATH_CONF" : "es_home/config";
         }
     }
     out.push_back({"es_path_conf", conf, conf_source, conf_detail});
+}
+
+}  // namespace
+
+std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_env,
+                                      const std::optional<EsVersion>& es_version) {
+    std::vector<Setting> out;
+    auto from = [&](std::string_view key) { return source_of(spec, key); };
+    auto flag = [](bool b) { return b ? "true" : "false"; };
+
+    out.push_back({"profile", std::string{profile_name(spec.profile)}, from("profile"), profile_reason(spec)});
+    out.push_back({"group", spec.group ? spec.group->text : "", from("group"),
+                   spec.group ? "" : "the user's primary group"});
+    out.push_back({"supplementary_groups", spec.supplementary_groups.str(), from("supplementary_groups"),
+                   spec.supplementary_groups.mode == SupplementaryGroups::Mode::automatic ? "from the group database"
+                                                                                          : ""});
+    out.push_back({"clear_environment", flag(spec.clear_environment), from("clear_environment"), ""});
+    add_limit_settings(spec, es_version, out);
+    out.push_back({"heap_size", spec.heap_size ? spec.heap_size->str() : "", from("heap_size"),
+                   spec.heap_size ? "" : "the JVM's or jvm.options'"});
+    out.push_back({"heap_via", spec.heap_via.str(), from("heap_via"), ""});
+    if (spec.ready) {
+        out.push_back({"ready", spec.ready->str(), Source::spec, ""});
+    } else if (spec.profile == Profile::elasticsearch) {
+        out.push_back({"ready", "", Source::profile, "HTTP address and port from elasticsearch.yml: see readiness"});
+    } else {
+        out.push_back({"ready", "none", Source::defaulted, ""});
+    }
+    out.push_back({"ready_expect", format_status_list(spec.ready_expect), from("ready_expect"), ""});
+    out.push_back({"ready_timeout", spec.ready_timeout.str(), from("ready_timeout"), ""});
+    out.push_back({"ready_interval", spec.ready_interval.str(), from("ready_interval"), ""});
+    out.push_back({"ready_ca", spec.ready_ca.value_or(""), from("ready_ca"), ""});
+    out.push_back({"ready_insecure", flag(spec.ready_insecure), from("ready_insecure"), ""});
+    out.push_back({"ready_user", spec.ready_user.value_or(""), from("ready_user"), ""});
+    out.push_back({"ready_password_file", spec.ready_password_file.value_or(""), from("ready_password_file"), ""});
+    out.push_back({"watchdog", flag(spec.watchdog), from("watchdog"), ""});
+    out.push_back({"no_new_privileges", flag(spec.no_new_privileges), from("no_new_privileges"), ""});
+    out.push_back({"allow_root", flag(spec.allow_root), from("allow_root"), ""});
+    add_es_path_settings(spec, program_env, out);
     return out;
 }
 
