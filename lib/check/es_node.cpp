@@ -5,20 +5,16 @@
 // plan_launch_reading_node_settings), check's preflight in a child of its
 // own that becomes that user first (gather_preflight_facts); java -version
 // runs as the user too.
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <grp.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <sstream>
 #include <string_view>
 
 #include "eslaunch/apply.hpp"
@@ -88,7 +84,6 @@ void es_http_settings(const std::vector<std::string>& argv, const EnvMap& progra
     http.tls = settings.get("xpack.security.http.ssl.enabled") == std::optional<std::string>{"true"};
     http.tls_where = settings.where("xpack.security.http.ssl.enabled");
 }
-
 
 bool is_executable_file(const std::string& path) {
     struct stat st {};
@@ -343,9 +338,8 @@ std::optional<Error> watcher_problem(const LaunchPlan& plan) {
     } else {
         why = r.status == ChildResult::Status::timeout ? "took more than 5 s" : r.output;
     }
-    return Error{status::config, plan.file, 0,
-                           fmt::format("cannot check {} as user {}: {}", path, plan.user_name, why),
-                           "run check as the launch runs (as root, for user=)"};
+    return Error{status::config, plan.file, 0, fmt::format("cannot check {} as user {}: {}", path, plan.user_name, why),
+                 "run check as the launch runs (as root, for user=)"};
 }
 
 PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, const HostFacts& host,
