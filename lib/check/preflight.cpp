@@ -101,6 +101,54 @@ std::string mode_text(mode_t mode) { return fmt::format("{:04o}", static_cast<un
 // A path from elasticsearch.yml in a message, whole where it could be one.
 std::string shown_path(const std::string& path) { return cut(path, PATH_MAX); }
 
+// The first of some settings that is set, with its values (Evaluator::first_set).
+struct Chosen {
+    std::string key;
+    std::vector<std::string> values;
+    std::string where;
+};
+
+// How a preflight finding names the readiness probe, and where it is set.
+struct ProbeNamed {
+    std::string named;
+    std::string where;
+};
+
+// The ports Elasticsearch serves HTTP and the transport on, from its settings.
+struct ServedPorts {
+    Chosen http_setting;
+    std::optional<PortRange> http;
+    Chosen transport_setting;
+    std::optional<PortRange> transport;
+};
+
+// A port range for a message, with the setting that gives it.
+std::string port_text(const Chosen& c, const PortRange& r) {
+    return c.key.empty() ? fmt::format("{} (the default)", r.str()) : fmt::format("{} ({})", r.str(), c.where);
+}
+
+// A tcp:// probe may knock on the transport port instead (9300 is in both
+// default ranges: it is the transport's first).
+bool probes_http(const ReadyProbe& probe, const PortRange& http, const std::optional<PortRange>& transport) {
+    return !(probe.kind == ReadyProbe::Kind::tcp && transport && transport->contains(probe.port) &&
+             (!http.contains(probe.port) || probe.port == transport->low));
+}
+
+// Whether a node that binds `binds` may answer at `host`: one of them is it,
+// or could be (what a host name or _site_ stands for is not known here).
+bool may_reach(const std::vector<std::string>& binds, std::string_view host) {
+    const bool probe_loopback = is_loopback(host);
+    for (const auto& b : binds) {
+        if (is_wildcard(b) || strip_brackets(b) == strip_brackets(host) || (probe_loopback && is_loopback_name(b)) ||
+            (ascii_lower(host) == "localhost" && is_loopback_literal(b))) {
+            return true;
+        }
+        if (!is_ip_literal(b) && !is_non_loopback_name(b) && !is_loopback_name(b)) return true;  // a host name
+        if (!probe_loopback && is_non_loopback_name(b)) return true;  // _site_, _eth0_ may hold the probed address
+    }
+    return false;
+}
+
 class Evaluator {
 public:
     Evaluator(const Spec& spec, const LaunchPlan& plan, const HostFacts& host, const PreflightFacts& facts)
@@ -130,11 +178,6 @@ private:
         return line > 0 ? fmt::format("{}:{}", spec_.file, line) : std::string{};
     }
     // The first of `keys` that is set, with its values; `fallback` if none.
-    struct Chosen {
-        std::string key;
-        std::vector<std::string> values;
-        std::string where;
-    };
     [[nodiscard]] Chosen first_set(std::initializer_list<std::string_view> keys, std::string fallback) const {
         for (std::string_view k : keys) {
             if (settings_.has(k)) return {std::string{k}, settings_.list(k), settings_.where(k)};
@@ -159,6 +202,10 @@ private:
     void check_max_map_count();
     void check_discovery();
     void check_probe();
+    [[nodiscard]] ServedPorts served_ports() const;
+    void check_probe_port(const ReadyProbe& probe, const ServedPorts& ports, bool http, const ProbeNamed& said);
+    void check_probe_address(const ReadyProbe& probe, bool http, const ProbeNamed& said);
+    void check_probe_scheme(const ReadyProbe& probe, const ProbeNamed& said);
 
     const Spec& spec_;
     const LaunchPlan& plan_;
@@ -526,86 +573,82 @@ void Evaluator::check_probe() {
         probe.kind != ReadyProbe::Kind::https) {
         return;
     }
-    const std::string named = spec_.ready ? fmt::format("ready={}", probe.str())
-                                          : fmt::format("the default probe {}", probe.str());
-    const std::string where = spec_.ready ? spec_where("ready") : facts_.yml;
-    const Chosen http_port = first_set({"http.port"}, "9200-9300");
-    const Chosen transport_port = first_set({"transport.port", "transport.tcp.port"}, "9300-9400");
-    const auto http_range = parse_port_range(http_port.values.empty() ? "" : http_port.values.front());
-    const auto transport_range = parse_port_range(transport_port.values.empty() ? "" : transport_port.values.front());
-    if (!http_range) return;  // Elasticsearch refuses such a port itself
-    auto describe = [](const Chosen& c, const PortRange& r) {
-        return c.key.empty() ? fmt::format("{} (the default)", r.str()) : fmt::format("{} ({})", r.str(), c.where);
-    };
+    const ProbeNamed said{spec_.ready ? fmt::format("ready={}", probe.str())
+                                      : fmt::format("the default probe {}", probe.str()),
+                          spec_.ready ? spec_where("ready") : facts_.yml};
+    const ServedPorts ports = served_ports();
+    if (!ports.http) return;  // Elasticsearch refuses such a port itself
+    const bool http = probes_http(probe, *ports.http, ports.transport);
+    check_probe_port(probe, ports, http, said);
+    check_probe_address(probe, http, said);
+    if (http) check_probe_scheme(probe, said);
+}
 
-    // A tcp:// probe may knock on the transport port instead (9300 is in both
-    // default ranges: it is the transport's first).
-    const bool http = !(probe.kind == ReadyProbe::Kind::tcp && transport_range &&
-                        transport_range->contains(probe.port) &&
-                        (!http_range->contains(probe.port) || probe.port == transport_range->low));
-    const PortRange range = http ? *http_range : *transport_range;
-    const Chosen& port_setting = http ? http_port : transport_port;
-    const std::string layer = http ? "HTTP" : "transport";
+ServedPorts Evaluator::served_ports() const {
+    ServedPorts p{first_set({"http.port"}, "9200-9300"), std::nullopt,
+                  first_set({"transport.port", "transport.tcp.port"}, "9300-9400"), std::nullopt};
+    p.http = parse_port_range(p.http_setting.values.empty() ? "" : p.http_setting.values.front());
+    p.transport = parse_port_range(p.transport_setting.values.empty() ? "" : p.transport_setting.values.front());
+    return p;
+}
+
+// The probe's port in the range of the layer it knocks on; Elasticsearch
+// takes the first free port of a range.
+void Evaluator::check_probe_port(const ReadyProbe& probe, const ServedPorts& ports, bool http, const ProbeNamed& said) {
+    const PortRange range = http ? *ports.http : *ports.transport;
     if (!range.contains(probe.port)) {
-        std::string serves = fmt::format("HTTP on {}", describe(http_port, *http_range));
-        if (probe.kind == ReadyProbe::Kind::tcp && transport_range) {
-            serves += fmt::format(" and transport on {}", describe(transport_port, *transport_range));
+        std::string serves = fmt::format("HTTP on {}", port_text(ports.http_setting, *ports.http));
+        if (probe.kind == ReadyProbe::Kind::tcp && ports.transport) {
+            serves += fmt::format(" and transport on {}", port_text(ports.transport_setting, *ports.transport));
         }
         add(Severity::error, "probe-port",
             fmt::format("{} probes port {}, but Elasticsearch serves {}: the probe never succeeds and the start "
                         "fails after ready_timeout",
-                        named, probe.port, serves),
-            fmt::format("ready= with port {} in the spec, or change http.port", http_range->low), where);
+                        said.named, probe.port, serves),
+            fmt::format("ready= with port {} in the spec, or change http.port", ports.http->low), said.where);
     } else if (range.low != range.high && probe.port != range.low) {
         add(Severity::warning, "probe-port",
-            fmt::format("{} probes port {}, but Elasticsearch takes the first free port of {}", named, probe.port,
-                        describe(port_setting, range)),
-            fmt::format("set {} to {} in elasticsearch.yml", http ? "http.port" : "transport.port", probe.port), where);
+            fmt::format("{} probes port {}, but Elasticsearch takes the first free port of {}", said.named, probe.port,
+                        port_text(http ? ports.http_setting : ports.transport_setting, range)),
+            fmt::format("set {} to {} in elasticsearch.yml", http ? "http.port" : "transport.port", probe.port),
+            said.where);
     }
+}
 
+// The probe's host among the addresses that layer binds.
+void Evaluator::check_probe_address(const ReadyProbe& probe, bool http, const ProbeNamed& said) {
     const Chosen bind = http ? first_set({"http.bind_host", "http.host", "network.bind_host", "network.host"}, "_local_")
                              : first_set({"transport.bind_host", "transport.host", "network.bind_host", "network.host"},
                                          "_local_");
-    const bool probe_loopback = is_loopback(probe.host);
-    bool reachable = false;
-    bool unknown = false;
-    for (const auto& b : bind.values) {
-        if (is_wildcard(b) || strip_brackets(b) == strip_brackets(probe.host) ||
-            (probe_loopback && is_loopback_name(b)) || (ascii_lower(probe.host) == "localhost" && is_loopback_literal(b))) {
-            reachable = true;
-        } else if (!is_ip_literal(b) && !is_non_loopback_name(b) && !is_loopback_name(b)) {
-            unknown = true;  // a host name: what it resolves to is the node's business
-        } else if (!probe_loopback && is_non_loopback_name(b)) {
-            unknown = true;  // _site_, _eth0_ may hold the probed address
-        }
-    }
-    if (!reachable && !unknown) {
-        const std::string hosts = cut_list(bind.values);
-        add(Severity::error, "probe-address",
-            fmt::format("{} probes {}, but Elasticsearch binds {} to {} ({}): the probe never succeeds and the start "
-                        "fails after ready_timeout",
-                        named, probe.host, layer, hosts, bind.key.empty() ? "the default" : bind.key + ", " + bind.where),
-            probe_loopback ? fmt::format("set ready= in the spec to an address the node binds, or bind loopback too: "
-                                         "{}: [_local_, {}]",
-                                         bind.key.empty() ? "network.host" : bind.key, hosts)
-                           : "set ready= in the spec to an address the node binds (the default _local_ binds "
-                             "127.0.0.1 and ::1)",
-            where);
-    }
+    if (may_reach(bind.values, probe.host)) return;
+    const std::string hosts = cut_list(bind.values);
+    add(Severity::error, "probe-address",
+        fmt::format("{} probes {}, but Elasticsearch binds {} to {} ({}): the probe never succeeds and the start "
+                    "fails after ready_timeout",
+                    said.named, probe.host, http ? "HTTP" : "transport", hosts,
+                    bind.key.empty() ? "the default" : bind.key + ", " + bind.where),
+        is_loopback(probe.host) ? fmt::format("set ready= in the spec to an address the node binds, or bind loopback "
+                                              "too: {}: [_local_, {}]",
+                                              bind.key.empty() ? "network.host" : bind.key, hosts)
+                                : "set ready= in the spec to an address the node binds (the default _local_ binds "
+                                  "127.0.0.1 and ::1)",
+        said.where);
+}
 
-    if (!http) return;
+// http:// or https:// as the HTTP layer speaks.
+void Evaluator::check_probe_scheme(const ReadyProbe& probe, const ProbeNamed& said) {
     const bool tls = setting_is("xpack.security.http.ssl.enabled", "true");
     if (probe.kind == ReadyProbe::Kind::http && tls) {
         add(Severity::error, "probe-scheme",
             fmt::format("{} speaks plain HTTP, but xpack.security.http.ssl.enabled is true ({}): Elasticsearch "
                         "answers only TLS there",
-                        named, settings_.where("xpack.security.http.ssl.enabled")),
-            "ready=https://... in the spec, with ready_ca= (the http CA) or ready_insecure=true", where);
+                        said.named, settings_.where("xpack.security.http.ssl.enabled")),
+            "ready=https://... in the spec, with ready_ca= (the http CA) or ready_insecure=true", said.where);
     } else if (probe.kind == ReadyProbe::Kind::https && setting_is("xpack.security.http.ssl.enabled", "false")) {
         add(Severity::error, "probe-scheme",
-            fmt::format("{} speaks TLS, but xpack.security.http.ssl.enabled is false ({})", named,
+            fmt::format("{} speaks TLS, but xpack.security.http.ssl.enabled is false ({})", said.named,
                         settings_.where("xpack.security.http.ssl.enabled")),
-            "ready=http://... in the spec", where);
+            "ready=http://... in the spec", said.where);
     }
 }
 

@@ -601,6 +601,30 @@ TEST(Preflight, ProbeAgreesWithHttpSettings) {
               "10.0.0.5]");
 }
 
+// A tcp:// probe on the transport's first port is checked against the
+// transport's bind address; a probe of an address the node does not bind
+// is told to use one it does.
+TEST(Preflight, ProbeAddressOfEachLayer) {
+    Node transport;
+    transport.yml = "discovery.seed_hosts: [a]\ntransport.host: 10.0.0.5\n";
+    transport.spec += "ready=tcp://127.0.0.1:9300\n";
+    const Preflight p = transport.run();
+    EXPECT_EQ(p.findings.size(), 1U) << ::testing::PrintToString(ids(p));
+    const Finding f = only(p, "probe-address");
+    EXPECT_EQ(f.message,
+              "ready=tcp://127.0.0.1:9300 probes 127.0.0.1, but Elasticsearch binds transport to 10.0.0.5 "
+              "(transport.host, /opt/es/config/elasticsearch.yml:2): the probe never succeeds and the start fails "
+              "after ready_timeout");
+    EXPECT_EQ(f.fix,
+              "set ready= in the spec to an address the node binds, or bind loopback too: transport.host: [_local_, "
+              "10.0.0.5]");
+
+    Node other;
+    other.spec += "ready=http://10.0.0.6:9200/\n";
+    EXPECT_EQ(only(other.run(), "probe-address").fix,
+              "set ready= in the spec to an address the node binds (the default _local_ binds 127.0.0.1 and ::1)");
+}
+
 TEST(Preflight, TheDefaultProbeIsCheckedToo) {
     // The default follows network.host and http.port: nothing to say.
     Node follows;
