@@ -149,6 +149,28 @@ bool may_reach(const std::vector<std::string>& binds, std::string_view host) {
     return false;
 }
 
+// -Xms and -Xmx (or their -XX: names) in bytes, the last of each, and where
+// each was set.
+struct Heap {
+    std::optional<std::uint64_t> xms;
+    std::optional<std::uint64_t> xmx;
+    std::string xms_text;
+    std::string xmx_text;
+
+    void take(std::string_view option, const std::string& where) {
+        auto set = [&](std::optional<std::uint64_t>& to, std::string& text, std::string_view size) {
+            if (auto b = jvm_bytes(size)) {
+                to = b;
+                text = fmt::format("{} ({})", option, where);
+            }
+        };
+        if (option.starts_with("-Xms")) set(xms, xms_text, option.substr(4));
+        else if (option.starts_with("-Xmx")) set(xmx, xmx_text, option.substr(4));
+        else if (option.starts_with("-XX:InitialHeapSize=")) set(xms, xms_text, option.substr(20));
+        else if (option.starts_with("-XX:MaxHeapSize=")) set(xmx, xmx_text, option.substr(16));
+    }
+};
+
 class Evaluator {
 public:
     Evaluator(const Spec& spec, const LaunchPlan& plan, const HostFacts& host, const PreflightFacts& facts)
@@ -196,6 +218,7 @@ private:
     void check_root();
     void check_java();
     void check_path(const PathFacts& p, std::string_view key, const std::string& where);
+    [[nodiscard]] Heap heap_options() const;
     void check_heap();
     void check_limits();
     void check_memory_lock();
@@ -417,45 +440,39 @@ void Evaluator::check_path(const PathFacts& p, std::string_view key, const std::
     }
 }
 
-void Evaluator::check_heap() {
-    std::optional<std::uint64_t> xms;
-    std::optional<std::uint64_t> xmx;
-    std::string xms_text;
-    std::string xmx_text;
-    auto take = [&](std::string_view option, const std::string& where) {
-        auto set = [&](std::optional<std::uint64_t>& to, std::string& text, std::string_view size) {
-            if (auto b = jvm_bytes(size)) {
-                to = b;
-                text = fmt::format("{} ({})", option, where);
-            }
-        };
-        if (option.starts_with("-Xms")) set(xms, xms_text, option.substr(4));
-        else if (option.starts_with("-Xmx")) set(xmx, xmx_text, option.substr(4));
-        else if (option.starts_with("-XX:InitialHeapSize=")) set(xms, xms_text, option.substr(20));
-        else if (option.starts_with("-XX:MaxHeapSize=")) set(xmx, xmx_text, option.substr(16));
-    };
+// The heap options the JVM gets, as the launch script of each version
+// passes them.
+Heap Evaluator::heap_options() const {
+    Heap heap;
     const EnvMap& env = plan_.environment;
     if (major_ < 5) {
         // bin/elasticsearch.in.sh of 2.x: ES_HEAP_SIZE sets both, else ES_MIN_MEM / ES_MAX_MEM.
-        if (const std::string* heap = env.get("ES_HEAP_SIZE"); heap != nullptr && !heap->empty()) {
-            take("-Xms" + *heap, "ES_HEAP_SIZE");
-            take("-Xmx" + *heap, "ES_HEAP_SIZE");
+        if (const std::string* size = env.get("ES_HEAP_SIZE"); size != nullptr && !size->empty()) {
+            heap.take("-Xms" + *size, "ES_HEAP_SIZE");
+            heap.take("-Xmx" + *size, "ES_HEAP_SIZE");
         } else {
             const std::string* min = env.get("ES_MIN_MEM");
             const std::string* max = env.get("ES_MAX_MEM");
-            take("-Xms" + (min != nullptr ? *min : std::string{"256m"}), min != nullptr ? "ES_MIN_MEM" : "ES_MIN_MEM's default");
-            take("-Xmx" + (max != nullptr ? *max : std::string{"1g"}), max != nullptr ? "ES_MAX_MEM" : "ES_MAX_MEM's default");
+            heap.take("-Xms" + (min != nullptr ? *min : std::string{"256m"}),
+                      min != nullptr ? "ES_MIN_MEM" : "ES_MIN_MEM's default");
+            heap.take("-Xmx" + (max != nullptr ? *max : std::string{"1g"}),
+                      max != nullptr ? "ES_MAX_MEM" : "ES_MAX_MEM's default");
         }
     } else {
-        for (const auto& o : host_.es.jvm_options) take(o.option, o.where);
+        for (const auto& o : host_.es.jvm_options) heap.take(o.option, o.where);
     }
     // ES_JAVA_OPTS comes after jvm.options (and after 2.x's JAVA_OPTS): the JVM takes the last.
     if (const std::string* opts = env.get("ES_JAVA_OPTS")) {
-        for (const auto& o : java_opts_heap(*opts, "ES_JAVA_OPTS")) take(o.option, o.where);
+        for (const auto& o : java_opts_heap(*opts, "ES_JAVA_OPTS")) heap.take(o.option, o.where);
     }
+    return heap;
+}
+
+void Evaluator::check_heap() {
+    const Heap heap = heap_options();
     const std::string fix_via = major_ < 5 ? "eslaunch passes ES_HEAP_SIZE, which sets both"
                                            : "eslaunch passes -Xms and -Xmx, equal, last in ES_JAVA_OPTS";
-    if (!xms && !xmx) {
+    if (!heap.xms && !heap.xmx) {
         // 7.11 and later size the heap themselves when no heap option is given.
         if (major_ > 7 || (major_ == 7 && minor_ >= 11)) return;
         add(bootstrap(5), "heap-size",
@@ -464,16 +481,16 @@ void Evaluator::check_heap() {
             fmt::format("heap_size=SIZE in the spec, e.g. heap_size=50%: {}", fix_via));
         return;
     }
-    if (!xms || !xmx) {
-        const std::string& given = xms ? xms_text : xmx_text;
+    if (!heap.xms || !heap.xmx) {
+        const std::string& given = heap.xms ? heap.xms_text : heap.xmx_text;
         add(bootstrap(5), "heap-size",
             fmt::format("{} without {}: the JVM picks the other itself, and Elasticsearch reports \"initial heap size "
                         "[...] not equal to maximum heap size [...]\"",
-                        given, xms ? "-Xmx" : "-Xms"),
-            fmt::format("heap_size={} in the spec: {}", format_jvm_size(xms ? *xms : *xmx), fix_via));
+                        given, heap.xms ? "-Xmx" : "-Xms"),
+            fmt::format("heap_size={} in the spec: {}", format_jvm_size(heap.xms ? *heap.xms : *heap.xmx), fix_via));
         return;
     }
-    if (*xms == *xmx) return;
+    if (*heap.xms == *heap.xmx) return;
     std::string tail = "this can cause resize pauses and prevents mlockall from locking the entire heap";
     if (major_ >= 7) {
         const bool locking = setting_is("bootstrap.memory_lock", "true") &&
@@ -482,8 +499,9 @@ void Evaluator::check_heap() {
                        : "this can cause resize pauses";
     }
     add(bootstrap(5), "heap-size",
-        fmt::format("initial heap size [{}] not equal to maximum heap size [{}]; {}", *xms, *xmx, tail),
-        fmt::format("heap_size={} in the spec ({}; now {} and {})", format_jvm_size(*xmx), fix_via, xms_text, xmx_text));
+        fmt::format("initial heap size [{}] not equal to maximum heap size [{}]; {}", *heap.xms, *heap.xmx, tail),
+        fmt::format("heap_size={} in the spec ({}; now {} and {})", format_jvm_size(*heap.xmx), fix_via, heap.xms_text,
+                    heap.xmx_text));
 }
 
 void Evaluator::check_limits() {

@@ -318,6 +318,28 @@ TEST(Preflight, HeapSize) {
     EXPECT_TRUE(two.run().findings.empty());
 }
 
+// The heap options each source sets: 2.x's ES_MIN_MEM with ES_MAX_MEM's
+// default, and an -Xms alone, whose size the fix keeps.
+TEST(Preflight, HeapOptionsFromEachSource) {
+    Node two{"2.4.6"};
+    two.spec += "environment=ES_MIN_MEM=512m\n";
+    const Finding f = only(two.run(), "heap-size");
+    EXPECT_EQ(f.message,
+              "initial heap size [536870912] not equal to maximum heap size [1073741824]; this can cause resize pauses "
+              "and prevents mlockall from locking the entire heap");
+    EXPECT_EQ(f.fix,
+              "heap_size=1g in the spec (eslaunch passes ES_HEAP_SIZE, which sets both; now -Xms512m (ES_MIN_MEM) and "
+              "-Xmx1g (ES_MAX_MEM's default))");
+
+    Node xms{"8.15.3"};
+    xms.host.es.jvm_options = {{"/opt/es/config/jvm.options:22", "-Xms2g"}};
+    const Finding g = only(xms.run(), "heap-size");
+    EXPECT_EQ(g.message,
+              "-Xms2g (/opt/es/config/jvm.options:22) without -Xmx: the JVM picks the other itself, and Elasticsearch "
+              "reports \"initial heap size [...] not equal to maximum heap size [...]\"");
+    EXPECT_EQ(g.fix, "heap_size=2g in the spec: eslaunch passes -Xms and -Xmx, equal, last in ES_JAVA_OPTS");
+}
+
 TEST(Preflight, MemoryLock) {
     Node node;
     node.yml += "bootstrap.memory_lock: true\n";
