@@ -137,6 +137,40 @@ struct Node {
     std::string label;  // node.name, else the file
 };
 
+// Zen2 (7.x+) when a 7.x discovery or roles setting is there, else zen when
+// the versions or a zen setting say so.
+Model discovery_model(const EsSettings& s, Range versions) {
+    const bool has7 = s.has("node.roles") || s.has("discovery.seed_hosts") || s.has("discovery.seed_providers") ||
+                      s.has("cluster.initial_master_nodes");
+    bool zen = versions.high <= 699 || s.has("discovery.zen.minimum_master_nodes") ||
+               s.has("discovery.zen.ping.unicast.hosts") || s.has("discovery.zen.hosts_provider");
+    for (const auto& [key, setting] : s.all()) zen = zen || key.starts_with("discovery.zen.ping.multicast.");
+    return has7 ? Model::zen2 : (zen ? Model::zen : Model::unknown);
+}
+
+// The address it is published and bound at, the names it goes by, and its
+// transport ports.
+void read_addresses(const EsSettings& s, Node& n) {
+    for (std::string_view key : {"network.publish_host", "transport.publish_host", "transport.host", "network.host",
+                                 "transport.bind_host", "network.bind_host"}) {
+        for (const auto& h : s.list(key)) {
+            if (!is_concrete_host(h)) continue;
+            if (n.out.address.empty()) n.out.address = strip_brackets(h);
+            n.hosts.push_back(ascii_lower(strip_brackets(h)));
+        }
+    }
+    if (!n.out.name.empty() && n.out.name.find("${") == std::string::npos) n.hosts.push_back(ascii_lower(n.out.name));
+    for (std::string_view key : {"transport.port", "transport.tcp.port"}) {
+        auto v = s.get(key);
+        if (!v) continue;
+        if (auto p = parse_ports(*v)) {
+            n.ports = *p;
+            if (!n.out.address.empty()) n.out.address += ":" + *v;
+        }
+        break;
+    }
+}
+
 class Checker {
 public:
     explicit Checker(const std::vector<EsSettings>& settings) {
@@ -149,6 +183,8 @@ private:
         report_.findings.push_back({severity, std::move(id), std::move(message), std::move(fix), std::move(where)});
     }
     Node describe(const EsSettings& s);
+    Range version_family(const EsSettings& s, const std::string& label);
+    void read_roles(const EsSettings& s, Node& n);
     std::optional<bool> flag(const EsSettings& s, std::string_view key, bool fallback);
     [[nodiscard]] bool matches(const Node& n, const Seed& seed) const;
     [[nodiscard]] const Node* find_node(const std::string& entry) const;
@@ -183,10 +219,18 @@ Node Checker::describe(const EsSettings& s) {
     n.out.file = s.file;
     n.out.name = s.get("node.name").value_or("");
     n.label = n.out.name.empty() ? s.file : cut(n.out.name);  // for messages
+    n.versions = version_family(s, n.label);
+    n.out.version = version_label(n.versions);
+    n.model = discovery_model(s, n.versions);
+    read_roles(s, n);
+    read_addresses(s, n);
+    return n;
+}
 
-    // The version family: where the ranges of the settings it uses meet.
-    // A setting that fits none of the others' versions is reported, and the
-    // newest evidence wins.
+// The version family: where the ranges of the settings it uses meet. A
+// setting that fits none of the others' versions is reported, and the
+// newest evidence wins.
+Range Checker::version_family(const EsSettings& s, const std::string& label) {
     std::vector<std::pair<const Marker*, std::string>> found;
     for (const auto& m : markers) {
         for (const auto& [key, setting] : s.all()) {
@@ -198,27 +242,25 @@ Node Checker::describe(const EsSettings& s) {
     }
     std::stable_sort(found.begin(), found.end(),
                      [](const auto& a, const auto& b) { return a.first->versions.low > b.first->versions.low; });
+    Range versions;
     for (const auto& [m, key] : found) {
-        const Range met = n.versions.meet(m->versions);
+        const Range met = versions.meet(m->versions);
         if (!met.empty()) {
-            n.versions = met;
+            versions = met;
             continue;
         }
         add(Severity::warning, "version-mix",
             fmt::format("{} is a setting of Elasticsearch {}, but {}'s other settings are of {}: it is ignored or "
                         "refused",
-                        cut(key), version_label(m->versions), n.label, version_label(n.versions)),
+                        cut(key), version_label(m->versions), label, version_label(versions)),
             fmt::format("remove {}, or check which version this node runs", cut(key)), s.where(key));
     }
-    n.out.version = version_label(n.versions);
+    return versions;
+}
 
-    const bool has7 = s.has("node.roles") || s.has("discovery.seed_hosts") || s.has("discovery.seed_providers") ||
-                      s.has("cluster.initial_master_nodes");
-    bool zen = n.versions.high <= 699 || s.has("discovery.zen.minimum_master_nodes") ||
-               s.has("discovery.zen.ping.unicast.hosts") || s.has("discovery.zen.hosts_provider");
-    for (const auto& [key, setting] : s.all()) zen = zen || key.starts_with("discovery.zen.ping.multicast.");
-    n.model = has7 ? Model::zen2 : (zen ? Model::zen : Model::unknown);
-
+// node.roles, or the legacy node.master, node.data, node.ingest (and 2.x's
+// node.client); both at once is an error.
+void Checker::read_roles(const EsSettings& s, Node& n) {
     if (s.has("node.roles")) {
         n.out.roles = s.list("node.roles");
         n.out.master_eligible = std::find(n.out.roles.begin(), n.out.roles.end(), "master") != n.out.roles.end();
@@ -229,38 +271,17 @@ Node Checker::describe(const EsSettings& s) {
                             cut(*s.get(legacy))),
                 fmt::format("remove {} and keep node.roles", legacy), s.where(legacy));
         }
-    } else {
-        // 2.x's node.client: true meant neither master nor data.
-        const bool client = flag(s, "node.client", false).value_or(false);
-        const bool master = flag(s, "node.master", !client).value_or(true);
-        const bool data = flag(s, "node.data", !client).value_or(true);
-        const bool ingest = n.versions.high >= 500 && flag(s, "node.ingest", true).value_or(true);
-        n.out.master_eligible = master;
-        if (master) n.out.roles.emplace_back("master");
-        if (data) n.out.roles.emplace_back("data");
-        if (ingest) n.out.roles.emplace_back("ingest");
+        return;
     }
-
-    // The address it is published and bound at, and the names it goes by.
-    for (std::string_view key : {"network.publish_host", "transport.publish_host", "transport.host", "network.host",
-                                 "transport.bind_host", "network.bind_host"}) {
-        for (const auto& h : s.list(key)) {
-            if (!is_concrete_host(h)) continue;
-            if (n.out.address.empty()) n.out.address = strip_brackets(h);
-            n.hosts.push_back(ascii_lower(strip_brackets(h)));
-        }
-    }
-    if (!n.out.name.empty() && n.out.name.find("${") == std::string::npos) n.hosts.push_back(ascii_lower(n.out.name));
-    for (std::string_view key : {"transport.port", "transport.tcp.port"}) {
-        auto v = s.get(key);
-        if (!v) continue;
-        if (auto p = parse_ports(*v)) {
-            n.ports = *p;
-            if (!n.out.address.empty()) n.out.address += ":" + *v;
-        }
-        break;
-    }
-    return n;
+    // 2.x's node.client: true meant neither master nor data.
+    const bool client = flag(s, "node.client", false).value_or(false);
+    const bool master = flag(s, "node.master", !client).value_or(true);
+    const bool data = flag(s, "node.data", !client).value_or(true);
+    const bool ingest = n.versions.high >= 500 && flag(s, "node.ingest", true).value_or(true);
+    n.out.master_eligible = master;
+    if (master) n.out.roles.emplace_back("master");
+    if (data) n.out.roles.emplace_back("data");
+    if (ingest) n.out.roles.emplace_back("ingest");
 }
 
 // A seed reaches a node at one of its addresses, or by its node.name (a

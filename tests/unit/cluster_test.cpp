@@ -265,6 +265,21 @@ TEST(Cluster, RulesWithoutFixtures) {
     EXPECT_EQ(client.nodes[0].version, "2.x");
 }
 
+// A role setting that is no boolean is an error, and the node keeps the
+// role's default.
+TEST(Cluster, RoleSettingsThatAreNotBooleans) {
+    const std::string seeds = "discovery.seed_hosts: [a, b, c]\n";
+    const ClusterReport r = check({{"a.yml", "node.name: a\nnode.master: maybe\n" + seeds},
+                                   {"b.yml", "node.name: b\n" + seeds},
+                                   {"c.yml", "node.name: c\n" + seeds}});
+    EXPECT_THAT(all_lines(r), ElementsAre("error invalid-setting a.yml:2: node.master: 'maybe' is not a boolean"));
+    ASSERT_EQ(r.findings.size(), 1U);
+    EXPECT_EQ(r.findings[0].fix, "node.master: true or node.master: false");
+    EXPECT_TRUE(r.nodes[0].master_eligible);
+    EXPECT_THAT(r.nodes[0].roles, ElementsAre("master", "data", "ingest"));
+    EXPECT_EQ(r.master_eligible, 3);
+}
+
 TEST(Cluster, TextAndJson) {
     const std::string dir = (fixtures() / "6x-split-brain-flat").string();
     const ClusterReport r = check_cluster(read_dir(dir));
