@@ -190,12 +190,15 @@ private:
     [[nodiscard]] const Node* find_node(const std::string& entry) const;
     [[nodiscard]] std::string names(const std::vector<const Node*>& list) const;
 
+    void count_nodes();
+    void classify_discovery();
     void check_cluster_name();
     void check_node_names();
     void check_masters();
     void check_zen(const Node& n);
     void check_initial_masters();
     void check_seeds(const Node& n);
+    void check_node(const Node& n, bool several);
 
     std::vector<Node> nodes_;
     ClusterReport report_;
@@ -515,13 +518,41 @@ void Checker::check_seeds(const Node& n) {
 }
 
 ClusterReport Checker::run() {
+    count_nodes();
+    classify_discovery();
+    check_cluster_name();
+    check_node_names();
+    check_masters();
+    const bool several = nodes_.size() > 1;
+    if (report_.discovery == "unknown" && several) {
+        add(Severity::error, "discovery",
+            "no node has discovery settings: each node looks for the others on its own host only",
+            "up to 6.x: discovery.zen.ping.unicast.hosts and discovery.zen.minimum_master_nodes; from 7.0: "
+            "discovery.seed_hosts and, for the first start, cluster.initial_master_nodes",
+            "");
+    }
+    for (const auto& n : nodes_) check_node(n, several);
+    check_initial_masters();
+
+    std::stable_sort(report_.findings.begin(), report_.findings.end(),
+                     [](const Finding& a, const Finding& b) { return a.severity < b.severity; });
+    return std::move(report_);
+}
+
+// The nodes, how many are master-eligible, the quorum of those and the
+// losses it tolerates.
+void Checker::count_nodes() {
     for (const auto& n : nodes_) {
         report_.nodes.push_back(n.out);
         if (n.out.master_eligible) ++report_.master_eligible;
     }
     report_.quorum = report_.master_eligible / 2 + 1;
     report_.tolerated = report_.master_eligible == 0 ? 0 : report_.master_eligible - report_.quorum;
+}
 
+// The discovery the nodes' settings are written for: 7.x+, zen, mixed, or
+// unknown when none says.
+void Checker::classify_discovery() {
     std::vector<const Node*> zen;
     std::vector<const Node*> zen2;
     for (const auto& n : nodes_) {
@@ -542,36 +573,21 @@ ClusterReport Checker::run() {
     } else {
         report_.discovery = "unknown";
     }
+}
 
-    check_cluster_name();
-    check_node_names();
-    check_masters();
-    const bool several = nodes_.size() > 1;
-    if (report_.discovery == "unknown" && several) {
-        add(Severity::error, "discovery",
-            "no node has discovery settings: each node looks for the others on its own host only",
-            "up to 6.x: discovery.zen.ping.unicast.hosts and discovery.zen.minimum_master_nodes; from 7.0: "
-            "discovery.seed_hosts and, for the first start, cluster.initial_master_nodes",
-            "");
+// One node's own discovery settings, by the rules of its version.
+void Checker::check_node(const Node& n, bool several) {
+    const EsSettings& s = *n.settings;
+    if (several && s.get("discovery.type") == "single-node") {
+        add(Severity::error, "single-node",
+            fmt::format("discovery.type is single-node: this node forms a cluster of its own and never joins the "
+                        "other {}",
+                        nodes_.size() - 1),
+            "remove discovery.type", s.where("discovery.type"));
     }
-    for (const auto& n : nodes_) {
-        const EsSettings& s = *n.settings;
-        if (several && s.get("discovery.type") == "single-node") {
-            add(Severity::error, "single-node",
-                fmt::format("discovery.type is single-node: this node forms a cluster of its own and never joins the "
-                            "other {}",
-                            nodes_.size() - 1),
-                "remove discovery.type", s.where("discovery.type"));
-        }
-        const bool as_zen = n.model == Model::zen || (n.model == Model::unknown && report_.discovery == "zen");
-        if (as_zen) check_zen(n);
-        if (several && report_.discovery != "unknown") check_seeds(n);
-    }
-    check_initial_masters();
-
-    std::stable_sort(report_.findings.begin(), report_.findings.end(),
-                     [](const Finding& a, const Finding& b) { return a.severity < b.severity; });
-    return std::move(report_);
+    const bool as_zen = n.model == Model::zen || (n.model == Model::unknown && report_.discovery == "zen");
+    if (as_zen) check_zen(n);
+    if (several && report_.discovery != "unknown") check_seeds(n);
 }
 
 }  // namespace
