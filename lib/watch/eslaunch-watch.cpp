@@ -231,42 +231,61 @@ public:
         }
         if (o_.probe.kind == eslaunch::ReadyProbe::Kind::none) return ready("started");
 
-        const eslaunch::ExtendCadence cadence = eslaunch::extend_cadence(start_timeout);
-        auto next_extend = Clock::now();  // after the self-check: no burst to catch up
-        auto next_status = start_;
-        std::string last = "";
-        bool port_open = false;
-        bool last_failed = false;  // `last` is a try's failure, not a refused connect
+        // next_extend from after the self-check: no burst to catch up.
+        Waiting w{eslaunch::extend_cadence(start_timeout), Clock::now(), start_};
         while (true) {
             const auto elapsed = since(start_);
-            if (!o_.timeout.infinite() && elapsed >= *o_.timeout.value) return timed_out(last);
-            if (cadence.every > 0us && Clock::now() >= next_extend) {
-                notify_.send(fmt::format("EXTEND_TIMEOUT_USEC={}", cadence.extend_by.count()));
-                next_extend += cadence.every;
-            }
-            if (Clock::now() >= next_status) {
-                notify_.send("STATUS=" + eslaunch::waiting_line(o_.program, elapsed, probe_text_, last));
-                next_status = Clock::now() + 1s;
-            }
-            const eslaunch::ProbeResult r = try_once(port_open);
+            if (!o_.timeout.infinite() && elapsed >= *o_.timeout.value) return timed_out(w.last);
+            tell_waiting(w, elapsed);
+            const eslaunch::ProbeResult r = try_once(w.port_open);
             if (r.outcome == Outcome::aborted) return program_died();
             if (r.outcome == Outcome::ready) return ready(r.text);
-            if (r.outcome == Outcome::refused) port_open = false;
-            // A try that ready_timeout cut short ("timed out after 1 ms")
-            // says less than a failed one before it, which the line keeps.
-            const bool cut = r.outcome == Outcome::failed && last_failed && until_timeout() == 0ms;
-            if (r.text != last && !cut) next_status = Clock::now();  // say it at once when it changes
-            if (!cut) {
-                last = r.text;
-                last_failed = r.outcome == Outcome::failed;
-            }
-            const milliseconds wait =
-                r.outcome == Outcome::refused ? std::min(port_watch_interval, *o_.interval.value) : *o_.interval.value;
-            if (!program_.sleep(std::min(wait, until_timeout()))) return program_died();
+            remember(w, r);
+            if (!program_.sleep(std::min(wait_after(r), until_timeout()))) return program_died();
         }
     }
 
 private:
+    // The wait for readiness: when systemd is told next, and the last try.
+    struct Waiting {
+        eslaunch::ExtendCadence cadence;
+        Clock::time_point next_extend;
+        Clock::time_point next_status;
+        std::string last{};        // what the STATUS= line says of the last try
+        bool last_failed = false;  // `last` is a try's failure, not a refused connect
+        bool port_open = false;
+    };
+
+    // EXTEND_TIMEOUT_USEC at its cadence, and STATUS= once a second.
+    void tell_waiting(Waiting& w, milliseconds elapsed) const {
+        if (w.cadence.every > 0us && Clock::now() >= w.next_extend) {
+            notify_.send(fmt::format("EXTEND_TIMEOUT_USEC={}", w.cadence.extend_by.count()));
+            w.next_extend += w.cadence.every;
+        }
+        if (Clock::now() >= w.next_status) {
+            notify_.send("STATUS=" + eslaunch::waiting_line(o_.program, elapsed, probe_text_, w.last));
+            w.next_status = Clock::now() + 1s;
+        }
+    }
+
+    // A try that did not find the program ready.
+    void remember(Waiting& w, const eslaunch::ProbeResult& r) const {
+        if (r.outcome == Outcome::refused) w.port_open = false;
+        // A try that ready_timeout cut short ("timed out after 1 ms")
+        // says less than a failed one before it, which the line keeps.
+        const bool cut = r.outcome == Outcome::failed && w.last_failed && until_timeout() == 0ms;
+        if (r.text != w.last && !cut) w.next_status = Clock::now();  // say it at once when it changes
+        if (!cut) {
+            w.last = r.text;
+            w.last_failed = r.outcome == Outcome::failed;
+        }
+    }
+
+    // While nothing listens on the port, it is looked at more often.
+    [[nodiscard]] milliseconds wait_after(const eslaunch::ProbeResult& r) const {
+        return r.outcome == Outcome::refused ? std::min(port_watch_interval, *o_.interval.value) : *o_.interval.value;
+    }
+
     // One try: while the port is not known to listen, a connect first.
     eslaunch::ProbeResult try_once(bool& port_open) {
         if (!probe_->has_port() || port_open) return probe_->run(next_budget(), program_.poll_fd());
