@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's Install commands, exactly as written but for the build
 # directory (build-release/, so the test build stays): a release build
-# (warnings are not errors there, fixed code is what keeps it clean),
+# (warnings are not errors there: any warning fails this test instead),
 # installed with DESTDIR, and the staged eslaunch run: --version and one
 # launch (ready=none: the staged libexecdir is not where it was built for).
 # usage: tests/install/release_build.sh   (from the source tree; root for the launch)
