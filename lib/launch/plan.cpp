@@ -32,6 +32,11 @@ private:
     }
 
     void plan_identity();
+    void keep_own_identity();
+    void stay_root();
+    const UserEntry* service_user();
+    void switch_to(const UserEntry& user);
+    std::vector<gid_t> planned_groups();
     void check_identity_ids();
     void plan_profile();
     void plan_heap();
@@ -45,72 +50,106 @@ private:
     Errors errors_;
 };
 
+// Who the program runs as: eslaunch's own identity when not root, root
+// itself only with allow_root, else the spec's user= for good.
 void Planner::plan_identity() {
+    if (host_.euid != 0) {
+        keep_own_identity();
+    } else if (!spec_.user) {
+        stay_root();
+    } else if (const UserEntry* user = service_user()) {
+        switch_to(*user);
+    }
+}
+
+// Not root, eslaunch cannot switch: user= and group= must name who it is.
+void Planner::keep_own_identity() {
     const int user_line = spec_.line_of("user");
     const int group_line = spec_.line_of("group");
-    if (host_.euid != 0) {
-        plan_.change_identity = false;
-        plan_.uid = host_.euid;
-        plan_.gid = host_.egid;
-        plan_.user_name = host_.current_user ? host_.current_user->name : std::to_string(host_.euid);
-        if (spec_.user) {
-            if (!host_.user) {
-                error(status::user, user_line, fmt::format("user: {}", host_.user_error),
-                      "create the user or fix user=");
-            } else if (host_.user->uid != host_.euid) {
-                error(status::user, user_line,
-                      fmt::format("user={}: eslaunch is not running as root (uid {}), so it cannot switch to uid {}",
-                                  spec_.user->text, host_.euid, host_.user->uid),
-                      "start eslaunch as root (it drops privileges itself), or remove user=");
-            }
+    plan_.change_identity = false;
+    plan_.uid = host_.euid;
+    plan_.gid = host_.egid;
+    plan_.user_name = host_.current_user ? host_.current_user->name : std::to_string(host_.euid);
+    if (spec_.user) {
+        if (!host_.user) {
+            error(status::user, user_line, fmt::format("user: {}", host_.user_error),
+                  "create the user or fix user=");
+        } else if (host_.user->uid != host_.euid) {
+            error(status::user, user_line,
+                  fmt::format("user={}: eslaunch is not running as root (uid {}), so it cannot switch to uid {}",
+                              spec_.user->text, host_.euid, host_.user->uid),
+                  "start eslaunch as root (it drops privileges itself), or remove user=");
         }
-        if (spec_.group && host_.group && host_.group->gid != host_.egid) {
-            error(status::group, group_line,
-                  fmt::format("group={}: eslaunch is not running as root (gid {}), so it cannot switch to gid {}",
-                              spec_.group->text, host_.egid, host_.group->gid),
-                  "start eslaunch as root, or remove group=");
-        } else if (spec_.group && !host_.group) {
-            error(status::group, group_line, fmt::format("group: {}", host_.group_error), "create the group or fix group=");
-        }
-        return;
     }
+    if (spec_.group && host_.group && host_.group->gid != host_.egid) {
+        error(status::group, group_line,
+              fmt::format("group={}: eslaunch is not running as root (gid {}), so it cannot switch to gid {}",
+                          spec_.group->text, host_.egid, host_.group->gid),
+              "start eslaunch as root, or remove group=");
+    } else if (spec_.group && !host_.group) {
+        error(status::group, group_line, fmt::format("group: {}", host_.group_error), "create the group or fix group=");
+    }
+}
 
-    if (!spec_.user) {
-        if (!spec_.allow_root) {
-            error(status::user, spec_.section_line,
-                  fmt::format("[program:{}] has no user=, so the program would run as root", spec_.program),
-                  "set user= to the service account (Elasticsearch refuses to run as root), or allow_root=true");
-            return;
-        }
-        plan_.change_identity = false;
-        plan_.uid = 0;
-        plan_.gid = host_.egid;
-        plan_.user_name = host_.current_user ? host_.current_user->name : "root";
+// Root with no user=: the program stays root, which allow_root must say.
+void Planner::stay_root() {
+    if (!spec_.allow_root) {
+        error(status::user, spec_.section_line,
+              fmt::format("[program:{}] has no user=, so the program would run as root", spec_.program),
+              "set user= to the service account (Elasticsearch refuses to run as root), or allow_root=true");
         return;
     }
+    plan_.change_identity = false;
+    plan_.uid = 0;
+    plan_.gid = host_.egid;
+    plan_.user_name = host_.current_user ? host_.current_user->name : "root";
+}
+
+// user='s passwd entry, or nullptr with the error: it is missing, or is root
+// without allow_root.
+const UserEntry* Planner::service_user() {
+    const int user_line = spec_.line_of("user");
     if (!host_.user) {
         error(status::user, user_line, fmt::format("user: {}", host_.user_error),
               fmt::format("create it (useradd --system {}) or fix user=", spec_.user->text));
-        return;
+        return nullptr;
     }
-    const UserEntry& user = *host_.user;
-    if (user.uid == 0 && !spec_.allow_root) {
+    if (host_.user->uid == 0 && !spec_.allow_root) {
         error(status::user, user_line, fmt::format("user={} runs the program as root", spec_.user->text),
               "use a service account (Elasticsearch refuses to run as root), or set allow_root=true");
-        return;
+        return nullptr;
     }
+    return &*host_.user;
+}
+
+// Root dropping to `user`: its ids, group= over its primary group, the
+// supplementary groups, and the variables its login would set.
+void Planner::switch_to(const UserEntry& user) {
     plan_.change_identity = true;
     plan_.user_name = user.name;
     plan_.uid = user.uid;
     plan_.gid = user.gid;
     if (spec_.group) {
         if (!host_.group) {
-            error(status::group, group_line, fmt::format("group: {}", host_.group_error),
+            error(status::group, spec_.line_of("group"), fmt::format("group: {}", host_.group_error),
                   fmt::format("create it (groupadd --system {}) or fix group=", spec_.group->text));
             return;
         }
         plan_.gid = host_.group->gid;
     }
+    plan_.groups = planned_groups();
+
+    // supervisord leaves its own HOME; a JVM wants the service user's.
+    const std::pair<const char*, std::string> from_passwd[] = {
+        {"HOME", user.home}, {"USER", user.name}, {"LOGNAME", user.name}, {"SHELL", user.shell}};
+    for (const auto& [name, value] : from_passwd) {
+        if (!spec_sets_variable(name)) plan_.environment.set(name, value);
+    }
+}
+
+// The planned gid first, then supplementary_groups= (the user's, none, or a
+// list), each once.
+std::vector<gid_t> Planner::planned_groups() {
     std::vector<gid_t> groups{plan_.gid};
     auto add = [&](gid_t g) {
         if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
@@ -133,14 +172,7 @@ void Planner::plan_identity() {
             }
             break;
     }
-    plan_.groups = std::move(groups);
-
-    // supervisord leaves its own HOME; a JVM wants the service user's.
-    const std::pair<const char*, std::string> from_passwd[] = {
-        {"HOME", user.home}, {"USER", user.name}, {"LOGNAME", user.name}, {"SHELL", user.shell}};
-    for (const auto& [name, value] : from_passwd) {
-        if (!spec_sets_variable(name)) plan_.environment.set(name, value);
-    }
+    return groups;
 }
 
 // Ids the kernel cannot take, and root's group, in what plan_identity chose.
