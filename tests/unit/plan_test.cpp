@@ -402,6 +402,25 @@ TEST(PlanHeap, MemoryLimit) {
     EXPECT_FALSE(has_warning(capped, "32g or more"));
 }
 
+// Without MemTotal a percentage has nothing to be a percentage of, and a
+// cgroup's limit, alone, is the limit.
+TEST(PlanHeap, UnknownMemoryLimit) {
+    HostFacts host = es_host("7.17.25");
+    host.mem_total = 0;
+    EXPECT_EQ(plan_error("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\nheap_size=50%\n", host).str(),
+              "/etc/eslaunch/test.ini:4: heap_size=50%: the memory limit is unknown; write the heap as a size, e.g. "
+              "heap_size=4g");
+    const LaunchPlan sized = plan_ok(es_spec, host);
+    EXPECT_EQ(sized.heap.bytes, std::uint64_t{2} << 30);
+    EXPECT_EQ(sized.heap.memory_limit, 0U);
+    host.cgroup_memory = std::uint64_t{8} << 30;
+    host.cgroup_memory_source = "/sys/fs/cgroup/x/memory.max";
+    const LaunchPlan half =
+        plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\nheap_size=50%\n", host);
+    EXPECT_EQ(half.heap.bytes, std::uint64_t{4} << 30);
+    EXPECT_EQ(half.heap.memory_limit_source, "/sys/fs/cgroup/x/memory.max");
+}
+
 TEST(PlanHeap, OtherJvms) {
     const LaunchPlan jvm = plan_ok("[program:x]\ncommand=/usr/bin/java -jar app.jar\nuser=work\nprofile=jvm\nheap_size=512m\n");
     EXPECT_EQ(env_of(jvm, "JAVA_TOOL_OPTIONS"), "-Xms512m -Xmx512m");
