@@ -61,6 +61,9 @@ private:
     void plan_limits();
     void plan_executable();
     void plan_readiness();
+    void choose_probe();
+    void let_program_notify();
+    void plan_watcher();
 
     const Spec& spec_;
     const HostFacts& host_;
@@ -489,10 +492,34 @@ void Planner::plan_executable() {
 // systemd), the program itself (ready=native), or eslaunch-watch.
 void Planner::plan_readiness() {
     ReadinessPlan& r = plan_.readiness;
-    const int line = spec_.line_of("ready");
+    choose_probe();
+    r.notify = host_.environ.get("NOTIFY_SOCKET") != nullptr;
+    r.watchdog = spec_.watchdog;
+    using Kind = ReadyProbe::Kind;
+    if (r.probe.kind == Kind::native) {
+        let_program_notify();
+        return;
+    }
+    // Only the watcher talks to systemd: a program that finds NOTIFY_SOCKET
+    // might send READY=1 before it is really ready.
+    for (std::string_view name : notify_variables) {
+        if (!spec_sets_variable(name)) plan_.environment.erase(name);
+    }
+    if (spec_.watchdog && r.probe.kind == Kind::none) {
+        warn(spec_.line_of("watchdog"), "watchdog=true needs a probe to decide health, and ready=none has none; "
+                                        "set ready= to a probe");
+    }
+    if (r.probe.kind == Kind::none && !r.notify) return;  // nothing to probe, nobody to tell
+    plan_watcher();
+}
+
+// ready=, else the elasticsearch profile's default (which follows
+// elasticsearch.yml when it could be read), else none.
+void Planner::choose_probe() {
+    ReadinessPlan& r = plan_.readiness;
     if (spec_.ready) {
         r.probe = *spec_.ready;
-        r.source = fmt::format("ready= at line {}", line);
+        r.source = fmt::format("ready= at line {}", spec_.line_of("ready"));
     } else if (plan_.profile == Profile::elasticsearch) {
         DefaultProbe d = elasticsearch_default_probe(host_.es.http);
         r.probe = d.probe;
@@ -507,36 +534,26 @@ void Planner::plan_readiness() {
     } else {
         r.source = "default";
     }
-    r.notify = host_.environ.get("NOTIFY_SOCKET") != nullptr;
-    r.watchdog = spec_.watchdog;
-    using Kind = ReadyProbe::Kind;
+}
 
-    if (r.probe.kind == Kind::native) {
-        // The program talks to systemd itself: it needs NOTIFY_SOCKET, which
-        // it inherits. Elasticsearch 7+ packages only notify when asked.
-        if (plan_.profile == Profile::elasticsearch && host_.es.version && host_.es.version->major >= 7 &&
-            !spec_sets_variable("ES_SD_NOTIFY")) {
-            plan_.environment.set("ES_SD_NOTIFY", "true");
-        }
-        if (spec_.watchdog) {
-            warn(spec_.line_of("watchdog"), "watchdog=true does nothing with ready=native: the program feeds "
-                                            "systemd's watchdog itself, or not at all");
-        }
-        return;
+// ready=native: the program talks to systemd itself, through the
+// NOTIFY_SOCKET it inherits. Elasticsearch 7+ packages only notify when asked.
+void Planner::let_program_notify() {
+    if (plan_.profile == Profile::elasticsearch && host_.es.version && host_.es.version->major >= 7 &&
+        !spec_sets_variable("ES_SD_NOTIFY")) {
+        plan_.environment.set("ES_SD_NOTIFY", "true");
     }
-    // Only the watcher talks to systemd: a program that finds NOTIFY_SOCKET
-    // might send READY=1 before it is really ready.
-    for (std::string_view name : notify_variables) {
-        if (!spec_sets_variable(name)) plan_.environment.erase(name);
+    if (spec_.watchdog) {
+        warn(spec_.line_of("watchdog"), "watchdog=true does nothing with ready=native: the program feeds "
+                                        "systemd's watchdog itself, or not at all");
     }
-    if (spec_.watchdog && r.probe.kind == Kind::none) {
-        warn(spec_.line_of("watchdog"), "watchdog=true needs a probe to decide health, and ready=none has none; "
-                                        "set ready= to a probe");
-    }
-    if (r.probe.kind == Kind::none && !r.notify) return;  // nothing to probe, nobody to tell
+}
 
+// eslaunch-watch's path, arguments and environment.
+void Planner::plan_watcher() {
+    ReadinessPlan& r = plan_.readiness;
     if (!host_.watcher) {
-        error(status::exec, line,
+        error(status::exec, spec_.line_of("ready"),
               fmt::format("eslaunch-watch, which runs the readiness probe, is not at {}", host_.watcher_expected),
               "reinstall eslaunch, or set ready=none");
         return;

@@ -440,6 +440,22 @@ TEST(PlanProfile, AutoFindsElasticsearchByItsJar) {
               Profile::plain);
 }
 
+// --- readiness --------------------------------------------------------------
+
+// ready=native: the program feeds systemd itself, so watchdog=true has no
+// one to do it and no watcher is planned.
+TEST(PlanReadiness, WatchdogWithNativeIsAWarningAndNoWatcher) {
+    HostFacts host = test_host();
+    host.environ.set("NOTIFY_SOCKET", "/run/systemd/notify");
+    const LaunchPlan p = plan_ok("[program:x]\ncommand=/bin/sleep 5\nuser=work\nready=native\nwatchdog=true\n", host);
+    ASSERT_FALSE(p.warnings.empty());
+    EXPECT_EQ(p.warnings.back().line, 5);
+    EXPECT_EQ(p.warnings.back().text, "watchdog=true does nothing with ready=native: the program feeds systemd's "
+                                      "watchdog itself, or not at all");
+    EXPECT_FALSE(p.readiness.watcher);
+    EXPECT_EQ(env_of(p, "NOTIFY_SOCKET"), "/run/systemd/notify");
+}
+
 // --- executable -------------------------------------------------------------
 
 TEST(PlanExecutable, NameIsLookedUpInPath) {
