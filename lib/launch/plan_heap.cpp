@@ -1,0 +1,196 @@
+// plan_launch's heap phases: the Planner members plan_heap calls.
+#include <fmt/format.h>
+
+#include "planner.hpp"
+
+namespace eslaunch {
+namespace {
+
+std::string human_bytes(std::uint64_t bytes) {
+    if (bytes >= (std::uint64_t{1} << 30)) return fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (1 << 30));
+    return fmt::format("{} MiB", bytes >> 20);
+}
+
+// The environment variable heap_via= names (none for heap_via=none).
+std::string heap_variable(const HeapVia& via) {
+    switch (via.kind) {
+        case HeapVia::Kind::es_heap_size: return "ES_HEAP_SIZE";
+        case HeapVia::Kind::es_java_opts: return "ES_JAVA_OPTS";
+        case HeapVia::Kind::java_tool_options: return "JAVA_TOOL_OPTIONS";
+        case HeapVia::Kind::env: return via.env_name;
+        default: return {};
+    }
+}
+
+}  // namespace
+
+// The heap eslaunch passes: heap_size= (or a legacy ES_HEAP_SIZE), the way
+// the JVM will read it, checked against the memory limit, then injected.
+void Planner::plan_heap() {
+    note_memory_limit();
+    std::optional<HeapSize> wanted = spec_.heap_size;
+    if (!take_legacy_heap_size(wanted) || !wanted) return;
+    const std::optional<HeapVia> via = heap_way(*wanted);
+    if (!via) return;
+    const std::optional<std::uint64_t> bytes = heap_within_memory(*wanted);
+    if (!bytes) return;
+    inject_heap(*wanted, *via, *bytes);
+}
+
+// The version and the memory limit, for the plan to show even with no heap:
+// the lower of MemTotal and the cgroup's limit.
+void Planner::note_memory_limit() {
+    HeapPlan& heap = plan_.heap;
+    heap.version = host_.es.version;
+    heap.version_source = host_.es.version_source;
+    heap.memory_limit = host_.mem_total;
+    if (heap.memory_limit > 0) heap.memory_limit_source = "MemTotal in /proc/meminfo";
+    if (host_.cgroup_memory && (*host_.cgroup_memory < heap.memory_limit || heap.memory_limit == 0)) {
+        heap.memory_limit = *host_.cgroup_memory;
+        heap.memory_limit_source = host_.cgroup_memory_source;
+    }
+}
+
+// ES_HEAP_SIZE means nothing from 5.0 on: 5.x refuses to start, 6.x+ ignore
+// it. It is removed, and taken as the heap when the spec names none; false
+// when it is no heap size.
+bool Planner::take_legacy_heap_size(std::optional<HeapSize>& wanted) {
+    const std::optional<EsVersion>& version = plan_.heap.version;
+    EnvMap& env = plan_.environment;
+    if (plan_.profile != Profile::elasticsearch || !version || version->major < 5) return true;
+    const std::string* old = env.get("ES_HEAP_SIZE");
+    if (old == nullptr) return true;
+    const std::string value = *old;
+    auto parsed = parse_heap_size(value);
+    if (!parsed || parsed->kind != HeapSize::Kind::bytes) {
+        error(status::config, 0, fmt::format("ES_HEAP_SIZE='{}' is not a heap size", cut(value)),
+              "remove it; Elasticsearch 5.0 and later do not read it: set heap_size= instead");
+        return false;
+    }
+    if (!wanted) {
+        wanted = *parsed;
+        warn(0, fmt::format("ES_HEAP_SIZE={} is not read by Elasticsearch {} (5.x refuses to start, 6.x and "
+                            "later ignore it): passed as -Xms{} -Xmx{} in ES_JAVA_OPTS instead; write "
+                            "heap_size={} in the spec",
+                            value, version->str(), value, value, value));
+    } else {
+        warn(0, fmt::format("ES_HEAP_SIZE={} removed: Elasticsearch {} does not read it, heap_size={} is used",
+                            value, version->str(), spec_.heap_size->str()));
+    }
+    env.erase("ES_HEAP_SIZE");
+    return true;
+}
+
+// heap_via=, with auto chosen: JAVA_TOOL_OPTIONS for other JVMs, and for
+// Elasticsearch what its version reads. nullopt with the error.
+std::optional<HeapVia> Planner::heap_way(const HeapSize& wanted) {
+    const int heap_line = spec_.line_of("heap_size");
+    const std::optional<EsVersion>& version = plan_.heap.version;
+    HeapVia via = spec_.heap_via;
+    if (via.kind == HeapVia::Kind::automatic) {
+        if (plan_.profile != Profile::elasticsearch) {
+            via.kind = HeapVia::Kind::java_tool_options;
+        } else if (!version) {
+            error(status::config, heap_line,
+                  fmt::format("heap_size: cannot tell the Elasticsearch version: no lib/elasticsearch-X.Y.Z.jar under "
+                              "'{}'",
+                              host_.es.home.empty() ? std::string{"(no es_home)"} : host_.es.home),
+                  "set es_home= to the Elasticsearch directory, or heap_via=es_heap_size (before 5.0) or "
+                  "heap_via=es_java_opts (5.0 and later)");
+            return std::nullopt;
+        } else {
+            via.kind = version->major < 5 ? HeapVia::Kind::es_heap_size : HeapVia::Kind::es_java_opts;
+        }
+    }
+    if (via.kind == HeapVia::Kind::none) {
+        error(status::config, heap_line, fmt::format("heap_size={} with heap_via=none passes no heap", wanted.str()),
+              "remove heap_size=, or choose how to pass it with heap_via=");
+        return std::nullopt;
+    }
+    return via;
+}
+
+// The heap in bytes, refused above the memory limit and warned about past
+// half of it or at 32g; nullopt with the error.
+std::optional<std::uint64_t> Planner::heap_within_memory(const HeapSize& wanted) {
+    const int heap_line = spec_.line_of("heap_size");
+    const std::uint64_t limit = plan_.heap.memory_limit;
+    const std::string& source = plan_.heap.memory_limit_source;
+    if (wanted.kind != HeapSize::Kind::bytes && limit == 0) {
+        error(status::config, heap_line, fmt::format("heap_size={}: the memory limit is unknown", wanted.str()),
+              "write the heap as a size, e.g. heap_size=4g");
+        return std::nullopt;
+    }
+    const std::uint64_t bytes = heap_bytes(wanted, limit);
+    const std::string size = format_jvm_size(bytes);
+    if (limit > 0 && bytes > limit) {
+        error(status::config, heap_line,
+              fmt::format("heap_size={} is above the memory limit of {} ({})", wanted.str(), human_bytes(limit),
+                          source),
+              "use at most 50% of the memory limit, e.g. heap_size=50%");
+        return std::nullopt;
+    }
+    if (limit > 0 && bytes > limit / 2) {
+        warn(heap_line, fmt::format("heap {} is more than 50% of the memory limit of {} ({}): the file system cache "
+                                    "and the JVM's own memory need the rest",
+                                    size, human_bytes(limit), source));
+    }
+    if (bytes >= (std::uint64_t{32} << 30)) {
+        warn(heap_line, fmt::format("heap {} is 32g or more: the JVM stops using compressed object pointers; 31g "
+                                    "or less holds more",
+                                    size));
+    }
+    return bytes;
+}
+
+// The heap into the environment the chosen way, and the heap settings it
+// replaces.
+void Planner::inject_heap(const HeapSize& wanted, const HeapVia& via, std::uint64_t bytes) {
+    HeapPlan& heap = plan_.heap;
+    const std::string size = format_jvm_size(bytes);
+    const std::string variable = heap_variable(via);
+    if (via.kind == HeapVia::Kind::es_heap_size) set_es_heap_size(wanted, size);
+    else append_heap_flags(wanted, variable, size);
+    heap.via = variable;
+    heap.bytes = bytes;
+    // ES puts ES_JAVA_OPTS after jvm.options, and the JVM takes the last flag.
+    if (plan_.profile == Profile::elasticsearch && via.kind == HeapVia::Kind::es_java_opts) {
+        for (const auto& o : host_.es.jvm_options) heap.overrides.push_back(fmt::format("{} ({})", o.option, o.where));
+    }
+}
+
+// Before 5.0: ES_HEAP_SIZE, which ES_MIN_MEM and ES_MAX_MEM would contradict.
+void Planner::set_es_heap_size(const HeapSize& wanted, const std::string& size) {
+    HeapPlan& heap = plan_.heap;
+    EnvMap& env = plan_.environment;
+    for (const char* name : {"ES_MIN_MEM", "ES_MAX_MEM"}) {
+        if (const std::string* v = env.get(name)) {
+            error(status::config, spec_.line_of("heap_size"),
+                  fmt::format("heap_size={} and {}={} both set the heap of Elasticsearch {}", wanted.str(), name, *v,
+                              heap.version ? heap.version->str() : "2.x"),
+                  fmt::format("remove {} from the environment", name));
+        }
+    }
+    if (const std::string* v = env.get("ES_HEAP_SIZE")) heap.overrides.push_back("ES_HEAP_SIZE=" + *v);
+    env.set("ES_HEAP_SIZE", size);
+    heap.passed = "ES_HEAP_SIZE=" + size;
+}
+
+// -Xms and -Xmx after what `variable` holds, which must set no heap itself.
+void Planner::append_heap_flags(const HeapSize& wanted, const std::string& variable, const std::string& size) {
+    EnvMap& env = plan_.environment;
+    const std::string flags = fmt::format("-Xms{} -Xmx{}", size, size);
+    const std::string* current = env.get(variable);
+    if (current != nullptr) {
+        for (const auto& flag : java_opts_heap(*current, variable)) {
+            error(status::config, spec_.line_of("heap_size"),
+                  fmt::format("heap_size={} and {} in {} both set the heap", wanted.str(), flag.option, variable),
+                  fmt::format("remove {} from {} or remove heap_size=", flag.option, variable));
+        }
+    }
+    const std::string value = current == nullptr || current->empty() ? flags : *current + " " + flags;
+    env.set(variable, value);
+    plan_.heap.passed = variable + "=" + value;
+}
+
+}  // namespace eslaunch

@@ -1,0 +1,67 @@
+// Internal to the library (not installed): plan_launch's Planner, whose
+// phases plan.cpp holds but for the heap's, in plan_heap.cpp. It reads only
+// the Spec and the HostFacts and writes only its plan: plan_launch is pure.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "eslaunch/plan.hpp"
+
+namespace eslaunch {
+
+class Planner {
+public:
+    Planner(const Spec& spec, const HostFacts& host) : spec_(spec), host_(host) {}
+    Result<LaunchPlan> run();
+
+private:
+    void error(int status, int line, std::string what, std::string hint) {
+        errors_.push_back(Error{status, spec_.file, line, std::move(what), std::move(hint)});
+    }
+    void warn(int line, std::string text) { plan_.warnings.push_back({line, std::move(text)}); }
+    bool spec_sets_variable(std::string_view name) const {
+        auto named = [&](const EnvVar& v) { return v.name == name; };
+        return std::any_of(spec_.environment.begin(), spec_.environment.end(), named) ||
+               std::any_of(spec_.supervisord_environment.begin(), spec_.supervisord_environment.end(), named);
+    }
+
+    // The phases run() calls in order, each followed by its parts.
+    void plan_identity();
+    void keep_own_identity();
+    void stay_root();
+    const UserEntry* service_user();
+    void switch_to(const UserEntry& user);
+    std::vector<gid_t> planned_groups();
+    void check_identity_ids();
+
+    void plan_profile();
+
+    void plan_heap();  // plan_heap.cpp
+    void note_memory_limit();
+    bool take_legacy_heap_size(std::optional<HeapSize>& wanted);
+    std::optional<HeapVia> heap_way(const HeapSize& wanted);
+    std::optional<std::uint64_t> heap_within_memory(const HeapSize& wanted);
+    void inject_heap(const HeapSize& wanted, const HeapVia& via, std::uint64_t bytes);
+    void set_es_heap_size(const HeapSize& wanted, const std::string& size);
+    void append_heap_flags(const HeapSize& wanted, const std::string& variable, const std::string& size);
+
+    void plan_limits();
+    void plan_executable();
+
+    void plan_readiness();
+    void choose_probe();
+    void let_program_notify();
+    void plan_watcher();
+
+    const Spec& spec_;
+    const HostFacts& host_;
+    LaunchPlan plan_;
+    Errors errors_;
+};
+
+}  // namespace eslaunch
