@@ -27,104 +27,141 @@ std::string shown(const std::string& s, std::size_t i) {
     return fmt::format("'{}'", s.substr(i, len));
 }
 
-}  // namespace
+// supervisord's environment= syntax, one variable at a time: a name, '=',
+// a quoted or bare value, then ',' or the end. Any error ends the reading.
+class EnvironmentReader {
+public:
+    EnvironmentReader(const IniValue& value, const std::string& path) : value_(value), s_(value.text), path_(path) {}
+    Result<std::vector<EnvVar>> read();
 
-Result<std::vector<EnvVar>> parse_environment(const IniValue& value, const std::string& path) {
-    const std::string& s = value.text;
+private:
+    Unexpected<Errors> error(std::size_t at, std::string what, std::string hint) const {
+        return failure(
+            Error{status::config, path_, value_.line_at(at), "environment: " + std::move(what), std::move(hint)});
+    }
+    void skip_space() {
+        while (i_ < s_.size() && is_space(s_[i_])) ++i_;
+    }
+    Result<std::string> name();
+    Result<std::string> quoted_value(const std::string& name);
+    Result<std::string> bare_value(const std::string& name, std::size_t name_at);
+
+    static constexpr const char* quote_hint = "put the value in double quotes: NAME=\"value\"";
+    const IniValue& value_;
+    const std::string& s_;
+    const std::string& path_;
+    std::size_t i_ = 0;
+};
+
+Result<std::vector<EnvVar>> EnvironmentReader::read() {
     std::vector<EnvVar> vars;
     std::unordered_map<std::string, int> lines;  // names seen, for duplicates in linear time
-    std::size_t i = 0;
-    auto error = [&](std::size_t at, std::string what, std::string hint) {
-        return failure(Error{status::config, path, value.line_at(at), "environment: " + std::move(what), std::move(hint)});
-    };
-    auto skip_space = [&] {
-        while (i < s.size() && is_space(s[i])) ++i;
-    };
-    const char* quote_hint = "put the value in double quotes: NAME=\"value\"";
-
     skip_space();
-    while (i < s.size()) {
-        const std::size_t name_at = i;
-        while (i < s.size() && is_bare_char(s[i])) ++i;
-        std::string name = s.substr(name_at, i - name_at);
-        if (name.empty()) {
-            return error(name_at, fmt::format("expected a variable name, found {}", shown(s, name_at)),
-                         "write NAME=value,NAME2=\"value 2\"");
-        }
-        if (!is_env_name(name)) {
-            return error(name_at, fmt::format("'{}' is not a variable name", cut(name)),
-                         "use letters, digits and '_', not starting with a digit");
-        }
-        skip_space();
-        if (i >= s.size() || s[i] != '=') {
-            return error(i < s.size() ? i : name_at, fmt::format("'{}' has no '=' and value", cut(name)),
-                         fmt::format("write {}=value", name));
-        }
-        ++i;
-        skip_space();
-        std::string val;
-        if (i < s.size() && (s[i] == '"' || s[i] == '\'')) {
-            const char q = s[i];
-            const std::size_t open = i++;
-            const std::size_t close = s.find(q, i);
-            if (close == std::string::npos) {
-                return error(open, fmt::format("the value of {} has no closing {}", name, q),
-                             "close the quote");
-            }
-            val = s.substr(i, close - i);
-            i = close + 1;
-            if (q == '"' && !val.empty() && val.back() == '\\') {
-                return error(close,
-                             fmt::format("{}: '\\\"' does not escape a quote in supervisord, it ends the value there", name),
-                             "supervisord reads the value up to the backslash and drops the rest; to hold a double "
-                             "quote, put the value in single quotes: NAME='say \"hi\" now'");
-            }
-            if (!val.empty() && (std::strchr("\"'", val.front()) || std::strchr("\"'", val.back()))) {
-                return error(open, fmt::format("the value of {} starts or ends with a quote character", name),
-                             "supervisord strips quote characters from both ends of a value; move them inward or "
-                             "leave them out");
-            }
-            if (i < s.size() && !is_space(s[i]) && s[i] != ',') {
-                return error(i, fmt::format("{} after the closing quote of {}", shown(s, i), name),
-                             "put all of the value inside the quotes, and separate variables with ','");
-            }
-        } else {
-            const std::size_t val_at = i;
-            while (i < s.size() && is_bare_char(s[i])) ++i;
-            val = s.substr(val_at, i - val_at);
-            if (val.empty()) {
-                const bool missing = i >= s.size() || s[i] == ',' || is_space(s[i]);
-                return error(val_at < s.size() ? val_at : name_at,
-                             missing ? fmt::format("{} has no value", name)
-                                     : fmt::format("the value of {} starts with {}", name, shown(s, i)),
-                             fmt::format("write {}=\"\" for an empty value; {}", name, quote_hint));
-            }
-            if (i < s.size() && !is_space(s[i]) && s[i] != ',') {
-                // supervisord would take a quote into the value and any other
-                // character as a separator: either way not what it looks like.
-                return error(i, fmt::format("{} after {}={}", shown(s, i), name, val),
-                             fmt::format("unquoted values hold only letters, digits and _ / . + - ( ) :; {}, and "
-                                         "separate variables with ','",
-                                         quote_hint));
-            }
-        }
-        const int line = value.line_at(name_at);
-        if (const auto seen = lines.find(name); seen != lines.end()) {
-            return error(name_at, fmt::format("{} is set twice (lines {} and {})", name, seen->second, line),
+    while (i_ < s_.size()) {
+        const std::size_t name_at = i_;
+        auto name = this->name();
+        if (!name) return failure(std::move(name.error()));
+        const bool quoted = i_ < s_.size() && (s_[i_] == '"' || s_[i_] == '\'');
+        auto val = quoted ? quoted_value(*name) : bare_value(*name, name_at);
+        if (!val) return failure(std::move(val.error()));
+        const int line = value_.line_at(name_at);
+        if (const auto seen = lines.find(*name); seen != lines.end()) {
+            return error(name_at, fmt::format("{} is set twice (lines {} and {})", *name, seen->second, line),
                          "supervisord keeps the last one silently; keep one");
         }
-        lines.emplace(name, line);
-        vars.push_back(EnvVar{std::move(name), std::move(val), line});
+        lines.emplace(*name, line);
+        vars.push_back(EnvVar{std::move(*name), std::move(*val), line});
         skip_space();
-        if (i >= s.size()) break;
-        if (s[i] != ',') {
-            return error(i, fmt::format("expected ',' after {}, found {}", vars.back().name, shown(s, i)),
+        if (i_ >= s_.size()) break;
+        if (s_[i_] != ',') {
+            return error(i_, fmt::format("expected ',' after {}, found {}", vars.back().name, shown(s_, i_)),
                          "separate variables with commas: A=1,B=2");
         }
-        ++i;
+        ++i_;
         skip_space();
     }
     return vars;
+}
+
+// A variable's name, and the '=' after it (the spaces around it skipped).
+Result<std::string> EnvironmentReader::name() {
+    const std::size_t name_at = i_;
+    while (i_ < s_.size() && is_bare_char(s_[i_])) ++i_;
+    std::string name = s_.substr(name_at, i_ - name_at);
+    if (name.empty()) {
+        return error(name_at, fmt::format("expected a variable name, found {}", shown(s_, name_at)),
+                     "write NAME=value,NAME2=\"value 2\"");
+    }
+    if (!is_env_name(name)) {
+        return error(name_at, fmt::format("'{}' is not a variable name", cut(name)),
+                     "use letters, digits and '_', not starting with a digit");
+    }
+    skip_space();
+    if (i_ >= s_.size() || s_[i_] != '=') {
+        return error(i_ < s_.size() ? i_ : name_at, fmt::format("'{}' has no '=' and value", cut(name)),
+                     fmt::format("write {}=value", name));
+    }
+    ++i_;
+    skip_space();
+    return name;
+}
+
+// A value in single or double quotes, refused where supervisord would read
+// something else than it shows.
+Result<std::string> EnvironmentReader::quoted_value(const std::string& name) {
+    const char q = s_[i_];
+    const std::size_t open = i_++;
+    const std::size_t close = s_.find(q, i_);
+    if (close == std::string::npos) {
+        return error(open, fmt::format("the value of {} has no closing {}", name, q), "close the quote");
+    }
+    std::string val = s_.substr(i_, close - i_);
+    i_ = close + 1;
+    if (q == '"' && !val.empty() && val.back() == '\\') {
+        return error(close,
+                     fmt::format("{}: '\\\"' does not escape a quote in supervisord, it ends the value there", name),
+                     "supervisord reads the value up to the backslash and drops the rest; to hold a double "
+                     "quote, put the value in single quotes: NAME='say \"hi\" now'");
+    }
+    if (!val.empty() && (std::strchr("\"'", val.front()) || std::strchr("\"'", val.back()))) {
+        return error(open, fmt::format("the value of {} starts or ends with a quote character", name),
+                     "supervisord strips quote characters from both ends of a value; move them inward or "
+                     "leave them out");
+    }
+    if (i_ < s_.size() && !is_space(s_[i_]) && s_[i_] != ',') {
+        return error(i_, fmt::format("{} after the closing quote of {}", shown(s_, i_), name),
+                     "put all of the value inside the quotes, and separate variables with ','");
+    }
+    return val;
+}
+
+// A value without quotes: only supervisord's bare characters, and at least one.
+Result<std::string> EnvironmentReader::bare_value(const std::string& name, std::size_t name_at) {
+    const std::size_t val_at = i_;
+    while (i_ < s_.size() && is_bare_char(s_[i_])) ++i_;
+    std::string val = s_.substr(val_at, i_ - val_at);
+    if (val.empty()) {
+        const bool missing = i_ >= s_.size() || s_[i_] == ',' || is_space(s_[i_]);
+        return error(val_at < s_.size() ? val_at : name_at,
+                     missing ? fmt::format("{} has no value", name)
+                             : fmt::format("the value of {} starts with {}", name, shown(s_, i_)),
+                     fmt::format("write {}=\"\" for an empty value; {}", name, quote_hint));
+    }
+    if (i_ < s_.size() && !is_space(s_[i_]) && s_[i_] != ',') {
+        // supervisord would take a quote into the value and any other
+        // character as a separator: either way not what it looks like.
+        return error(i_, fmt::format("{} after {}={}", shown(s_, i_), name, val),
+                     fmt::format("unquoted values hold only letters, digits and _ / . + - ( ) :; {}, and "
+                                 "separate variables with ','",
+                                 quote_hint));
+    }
+    return val;
+}
+
+}  // namespace
+
+Result<std::vector<EnvVar>> parse_environment(const IniValue& value, const std::string& path) {
+    return EnvironmentReader{value, path}.read();
 }
 
 EnvMap EnvMap::from_envp(const char* const* envp) {
