@@ -147,85 +147,124 @@ std::string ReadyProbe::str() const {
     return {};
 }
 
+namespace {
+
+constexpr const char* ready_hint =
+    "write none, native, tcp://HOST:PORT, http://HOST:PORT/PATH, https://HOST:PORT/PATH or exec:COMMAND";
+
+// exec:COMMAND, split as supervisord splits command=.
+Parsed<ReadyProbe> exec_probe(std::string_view command) {
+    auto argv = split_command(command);
+    if (!argv) return problem(fmt::format("ready command: {}", argv.error().what), argv.error().hint);
+    if (argv->empty()) return problem("'exec:' has no command", "write exec:/path/to/check [ARGS]");
+    ReadyProbe probe;
+    probe.kind = ReadyProbe::Kind::exec;
+    probe.argv = std::move(*argv);
+    return probe;
+}
+
+// The path, from the first '/' after the scheme: none for tcp://, "/" when
+// not written. Control characters too are refused: the path goes into the
+// request line as it is.
+std::optional<Problem> probe_path(std::string_view text, std::string_view rest, ReadyProbe& probe) {
+    const std::size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) {
+        if (probe.kind != ReadyProbe::Kind::tcp) probe.path = "/";
+        return std::nullopt;
+    }
+    if (probe.kind == ReadyProbe::Kind::tcp) {
+        return Problem{fmt::format("'{}': a tcp:// probe has no path", cut(text)), "write tcp://HOST:PORT"};
+    }
+    probe.path = std::string{rest.substr(slash)};
+    if (probe.path.find_first_of(" \"<>\\^`{|}") != std::string::npos ||
+        std::any_of(probe.path.begin(), probe.path.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+        return Problem{fmt::format("'{}': the path has characters a URL may not hold", cut(text)),
+                       "percent-encode them (%20 for a space)"};
+    }
+    return std::nullopt;
+}
+
+// [ADDRESS]:PORT: an IPv6 literal, and the port's text after it.
+std::optional<Problem> probe_ipv6_host(std::string_view text, std::string_view authority, ReadyProbe& probe,
+                                       std::string_view& port_text) {
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) return Problem{fmt::format("'{}': unclosed '[' in the host", cut(text)), ready_hint};
+    probe.host = std::string{authority.substr(1, close - 1)};
+    in6_addr addr{};
+    if (inet_pton(AF_INET6, probe.host.c_str(), &addr) != 1) {
+        return Problem{fmt::format("'{}': '{}' is not an IPv6 address", cut(text), cut(probe.host)),
+                       "write an IPv6 literal in brackets, e.g. http://[::1]:9200/"};
+    }
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+        if (after.front() != ':') return Problem{fmt::format("'{}': text after ']'", cut(text)), ready_hint};
+        port_text = after.substr(1);
+    }
+    return std::nullopt;
+}
+
+// HOST:PORT: a host name or IPv4 address, and the port's text after it.
+std::optional<Problem> probe_host_name(std::string_view text, std::string_view authority, ReadyProbe& probe,
+                                       std::string_view& port_text) {
+    const std::size_t colon = authority.find(':');
+    probe.host = std::string{authority.substr(0, colon)};
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+    const bool host_ok = !probe.host.empty() && std::all_of(probe.host.begin(), probe.host.end(), [](char c) {
+        return is_alpha(c) || is_digit(c) || c == '.' || c == '-' || c == '_';
+    });
+    if (!host_ok) {
+        return Problem{fmt::format("'{}': '{}' is not a host name or address", cut(text), cut(probe.host)),
+                       "write a host name, an IPv4 address, or an IPv6 address in brackets"};
+    }
+    return std::nullopt;
+}
+
+// The port written, else the scheme's (tcp:// has none).
+std::optional<Problem> probe_port(std::string_view text, std::string_view authority, std::string_view port_text,
+                                  ReadyProbe& probe) {
+    if (!port_text.empty() || authority.ends_with(':')) {
+        auto port = parse_decimal(port_text);
+        if (!port || *port == 0 || *port > 65535) {
+            return Problem{fmt::format("'{}': port '{}' is not between 1 and 65535", cut(text), cut(port_text)),
+                           ready_hint};
+        }
+        probe.port = static_cast<std::uint16_t>(*port);
+    } else if (probe.kind == ReadyProbe::Kind::tcp) {
+        return Problem{fmt::format("'{}' has no port", cut(text)), "write tcp://HOST:PORT"};
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+// A scheme, then the URL's parts in order: path, credentials (refused),
+// host, port.
 Parsed<ReadyProbe> parse_ready(std::string_view text) {
-    const char* hint = "write none, native, tcp://HOST:PORT, http://HOST:PORT/PATH, https://HOST:PORT/PATH or exec:COMMAND";
     ReadyProbe probe;
     if (text == "none") return probe;
     if (text == "native") {
         probe.kind = ReadyProbe::Kind::native;
         return probe;
     }
-    if (text.starts_with("exec:")) {
-        auto argv = split_command(text.substr(5));
-        if (!argv) return problem(fmt::format("ready command: {}", argv.error().what), argv.error().hint);
-        if (argv->empty()) return problem("'exec:' has no command", "write exec:/path/to/check [ARGS]");
-        probe.kind = ReadyProbe::Kind::exec;
-        probe.argv = std::move(*argv);
-        return probe;
-    }
+    if (text.starts_with("exec:")) return exec_probe(text.substr(5));
     std::string_view rest;
     if (text.starts_with("tcp://")) { probe.kind = ReadyProbe::Kind::tcp; rest = text.substr(6); }
     else if (text.starts_with("http://")) { probe.kind = ReadyProbe::Kind::http; rest = text.substr(7); probe.port = 80; }
     else if (text.starts_with("https://")) { probe.kind = ReadyProbe::Kind::https; rest = text.substr(8); probe.port = 443; }
-    else return problem(fmt::format("'{}' is not a ready probe", cut(text)), hint);
+    else return problem(fmt::format("'{}' is not a ready probe", cut(text)), ready_hint);
 
-    const std::size_t slash = rest.find('/');
-    std::string_view authority = rest.substr(0, slash);
-    if (slash != std::string_view::npos) {
-        if (probe.kind == ReadyProbe::Kind::tcp) {
-            return problem(fmt::format("'{}': a tcp:// probe has no path", cut(text)), "write tcp://HOST:PORT");
-        }
-        probe.path = std::string{rest.substr(slash)};
-        // Control characters too: the path goes into the request line as it is.
-        if (probe.path.find_first_of(" \"<>\\^`{|}") != std::string::npos ||
-            std::any_of(probe.path.begin(), probe.path.end(),
-                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
-            return problem(fmt::format("'{}': the path has characters a URL may not hold", cut(text)),
-                           "percent-encode them (%20 for a space)");
-        }
-    } else if (probe.kind != ReadyProbe::Kind::tcp) {
-        probe.path = "/";
-    }
+    if (auto bad = probe_path(text, rest, probe)) return Unexpected{std::move(*bad)};
+    const std::string_view authority = rest.substr(0, rest.find('/'));
     if (authority.find('@') != std::string_view::npos) {
         return problem(fmt::format("'{}' holds credentials", cut(text)),
                        "use ready_user= and ready_password_file= so the password stays out of the spec and the process list");
     }
     std::string_view port_text;
-    if (authority.starts_with('[')) {
-        const std::size_t close = authority.find(']');
-        if (close == std::string_view::npos) return problem(fmt::format("'{}': unclosed '[' in the host", cut(text)), hint);
-        probe.host = std::string{authority.substr(1, close - 1)};
-        in6_addr addr{};
-        if (inet_pton(AF_INET6, probe.host.c_str(), &addr) != 1) {
-            return problem(fmt::format("'{}': '{}' is not an IPv6 address", cut(text), cut(probe.host)),
-                           "write an IPv6 literal in brackets, e.g. http://[::1]:9200/");
-        }
-        std::string_view after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':') return problem(fmt::format("'{}': text after ']'", cut(text)), hint);
-            port_text = after.substr(1);
-        }
-    } else {
-        const std::size_t colon = authority.find(':');
-        probe.host = std::string{authority.substr(0, colon)};
-        if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
-        const bool host_ok = !probe.host.empty() && std::all_of(probe.host.begin(), probe.host.end(), [](char c) {
-            return is_alpha(c) || is_digit(c) || c == '.' || c == '-' || c == '_';
-        });
-        if (!host_ok) {
-            return problem(fmt::format("'{}': '{}' is not a host name or address", cut(text), cut(probe.host)),
-                           "write a host name, an IPv4 address, or an IPv6 address in brackets");
-        }
-    }
-    if (!port_text.empty() || authority.ends_with(':')) {
-        auto port = parse_decimal(port_text);
-        if (!port || *port == 0 || *port > 65535) {
-            return problem(fmt::format("'{}': port '{}' is not between 1 and 65535", cut(text), cut(port_text)), hint);
-        }
-        probe.port = static_cast<std::uint16_t>(*port);
-    } else if (probe.kind == ReadyProbe::Kind::tcp) {
-        return problem(fmt::format("'{}' has no port", cut(text)), "write tcp://HOST:PORT");
-    }
+    auto bad = authority.starts_with('[') ? probe_ipv6_host(text, authority, probe, port_text)
+                                          : probe_host_name(text, authority, probe, port_text);
+    if (!bad) bad = probe_port(text, authority, port_text, probe);
+    if (bad) return Unexpected{std::move(*bad)};
     return probe;
 }
 

@@ -126,6 +126,22 @@ TEST(Ready, Probes) {
     EXPECT_EQ(parse_ready("http://h:/").error().what, "'http://h:/': port '' is not between 1 and 65535");
 }
 
+// An IPv6 literal takes the scheme's port unless ':PORT' follows its ']'.
+TEST(Ready, BracketedHosts) {
+    auto plain = parse_ready("http://[fe80::1]/x").value();
+    EXPECT_EQ(plain.host, "fe80::1");
+    EXPECT_EQ(plain.port, 80);
+    EXPECT_EQ(plain.path, "/x");
+    EXPECT_EQ(parse_ready("tcp://[::1]:9300")->port, 9300);
+    const Problem after = parse_ready("http://[::1]9200/").error();
+    EXPECT_EQ(after.what, "'http://[::1]9200/': text after ']'");
+    EXPECT_THAT(after.hint, HasSubstr("tcp://HOST:PORT, http://HOST:PORT/PATH"));
+    EXPECT_EQ(parse_ready("tcp://[::1]").error().what, "'tcp://[::1]' has no port");
+    EXPECT_EQ(parse_ready("http://[::1]:0/").error().what, "'http://[::1]:0/': port '0' is not between 1 and 65535");
+    // The parts are checked in order, the path first: one message, the first.
+    EXPECT_EQ(parse_ready("tcp://u@[::1]:1/x").error().what, "'tcp://u@[::1]:1/x': a tcp:// probe has no path");
+}
+
 TEST(Limits, SystemdSyntax) {
     EXPECT_EQ(parse_limit(LimitResource::nofile, "65535").value(), (LimitValue{65535, 65535}));
     EXPECT_EQ(parse_limit(LimitResource::nofile, "1024:20000").value(), (LimitValue{1024, 20000}));
