@@ -120,7 +120,77 @@ void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts
     for (const auto& path : drop_ins) add_file(path);
 }
 
+// The current user (for a plan that keeps it), user= and group=, and the
+// groups the plan may add.
+void identity_facts(const Spec& spec, HostFacts& facts) {
+    if (facts.euid != 0 || !spec.user) {
+        std::string ignored;
+        facts.current_user = lookup_user(IdRef{std::to_string(facts.euid), facts.euid}, ignored);
+    }
+    if (spec.user) {
+        facts.user = lookup_user(*spec.user, facts.user_error);
+        // The group database only for supplementary_groups=auto: `none` and
+        // a list never look at it (plan_identity).
+        if (facts.user && spec.supplementary_groups.mode == SupplementaryGroups::Mode::automatic) {
+            facts.user_groups = user_groups(facts.user->name, facts.user->gid);
+        }
+    }
+    if (spec.group) facts.group = lookup_group(*spec.group, facts.group_error);
+    for (const auto& ref : spec.supplementary_groups.groups) {
+        std::string error;
+        if (auto g = lookup_group(ref, error)) facts.supplementary[ref.text] = *g;
+        else facts.supplementary_error = error;
+    }
+}
 
+// Every limit eslaunch may set, as it is now, and the kernel's ceiling on
+// open files.
+void limit_facts(HostFacts& facts) {
+    for (LimitResource r : all_limit_resources) {
+        rlimit lim{};
+        if (::getrlimit(static_cast<__rlimit_resource>(limit_rlimit_number(r)), &lim) != 0) continue;
+        auto to_u64 = [](rlim_t v) { return v == RLIM_INFINITY ? limit_infinity : static_cast<std::uint64_t>(v); };
+        facts.current_limits[r] = {to_u64(lim.rlim_cur), to_u64(lim.rlim_max)};
+    }
+    std::string nr_open = read_small_file("/proc/sys/fs/nr_open");
+    while (!nr_open.empty() && std::isspace(static_cast<unsigned char>(nr_open.back()))) nr_open.pop_back();
+    if (auto n = parse_decimal(nr_open)) facts.nr_open = *n;
+}
+
+// The Elasticsearch home and the command's path. The program's environment
+// is built only where one of them reads it: the home's conf dir, or a
+// command looked up in PATH.
+void program_facts(const Spec& spec, HostFacts& facts) {
+    std::optional<EnvMap> program_env_storage;
+    auto program_env = [&]() -> const EnvMap& {
+        if (!program_env_storage) {
+            program_env_storage = program_environment(facts.environ, spec.clear_environment, spec.environment_settings());
+        }
+        return *program_env_storage;
+    };
+    facts.es.home = es_home_of(spec);
+    if (!facts.es.home.empty()) es_home_facts(spec, program_env(), facts);
+    if (!spec.argv.empty() && spec.argv.front().find('/') == std::string::npos) {
+        facts.program_path = search_path(spec.argv.front(), program_env().get("PATH"));
+    }
+}
+
+// eslaunch-watch only where plan_readiness may start it (a probe, or systemd
+// waiting on NOTIFY_SOCKET); eslaunch-check only where the default probe
+// follows elasticsearch.yml (plan_launch_reading_node_settings).
+void helper_facts(const Spec& spec, const InstallDirs& dirs, HostFacts& facts) {
+    if (dirs.libexecdir.empty()) return;
+    const bool may_be_elasticsearch =
+        spec.profile == Profile::elasticsearch ||
+        (spec.profile_setting == Profile::automatic && spec.profile == Profile::plain && facts.es.version);
+    const bool may_probe = spec.ready ? spec.ready->kind != ReadyProbe::Kind::none : may_be_elasticsearch;
+    if (may_probe || facts.environ.get("NOTIFY_SOCKET") != nullptr) {
+        facts.watcher = find_helper(dirs, "eslaunch-watch", facts.watcher_expected);
+    }
+    if (!facts.es.home.empty() && !spec.ready) {
+        facts.node_reader = find_helper(dirs, "eslaunch-check", facts.node_reader_expected);
+    }
+}
 
 }  // namespace
 
@@ -154,80 +224,21 @@ std::optional<std::string> find_helper(const InstallDirs& dirs, std::string_view
     return std::nullopt;
 }
 
-HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment_in, const InstallDirs& dirs) {
+// Only what this spec needs is read: a launch pays for each lookup.
+HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment, const InstallDirs& dirs) {
     HostFacts facts;
     facts.euid = ::geteuid();
     facts.egid = ::getegid();
-    facts.environ = std::move(own_environment_in);
-    const EnvMap& own_environment = facts.environ;
-    // Only what this spec needs is read: a launch pays for each lookup.
-    if (facts.euid != 0 || !spec.user) {
-        std::string ignored;
-        facts.current_user = lookup_user(IdRef{std::to_string(facts.euid), facts.euid}, ignored);
-    }
+    facts.environ = std::move(own_environment);
+    identity_facts(spec, facts);
     facts.cap_sys_resource = has_cap_sys_resource();
-
-    if (spec.user) {
-        facts.user = lookup_user(*spec.user, facts.user_error);
-        // The group database only for supplementary_groups=auto: `none` and
-        // a list never look at it (plan_identity).
-        if (facts.user && spec.supplementary_groups.mode == SupplementaryGroups::Mode::automatic) {
-            facts.user_groups = user_groups(facts.user->name, facts.user->gid);
-        }
-    }
-    if (spec.group) facts.group = lookup_group(*spec.group, facts.group_error);
-    for (const auto& ref : spec.supplementary_groups.groups) {
-        std::string error;
-        if (auto g = lookup_group(ref, error)) facts.supplementary[ref.text] = *g;
-        else facts.supplementary_error = error;
-    }
-
-    for (LimitResource r : all_limit_resources) {
-        rlimit lim{};
-        if (::getrlimit(static_cast<__rlimit_resource>(limit_rlimit_number(r)), &lim) != 0) continue;
-        auto to_u64 = [](rlim_t v) { return v == RLIM_INFINITY ? limit_infinity : static_cast<std::uint64_t>(v); };
-        facts.current_limits[r] = {to_u64(lim.rlim_cur), to_u64(lim.rlim_max)};
-    }
-    std::string nr_open = read_small_file("/proc/sys/fs/nr_open");
-    while (!nr_open.empty() && std::isspace(static_cast<unsigned char>(nr_open.back()))) nr_open.pop_back();
-    if (auto n = parse_decimal(nr_open)) facts.nr_open = *n;
-
+    limit_facts(facts);
     if (spec.heap_size) {  // the memory limit matters only for a heap eslaunch sets
         facts.mem_total = meminfo_total();
         cgroup_memory(facts);
     }
-
-    // The program's environment only where something here reads it: an
-    // Elasticsearch home (its conf dir, elasticsearch.yml) or a command
-    // looked up in PATH.
-    std::optional<EnvMap> program_env_storage;
-    auto program_env = [&]() -> const EnvMap& {
-        if (!program_env_storage) {
-            program_env_storage = program_environment(own_environment, spec.clear_environment, spec.environment_settings());
-        }
-        return *program_env_storage;
-    };
-    facts.es.home = es_home_of(spec);
-    if (!facts.es.home.empty()) es_home_facts(spec, program_env(), facts);
-
-    if (!spec.argv.empty() && spec.argv.front().find('/') == std::string::npos) {
-        facts.program_path = search_path(spec.argv.front(), program_env().get("PATH"));
-    }
-    // eslaunch-watch is looked for only where plan_readiness may start it:
-    // a probe (ready= other than none, or the elasticsearch profile's
-    // default) or systemd waiting (NOTIFY_SOCKET).
-    const bool may_be_elasticsearch =
-        spec.profile == Profile::elasticsearch ||
-        (spec.profile_setting == Profile::automatic && spec.profile == Profile::plain && facts.es.version);
-    const bool may_probe = spec.ready ? spec.ready->kind != ReadyProbe::Kind::none : may_be_elasticsearch;
-    if (!dirs.libexecdir.empty() && (may_probe || own_environment.get("NOTIFY_SOCKET") != nullptr)) {
-        facts.watcher = find_helper(dirs, "eslaunch-watch", facts.watcher_expected);
-    }
-    // eslaunch-check reads elasticsearch.yml for the default probe
-    // (plan_launch_reading_node_settings).
-    if (!dirs.libexecdir.empty() && !facts.es.home.empty() && !spec.ready) {
-        facts.node_reader = find_helper(dirs, "eslaunch-check", facts.node_reader_expected);
-    }
+    program_facts(spec, facts);
+    helper_facts(spec, dirs, facts);
     return facts;
 }
 
