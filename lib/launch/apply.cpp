@@ -26,6 +26,10 @@ namespace {
 
 rlim_t to_rlim(std::uint64_t v) { return v == limit_infinity ? RLIM_INFINITY : static_cast<rlim_t>(v); }
 
+Error step_error(const LaunchPlan& plan, int status, std::string what, std::string hint) {
+    return Error{status, plan.file, 0, std::move(what), std::move(hint)};
+}
+
 std::string groups_text(const std::vector<gid_t>& groups) {
     std::string out;
     for (gid_t g : groups) out += (out.empty() ? "" : ",") + std::to_string(g);
@@ -86,103 +90,128 @@ KeptFds listen_fds(const EnvMap& env, pid_t self) {
 }
 
 std::optional<Error> drop_privileges(const LaunchPlan& plan, Syscalls& sys, bool no_new_privs) {
-    auto fail = [&](int status, std::string what, std::string hint) {
-        return Error{status, plan.file, 0, std::move(what), std::move(hint)};
-    };
     // Groups before the gid, the gid before the uid: each needs root.
     if (plan.change_identity) {
         if (int err = sys.set_groups(plan.groups); err != 0) {
-            return fail(status::group, fmt::format("setgroups({}): {}", groups_text(plan.groups), std::strerror(err)),
-                        "eslaunch must start as root to switch groups");
+            return step_error(plan, status::group,
+                              fmt::format("setgroups({}): {}", groups_text(plan.groups), std::strerror(err)),
+                              "eslaunch must start as root to switch groups");
         }
         if (int err = sys.set_resgid(plan.gid); err != 0) {
-            return fail(status::group, fmt::format("setresgid({}): {}", plan.gid, std::strerror(err)),
-                        "eslaunch must start as root to switch groups");
+            return step_error(plan, status::group, fmt::format("setresgid({}): {}", plan.gid, std::strerror(err)),
+                              "eslaunch must start as root to switch groups");
         }
         if (int err = sys.set_resuid(plan.uid); err != 0) {
-            return fail(status::user,
-                        fmt::format("setresuid({}) for user {}: {}", plan.uid, plan.user_name, std::strerror(err)),
-                        err == EAGAIN ? "the user is at its process limit (RLIMIT_NPROC)"
-                                      : "eslaunch must start as root to switch users");
+            return step_error(plan, status::user,
+                              fmt::format("setresuid({}) for user {}: {}", plan.uid, plan.user_name,
+                                          std::strerror(err)),
+                              err == EAGAIN ? "the user is at its process limit (RLIMIT_NPROC)"
+                                            : "eslaunch must start as root to switch users");
         }
         // Check that the kernel did what was asked, and that there is no way back.
         uid_t ru = 0, eu = 0, su = 0;
         gid_t rg = 0, eg = 0, sg = 0;
         if (sys.get_resuid(ru, eu, su) != 0 || ru != plan.uid || eu != plan.uid || su != plan.uid) {
-            return fail(status::user, fmt::format("after setresuid({}) the ids are {}/{}/{}", plan.uid, ru, eu, su),
-                        "refusing to start the program with unexpected ids");
+            return step_error(plan, status::user,
+                              fmt::format("after setresuid({}) the ids are {}/{}/{}", plan.uid, ru, eu, su),
+                              "refusing to start the program with unexpected ids");
         }
         if (sys.get_resgid(rg, eg, sg) != 0 || rg != plan.gid || eg != plan.gid || sg != plan.gid) {
-            return fail(status::group, fmt::format("after setresgid({}) the ids are {}/{}/{}", plan.gid, rg, eg, sg),
-                        "refusing to start the program with unexpected ids");
+            return step_error(plan, status::group,
+                              fmt::format("after setresgid({}) the ids are {}/{}/{}", plan.gid, rg, eg, sg),
+                              "refusing to start the program with unexpected ids");
         }
         if (plan.uid != 0 && sys.try_setuid_root() == 0) {
-            return fail(status::user, fmt::format("setuid(0) still works after dropping to uid {}", plan.uid),
-                        "refusing to start the program with a way back to root");
+            return step_error(plan, status::user,
+                              fmt::format("setuid(0) still works after dropping to uid {}", plan.uid),
+                              "refusing to start the program with a way back to root");
         }
     }
 
     // No setuid binary or file capability can give the program more.
     if (no_new_privs) {
         if (int err = sys.set_no_new_privs(); err != 0) {
-            return fail(status::no_new_privileges, fmt::format("prctl(PR_SET_NO_NEW_PRIVS): {}", std::strerror(err)),
-                        "set no_new_privileges=false if this kernel cannot do it");
+            return step_error(plan, status::no_new_privileges,
+                              fmt::format("prctl(PR_SET_NO_NEW_PRIVS): {}", std::strerror(err)),
+                              "set no_new_privileges=false if this kernel cannot do it");
         }
     }
     return std::nullopt;
 }
 
-Error apply_plan(const LaunchPlan& plan, Syscalls& sys, KeptFds keep) {
-    auto fail = [&](int status, std::string what, std::string hint) {
-        return Error{status, plan.file, 0, std::move(what), std::move(hint)};
-    };
+namespace {
 
-    // 1. Limits first, while still root: raising a hard limit needs it.
+std::optional<Error> set_limits(const LaunchPlan& plan, Syscalls& sys) {
     for (const auto& l : plan.limits) {
         const rlimit value{to_rlim(l.planned.soft), to_rlim(l.planned.hard)};
         if (int err = sys.set_rlimit(limit_rlimit_number(l.resource), value); err != 0) {
-            return fail(status::limits,
-                        fmt::format("cannot set {} to {} (hard limit now {}): {}", limit_key(l.resource),
-                                    format_limit(l.resource, l.planned),
-                                    format_limit_number(l.resource, l.current.hard), std::strerror(err)),
-                        err == EPERM ? limit_raise_hint(l.resource, l.planned.hard) : "");
+            return step_error(plan, status::limits,
+                              fmt::format("cannot set {} to {} (hard limit now {}): {}", limit_key(l.resource),
+                                          format_limit(l.resource, l.planned),
+                                          format_limit_number(l.resource, l.current.hard), std::strerror(err)),
+                              err == EPERM ? limit_raise_hint(l.resource, l.planned.hard) : "");
         }
     }
+    return std::nullopt;
+}
 
+std::optional<Error> enter_directory(const LaunchPlan& plan, Syscalls& sys) {
+    if (!plan.directory) return std::nullopt;
+    if (int err = sys.change_dir(*plan.directory); err != 0) {
+        return step_error(plan, status::chdir,
+                          fmt::format("cannot enter directory {} as {}: {}", *plan.directory, plan.user_name,
+                                      std::strerror(err)),
+                          "create it, or give the user access to it, or fix directory=");
+    }
+    return std::nullopt;
+}
+
+std::optional<Error> close_inherited_fds(const LaunchPlan& plan, Syscalls& sys, KeptFds keep) {
+    if (int err = sys.cloexec_inherited_fds(keep.from, keep.count); err != 0) {
+        return step_error(plan, status::oserr,
+                          fmt::format("cannot close inherited file descriptors: {}", std::strerror(err)), "");
+    }
+    return std::nullopt;
+}
+
+std::optional<Error> start_readiness_watcher(const LaunchPlan& plan, Syscalls& sys) {
+    if (!plan.readiness.watcher) return std::nullopt;
+    const WatcherStart w = sys.start_watcher(*plan.readiness.watcher, plan.readiness.watcher_argv,
+                                             plan.readiness.watcher_environment.to_envp_strings());
+    if (w.outcome != WatcherStart::Outcome::running) return watcher_start_error(plan, w);
+    return std::nullopt;
+}
+
+// execve returns only when it failed.
+Error exec_program(const LaunchPlan& plan, Syscalls& sys) {
+    const int err = sys.exec(plan.executable, plan.argv, plan.environment.to_envp_strings());
+    return step_error(plan, status::exec,
+                      fmt::format("cannot execute {} as {}: {}", plan.executable, plan.user_name, std::strerror(err)),
+                      err == ENOENT ? "check command="
+                                    : "check that the user may execute it (and the directories above it)");
+}
+
+}  // namespace
+
+// The steps in order, each one call that returns its error; nothing runs
+// after a failed step.
+Error apply_plan(const LaunchPlan& plan, Syscalls& sys, KeptFds keep) {
+    // 1. Limits first, while still root: raising a hard limit needs it.
+    if (auto error = set_limits(plan, sys)) return *error;
     // 2. The umask, before anything creates files.
     if (plan.umask) sys.set_umask(*plan.umask);
-
     // 3-5. The node's user, for good (drop_privileges).
     if (auto error = drop_privileges(plan, sys, plan.no_new_privileges)) return *error;
-
     // 6. As the user, so the directory's permissions are checked for the user.
-    if (plan.directory) {
-        if (int err = sys.change_dir(*plan.directory); err != 0) {
-            return fail(status::chdir,
-                        fmt::format("cannot enter directory {} as {}: {}", *plan.directory, plan.user_name,
-                                    std::strerror(err)),
-                        "create it, or give the user access to it, or fix directory=");
-        }
-    }
-
+    if (auto error = enter_directory(plan, sys)) return *error;
     // 7. Only 0, 1, 2 (and systemd's sockets) reach the program.
-    if (int err = sys.cloexec_inherited_fds(keep.from, keep.count); err != 0) {
-        return fail(status::oserr, fmt::format("cannot close inherited file descriptors: {}", std::strerror(err)), "");
-    }
-
+    if (auto error = close_inherited_fds(plan, sys, keep)) return *error;
     // 8. The readiness watcher, as the user, re-parented so the program never
     //    has a child of ours to reap; the program only once it has reported
     //    that it runs and can watch it: without it, nothing reports READY=1.
-    if (plan.readiness.watcher) {
-        const WatcherStart w = sys.start_watcher(*plan.readiness.watcher, plan.readiness.watcher_argv,
-                                                 plan.readiness.watcher_environment.to_envp_strings());
-        if (w.outcome != WatcherStart::Outcome::running) return watcher_start_error(plan, w);
-    }
-
+    if (auto error = start_readiness_watcher(plan, sys)) return *error;
     // 9. The program takes our place: same PID, signals reach it directly.
-    const int err = sys.exec(plan.executable, plan.argv, plan.environment.to_envp_strings());
-    return fail(status::exec, fmt::format("cannot execute {} as {}: {}", plan.executable, plan.user_name, std::strerror(err)),
-                err == ENOENT ? "check command=" : "check that the user may execute it (and the directories above it)");
+    return exec_program(plan, sys);
 }
 
 int RealSyscalls::set_rlimit(int resource, const rlimit& limit) {

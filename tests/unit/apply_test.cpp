@@ -171,6 +171,16 @@ INSTANTIATE_TEST_SUITE_P(
                  "may execute it (and the directories above it)"}),
     [](const auto& info) { return info.param.call + "_" + std::to_string(info.param.err); });
 
+// A program that is not there: the hint names command=, not permissions.
+TEST(Apply, AMissingProgramPointsAtCommand) {
+    FakeSyscalls sys;
+    sys.fail["execve"] = ENOENT;
+    const Error e = apply_plan(full_plan(), sys, {});
+    EXPECT_EQ(e.status, status::exec);
+    EXPECT_EQ(e.str(), "/etc/eslaunch/test.ini: cannot execute /bin/sleep as work: No such file or directory; check "
+                       "command=");
+}
+
 TEST(Apply, UnexpectedIdsAfterTheDropStopTheLaunch) {
     class Liar : public FakeSyscalls {
     public:
