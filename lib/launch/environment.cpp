@@ -66,7 +66,7 @@ Result<std::vector<EnvVar>> EnvironmentReader::read() {
         if (!val) return failure(std::move(val.error()));
         const int line = value_.line_at(name_at);
         if (const auto seen = lines.find(*name); seen != lines.end()) {
-            return error(name_at, fmt::format("{} is set twice (lines {} and {})", *name, seen->second, line),
+            return error(name_at, fmt::format("{} is set twice (lines {} and {})", cut(*name), seen->second, line),
                          "supervisord keeps the last one silently; keep one");
         }
         lines.emplace(*name, line);
@@ -74,7 +74,7 @@ Result<std::vector<EnvVar>> EnvironmentReader::read() {
         skip_space();
         if (i_ >= s_.size()) break;
         if (s_[i_] != ',') {
-            return error(i_, fmt::format("expected ',' after {}, found {}", vars.back().name, shown(s_, i_)),
+            return error(i_, fmt::format("expected ',' after {}, found {}", cut(vars.back().name), shown(s_, i_)),
                          "separate variables with commas: A=1,B=2");
         }
         ++i_;
@@ -99,7 +99,7 @@ Result<std::string> EnvironmentReader::name() {
     skip_space();
     if (i_ >= s_.size() || s_[i_] != '=') {
         return error(i_ < s_.size() ? i_ : name_at, fmt::format("'{}' has no '=' and value", cut(name)),
-                     fmt::format("write {}=value", name));
+                     fmt::format("write {}=value", cut(name)));
     }
     ++i_;
     skip_space();
@@ -113,23 +113,23 @@ Result<std::string> EnvironmentReader::quoted_value(const std::string& name) {
     const std::size_t open = i_++;
     const std::size_t close = s_.find(q, i_);
     if (close == std::string::npos) {
-        return error(open, fmt::format("the value of {} has no closing {}", name, q), "close the quote");
+        return error(open, fmt::format("the value of {} has no closing {}", cut(name), q), "close the quote");
     }
     std::string val = s_.substr(i_, close - i_);
     i_ = close + 1;
     if (q == '"' && !val.empty() && val.back() == '\\') {
         return error(close,
-                     fmt::format("{}: '\\\"' does not escape a quote in supervisord, it ends the value there", name),
+                     fmt::format("{}: '\\\"' does not escape a quote in supervisord, it ends the value there", cut(name)),
                      "supervisord reads the value up to the backslash and drops the rest; to hold a double "
                      "quote, put the value in single quotes: NAME='say \"hi\" now'");
     }
     if (!val.empty() && (std::strchr("\"'", val.front()) || std::strchr("\"'", val.back()))) {
-        return error(open, fmt::format("the value of {} starts or ends with a quote character", name),
+        return error(open, fmt::format("the value of {} starts or ends with a quote character", cut(name)),
                      "supervisord strips quote characters from both ends of a value; move them inward or "
                      "leave them out");
     }
     if (i_ < s_.size() && !is_space(s_[i_]) && s_[i_] != ',') {
-        return error(i_, fmt::format("{} after the closing quote of {}", shown(s_, i_), name),
+        return error(i_, fmt::format("{} after the closing quote of {}", shown(s_, i_), cut(name)),
                      "put all of the value inside the quotes, and separate variables with ','");
     }
     return val;
@@ -143,14 +143,14 @@ Result<std::string> EnvironmentReader::bare_value(const std::string& name, std::
     if (val.empty()) {
         const bool missing = i_ >= s_.size() || s_[i_] == ',' || is_space(s_[i_]);
         return error(val_at < s_.size() ? val_at : name_at,
-                     missing ? fmt::format("{} has no value", name)
-                             : fmt::format("the value of {} starts with {}", name, shown(s_, i_)),
-                     fmt::format("write {}=\"\" for an empty value; {}", name, quote_hint));
+                     missing ? fmt::format("{} has no value", cut(name))
+                             : fmt::format("the value of {} starts with {}", cut(name), shown(s_, i_)),
+                     fmt::format("write {}=\"\" for an empty value; {}", cut(name), quote_hint));
     }
     if (i_ < s_.size() && !is_space(s_[i_]) && s_[i_] != ',') {
         // supervisord would take a quote into the value and any other
         // character as a separator: either way not what it looks like.
-        return error(i_, fmt::format("{} after {}={}", shown(s_, i_), name, val),
+        return error(i_, fmt::format("{} after {}={}", shown(s_, i_), cut(name), cut(val)),
                      fmt::format("unquoted values hold only letters, digits and _ / . + - ( ) :; {}, and "
                                  "separate variables with ','",
                                  quote_hint));

@@ -82,6 +82,19 @@ TEST(Spec, EchoedValuesAreCut) {
     }
 }
 
+TEST(Spec, EnvironmentNamesAndValuesAreCutInEveryMessage) {
+    // A long variable name in each of environment='s refusals (the fuzzer's
+    // find: "write NAME=value" echoed the name whole), and a long bare value.
+    const std::string name(5000, 'N');
+    for (const std::string& value : {name, name + "=\"x", name + "=\"'x'\"", name + "=\"a\"b", name + "=",
+                                     name + "=1," + name + "=2", "A=" + std::string(5000, 'v') + "\""}) {
+        auto spec = parse_text("[program:x]\ncommand=/bin/true\nenvironment=" + value + "\n");
+        ASSERT_FALSE(spec) << value.substr(5000);
+        const std::string message = spec.error().front().str();
+        EXPECT_LT(message.size(), 800U) << value.substr(5000) << ": " << message.substr(0, 300);
+    }
+}
+
 TEST(Spec, ExactlyOneMebibyteIsAccepted) {
     std::string text = "[program:x]\ncommand=/bin/true\n; ";
     text += std::string(1024 * 1024 - text.size() - 1, 'x') + "\n";
