@@ -5,6 +5,8 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "text.hpp"
+
 namespace eslaunch {
 namespace {
 
@@ -111,8 +113,7 @@ std::string program_rows(const Spec& spec, const LaunchPlan& plan) {
                        : fmt::format("{} (auto: {} found)", profile_name(plan.profile), plan.heap.version_source));
     row("executable", plan.executable);
     row("argv", join_words(plan.argv));
-    std::string groups;
-    for (gid_t g : plan.groups) groups += (groups.empty() ? "" : ",") + std::to_string(g);
+    const std::string groups = gid_list(plan.groups);
     row("user", plan.change_identity
                     ? fmt::format("{} (uid {}, gid {}, groups {})", plan.user_name, plan.uid, plan.gid, groups)
                     : fmt::format("{} (uid {}: eslaunch's own, unchanged)", plan.user_name, plan.uid));
@@ -352,7 +353,8 @@ std::string render_cluster_text(const ClusterReport& report) {
         for (std::size_t c = 0; c + 1 < row.size(); ++c) line += fmt::format(" {:<{}} ", row[c], width[c]);
         out += line + " " + row.back() + "\n";
     }
-    out += "\n" + findings_text(report.findings, report.errors(), report.warnings());
+    out += '\n';
+    out += findings_text(report.findings, report.errors(), report.warnings());
     return out;
 }
 

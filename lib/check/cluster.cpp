@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "eslaunch/values.hpp"
+#include "hosts.hpp"
 #include "text.hpp"
 
 namespace eslaunch {
@@ -66,17 +67,6 @@ std::string version_label(Range r) {
     return from(r.low) + "-" + to;
 }
 
-std::string strip_brackets(std::string_view host) {
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    return std::string{host};
-}
-
-bool is_ip_literal(const std::string& host) {
-    in_addr v4{};
-    in6_addr v6{};
-    return ::inet_pton(AF_INET, host.c_str(), &v4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &v6) == 1;
-}
-
 // An address a node can be reached by: not 0.0.0.0/::, not _site_ & co.
 bool is_concrete_host(std::string_view h) {
     const std::string s = strip_brackets(h);
@@ -84,27 +74,15 @@ bool is_concrete_host(std::string_view h) {
     return !(s.front() == '_' && s.back() == '_') && s.find("${") == std::string::npos;
 }
 
-struct Ports {
-    std::uint64_t low = 9300;  // the transport's default range
-    std::uint64_t high = 9400;
-};
-
-std::optional<Ports> parse_ports(std::string_view text) {
-    const std::size_t dash = text.find('-');
-    auto low = parse_decimal(text.substr(0, dash));
-    if (!low) return std::nullopt;
-    if (dash == std::string_view::npos) return Ports{*low, *low};
-    auto high = parse_decimal(text.substr(dash + 1));
-    if (!high || *high < *low) return std::nullopt;
-    return Ports{*low, *high};
-}
+// The transport's default port range.
+constexpr PortRange default_transport_ports{9300, 9400};
 
 // A seed address: host, host:port, [v6]:port, a bare v6 literal; 5.x and
 // 6.x also took port ranges (host:9300-9305).
 struct Seed {
     std::string text;
     std::string host;
-    std::optional<Ports> ports;
+    std::optional<PortRange> ports;
 };
 
 Seed parse_seed(const std::string& text) {
@@ -113,12 +91,12 @@ Seed parse_seed(const std::string& text) {
         const std::size_t close = text.find(']');
         if (close == std::string::npos) return s;
         s.host = text.substr(1, close - 1);
-        if (close + 1 < text.size() && text[close + 1] == ':') s.ports = parse_ports(text.substr(close + 2));
+        if (close + 1 < text.size() && text[close + 1] == ':') s.ports = parse_port_range(text.substr(close + 2));
         return s;
     }
     const std::size_t colon = text.find(':');
     if (colon == std::string::npos || text.find(':', colon + 1) != std::string::npos) return s;  // v6 literal
-    if (auto ports = parse_ports(text.substr(colon + 1))) {
+    if (auto ports = parse_port_range(text.substr(colon + 1))) {
         s.host = text.substr(0, colon);
         s.ports = ports;
     }
@@ -133,7 +111,7 @@ struct Node {
     Range versions;
     Model model = Model::unknown;
     std::vector<std::string> hosts;  // concrete addresses it is known by, lower case
-    Ports ports;
+    PortRange ports = default_transport_ports;
     std::string label;  // node.name, else the file
 };
 
@@ -163,7 +141,7 @@ void read_addresses(const EsSettings& s, Node& n) {
     for (std::string_view key : {"transport.port", "transport.tcp.port"}) {
         auto v = s.get(key);
         if (!v) continue;
-        if (auto p = parse_ports(*v)) {
+        if (auto p = parse_port_range(*v)) {
             n.ports = *p;
             if (!n.out.address.empty()) n.out.address += ":" + *v;
         }
@@ -296,7 +274,7 @@ bool Checker::matches(const Node& n, const Seed& seed) const {
         host_ok = host.substr(0, host.find('.')) == ascii_lower(n.out.name);  // es-m1.example.org is node es-m1
     }
     if (!host_ok) return false;
-    return !seed.ports || (seed.ports->low <= n.ports.high && seed.ports->high >= n.ports.low);
+    return !seed.ports || seed.ports->meets(n.ports);
 }
 
 const Node* Checker::find_node(const std::string& entry) const {
@@ -486,7 +464,7 @@ void Checker::check_seeds(const Node& n) {
         if (masters.empty()) return;
         std::vector<std::string> known;
         for (const Node* m : masters) known.push_back(m->out.address.empty() ? m->label : cut(m->out.address));
-        const std::string addresses = fmt::format("{}", fmt::join(known, ", "));
+        const std::string addresses = join(known, ", ");
         add(Severity::error, "seed-hosts",
             fmt::format("{} is not set: this node looks for the cluster on its own host only", key),
             fmt::format("{}: [{}]", key, addresses), s.file);

@@ -9,6 +9,7 @@
 
 #include "eslaunch/apply.hpp"
 #include "eslaunch/values.hpp"
+#include "hosts.hpp"
 #include "text.hpp"
 
 namespace eslaunch {
@@ -18,11 +19,6 @@ using Severity = Finding::Severity;
 
 constexpr std::uint64_t min_max_map_count = 262144;
 
-std::string strip_brackets(std::string_view host) {
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    return std::string{host};
-}
-
 // 127.0.0.0/8 and ::1, written as literals.
 bool is_loopback_literal(std::string_view host) {
     const std::string h = strip_brackets(host);
@@ -30,13 +26,6 @@ bool is_loopback_literal(std::string_view host) {
     if (::inet_pton(AF_INET, h.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
     in6_addr v6{};
     return ::inet_pton(AF_INET6, h.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
-}
-
-bool is_ip_literal(std::string_view host) {
-    const std::string h = strip_brackets(host);
-    in_addr v4{};
-    in6_addr v6{};
-    return ::inet_pton(AF_INET, h.c_str(), &v4) == 1 || ::inet_pton(AF_INET6, h.c_str(), &v6) == 1;
 }
 
 // Elasticsearch's names for loopback: _local_ (its default), _lo_ and
@@ -77,23 +66,6 @@ std::optional<std::uint64_t> jvm_bytes(std::string_view text) {
         bytes *= 1024;
     }
     return bytes;
-}
-
-struct PortRange {
-    std::uint64_t low = 0;
-    std::uint64_t high = 0;
-    [[nodiscard]] bool contains(std::uint64_t p) const { return p >= low && p <= high; }
-    [[nodiscard]] std::string str() const { return low == high ? std::to_string(low) : fmt::format("{}-{}", low, high); }
-};
-
-std::optional<PortRange> parse_port_range(std::string_view text) {
-    const std::size_t dash = text.find('-');
-    auto low = parse_decimal(text.substr(0, dash));
-    if (!low) return std::nullopt;
-    if (dash == std::string_view::npos) return PortRange{*low, *low};
-    auto high = parse_decimal(text.substr(dash + 1));
-    if (!high || *high < *low) return std::nullopt;
-    return PortRange{*low, *high};
 }
 
 std::string mode_text(mode_t mode) { return fmt::format("{:04o}", static_cast<unsigned>(mode & 07777)); }

@@ -20,6 +20,7 @@
 
 #include "eslaunch/values.hpp"
 #include "posix.hpp"
+#include "text.hpp"
 
 namespace eslaunch {
 namespace {
@@ -30,11 +31,6 @@ Error step_error(const LaunchPlan& plan, int status, std::string what, std::stri
     return Error{status, plan.file, 0, std::move(what), std::move(hint)};
 }
 
-std::string groups_text(const std::vector<gid_t>& groups) {
-    std::string out;
-    for (gid_t g : groups) out += (out.empty() ? "" : ",") + std::to_string(g);
-    return out;
-}
 
 // The watcher's words as a message shows them: its first line, control
 // characters as '?', cut; it runs as the service user, which may forge them.
@@ -94,7 +90,7 @@ std::optional<Error> drop_privileges(const LaunchPlan& plan, Syscalls& sys, bool
     if (plan.change_identity) {
         if (int err = sys.set_groups(plan.groups); err != 0) {
             return step_error(plan, status::group,
-                              fmt::format("setgroups({}): {}", groups_text(plan.groups), std::strerror(err)),
+                              fmt::format("setgroups({}): {}", gid_list(plan.groups), std::strerror(err)),
                               "eslaunch must start as root to switch groups");
         }
         if (int err = sys.set_resgid(plan.gid); err != 0) {

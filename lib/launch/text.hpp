@@ -2,6 +2,8 @@
 // module needs.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +36,16 @@ inline std::string join(const std::vector<std::string>& values, std::string_view
     for (const std::string& v : values) {
         if (!out.empty()) out += separator;
         out += v;
+    }
+    return out;
+}
+
+// Group ids as messages show them: "1000,4".
+inline std::string gid_list(const std::vector<gid_t>& gids) {
+    std::string out;
+    for (gid_t g : gids) {
+        if (!out.empty()) out += ',';
+        out += std::to_string(g);
     }
     return out;
 }
