@@ -53,7 +53,7 @@ inline constexpr std::string_view help_text =
     "\n"
     "Exit statuses (systemd's): 64 bad usage, 78 invalid spec, 71 system error, 200 directory,\n"
     "203 exec, 205 limits, 216 group, 217 user, 227 no_new_privileges.\n"
-    "Errors name FILE:LINE and the fix. The spec format: README.md and eslaunch.ini(5).\n";
+    "Errors name FILE:LINE and the fix. The spec format: eslaunch.ini(5); the rest: eslaunch(1).\n";
 
 // One message on stderr, with sd-daemon's priority prefix when stderr is
 // the journal; at most 16 KiB of it (journald splits at 48 KiB), whatever

@@ -56,7 +56,7 @@ int run_check(const std::string& file, const eslaunch_cli::Words& args) {
         const eslaunch::Errors& failed = *errors;
         log_errors(failed);
         if (args.json) fmt::print("{}", eslaunch::render_errors_json(failed));
-        // check reports every problem as a configuration error (SPEC.md).
+        // check reports every problem as a configuration error (eslaunch(1)).
         return eslaunch::status::config;
     }
     const eslaunch::EnvMap& own = loaded->host.environ;

@@ -17,7 +17,7 @@
 
 namespace eslaunch {
 
-// An fd, closed when its owner goes (DESIGN.md: RAII for every fd).
+// An fd, closed when its owner goes: RAII for every fd.
 class UniqueFd {
 public:
     UniqueFd() = default;

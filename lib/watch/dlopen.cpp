@@ -1,5 +1,5 @@
 // open_library (child.hpp): in eslaunch-watch's archive only, never in the
-// launch path's, which the statically linked launcher links.
+// launch layer's: the root-run launcher loads no libcurl or libsystemd.
 #include <dlfcn.h>
 
 #include <fmt/format.h>

@@ -1,5 +1,5 @@
 // eslaunch-watch: the readiness watcher. eslaunch starts it as the service
-// user just before it execs the program (README.md, the launch, step 8), with
+// user just before it execs the program (eslaunch(1), READINESS), with
 //   fd 3  a handle on the program: a pidfd, or a /proc/PID directory fd
 //   fd 4  the read end of a CLOEXEC pipe: EOF when the exec worked, an errno
 //         when it failed, watch_not_started when eslaunch gave up on it
@@ -302,7 +302,7 @@ private:
         return std::max(0ms, std::chrono::ceil<milliseconds>(start_ + *o_.timeout.value - Clock::now()));
     }
     // A try's budget: 5 s, cut to what is left of ready_timeout, so that the
-    // "not ready" line comes on time whatever the probe meets (README.md).
+    // "not ready" line comes on time whatever the probe meets (eslaunch.ini(5)).
     [[nodiscard]] milliseconds next_budget() const { return std::clamp(until_timeout(), 1ms, try_budget); }
 
     void self_check(std::optional<std::uint64_t>& start_timeout) {

@@ -1,6 +1,6 @@
 # Sourced: boots a real systemd as PID 1 of a systemd-nspawn container that
 # runs the host's /usr with a fresh tmpfs /etc, /var and /run (recipe and why
-# each option: ../shared/notes/real-systemd.md). Used by tests/system and
+# each option: the comments below). Used by tests/system and
 # scripts/demo.
 #
 #   nspawn_boot NAME [--bind-ro=HOST:CONTAINER ...]   sets LEADER (the
@@ -29,6 +29,8 @@ nspawn_boot() {
     shift
     NSPAWN_CG="$name"
     NSPAWN_LOG=$(mktemp "/tmp/$name.nspawn-log.XXXXXX")
+    # nspawn insists that its propagation directory is a tmpfs; the private
+    # mount namespace removes it again.
     mkdir -p /run/systemd/nspawn
     mount -t tmpfs -o mode=0755 tmpfs /run/systemd/nspawn
     if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
@@ -41,6 +43,8 @@ nspawn_boot() {
     fi
     local r
     for r in "${NSPAWN_CG_ROOTS[@]}"; do mkdir -p "$r/$NSPAWN_CG"; done
+    # A cgroup of its own, removed by nspawn_halt. --register=no --keep-unit:
+    # no system D-Bus needed; systemd.firstboot=off: no prompt at boot.
     (
         for r in "${NSPAWN_CG_ROOTS[@]}"; do echo "$BASHPID" >"$r/$NSPAWN_CG/cgroup.procs"; done
         exec systemd-nspawn --quiet -D / --volatile=yes --register=no --keep-unit --machine="$name" "$@" \

@@ -2,8 +2,8 @@
 // local user may bind the probe port before the node does, and answer each
 // connection with "100 Continue" forever, or trickle an endless header. The
 // watcher must still say "not ready" at ready_timeout (at most 50 ms late,
-// README.md), at a small cost in CPU and memory. As root: eslaunch starts
-// the watcher as eslaunch-test. The test process is a child subreaper, so
+// eslaunch.ini(5)), at a small cost in CPU and memory. As root: eslaunch
+// starts the watcher as eslaunch-test. The test process is a child subreaper, so
 // the watcher (an orphan once eslaunch's middle fork exits) becomes our
 // child, and wait4() gives its rusage.
 #include <gmock/gmock.h>
@@ -39,7 +39,7 @@ using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 using ::testing::HasSubstr;
 
-// What the watcher may take beyond ready_timeout (README.md), and slack for
+// What the watcher may take beyond ready_timeout (eslaunch.ini(5)), and slack for
 // a loaded 2-core machine: the watcher's start and our 5 ms polling are in it.
 constexpr milliseconds stated_bound{50};
 constexpr milliseconds slack{1000};

@@ -4,7 +4,7 @@
 #
 # `meson install --destdir STAGE` of the built tree, then, against STAGE only:
 # - every file lands where it belongs, under STAGE (nothing else is written);
-# - eslaunch loads no shared library but libc;
+# - eslaunch is linked dynamically and needs only libc and the C++ runtime;
 # - eslaunch.pc: --cflags and --libs for libeslaunch.so, --static for
 #   libeslaunch.a (with yaml-cpp);
 # - every installed header compiles on its own (-Wall -Wextra -Wpedantic

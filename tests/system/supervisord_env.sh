@@ -1,5 +1,5 @@
 #!/bin/bash
-# supervisord_env.sh ESLAUNCH -- SPEC.md's one rule, checked against the real
+# supervisord_env.sh ESLAUNCH -- eslaunch.ini(5)'s one rule, against the real
 # supervisord: for every spec file in supervisord-env/, the environment (and
 # argv) that `eslaunch check --json` says the program gets must be exactly what
 # supervisord gives the program, minus the four SUPERVISOR_* variables that

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The project's own units under a real systemd: systemd 252 booted as PID 1 of
 # a systemd-nspawn container (the host's /usr, a fresh tmpfs /etc /var /run;
-# recipe: ../shared/notes/real-systemd.md), the build bound in read-only at
+# recipe: scripts/lib/nspawn.sh), the build bound in read-only at
 # /opt/eslaunch, a fake Elasticsearch 7.17 home made inside.
 #
 # usage: systemd_e2e.sh BUILD_DIR SOURCE_DIR     (root; exit 77 = skipped)

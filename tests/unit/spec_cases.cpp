@@ -1,5 +1,5 @@
 // Generated once from a table of cases, then reviewed line by line: each
-// expected message is what SPEC.md requires eslaunch to say about that file.
+// expected message is what eslaunch.ini(5) says eslaunch refuses in that file.
 #include "spec_cases.hpp"
 
 #include <string_view>

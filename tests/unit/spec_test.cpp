@@ -1,4 +1,4 @@
-// The spec parser against SPEC.md: the table of files in spec_cases.cpp
+// The spec parser against eslaunch.ini(5): the table of files in spec_cases.cpp
 // (exact first error, FILE:LINE), then what valid files mean.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // apply: the only code that changes the process. One function, in the order
-// DESIGN.md gives, each step's failure with its own exit status; nothing runs
+// eslaunch(1) gives, each step's failure with its own exit status; nothing runs
 // after a failed step. The system calls go through `Syscalls` so tests can
 // record the order and inject errors.
 #pragma once
@@ -16,7 +16,7 @@
 
 namespace eslaunch {
 
-// eslaunch-watch's file descriptors (README.md, the launch, step 8):
+// eslaunch-watch's file descriptors (eslaunch(1), READINESS, the start handshake):
 //   3  a handle on this process, which becomes the program: a pidfd, or
 //      before Linux 5.3 a /proc/PID directory fd
 //   4  the read end of a CLOEXEC pipe: EOF once the program's exec worked,

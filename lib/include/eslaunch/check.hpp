@@ -1,5 +1,5 @@
 // What `eslaunch check` prints: the spec as eslaunch will apply it, in text
-// for people or as one JSON object (shape documented in README.md), and
+// for people or as one JSON object (shape documented in eslaunch(1), JSON OUTPUT), and
 // what `check --cluster` reports. What it derives from a Spec for that is
 // here too, not in spec.hpp: the launch never computes it.
 #pragma once

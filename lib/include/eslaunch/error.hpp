@@ -1,6 +1,6 @@
 // Errors are values: the library never prints and never exits. Every error
-// carries the systemd exit status of the step that failed (SPEC.md) and, for
-// the spec file, the FILE:LINE it is about.
+// carries the systemd exit status of the step that failed (eslaunch(1),
+// EXIT STATUS) and, for the spec file, the FILE:LINE it is about.
 #pragma once
 
 #include <string>

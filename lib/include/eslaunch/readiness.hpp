@@ -40,7 +40,7 @@ struct WatchOptions {
 [[nodiscard]] Parsed<WatchOptions> parse_watch_args(const std::vector<std::string>& args);
 
 // The address Elasticsearch's HTTP layer listens on, from its settings, and
-// the probe eslaunch derives from it (SPEC.md: profile elasticsearch).
+// the probe eslaunch derives from it (eslaunch.ini(5), PROFILES).
 struct EsHttpSettings {
     std::optional<std::string> bind_host;  // http.bind_host, http.host, network.bind_host or network.host
     std::string bind_host_key;             // which of them

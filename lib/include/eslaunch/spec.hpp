@@ -1,4 +1,4 @@
-// The program spec (SPEC.md): one [program:NAME] section of a supervisord
+// The program spec (eslaunch.ini(5)): one [program:NAME] section of a supervisord
 // INI file, read strictly into a typed Spec. Pure: the text, the path and a
 // ParseContext in; a Spec or every error found (FILE:LINE, status 78) out.
 #pragma once
@@ -121,8 +121,8 @@ struct Spec {
 // unknown version gets 65535, as Elastic's packaging of current versions.
 [[nodiscard]] std::uint64_t es_min_open_files(const std::optional<EsVersion>& version);
 
-// The profile `elasticsearch`'s best-effort limits (SPEC.md), with nofile
-// es_min_open_files(es_version).
+// The profile `elasticsearch`'s best-effort limits (eslaunch.ini(5),
+// PROFILES), with nofile es_min_open_files(es_version).
 [[nodiscard]] std::map<LimitResource, LimitValue> profile_limits(Profile p,
                                                                  const std::optional<EsVersion>& es_version = std::nullopt);
 

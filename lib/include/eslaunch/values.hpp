@@ -1,4 +1,4 @@
-// The value syntaxes of SPEC.md that are not limits or heap sizes: booleans,
+// The value syntaxes of eslaunch.ini(5) that are not limits or heap sizes: booleans,
 // durations, umask, user and group references, HTTP status lists, ready
 // probes, and the POSIX word splitting of `command=`. Pure functions: text in,
 // value or Problem out; the spec layer adds FILE:LINE and the key.
