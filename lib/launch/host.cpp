@@ -251,14 +251,9 @@ namespace {
 // values of a file of at most 1 MiB, with three FILE:LINEs.
 constexpr std::size_t http_settings_answer = std::size_t{2} << 20;
 
-// elasticsearch.yml as the node will read it, by `eslaunch-check
-// --node-http-settings` in a child that first becomes the planned user
-// (groups, gid, uid) with no_new_privs, in the node's environment. Elastic's
-// packages make the file root:elasticsearch 0660: the service's group can
-// write it, and the YAML parser is no code to run as root on it (nor to
-// link into the root-run launcher). What that user cannot read, the node
-// could not read either: settings_error says so; reader_error says why
-// eslaunch-check gave no answer.
+// elasticsearch.yml read by `eslaunch-check --node-http-settings` as the
+// planned user: the service's group may write the file (root:elasticsearch
+// 0660), so no YAML parser runs on it as root (doc/design.md).
 void read_http_settings_as(const Spec& spec, const LaunchPlan& plan, const HostFacts& host, EsHomeFacts& es) {
     es.http = {};
     es.settings_error.clear();

@@ -139,13 +139,9 @@ bool quote_open_at(std::string_view s, std::size_t end, bool backslash_escapes) 
     return q != 0;
 }
 
-// %(NAME)s expansion, as Python's `%` operator with a mapping does it for
-// supervisord, keeping each output byte's line.
-// What %(NAME)s may name: `names` first (here, host_node_name,
-// program_name, and ENV_X for the variables [supervisord] environment= and
-// the program's environment= set), then ENV_X for eslaunch's own
-// environment, looked up there only when a value names one (copying every
-// variable into `names` cost a launch more than all the rest of the parse).
+// %(NAME)s expansion as Python's `%` with a mapping, keeping each byte's
+// line: `names` first, then ENV_X from eslaunch's own environment, looked up
+// only when named (copying it all cost more than the rest of the parse).
 struct Expansions {
     std::map<std::string, std::string, std::less<>> names;
     const EnvMap* environ = nullptr;

@@ -42,12 +42,9 @@ std::string timed_out(milliseconds budget) {
     return fmt::format("timed out after {}", format_elapsed(budget));
 }
 
-// Is a TCP socket listening on an address and port of this host? One
-// sock_diag request that asks the kernel to look the address up as an
-// incoming connection would (a wildcard or dual-stack listener answers too),
-// no handshake and no walk over every socket: while the node starts, the
-// watcher asks this every 10 ms, and a connect that the kernel answers with
-// a reset costs several times more (bench/RESULTS.md, "Readiness").
+// Is a TCP socket listening on this address and port? One sock_diag lookup
+// as for an incoming connection, asked every 10 ms while the node starts: a
+// refused connect costs several times more (bench/RESULTS.md, "Readiness").
 class ListenWatch {
 public:
     ListenWatch() : fd_(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)) {}
