@@ -39,9 +39,10 @@ inline constexpr std::string_view help_text =
     "\n"
     "  FILE              raise the limits, drop privileges, set the environment and heap, and exec\n"
     "                    the program of the [program:NAME] section of FILE in the foreground\n"
-    "  check FILE        print what eslaunch will do with FILE and, for Elasticsearch, the preflight\n"
-    "                    findings (bootstrap checks, java, paths, probe); exit 0 when valid, 78 if\n"
-    "                    the spec is invalid or a finding is an error\n"
+    "  check FILE        print what eslaunch will do with FILE, test directory= and the program as its\n"
+    "                    user and, for Elasticsearch, the preflight findings (bootstrap checks, java,\n"
+    "                    paths, probe); every finding in one run, even where this host cannot launch\n"
+    "                    it; exit 0 when valid, 78 if the spec is invalid or anything is an error\n"
     "  check --cluster NODE.yml...\n"
     "                    read the elasticsearch.yml of every node of a cluster: nodes, roles, the quorum\n"
     "                    of master-eligible nodes, minimum_master_nodes (up to 6.x), initial_master_nodes\n"
@@ -82,12 +83,11 @@ struct Loaded {
     eslaunch::LaunchPlan plan;
 };
 
-// The spec FILE ([program:NAME] of it), the host and the plan, as both
-// programs read them. eslaunch's own environment goes to the spec's parse,
-// then moves into `host.environ`. Fills `loaded` in place (no Loaded to move and destroy
-// again); the errors when it fails.
-inline std::optional<eslaunch::Errors> load(const std::string& file, const std::optional<std::string>& program,
-                                            Loaded& loaded) {
+// The spec FILE ([program:NAME] of it) and the host, as both programs read
+// them. eslaunch's own environment goes to the spec's parse, then moves
+// into `host.environ`. Fills `loaded` in place; the errors when it fails.
+inline std::optional<eslaunch::Errors> load_spec_and_host(const std::string& file,
+                                                          const std::optional<std::string>& program, Loaded& loaded) {
     eslaunch::ParseContext context;
     context.environ = eslaunch::EnvMap::from_envp(environ);
     utsname names{};
@@ -98,6 +98,14 @@ inline std::optional<eslaunch::Errors> load(const std::string& file, const std::
     loaded.spec = std::move(*spec);
     loaded.host = eslaunch::gather_host_facts(loaded.spec, std::move(context.environ),
                                               {ESLAUNCH_BINDIR, ESLAUNCH_LIBEXECDIR});
+    return std::nullopt;
+}
+
+// load_spec_and_host, then the plan, as the launch makes it (no Loaded to
+// move and destroy again); the errors when it fails.
+inline std::optional<eslaunch::Errors> load(const std::string& file, const std::optional<std::string>& program,
+                                            Loaded& loaded) {
+    if (auto errors = load_spec_and_host(file, program, loaded)) return errors;
     auto plan = eslaunch::plan_launch_reading_node_settings(loaded.spec, loaded.host);
     if (!plan) return std::move(plan.error());
     loaded.plan = std::move(*plan);

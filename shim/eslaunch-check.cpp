@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -35,7 +36,6 @@ extern char** environ;
 
 namespace {
 
-using eslaunch_cli::load;
 using eslaunch_cli::Loaded;
 using eslaunch_cli::log_errors;
 using eslaunch_cli::log_line;
@@ -49,40 +49,62 @@ void log_error_findings(const std::vector<eslaunch::Finding>& findings) {
     }
 }
 
+bool has_error(const std::vector<eslaunch::Finding>& findings) {
+    return std::any_of(findings.begin(), findings.end(),
+                       [](const eslaunch::Finding& f) { return f.severity == eslaunch::Finding::Severity::error; });
+}
+
+// Everything check finds past the spec's parse, in one run: the plan's
+// errors (a user only the production host has), the paths the launch needs
+// as the node's user, the preflight. Each error also goes to stderr, once.
+int report_plan(const Loaded& loaded, eslaunch::CheckFindings& found, const eslaunch_cli::Words& args) {
+    const eslaunch::LaunchPlan& plan = loaded.plan;
+    found.as_user = eslaunch::as_user_here(loaded.spec, plan, found.plan_errors);
+    found.launch = eslaunch::check_launch_paths(loaded.spec, plan, found.as_user);
+    found.paths_checked = true;
+    // Only check runs the preflight (elasticsearch.yml, java -version, the
+    // paths): a launch never does.
+    std::optional<eslaunch::Preflight> preflight;
+    if (plan.profile == eslaunch::Profile::elasticsearch) {
+        const auto facts = eslaunch::gather_preflight_facts(loaded.spec, plan, loaded.host, 5000, found.as_user);
+        preflight = eslaunch::evaluate_preflight(loaded.spec, plan, loaded.host, facts);
+        found.preflight = &*preflight;
+    }
+    const std::string out = args.json ? eslaunch::render_check_json(loaded.spec, plan, loaded.host.environ, found)
+                                      : eslaunch::render_check_text(loaded.spec, plan, loaded.host.environ, found);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    if (std::fflush(stdout) != 0) return eslaunch::status::oserr;
+    // After the plan, as preflight errors: the output stays whole.
+    int status = found.plan_errors.empty() ? eslaunch::status::ok : eslaunch::status::config;
+    for (const auto* findings : {&found.launch, preflight ? &preflight->findings : nullptr}) {
+        if (findings == nullptr || !has_error(*findings)) continue;
+        log_error_findings(*findings);
+        status = eslaunch::status::config;
+    }
+    // As the user only: a stand-in's answer would be about someone else.
+    if (auto problem = found.as_user.possible ? eslaunch::watcher_problem(plan) : std::nullopt) {
+        log_errors({*problem});
+        status = eslaunch::status::config;
+    }
+    return status;
+}
+
 int run_check(const std::string& file, const eslaunch_cli::Words& args) {
-    Loaded loaded_value;
-    Loaded* const loaded = &loaded_value;
-    if (auto errors = load(file, args.program, loaded_value)) {
+    Loaded loaded;
+    if (auto errors = eslaunch_cli::load_spec_and_host(file, args.program, loaded)) {
         const eslaunch::Errors& failed = *errors;
         log_errors(failed);
         if (args.json) fmt::print("{}", eslaunch::render_errors_json(failed));
         // check reports every problem as a configuration error (eslaunch(1)).
         return eslaunch::status::config;
     }
-    const eslaunch::EnvMap& own = loaded->host.environ;
-    // Only check runs the preflight (elasticsearch.yml, java -version, the
-    // paths): a launch never does.
-    std::optional<eslaunch::Preflight> preflight;
-    if (loaded->plan.profile == eslaunch::Profile::elasticsearch) {
-        const auto facts = eslaunch::gather_preflight_facts(loaded->spec, loaded->plan, loaded->host);
-        preflight = eslaunch::evaluate_preflight(loaded->spec, loaded->plan, loaded->host, facts);
-    }
-    const eslaunch::Preflight* pre = preflight ? &*preflight : nullptr;
-    const std::string out = args.json ? eslaunch::render_check_json(loaded->spec, loaded->plan, own, pre)
-                                      : eslaunch::render_check_text(loaded->spec, loaded->plan, own, pre);
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    if (std::fflush(stdout) != 0) return eslaunch::status::oserr;
-    // After the plan, as preflight errors: the output stays whole.
-    int status = eslaunch::status::ok;
-    if (pre != nullptr && pre->errors() > 0) {
-        log_error_findings(pre->findings);
-        status = eslaunch::status::config;
-    }
-    if (auto problem = eslaunch::watcher_problem(loaded->plan)) {
-        log_errors({*problem});
-        status = eslaunch::status::config;
-    }
-    return status;
+    // A plan this host cannot make is shown as far as it goes, with its errors.
+    eslaunch::PlanAttempt attempt = eslaunch::plan_for_check(loaded.spec, loaded.host);
+    loaded.plan = std::move(attempt.plan);
+    log_errors(attempt.errors);
+    eslaunch::CheckFindings found;
+    found.plan_errors = std::move(attempt.errors);
+    return report_plan(loaded, found, args);
 }
 
 int run_cluster(const eslaunch_cli::Words& args) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
 
@@ -80,9 +81,22 @@ json findings_json(const std::vector<Finding>& findings) {
                        {"id", f.id},
                        {"message", f.message},
                        {"fix", f.fix},
-                       {"where", f.where.empty() ? json(nullptr) : json(f.where)}});
+                       {"where", f.where.empty() ? json(nullptr) : json(f.where)},
+                       {"status", f.status != 0 ? json(f.status) : json(nullptr)}});
     }
     return out;
+}
+
+json errors_json(const Errors& errors) {
+    json list = json::array();
+    for (const auto& e : errors) {
+        list.push_back({{"file", e.file},
+                        {"line", e.line == 0 ? json(nullptr) : json(e.line)},
+                        {"message", e.what},
+                        {"hint", e.hint},
+                        {"status", e.status}});
+    }
+    return list;
 }
 
 // Who tells whom that the program is ready.
@@ -104,7 +118,7 @@ json readiness_json(const ReadinessPlan& r) {
 }
 
 // The rows at the top of check's text: what runs, as whom and where.
-std::string program_rows(const Spec& spec, const LaunchPlan& plan) {
+std::string program_rows(const Spec& spec, const LaunchPlan& plan, const AsUser& as) {
     std::string out;
     auto row = [&](std::string_view name, std::string_view value) { out += fmt::format("  {:<12} {}\n", name, value); };
     row("program", fmt::format("{} (line {})", spec.program, spec.section_line));
@@ -114,9 +128,9 @@ std::string program_rows(const Spec& spec, const LaunchPlan& plan) {
     row("executable", plan.executable);
     row("argv", join_words(plan.argv));
     const std::string groups = gid_list(plan.groups);
-    row("user", plan.change_identity
-                    ? fmt::format("{} (uid {}, gid {}, groups {})", plan.user_name, plan.uid, plan.gid, groups)
-                    : fmt::format("{} (uid {}: eslaunch's own, unchanged)", plan.user_name, plan.uid));
+    row("user", !as.possible          ? fmt::format("{} (not usable on this host: see the errors above)", as.user)
+                : plan.change_identity ? fmt::format("{} (uid {}, gid {}, groups {})", plan.user_name, plan.uid, plan.gid, groups)
+                               : fmt::format("{} (uid {}: eslaunch's own, unchanged)", plan.user_name, plan.uid));
     row("directory", spec.directory.value_or("not set (stays where eslaunch starts)"));
     row("umask", spec.umask ? format_umask(*spec.umask) : "inherited");
     return out;
@@ -197,6 +211,28 @@ std::string spec_sections(const Spec& spec, const LaunchPlan& plan) {
     return out;
 }
 
+// The head of the text: valid, or the errors that stop the launch here.
+std::string header_text(const Spec& spec, const Errors& plan_errors) {
+    if (plan_errors.empty()) return fmt::format("{}: [program:{}] is valid\n\n", spec.file, spec.program);
+    std::string out = fmt::format("{}: [program:{}] cannot be launched on this host ({} error{}); the rest of the "
+                                  "plan follows:\n",
+                                  spec.file, spec.program, plan_errors.size(), plan_errors.size() == 1 ? "" : "s");
+    for (const auto& e : plan_errors) out += fmt::format("  error    {} (status {})\n", e.str(), e.status);
+    return out + "\n";
+}
+
+// directory= and the program, and as whom they were tested.
+std::string launch_text(const LaunchPlan& plan, const CheckFindings& found) {
+    const int errors = static_cast<int>(std::count_if(found.launch.begin(), found.launch.end(), [](const Finding& f) {
+        return f.severity == Finding::Severity::error;
+    }));
+    const std::string as = found.as_user.possible
+                               ? fmt::format("tested as user {} (uid {})", plan.user_name, plan.uid)
+                               : std::string{"not tested as the user: only what stat() tells"};
+    return fmt::format("\nlaunch (directory= and the program, {}):\n", as) +
+           findings_text(found.launch, errors, static_cast<int>(found.launch.size()) - errors);
+}
+
 std::string preflight_text(const Preflight& preflight) {
     std::string out = fmt::format("\npreflight (Elasticsearch {}, {}):\n", preflight.version,
                                   preflight.yml.empty() ? std::string{"no elasticsearch.yml"} : preflight.yml);
@@ -207,11 +243,12 @@ std::string preflight_text(const Preflight& preflight) {
 
 }  // namespace
 
-std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env,
-                              const Preflight* preflight) {
+namespace {
+
+// The plan's part of check's JSON: what runs, as whom, with what.
+json plan_json(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env, const AsUser& as) {
     const EnvMap& env = plan.environment;
     json j;
-    j["valid"] = true;
     j["file"] = spec.file;
     j["program"] = spec.program;
     j["profile"] = std::string{profile_name(plan.profile)};
@@ -220,11 +257,13 @@ std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const En
     j["argv"] = plan.argv;
     j["user"] = spec.user ? json(spec.user->text) : json(nullptr);
     j["group"] = spec.group ? json(spec.group->text) : json(nullptr);
+    // Ids this host does not have are null (the errors say why).
+    auto known = [&](const json& v) { return as.possible ? v : json(nullptr); };
     j["identity"] = {{"change", plan.change_identity},
                      {"user", plan.user_name},
-                     {"uid", plan.uid},
-                     {"gid", plan.gid},
-                     {"groups", plan.groups}};
+                     {"uid", known(plan.uid)},
+                     {"gid", known(plan.gid)},
+                     {"groups", known(plan.groups)}};
     j["limits"] = limits_json(plan);
     j["heap"] = heap_json(plan.heap);
     j["readiness"] = readiness_json(plan.readiness);
@@ -242,8 +281,18 @@ std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const En
         changes.push_back(std::move(change));
     }
     j["environment_changes"] = std::move(changes);
+    return j;
+}
+
+}  // namespace
+
+std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env,
+                              const CheckFindings& found) {
+    json j = plan_json(spec, plan, own_env, found.as_user);
+    j["valid"] = found.plan_errors.empty();
+    j["errors"] = errors_json(found.plan_errors);
     json settings = json::object();
-    for (const auto& s : resolved_settings(spec, env, plan.heap.version)) {
+    for (const auto& s : resolved_settings(spec, plan.environment, plan.heap.version)) {
         settings[s.key] = {{"value", s.value.empty() ? json(nullptr) : json(s.value)},
                            {"source", std::string{source_name(s.source)}},
                            {"detail", s.detail}};
@@ -254,6 +303,8 @@ std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const En
     j["supervisord_only"] = std::move(left);
     j["warnings"] = notes_json(plan.warnings);
     j["differences"] = notes_json(supervisord_differences(spec));
+    const Preflight* preflight = found.preflight;
+    std::vector<Finding> findings = found.launch;
     if (preflight != nullptr) {
         j["preflight"] = {{"elasticsearch_version", preflight->version},
                           {"elasticsearch_yml", preflight->yml.empty() ? json(nullptr) : json(preflight->yml)},
@@ -261,34 +312,42 @@ std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const En
                           {"mode_reason", preflight->mode_reason},
                           {"errors", preflight->errors()},
                           {"warnings", preflight->warnings()}};
+        findings.insert(findings.end(), preflight->findings.begin(), preflight->findings.end());
     } else {
         j["preflight"] = nullptr;
     }
-    j["findings"] = preflight != nullptr ? findings_json(preflight->findings) : json::array();
+    j["findings"] = findings_json(findings);
     return dump(j);
 }
 
+std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env,
+                              const Preflight* preflight) {
+    CheckFindings found;
+    found.preflight = preflight;
+    return render_check_json(spec, plan, own_env, found);
+}
+
 std::string render_errors_json(const Errors& errors) {
-    json list = json::array();
-    for (const auto& e : errors) {
-        list.push_back({{"file", e.file},
-                        {"line", e.line == 0 ? json(nullptr) : json(e.line)},
-                        {"message", e.what},
-                        {"hint", e.hint},
-                        {"status", e.status}});
-    }
-    return dump({{"valid", false}, {"errors", std::move(list)}});
+    return dump({{"valid", false}, {"errors", errors_json(errors)}});
+}
+
+std::string render_check_text(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env,
+                              const CheckFindings& found) {
+    std::string out = header_text(spec, found.plan_errors);
+    out += program_rows(spec, plan, found.as_user);
+    out += environment_rows(spec, own_env, plan.environment);
+    out += plan_sections(plan);
+    out += spec_sections(spec, plan);
+    if (found.paths_checked) out += launch_text(plan, found);
+    if (found.preflight != nullptr) out += preflight_text(*found.preflight);
+    return out;
 }
 
 std::string render_check_text(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env,
                               const Preflight* preflight) {
-    std::string out = fmt::format("{}: [program:{}] is valid\n\n", spec.file, spec.program);
-    out += program_rows(spec, plan);
-    out += environment_rows(spec, own_env, plan.environment);
-    out += plan_sections(plan);
-    out += spec_sections(spec, plan);
-    if (preflight != nullptr) out += preflight_text(*preflight);
-    return out;
+    CheckFindings found;
+    found.preflight = preflight;
+    return render_check_text(spec, plan, own_env, found);
 }
 
 std::string render_cluster_json(const ClusterReport& report) {

@@ -158,7 +158,7 @@ public:
 
 private:
     void add(Severity severity, std::string id, std::string message, std::string fix, std::string where) {
-        report_.findings.push_back({severity, std::move(id), std::move(message), std::move(fix), std::move(where)});
+        report_.findings.push_back({severity, std::move(id), std::move(message), std::move(fix), std::move(where), 0});
     }
     Node describe(const EsSettings& s);
     Range version_family(const EsSettings& s, const std::string& label);

@@ -299,7 +299,60 @@ NodeSettings read_node_settings_as(const LaunchPlan& plan, const std::string& co
     return n;
 }
 
+// Who reads the node's files for check: the planned user; where this host
+// cannot act as that user and check runs as root, uid 65534 (nobody), never
+// root, whom the service's group could feed a file (doc/design.md).
+LaunchPlan files_reader(const LaunchPlan& plan, const AsUser& as) {
+    if (as.possible || ::geteuid() != 0) return plan;
+    constexpr uid_t nobody = 65534;
+    LaunchPlan reader = plan;
+    reader.change_identity = true;
+    reader.uid = nobody;
+    reader.gid = nobody;
+    reader.groups = {nobody};
+    reader.user_name = "nobody (uid 65534, standing in for user " + as.user + ")";
+    return reader;
+}
+
+// Where the node's HTTP layer listens, for the default probe, read as
+// `reader` into `es` (host.cpp's read_http_settings_as, without the exec).
+void read_http_settings_for_check(const std::vector<std::string>& argv, const LaunchPlan& reader, EsHomeFacts& es) {
+    const pid_t parent = ::getpid();
+    const ChildResult r = run_in_child(
+        [&]() -> std::string {
+            if (std::string problem = become_node_reader(reader, parent); !problem.empty()) return "!" + problem;
+            return node_http_settings_answer(es.conf_dir, argv, reader.environment);
+        },
+        std::chrono::steady_clock::now() + reader_timeout, -1);
+    es.http = {};
+    es.settings_error.clear();
+    es.reader_error.clear();
+    if (r.status == ChildResult::Status::done && !r.output.starts_with('!') && decode_http_settings(r.output, es)) {
+        return;
+    }
+    const std::string why = r.status != ChildResult::Status::done ? reader_failure(r)
+                            : r.output.starts_with('!')           ? cut(r.output.substr(1), 200)
+                                                                  : std::string{"gave an answer check cannot read"};
+    es.reader_error = fmt::format("reading {}/elasticsearch.yml as user {}: {}", es.conf_dir, reader.user_name, why);
+}
+
 }  // namespace
+
+PlanAttempt plan_for_check(const Spec& spec, HostFacts& host) {
+    if (auto plan = plan_launch_reading_node_settings(spec, host)) return {std::move(*plan), {}};
+    auto attempt = [&] {
+        PlanAttempt a = plan_launch_partial(spec, host);
+        // A user= this host does not have: named all the same.
+        if (a.plan.user_name.empty() && spec.user) a.plan.user_name = spec.user->text;
+        return a;
+    };
+    PlanAttempt first = attempt();
+    if (host.es.home.empty() || spec.ready) return first;
+    // The default probe follows elasticsearch.yml, as for a launch.
+    const AsUser as = as_user_here(spec, first.plan, first.errors);
+    read_http_settings_for_check(spec.argv, files_reader(first.plan, as), host.es);
+    return attempt();
+}
 
 std::string node_http_settings_answer(const std::string& conf_dir, const std::vector<std::string>& argv,
                                       const EnvMap& env) {
@@ -343,13 +396,14 @@ std::optional<Error> watcher_problem(const LaunchPlan& plan) {
 }
 
 PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, const HostFacts& host,
-                                      int java_timeout_ms) {
+                                      int java_timeout_ms, const AsUser& as) {
     PreflightFacts f;
+    f.as_user = as;
     std::string count = read_small_file("/proc/sys/vm/max_map_count");
     while (!count.empty() && std::isspace(static_cast<unsigned char>(count.back()))) count.pop_back();
     f.max_map_count = parse_decimal(count);
 
-    NodeSettings node = read_node_settings_as(plan, host.es.conf_dir, spec.argv);
+    NodeSettings node = read_node_settings_as(files_reader(plan, as), host.es.conf_dir, spec.argv);
     f.yml = node.yml;
     f.yml_missing = node.missing;
     f.settings_errors = std::move(node.errors);
@@ -369,7 +423,8 @@ PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, 
         for (const auto& p : paths.data) f.data_paths.push_back(path_facts(p));
         if (!paths.logs.empty()) f.logs_path = path_facts(paths.logs);
         JavaFacts java = choose_java(host.es.version, plan.environment, host.es.home);
-        if (java.status == JavaFacts::Status::ran) run_java_version(java, plan, java_timeout_ms);
+        // Without the user, java's executable bits are all check can judge (choose_java).
+        if (java.status == JavaFacts::Status::ran && as.possible) run_java_version(java, plan, java_timeout_ms);
         f.java = std::move(java);
     }
     f.settings = std::move(settings);

@@ -160,7 +160,7 @@ public:
 private:
     void add(Severity severity, std::string id, std::string message, std::string fix, std::string where = {}) {
         out_.findings.push_back(
-            {severity, std::move(id), std::move(message), std::move(fix), std::move(where)});
+            {severity, std::move(id), std::move(message), std::move(fix), std::move(where), 0});
     }
     // A bootstrap check Elasticsearch has had since `since_major`: an error
     // when it would stop the node, a warning when it only logs it.
@@ -300,7 +300,8 @@ void Evaluator::check_settings_file() {
 }
 
 void Evaluator::check_root() {
-    if (plan_.uid != 0) return;
+    // Without the user here (as-user), the plan's uid 0 is only a placeholder.
+    if (plan_.uid != 0 || !facts_.as_user.possible) return;
     // Not a bootstrap check: every version refuses, whatever the mode.
     add(Severity::error, "run-as-root",
         major_ < 5 ? "don't run elasticsearch as root." : "can not run elasticsearch as root",
@@ -365,13 +366,15 @@ void Evaluator::check_java() {
 }
 
 void Evaluator::check_path(const PathFacts& p, std::string_view key, const std::string& where) {
-    if (plan_.uid == 0 || p.existing.empty()) return;  // root passes every permission check
+    const bool known = facts_.as_user.possible;  // else whose bits apply is not known here (as-user)
+    if ((plan_.uid == 0 && known) || p.existing.empty()) return;  // root passes every permission check
     const std::string who = fmt::format("user {} (uid {})", plan_.user_name, plan_.uid);
     auto in_groups = [&](gid_t g) {
         return g == plan_.gid || std::find(facts_.groups.begin(), facts_.groups.end(), g) != facts_.groups.end();
     };
     // As the kernel decides: the owner's bits, else the group's, else others'.
     auto allowed = [&](const PathFacts::Entry& e, unsigned bits) {
+        if (!known) return true;  // only the file types are judged
         unsigned perm = e.mode & 7;
         if (e.uid == plan_.uid) perm = (e.mode >> 6) & 7;
         else if (in_groups(e.gid)) perm = (e.mode >> 3) & 7;

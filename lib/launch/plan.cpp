@@ -350,7 +350,7 @@ void Planner::plan_watcher() {
     }
 }
 
-Result<LaunchPlan> Planner::run() {
+PlanAttempt Planner::attempt() {
     plan_.file = spec_.file;
     plan_.argv = spec_.argv;
     plan_.umask = spec_.umask;
@@ -366,10 +366,17 @@ Result<LaunchPlan> Planner::run() {
     plan_limits();
     plan_executable();
     plan_readiness();
-    if (!errors_.empty()) return failure(std::move(errors_));
-    return std::move(plan_);
+    return {std::move(plan_), std::move(errors_)};
+}
+
+Result<LaunchPlan> Planner::run() {
+    PlanAttempt a = attempt();
+    if (!a.errors.empty()) return failure(std::move(a.errors));
+    return std::move(a.plan);
 }
 
 Result<LaunchPlan> plan_launch(const Spec& spec, const HostFacts& host) { return Planner{spec, host}.run(); }
+
+PlanAttempt plan_launch_partial(const Spec& spec, const HostFacts& host) { return Planner{spec, host}.attempt(); }
 
 }  // namespace eslaunch

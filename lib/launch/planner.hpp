@@ -18,6 +18,7 @@ class Planner {
 public:
     Planner(const Spec& spec, const HostFacts& host) : spec_(spec), host_(host) {}
     Result<LaunchPlan> run();
+    PlanAttempt attempt();  // every phase, whatever fails: the plan so far and every error
 
 private:
     void error(int status, int line, std::string what, std::string hint) {

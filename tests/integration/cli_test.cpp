@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "run_process.hpp"
@@ -152,7 +153,7 @@ TEST_F(Cli, AnExceptionNothingCaughtSaysWhatAndAborts) {
 
 TEST_F(Cli, CheckValidFilePrintsThePlan) {
     const std::string file = write("es.ini",
-                                   "[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=nobody\n"
+                                   "[program:es]\ncommand=/bin/true\nuser=nobody\n"
                                    "environment=JAVA_HOME=\"/usr/lib/jvm/jre\"\nstopwaitsecs=300\n");
     auto r = run_eslaunch({"check", file}, base_env);
     EXPECT_EQ(r.status, 0) << r.err;
@@ -183,6 +184,7 @@ TEST_F(Cli, CheckJsonGivesTheProgramsWholeEnvironment) {
     const std::string file = write("x.ini",
                                    "[program:x]\ncommand=%(here)s/run --name %(program_name)s\nallow_root=true\n"
                                    "environment=LANG=\"C\",EXTRA='a, \"b\" c',FROM_ENV=\"%(ENV_ES_HOME)s\"\n");
+    fs::permissions(write("run", "#!/bin/sh\n"), fs::perms(0755));  // check tests the program too
     auto r = run_eslaunch({"check", "--json", file}, base_env);
     ASSERT_EQ(r.status, 0) << r.err;
     const json j = json::parse(r.out);
@@ -207,14 +209,14 @@ TEST_F(Cli, CheckJsonErrors) {
 }
 
 TEST_F(Cli, ProgramOption) {
-    const std::string file = write("two.ini", "[program:a]\ncommand=/bin/a\nallow_root=true\n[program:b]\ncommand=/bin/b\nallow_root=true\n");
+    const std::string file = write("two.ini", "[program:a]\ncommand=/bin/true\nallow_root=true\n[program:b]\ncommand=/bin/false\nallow_root=true\n");
     auto none = run_eslaunch({"check", file}, base_env);
     EXPECT_EQ(none.status, 78);
     EXPECT_EQ(none.err, "eslaunch: error: " + file +
                             ": 2 [program:NAME] sections (a, b); choose one with --program NAME\n");
     auto b = run_eslaunch({"check", "--json", "--program", "b", file}, base_env);
     ASSERT_EQ(b.status, 0) << b.err;
-    EXPECT_EQ(json::parse(b.out)["argv"], json({"/bin/b"}));
+    EXPECT_EQ(json::parse(b.out)["argv"], json({"/bin/false"}));
     auto a = run_eslaunch({"check", "--program=a", "--json", file}, base_env);
     ASSERT_EQ(a.status, 0) << a.err;
     EXPECT_EQ(json::parse(a.out)["program"], "a");
@@ -222,6 +224,8 @@ TEST_F(Cli, ProgramOption) {
 
 TEST_F(Cli, RelativePathIsMadeAbsoluteForHereAndMessages) {
     write("rel.ini", "[program:x]\ncommand=%(here)s/bin/x\nallow_root=true\n");
+    fs::create_directories(dir_ / "bin");
+    fs::permissions(write("bin/x", "#!/bin/sh\n"), fs::perms(0755));  // check tests the program too
     auto r = run_eslaunch({"check", "--json", "rel.ini"}, base_env, dir_.string());
     ASSERT_EQ(r.status, 0) << r.err;
     const json j = json::parse(r.out);
@@ -260,6 +264,67 @@ TEST_F(Cli, BundledExamples) {
         "merge them into one line: environment=JAVA_HOME=\"/usr/lib/jvm/jre\",ES_HEAP_SIZE=\"24g\",MAX_OPEN_FILES=\"102400\""));
 }
 
+// check foresees what the launch would exit 203 for: a command= that does
+// not exist (a plain profile: no preflight), with FILE:LINE, path and fix.
+TEST_F(Cli, CheckFindsAProgramThatDoesNotExist) {
+    fs::permissions(dir_, fs::perms(0755));
+    const std::string file = write("p.ini", "[program:p]\ncommand=/nonexistent/prog --flag\nuser=nobody\nready=none\n");
+    EXPECT_EQ(run_eslaunch({file}, base_env).status, 203);
+    auto r = run_eslaunch({"check", file}, base_env);
+    EXPECT_EQ(r.status, 78) << r.out;
+    EXPECT_EQ(r.err, "eslaunch: error: " + file +
+                         ":2: cannot execute /nonexistent/prog as nobody: No such file or directory: the launch would "
+                         "exit 203 (EXEC); fix the program's path in command= (the launch executes it as written)\n");
+    EXPECT_THAT(r.out, HasSubstr("\nlaunch (directory= and the program, tested as user nobody (uid 65534)):\n"
+                                 "  error    program: cannot execute /nonexistent/prog as nobody"));
+    auto j = run_eslaunch({"check", "--json", file}, base_env);
+    EXPECT_EQ(j.status, 78);
+    const json out = json::parse(j.out);
+    EXPECT_EQ(out["valid"], true);
+    ASSERT_EQ(out["findings"].size(), 1U) << j.out;
+    EXPECT_EQ(out["findings"][0]["id"], "program");
+    EXPECT_EQ(out["findings"][0]["status"], 203);
+    EXPECT_EQ(out["findings"][0]["where"], file + ":2");
+}
+
+// A program only root may execute (0700), and a directory= only root may
+// enter: the launch exits 203 and 200 as nobody, and check, asking as
+// nobody, says so; as root (allow_root) both are fine.
+TEST_F(Cli, CheckTestsTheProgramAndTheDirectoryAsTheUser) {
+    if (geteuid() != 0) GTEST_SKIP() << "SKIPPED: needs root (files only root may use, a user to drop to)";
+    fs::permissions(dir_, fs::perms(0755));
+    const std::string prog = write("prog", "#!/bin/sh\nexit 0\n");
+    fs::permissions(prog, fs::perms(0700));
+    const fs::path private_dir = dir_ / "private";
+    fs::create_directories(private_dir);
+    fs::permissions(private_dir, fs::perms(0700));
+    const std::string exe = write("x.ini", "[program:x]\ncommand=" + prog + "\nuser=nobody\nready=none\n");
+    const std::string dir = write("d.ini", "[program:d]\ncommand=/bin/true\nuser=nobody\ndirectory=" +
+                                               private_dir.string() + "\nready=none\n");
+    EXPECT_EQ(run_eslaunch({exe}, base_env).status, 203);
+    EXPECT_EQ(run_eslaunch({dir}, base_env).status, 200);
+    const std::vector<std::tuple<std::string, std::string, int, std::string>> cases = {
+        {exe, "program", 203, ":2: cannot execute " + prog + " as nobody: Permission denied: the launch would exit 203"},
+        {dir, "directory", 200,
+         ":4: cannot enter directory " + private_dir.string() +
+             " as nobody: Permission denied: the launch would exit 200 (CHDIR); give the user access to it"},
+    };
+    for (const auto& [file, id, status, message] : cases) {
+        SCOPED_TRACE(id);
+        auto r = run_eslaunch({"check", "--json", file}, base_env);
+        EXPECT_EQ(r.status, 78);
+        EXPECT_THAT(r.err, HasSubstr("eslaunch: error: " + file + message));
+        const json out = json::parse(r.out);
+        ASSERT_EQ(out["findings"].size(), 1U) << r.out;
+        EXPECT_EQ(out["findings"][0]["id"], id);
+        EXPECT_EQ(out["findings"][0]["status"], status);
+    }
+    const std::string as_root = write("r.ini", "[program:r]\ncommand=" + prog + "\nallow_root=true\ndirectory=" +
+                                                   private_dir.string() + "\nready=none\n");
+    auto root = run_eslaunch({"check", "--json", as_root}, base_env);
+    EXPECT_EQ(root.status, 0) << root.err;
+    EXPECT_EQ(json::parse(root.out)["findings"], json::array());
+}
 
 // An Elasticsearch 7.17.25 home under the test's directory, as far as check
 // looks: the jar that names the version, config/elasticsearch.yml, data/ and
@@ -457,6 +522,57 @@ TEST_F(Preflight, TheLaunchDoesNoPreflightWork) {
     EXPECT_EQ(dropped, "Groups:\t" + groups.out.substr(0, groups.out.size() - 1) + " \nNoNewPrivs:\t1\n");
 }
 
+// A user= only the production host has stops the launch here (217, fail
+// fast), and check reports it once with every other finding of the same
+// run: a limit, directory=, the probe against elasticsearch.yml (read as
+// nobody, not root), and a note that the checks as the user were skipped.
+TEST_F(Preflight, AUserOnlyTheProductionHostHasHidesNothingElse) {
+    if (geteuid() != 0) GTEST_SKIP() << "SKIPPED: needs root (check reads the node's files as nobody)";
+    yml("cluster.name: prod\nhttp.port: 19400\n");
+    const std::string file = write("es.ini", "[program:es]\ncommand=" + (home_ / "bin/elasticsearch").string() +
+                                                 "\nenvironment=ES_JAVA_HOME=\"" + java_home_ +
+                                                 "\"\nuser=es-prod-only\nlimit_nofile=999999999\n"
+                                                 "directory=/nonexistent/dir\nready=http://127.0.0.1:19999/\n");
+    const std::string user_error = file + ":4: user: user 'es-prod-only' does not exist; create it (useradd --system "
+                                          "es-prod-only) or fix user=";
+    auto launch = run_eslaunch({file}, base_env);
+    EXPECT_EQ(launch.status, 217);
+    EXPECT_THAT(launch.err, HasSubstr(user_error));
+    auto r = run_eslaunch({"check", file}, base_env);
+    EXPECT_EQ(r.status, 78);
+    EXPECT_THAT(r.out, HasSubstr(file + ": [program:es] cannot be launched on this host (2 errors); the rest of the "
+                                        "plan follows:\n  error    " + user_error + " (status 217)\n"));
+    EXPECT_EQ(r.err.find(user_error), r.err.rfind(user_error));  // once
+    EXPECT_THAT(r.err, HasSubstr(file + ":5: limit_nofile=999999999"));
+    EXPECT_THAT(r.err, HasSubstr(file + ":6: cannot enter directory /nonexistent/dir as es-prod-only: No such file or "
+                                        "directory: the launch would exit 200 (CHDIR)"));
+    EXPECT_THAT(r.err, HasSubstr("probes port 19999, but Elasticsearch serves HTTP on 19400 (" +
+                                 (home_ / "config/elasticsearch.yml").string() + ":2)"));
+    auto j = run_eslaunch({"check", "--json", file}, base_env);
+    EXPECT_EQ(j.status, 78);
+    const json out = json::parse(j.out);
+    EXPECT_EQ(out["valid"], false);
+    std::vector<int> statuses;
+    for (const auto& e : out["errors"]) statuses.push_back(e["status"]);
+    EXPECT_EQ(statuses, (std::vector<int>{217, 205}));
+    std::vector<std::string> ids;
+    for (const auto& f : out["findings"]) ids.push_back(f["id"]);
+    EXPECT_THAT(ids, ::testing::IsSupersetOf({"as-user", "directory", "probe-port"}));
+    EXPECT_THAT(ids, Not(::testing::Contains("run-as-root")));
+    const auto note = static_cast<std::size_t>(std::find(ids.begin(), ids.end(), "as-user") - ids.begin());
+    ASSERT_LT(note, ids.size());
+    EXPECT_THAT(out["findings"][note]["message"].get<std::string>(),
+                HasSubstr("the checks as user es-prod-only were skipped: user: user 'es-prod-only' does not exist "
+                          "(status 217, above)"));
+
+    // Not read as root, whom the service's group may feed a file: a file
+    // only root may read is one nobody cannot.
+    const fs::path y = home_ / "config/elasticsearch.yml";
+    fs::permissions(y, fs::perms(0600));
+    auto hidden = run_eslaunch({"check", file}, base_env);
+    EXPECT_EQ(hidden.status, 78);
+    EXPECT_THAT(hidden.err, HasSubstr("eslaunch: error: " + y.string() + ": cannot open: Permission denied"));
+}
 
 // check --cluster on the unit tests' fixtures (tests/unit/cluster/).
 class ClusterCli : public Cli {

@@ -142,6 +142,67 @@ TEST(CheckText, SaysWhyTheProfile) {
               "set in the spec");
 }
 
+// A user= only the production host has: the plan goes on past that error,
+// and every other error of the plan comes with it (not one round at a time).
+TEST(CheckJson, APlanThisHostCannotMakeShowsTheRest) {
+    HostFacts host = test_host();
+    host.user.reset();
+    host.user_error = "user 'prod-only' does not exist";
+    const Spec spec = parse_ok("[program:x]\ncommand=/opt/app/run\nuser=prod-only\nlimit_nofile=30000\n");
+    ASSERT_FALSE(plan_launch(spec, host));  // the launch stops, as before
+    const PlanAttempt attempt = plan_launch_partial(spec, host);
+    ASSERT_EQ(attempt.errors.size(), 2U);
+    EXPECT_EQ(attempt.errors[0].status, 217);
+    EXPECT_EQ(attempt.errors[1].status, 205);
+    EXPECT_EQ(attempt.plan.executable, "/opt/app/run");
+    CheckFindings found;
+    found.plan_errors = attempt.errors;
+    found.as_user = as_user_here(spec, attempt.plan, attempt.errors);
+    EXPECT_FALSE(found.as_user.possible);
+    EXPECT_EQ(found.as_user.user, "prod-only");
+    EXPECT_EQ(found.as_user.why_not, "user: user 'prod-only' does not exist (status 217, above)");
+    found.launch = {{Finding::Severity::error, "program", "cannot execute /opt/app/run", "fix", "/f:2", 203}};
+    found.paths_checked = true;
+    const json j = json::parse(render_check_json(spec, attempt.plan, test_context().environ, found));
+    EXPECT_EQ(j["valid"], false);
+    ASSERT_EQ(j["errors"].size(), 2U);
+    EXPECT_EQ(j["errors"][0]["status"], 217);
+    EXPECT_EQ(j["errors"][0]["line"], 3);
+    EXPECT_EQ(j["errors"][1]["status"], 205);
+    EXPECT_EQ(j["errors"][1]["line"], 4);
+    EXPECT_TRUE(j["identity"]["uid"].is_null());
+    EXPECT_EQ(j["argv"], json({"/opt/app/run"}));
+    EXPECT_EQ(j["findings"][0]["status"], 203);
+    const std::string text = render_check_text(spec, attempt.plan, test_context().environ, found);
+    EXPECT_THAT(text, HasSubstr("/etc/eslaunch/test.ini: [program:x] cannot be launched on this host (2 errors); "
+                                "the rest of the plan follows:\n  error    /etc/eslaunch/test.ini:3: user: user "
+                                "'prod-only' does not exist; create it (useradd --system prod-only) or fix user= "
+                                "(status 217)\n"));
+    EXPECT_THAT(text, HasSubstr("\n  user         prod-only (not usable on this host: see the errors above)\n"));
+    EXPECT_THAT(text, HasSubstr("\nlaunch (directory= and the program, not tested as the user: only what stat() "
+                                "tells):\n  error    program: cannot execute /opt/app/run\n"));
+}
+
+// A valid plan: the findings carry the launch's status, or null.
+TEST(CheckJson, FindingsCarryTheLaunchsStatus) {
+    const Spec spec = parse_ok("[program:x]\ncommand=/bin/true\nuser=work\n");
+    const LaunchPlan plan = plan_of(spec);
+    CheckFindings found;
+    found.as_user = as_user_here(spec, plan, {});
+    EXPECT_TRUE(found.as_user.possible);
+    found.launch = {{Finding::Severity::error, "directory", "m", "f", "/f:3", 200}};
+    Preflight pre;
+    pre.findings = {{Finding::Severity::warning, "max-map-count", "m", "f", "", 0}};
+    found.preflight = &pre;
+    const json j = json::parse(render_check_json(spec, plan, test_context().environ, found));
+    EXPECT_EQ(j["valid"], true);
+    EXPECT_EQ(j["errors"], json::array());
+    EXPECT_EQ(j["identity"]["uid"], 1000);
+    ASSERT_EQ(j["findings"].size(), 2U);
+    EXPECT_EQ(j["findings"][0]["status"], 200);
+    EXPECT_TRUE(j["findings"][1]["status"].is_null());
+}
+
 TEST(Environment, MapAndChanges) {
     const char* envp[] = {"A=1", "B=2", "A=shadowed", "NOEQUALS", "=x", "C=", nullptr};
     EnvMap env = EnvMap::from_envp(envp);

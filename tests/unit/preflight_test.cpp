@@ -451,6 +451,23 @@ TEST(Preflight, Java) {
     }
 }
 
+// A plan whose user this host lacks (as-user): whose permission bits apply,
+// and a uid that only holds the place, are not judged; file types still are.
+TEST(Preflight, WithoutTheUserOnlyFileTypesAreJudged) {
+    const AsUser absent{false, "work", "user: user 'work' does not exist (status 217, above)"};
+    Node node;
+    node.facts.data_paths = {dir_owned_by("/opt/es/data", 0, 040700)};  // work cannot write it
+    node.facts.logs_path = dir_owned_by("/opt/es/logs", 1000, 0100640);  // a file
+    EXPECT_THAT(ids(node.run()), ElementsAre("path-data", "path-logs"));
+    node.facts.as_user = absent;
+    EXPECT_THAT(ids(node.run()), ElementsAre("path-logs"));
+    Node root;
+    root.spec = "allow_root=true\n";
+    EXPECT_THAT(ids(root.run()), ElementsAre("run-as-root"));
+    root.facts.as_user = absent;
+    EXPECT_THAT(ids(root.run()), ElementsAre());
+}
+
 TEST(Preflight, DataAndLogsPaths) {
     struct Case {
         PathFacts path;
@@ -742,7 +759,7 @@ TEST(Preflight, CheckOutputCarriesTheFindings) {
     EXPECT_EQ(j["findings"], nlohmann::json::parse(R"([{"severity":"error","id":"max-map-count",
         "message":"max virtual memory areas vm.max_map_count [65530] is too low, increase to at least [262144]",
         "fix":"sysctl -w vm.max_map_count=262144 (as root, on the host: containers share it), and keep it across reboots: echo vm.max_map_count=262144 > /etc/sysctl.d/99-elasticsearch.conf",
-        "where":"/proc/sys/vm/max_map_count"}])"));
+        "where":"/proc/sys/vm/max_map_count","status":null}])"));
     EXPECT_EQ(j["preflight"]["elasticsearch_version"], "7.17.25");
     EXPECT_EQ(j["preflight"]["elasticsearch_yml"], yml_path);
     EXPECT_EQ(j["preflight"]["bootstrap_checks_enforced"], true);

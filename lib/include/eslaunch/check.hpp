@@ -37,6 +37,22 @@ struct Setting {
 [[nodiscard]] std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_env,
                                                      const std::optional<EsVersion>& es_version = std::nullopt);
 
+// What check found besides the plan: the plan's errors where this host
+// cannot launch the spec (the rest is shown all the same), whether it could
+// act as the node's user, the findings about the paths the launch needs
+// (check_launch_paths), and the preflight (null: none).
+struct CheckFindings {
+    Errors plan_errors;
+    AsUser as_user;
+    std::vector<Finding> launch;
+    bool paths_checked = false;  // check_launch_paths ran: the text shows its block
+    const Preflight* preflight = nullptr;
+};
+[[nodiscard]] std::string render_check_text(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env,
+                                            const CheckFindings& found);
+[[nodiscard]] std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env,
+                                            const CheckFindings& found);
+
 // `own_env` is eslaunch's own environment: the environment changes are
 // shown against it. `preflight` is null when there is none (a profile other
 // than elasticsearch).

@@ -15,6 +15,7 @@ struct Finding {
     std::string message;  // Elasticsearch's own wording where it has one
     std::string fix;      // the spec line, the sysctl, the unit line, the setting
     std::string where;    // the setting it is about: "FILE:LINE", or a file, or empty
+    int status = 0;       // an error the launch itself stops at: its exit status (203...); 0: none
 };
 
 [[nodiscard]] inline std::string_view severity_name(Finding::Severity s) {

@@ -73,6 +73,16 @@ struct LaunchPlan {
 
 [[nodiscard]] Result<LaunchPlan> plan_launch(const Spec& spec, const HostFacts& host);
 
+// For `check` only: the plan as far as it goes, and every error on the way
+// (none: the plan plan_launch gives). A spec this host cannot launch (its
+// user exists only on the production host) still shows the rest; a launch
+// never runs a plan that has errors.
+struct PlanAttempt {
+    LaunchPlan plan;
+    Errors errors;
+};
+[[nodiscard]] PlanAttempt plan_launch_partial(const Spec& spec, const HostFacts& host);
+
 // plan_launch, as `eslaunch FILE` and `eslaunch check` run it: when the
 // default probe follows elasticsearch.yml (an Elasticsearch home, no ready=),
 // the file is read after a first plan, in a child process running as the

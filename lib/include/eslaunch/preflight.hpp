@@ -53,7 +53,17 @@ struct JavaFacts {
     std::string passed_over;  // 2.x/5.x: a JAVA_HOME without an executable bin/java, which the script skips
 };
 
+// Whether check can test paths as the node's user on this host: it can when
+// the plan's identity holds here (root switching to user=, or check running
+// as the program's own user). `why_not` names the plan error that stops it.
+struct AsUser {
+    bool possible = true;
+    std::string user;     // user= as written, or the planned user's name
+    std::string why_not;  // e.g. "user 'elastic' does not exist (the error above, status 217)"
+};
+
 struct PreflightFacts {
+    AsUser as_user;  // not possible: no run-as-root or path permission checks, java not run
     std::optional<std::uint64_t> max_map_count;  // /proc/sys/vm/max_map_count
     std::string yml;                             // conf_dir/elasticsearch.yml; empty without a home
     bool yml_missing = false;                    // it does not exist: Elasticsearch's defaults apply
@@ -97,8 +107,25 @@ struct Preflight {
 
 // Reads what evaluate_preflight needs for `plan` on this host (host.cpp).
 // Runs `java -version` as the plan's user, for at most `java_timeout_ms`.
+// Without `as.possible`, the node's files are read as uid 65534 (nobody)
+// when check runs as root, and java is not run.
 [[nodiscard]] PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, const HostFacts& host,
-                                                    int java_timeout_ms = 5000);
+                                                    int java_timeout_ms = 5000, const AsUser& as = {});
+
+// check's plan: plan_launch_reading_node_settings when the spec can be
+// launched here; else plan_launch_partial, with elasticsearch.yml read as
+// the planned user (or nobody, see gather_preflight_facts) for the probe.
+[[nodiscard]] PlanAttempt plan_for_check(const Spec& spec, HostFacts& host);
+
+// What a plan with these errors lets check do as the node's user.
+[[nodiscard]] AsUser as_user_here(const Spec& spec, const LaunchPlan& plan, const Errors& plan_errors);
+
+// The paths the launch itself needs before the program runs: directory=
+// (chdir, status 200) and the program (execve, status 203), tested as the
+// node's user in a child that drops to it (drop_privileges), in the
+// launch's order. Without `as.possible`: what stat() tells, and a warning
+// that says what was not tested and why. Errors carry the launch's status.
+[[nodiscard]] std::vector<Finding> check_launch_paths(const Spec& spec, const LaunchPlan& plan, const AsUser& as);
 
 // Whether the plan's user can execute eslaunch-watch, asked as that user in
 // a child, so that check stops where the launch would (203 there): the
