@@ -1,8 +1,9 @@
 #!/bin/bash
 # selftest.sh FAKE_ES -- checks the fake Elasticsearch itself (README.md): the
 # record, each version's launch script (heap variables honoured, rejected or
-# ignored; jvm.options, jvm.options.d/, ES_JAVA_OPTS, ES_PATH_CONF), HTTP,
-# delay, hang (--hang-after-ready, SIGUSR1/SIGUSR2), signals. The parts as
+# ignored; jvm.options, jvm.options.d/, ES_JAVA_OPTS, ES_PATH_CONF; package
+# mode's environment file), HTTP, delay, hang (--hang-after-ready,
+# SIGUSR1/SIGUSR2), signals. The parts as
 # `nobody` need root and setpriv; without them they are left out. Needs
 # python3 (else SKIP, exit 77).
 set -u
@@ -168,6 +169,35 @@ done
 printf -- '-Xmx2g\n' > "$T/es-7.10.2/config/jvm.options.d/heap.options"
 launch "$T/es-7.10.2"; expect "7.10.2 jvm.options.d" "$(heap)" "1g 2g"
 if [ -e "$T/es-7.6.2/config/jvm.options.d" ]; then fail "7.6.2 has jvm.options.d"; else ok; fi
+
+# --- package mode (6.0+): bin/elasticsearch-env sources the environment file
+# after the inherited environment, and there is no config/ default
+for v in 6.8.23 7.17.25 8.15.3; do
+  MAKE_HOME_PACKAGE=deb MAKE_HOME_ENV_FILE="$T/env-$v" "$MAKE_HOME" "$v" "$T/pkg-$v" "$FAKE_ES" ||
+    die "make_home.sh $v in package mode failed"
+  expect "$v package: its source line" "$(grep -cxF ". '$T/env-$v'" "$T/pkg-$v/bin/elasticsearch-env")" 1
+  : > "$T/env-$v"
+  launch "$T/pkg-$v"; rc=$?
+  expect "$v package without ES_PATH_CONF: exit" "$rc" 1
+  expect "$v package without ES_PATH_CONF: message" "$(cat "$T/stdout")" "ES_PATH_CONF must be set to the configuration path"
+  if [ -e "$REC" ]; then fail "$v package without ES_PATH_CONF: fake-es ran"; else ok; fi
+  launch "$T/pkg-$v" ES_PATH_CONF="$T/conf6"; expect "$v package: ES_PATH_CONF of the environment" "$(heap)" "3g 3g"
+  printf 'ES_PATH_CONF=%s\nES_JAVA_OPTS="-Xms2g -Xmx2g"\n' "$T/conf6" > "$T/env-$v"
+  launch "$T/pkg-$v" ES_PATH_CONF="$T/pkg-$v/config" ES_JAVA_OPTS="-Xms256m -Xmx256m"
+  expect "$v package: the file's ES_JAVA_OPTS wins" "$(heap)" "2g 2g"
+  if has_jvm_arg "-Des.path.conf=$T/conf6"; then ok; else fail "$v package: the file's ES_PATH_CONF"; fi
+done
+# shellcheck disable=SC2016 # the line as the script holds it
+expect "archive: the config/ default line" \
+  "$(grep -cxF 'if [ -z "$ES_PATH_CONF" ]; then ES_PATH_CONF="$ES_HOME"/config; fi' "$T/es-8.15.3/bin/elasticsearch-env")" 1
+if [ -e "$T/es-5.6.16/bin/elasticsearch-env" ]; then fail "5.6.16 has bin/elasticsearch-env"; else ok; fi
+MAKE_HOME_PACKAGE=rpm "$MAKE_HOME" 7.17.25 "$T/rpm" "$FAKE_ES" || die "make_home.sh rpm failed"
+expect "rpm: its source line" "$(grep -cxF ". '/etc/sysconfig/elasticsearch'" "$T/rpm/bin/elasticsearch-env")" 1
+if MAKE_HOME_PACKAGE=deb "$MAKE_HOME" 5.6.16 "$T/pkg5" "$FAKE_ES" 2> /dev/null; then
+  fail "5.6.16 in package mode was built"
+else
+  ok
+fi
 
 # --- the script itself
 rm -f "$REC"
