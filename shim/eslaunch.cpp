@@ -70,6 +70,9 @@ int run_launch(const std::string& file, const std::optional<std::string>& progra
         log_line(4, "warning", w.line > 0 ? fmt::format("{}:{}: {}", loaded->spec.file, w.line, w.text)
                                           : fmt::format("{}: {}", loaded->spec.file, w.text));
     }
+    for (const auto& f : loaded->plan.env_file.findings) {  // each names the environment file's FILE:LINE
+        log_line(4, "warning", fmt::format("{}: {}; {}", f.where, f.message, f.fix));
+    }
     eslaunch::RealSyscalls sys;
     const eslaunch::Error error =
         eslaunch::apply_plan(loaded->plan, sys, eslaunch::listen_fds(loaded->plan.environment, ::getpid()));

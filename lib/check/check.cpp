@@ -186,11 +186,52 @@ std::string plan_sections(const LaunchPlan& plan) {
     return out;
 }
 
+// The settings as resolved_settings gives them, but es_path_conf as the
+// node reads it when a package's environment file sets ES_PATH_CONF.
+std::vector<Setting> settings_of(const Spec& spec, const LaunchPlan& plan) {
+    std::vector<Setting> settings = resolved_settings(spec, plan.environment, plan.heap.version);
+    const EnvFilePlan& f = plan.env_file;
+    if (f.path.empty() || !f.conf_dir_source.starts_with(f.path + ":")) return settings;
+    for (Setting& s : settings) {
+        if (s.key == "es_path_conf") s = {s.key, f.conf_dir, Setting::Source::derived, "from " + f.conf_dir_source};
+    }
+    return settings;
+}
+
+// The environment file a package's bin/elasticsearch-env sources, what it
+// sets and what that changes.
+std::string env_file_section(const EnvFilePlan& f) {
+    if (f.layout.empty()) return {};
+    std::string out = "\nenvironment file:\n";
+    auto row = [&](std::string_view name, std::string_view value) { out += fmt::format("  {:<14} {}\n", name, value); };
+    row("layout", fmt::format("{} ({})", f.layout, f.layout_source));
+    if (!f.path.empty()) row("file", f.path);
+    std::vector<std::string> sets;
+    for (const auto& a : f.assignments) sets.push_back(fmt::format("{} (line {})", a.name, a.line));
+    if (!f.path.empty()) row("sets", sets.empty() ? std::string{"nothing eslaunch can read"} : cut_list(sets));
+    row("config dir", f.conf_dir.empty() ? std::string{"none"} : fmt::format("{} ({})", f.conf_dir, f.conf_dir_source));
+    const int warnings = static_cast<int>(f.findings.size());
+    return out + findings_text(f.findings, 0, warnings);
+}
+
+json env_file_json(const EnvFilePlan& f) {
+    if (f.layout.empty()) return nullptr;
+    json assignments = json::array();
+    for (const auto& a : f.assignments) assignments.push_back({{"name", a.name}, {"value", a.value}, {"line", a.line}});
+    return {{"layout", f.layout},
+            {"layout_source", f.layout_source},
+            {"path", f.path.empty() ? json(nullptr) : json(f.path)},
+            {"assignments", std::move(assignments)},
+            {"config_dir", f.conf_dir.empty() ? json(nullptr) : json(f.conf_dir)},
+            {"config_dir_source", f.conf_dir_source.empty() ? json(nullptr) : json(f.conf_dir_source)},
+            {"findings", findings_json(f.findings)}};
+}
+
 // Every key resolved, the keys left to supervisord, the warnings and where
 // supervisord differs.
 std::string spec_sections(const Spec& spec, const LaunchPlan& plan) {
     std::string out = "\nsettings:\n";
-    for (const auto& s : resolved_settings(spec, plan.environment, plan.heap.version)) {
+    for (const auto& s : settings_of(spec, plan)) {
         std::string source{source_name(s.source)};
         if (s.source == Setting::Source::spec) source = fmt::format("spec line {}", spec.line_of(s.key));
         if (!s.detail.empty()) source += ", " + s.detail;
@@ -267,6 +308,7 @@ json plan_json(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env, 
     j["limits"] = limits_json(plan);
     j["heap"] = heap_json(plan.heap);
     j["readiness"] = readiness_json(plan.readiness);
+    j["environment_file"] = env_file_json(plan.env_file);
     j["no_new_privileges"] = plan.no_new_privileges;
     j["directory"] = spec.directory ? json(*spec.directory) : json(nullptr);
     j["umask"] = spec.umask ? json(format_umask(*spec.umask)) : json(nullptr);
@@ -292,7 +334,7 @@ std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const En
     j["valid"] = found.plan_errors.empty();
     j["errors"] = errors_json(found.plan_errors);
     json settings = json::object();
-    for (const auto& s : resolved_settings(spec, plan.environment, plan.heap.version)) {
+    for (const auto& s : settings_of(spec, plan)) {
         settings[s.key] = {{"value", s.value.empty() ? json(nullptr) : json(s.value)},
                            {"source", std::string{source_name(s.source)}},
                            {"detail", s.detail}};
@@ -337,6 +379,7 @@ std::string render_check_text(const Spec& spec, const LaunchPlan& plan, const En
     out += program_rows(spec, plan, found.as_user);
     out += environment_rows(spec, own_env, plan.environment);
     out += plan_sections(plan);
+    out += env_file_section(plan.env_file);
     out += spec_sections(spec, plan);
     if (found.paths_checked) out += launch_text(plan, found);
     if (found.preflight != nullptr) out += preflight_text(*found.preflight);

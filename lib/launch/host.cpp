@@ -87,6 +87,34 @@ bool has_cap_sys_resource() {
     return (data[CAP_SYS_RESOURCE / 32].effective >> (CAP_SYS_RESOURCE % 32)) & 1U;
 }
 
+// The most of bin/elasticsearch-env eslaunch reads (Elastic's is about 5 KiB).
+constexpr std::size_t max_env_script = 256 * 1024;
+
+// bin/elasticsearch-env of 6.0 and later, and the environment file a
+// package's sources. Read as root through the walk without the ownership
+// rule, as jvm.options: Elastic ships the file root:elasticsearch 0660, and
+// what it says only feeds the plan's checks and the config directory.
+void env_file_facts(EsHomeFacts& es) {
+    if (!es.version || es.version->major < 6) return;  // 2.x and 5.x do not source it
+    EnvFileFacts& f = es.env_file;
+    f.script = es.home + "/bin/elasticsearch-env";
+    auto script = read_walking(f.script, Trust::any, max_env_script, f.script, {});
+    if (!script) {
+        f.layout.why = fmt::format("cannot read it: {}", script.error().what);
+        return;
+    }
+    f.layout = es_layout_of(*script);
+    if (f.layout.kind != EsLayout::Kind::package) return;
+    const WalkText text{"", "bin/elasticsearch-env sources it, and the node stops without it: create it",
+                        "bin/elasticsearch-env sources it: make it a regular file"};
+    auto file = read_walking(f.layout.env_file, Trust::any, max_env_file, f.layout.env_file, text);
+    if (!file) {
+        f.error = file.error().str();
+        return;
+    }
+    f.text = parse_env_file(*file);
+}
+
 void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts) {
     EsHomeFacts& es = facts.es;  // es.home: set by the caller, not empty
     std::error_code ec;
@@ -99,7 +127,9 @@ void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts
             }
         }
     }
-    es.conf_dir = es_conf_dir_of(spec, program_env, es.home);
+    env_file_facts(es);
+    es.conf_dir = es_node_conf_dir(spec, program_env, es, es.conf_dir_source);
+    if (es.conf_dir.empty()) return;  // a package with none: the plan says so
     // elasticsearch.yml, which the default probe follows, is read after the
     // plan, as the plan's user: plan_launch_reading_node_settings.
     // Read as root, so through the walk: a FIFO or device planted there
@@ -193,6 +223,31 @@ void helper_facts(const Spec& spec, const InstallDirs& dirs, HostFacts& facts) {
 }
 
 }  // namespace
+
+std::string es_node_conf_dir(const Spec& spec, const EnvMap& program_env, const EsHomeFacts& es,
+                             std::string& source) {
+    const EnvFileFacts& f = es.env_file;
+    const bool package = f.layout.kind == EsLayout::Kind::package;
+    if (package && f.error.empty()) {
+        const EnvAssignment* a = f.text.last("ES_PATH_CONF");
+        if (a != nullptr && f.text.unreadable_assignment("ES_PATH_CONF", a->line) == nullptr) {
+            source = fmt::format("{}:{}", f.layout.env_file, a->line);
+            return a->value;
+        }
+    }
+    const std::string* env = program_env.get("ES_PATH_CONF");
+    if (spec.es_path_conf) {
+        source = "es_path_conf=";
+    } else if (env != nullptr && !env->empty()) {
+        source = "ES_PATH_CONF";
+    } else if (package) {
+        source = {};
+        return {};
+    } else {
+        source = "es_home/config";
+    }
+    return es_conf_dir_of(spec, program_env, es.home);
+}
 
 std::optional<std::string> search_path(const std::string& name, const std::string* path) {
     if (path == nullptr) return std::nullopt;

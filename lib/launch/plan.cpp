@@ -363,6 +363,7 @@ PlanAttempt Planner::attempt() {
     check_identity_ids();
     plan_profile();
     plan_heap();
+    plan_env_file();
     plan_limits();
     plan_executable();
     plan_readiness();

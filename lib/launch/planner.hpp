@@ -51,6 +51,16 @@ private:
     void set_es_heap_size(const HeapSize& wanted, const std::string& size);
     void append_heap_flags(const HeapSize& wanted, const std::string& variable, const std::string& size);
 
+    void plan_env_file();  // plan_env_file.cpp
+    void env_finding(std::string id, std::string where, std::string message, std::string fix);
+    std::string env_file_at(int line) const;
+    void report_unreadable_lines();
+    void check_env_heap();
+    void check_env_conf_dir();
+    void check_env_conf_dir_agrees(const EnvAssignment& a);
+    void check_env_ignored();
+    void check_env_replaced();
+
     void plan_limits();
     void plan_executable();
 

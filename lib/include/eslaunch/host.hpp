@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "eslaunch/env_file.hpp"
 #include "eslaunch/environment.hpp"
 #include "eslaunch/heap.hpp"
 #include "eslaunch/limits.hpp"
@@ -38,11 +39,22 @@ struct GroupEntry {
     friend bool operator==(const GroupEntry&, const GroupEntry&) = default;
 };
 
+// bin/elasticsearch-env of a 6.0+ home, and the environment file a
+// package's sources (env_file.hpp).
+struct EnvFileFacts {
+    std::string script;  // HOME/bin/elasticsearch-env; empty: not read (no version, or before 6.0)
+    EsLayout layout;     // unknown, with why, when the script could not be read
+    std::string error;   // package: the environment file could not be read ("FILE: why")
+    EnvFileText text;    // package: what it assigns, and what it cannot be read for
+};
+
 struct EsHomeFacts {
     std::string home;                     // where it was looked for ("" when unknown)
     std::optional<EsVersion> version;     // from lib/elasticsearch-X.Y.Z.jar
     std::string version_source;           // the jar's path
-    std::string conf_dir;                 // es_path_conf, or ES_PATH_CONF, or home/config
+    std::string conf_dir;                 // the node's: es_node_conf_dir()
+    std::string conf_dir_source;          // where conf_dir comes from: "es_path_conf=", "FILE:LINE", ...
+    EnvFileFacts env_file;
     std::vector<HeapOption> jvm_options;  // heap lines of jvm.options and jvm.options.d/*.options
     EsHttpSettings http;  // where its HTTP layer listens, from elasticsearch.yml
     std::string settings_error;  // elasticsearch.yml could not be read: why
@@ -96,6 +108,14 @@ struct InstallDirs {
 // is where it should be.
 [[nodiscard]] std::optional<std::string> find_helper(const InstallDirs& dirs, std::string_view name,
                                                      std::string& expected);
+
+// The configuration directory the node reads, and where that comes from:
+// a package's environment file's ES_PATH_CONF (sourced after the
+// environment, it wins), else es_path_conf=, else ES_PATH_CONF of the
+// program's environment, else HOME/config, which packages do not have
+// ("" then: the plan refuses it).
+[[nodiscard]] std::string es_node_conf_dir(const Spec& spec, const EnvMap& program_env, const EsHomeFacts& es,
+                                           std::string& source);
 
 // Reads the system for `spec` as eslaunch runs now. Never fails: what it
 // cannot read stays empty and `plan` says what that means. The

@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "eslaunch/env_file.hpp"
 #include "eslaunch/environment.hpp"
 #include "eslaunch/error.hpp"
+#include "eslaunch/finding.hpp"
 #include "eslaunch/heap.hpp"
 #include "eslaunch/host.hpp"
 #include "eslaunch/limits.hpp"
@@ -48,6 +50,18 @@ struct ReadinessPlan {
     EnvMap watcher_environment;
 };
 
+// The environment file a 6.0+ package's bin/elasticsearch-env sources after
+// the environment eslaunch passes, and what it changes there.
+struct EnvFilePlan {
+    std::string layout;         // "package", "archive", "unknown"; empty: not looked at
+    std::string layout_source;  // "HOME/bin/elasticsearch-env:LINE", or why the layout is unknown
+    std::string path;           // package: the file
+    std::vector<EnvAssignment> assignments;  // what it assigns, in order
+    std::string conf_dir;         // the configuration directory the node reads
+    std::string conf_dir_source;  // "FILE:LINE", "es_path_conf=", "ES_PATH_CONF", "es_home/config"
+    std::vector<Finding> findings;  // warnings; a conflict that stops the launch is an error of the plan
+};
+
 struct LaunchPlan {
     std::string file;
     std::string program;  // the name given
@@ -68,6 +82,7 @@ struct LaunchPlan {
     Profile profile = Profile::plain;
     HeapPlan heap;
     ReadinessPlan readiness;
+    EnvFilePlan env_file;
     std::vector<Note> warnings;
 };
 
