@@ -5,6 +5,7 @@
 // FILE:LINE, and `check` shows the file and its findings, text and JSON.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -202,6 +203,21 @@ TEST_F(EnvFile, CommandSubstitutionIsReportedUnreadable) {
     ASSERT_EQ(j["environment_file"]["findings"].size(), 1U);
     EXPECT_EQ(j["environment_file"]["findings"][0]["id"], "env-file-unreadable");
     EXPECT_EQ(j["environment_file"]["findings"][0]["where"], env_file_ + ":2");
+}
+
+// The file is writable by the service's group, so it may be a FIFO: root
+// reads it only as a regular file, and says so, instead of blocking.
+TEST_F(EnvFile, AFifoInItsPlaceIsReportedNotWaitedFor) {
+    const std::string home = make_package_home("8.15.3");
+    ASSERT_EQ(mkfifo(env_file_.c_str(), 0666), 0);
+    const std::string spec = write_spec(home, "");
+    auto r = run_command({"/usr/bin/timeout", "30", eslaunch_binary(), "check", "--json", spec}, base_env);
+    ASSERT_EQ(r.status, 0) << "124: eslaunch waited for a writer; " << r.err;
+    json j = json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(j.is_object());
+    ASSERT_EQ(j["environment_file"]["findings"].size(), 1U);
+    EXPECT_EQ(j["environment_file"]["findings"][0]["id"], "env-file-unreadable");
+    EXPECT_THAT(j["environment_file"]["findings"][0]["message"].get<std::string>(), HasSubstr("not a regular file"));
 }
 
 // An archive (make_home.sh's default) has no environment file: no finding,
