@@ -134,12 +134,6 @@ FAKE_ES=$(sh_quote "$fake_es")
 FAKE_ES_VERSION=$(sh_quote "$version")
 export FAKE_ES_VERSION
 EOF
-  if [ "$major" -ge 6 ]; then
-    cat <<EOF
-# The Java major version for jvm.options' "N:", "N-:" and "N-M:" prefixes.
-JAVA_MAJOR=\${FAKE_ES_JAVA_MAJOR:-$(case $major in 6) echo 8 ;; 7) echo 17 ;; *) echo 21 ;; esac)}
-EOF
-  fi
   cat <<'EOF'
 
 if [ -z "${FAKE_ES_RECORD:-}" ]; then
@@ -165,6 +159,114 @@ ES_CLASSPATH="$ES_HOME/lib/*"
 set -f
 JVM_OPTIONS=
 EOF
+}
+
+# Which java the version's script runs, as it chooses it (README.md, "Which
+# java"); exported as FAKE_ES_JAVA, for the record. Nothing runs it.
+java_selection() {
+  case $major in
+    1|2|5) cat <<'EOF'
+
+# bin/elasticsearch of 2.x and 5.x: JAVA_HOME's java if executable, else PATH's.
+if [ -x "$JAVA_HOME/bin/java" ]; then
+  JAVA="$JAVA_HOME/bin/java"
+else
+  JAVA=$(which java 2>/dev/null)
+fi
+if [ ! -x "$JAVA" ]; then
+  echo "Could not find any executable java binary. Please install java in your PATH or set JAVA_HOME"
+  exit 1
+fi
+EOF
+    ;;
+    6) java_selection_6x ;;
+    *) java_selection_bundled ;;
+  esac
+  cat <<'EOF'
+export FAKE_ES_JAVA="$JAVA"
+EOF
+}
+
+# elasticsearch-env of 6.x: as 2.x, with the error on stderr; 6.7 deprecated
+# the fallback to PATH.
+java_selection_6x() {
+  cat <<'EOF'
+
+# bin/elasticsearch-env of 6.x: JAVA_HOME's java if executable, else PATH's.
+if [ -x "$JAVA_HOME/bin/java" ]; then
+  JAVA="$JAVA_HOME/bin/java"
+else
+  JAVA=$(which java 2>/dev/null)
+EOF
+  if at_least 6 7; then
+    echo '  echo "warning: Falling back to java on path. This behavior is deprecated. Specify JAVA_HOME" >&2'
+  fi
+  cat <<'EOF'
+fi
+if [ ! -x "$JAVA" ]; then
+  echo "could not find java; set JAVA_HOME or ensure java is in PATH" >&2
+  exit 1
+fi
+EOF
+}
+
+# elasticsearch-env of 7.x and later: the bundled JDK unless JAVA_HOME (up to
+# 7.11) or ES_JAVA_HOME (from 7.12; 7.12-7.17 still read JAVA_HOME, 8.x not).
+java_selection_bundled() {
+  echo
+  if at_least 7 12; then
+    cat <<'EOF'
+if [ -n "$ES_JAVA_HOME" ]; then
+  JAVA="$ES_JAVA_HOME/bin/java"
+  JAVA_TYPE="ES_JAVA_HOME"
+EOF
+    [ "$major" -ne 7 ] || cat <<'EOF'
+elif [ -n "$JAVA_HOME" ]; then
+  echo "warning: usage of JAVA_HOME is deprecated, use ES_JAVA_HOME" >&2
+  JAVA="$JAVA_HOME/bin/java"
+  JAVA_TYPE="JAVA_HOME"
+EOF
+    cat <<'EOF'
+else
+  JAVA="$ES_HOME/jdk/bin/java"
+  JAVA_TYPE="bundled JDK"
+fi
+EOF
+  else
+    cat <<'EOF'
+if [ -n "$JAVA_HOME" ]; then
+  JAVA="$JAVA_HOME/bin/java"
+  JAVA_TYPE="JAVA_HOME"
+else
+  JAVA="$ES_HOME/jdk/bin/java"
+  JAVA_TYPE="bundled jdk"
+fi
+EOF
+  fi
+  cat <<'EOF'
+if [ ! -x "$JAVA" ]; then
+  echo "could not find java in $JAVA_TYPE at $JAVA" >&2
+  exit 1
+fi
+EOF
+  [ "$major" -lt 8 ] || cat <<'EOF'
+if [ -n "$JAVA_HOME" ]; then
+  echo "warning: ignoring JAVA_HOME=$JAVA_HOME; using $JAVA_TYPE" >&2
+fi
+EOF
+}
+
+# The Java major version for jvm.options' "N:", "N-:" and "N-M:" prefixes
+# (6.x+): FAKE_ES_JAVA_MAJOR, else the JAVA_VERSION of the chosen java's
+# JDK (its release file), else that version's usual Java.
+java_major() {
+  cat <<'EOF'
+if [ -z "${FAKE_ES_JAVA_MAJOR:-}" ]; then
+  release=$(dirname "$(dirname "$(readlink -f "$JAVA")")")/release
+  FAKE_ES_JAVA_MAJOR=$(sed -n 's/^JAVA_VERSION="\(1\.\)\{0,1\}\([0-9]*\).*/\2/p' "$release" 2>/dev/null)
+fi
+EOF
+  echo "JAVA_MAJOR=\${FAKE_ES_JAVA_MAJOR:-$(case $major in 6) echo 8 ;; 7) echo 17 ;; *) echo 21 ;; esac)}"
 }
 
 # jvm.options of 6.x and later: comments, blank lines, "-opt", and "N:-opt",
@@ -276,6 +378,9 @@ if [ -z "$ES_GC_OPTS" ]; then
 fi
 JVM_OPTIONS="$JVM_OPTIONS $ES_GC_OPTS -XX:+HeapDumpOnOutOfMemoryError -XX:+DisableExplicitGC"
 JVM_OPTIONS="$JVM_OPTIONS -Dfile.encoding=UTF-8 -Djna.nosys=true"
+EOF
+  java_selection
+  cat <<'EOF'
 
 # bin/elasticsearch of 2.x: the JVM must not read JAVA_TOOL_OPTIONS.
 if [ -n "$JAVA_TOOL_OPTIONS" ]; then
@@ -315,6 +420,9 @@ if test -n "$ES_MIN_MEM" || test -n "$ES_MAX_MEM" || test -n "$ES_HEAP_SIZE" ||
   unsupported_environment_variable "$ES_GC_LOG_FILE" ES_GC_LOG_FILE "set -Xloggc:$ES_GC_LOG_FILE in jvm.options or add \"-Xloggc:$ES_GC_LOG_FILE\" to ES_JAVA_OPTS"
   exit 1
 fi
+EOF
+  java_selection
+  cat <<'EOF'
 
 # The JVM must not read JAVA_TOOL_OPTIONS; JAVA_OPTS is not looked at.
 if [ -n "$JAVA_TOOL_OPTIONS" ]; then
@@ -348,6 +456,8 @@ EOF
 # 6.x and later: $ES_PATH_CONF/jvm.options, [7.7+: jvm.options.d/*.options in
 # order], then ES_JAVA_OPTS. ES_HEAP_SIZE is not looked at.
 body_6x_and_later() {
+  java_selection
+  java_major
   cat <<'EOF'
 
 # bin/elasticsearch-env: the JVM must not read JAVA_TOOL_OPTIONS, and
@@ -469,6 +579,9 @@ if [ "$major" -ge 7 ]; then
 echo '"'"'openjdk version "%s" 2024-01-16'"'"' >&2
 ' "$jdk" > "$dir/jdk/bin/java"
   chmod 755 "$dir/jdk/bin/java"
+  # As a JDK's: eslaunch and the script read the Java version from it.
+  printf 'JAVA_VERSION="%s"\n' "$jdk" > "$dir/jdk/release"
+  chmod 644 "$dir/jdk/release"
 fi
 
 # A service user needs to reach DIR: warn about a parent it cannot enter

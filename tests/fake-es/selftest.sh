@@ -2,8 +2,8 @@
 # selftest.sh FAKE_ES -- checks the fake Elasticsearch itself (README.md): the
 # record, each version's launch script (heap variables honoured, rejected or
 # ignored; jvm.options, jvm.options.d/, ES_JAVA_OPTS, ES_PATH_CONF; package
-# mode's environment file), HTTP, delay, hang (--hang-after-ready,
-# SIGUSR1/SIGUSR2), signals. The parts as
+# mode's environment file; which java it runs), HTTP, delay, hang
+# (--hang-after-ready, SIGUSR1/SIGUSR2), signals. The parts as
 # `nobody` need root and setpriv; without them they are left out. Needs
 # python3 (else SKIP, exit 77).
 set -u
@@ -58,10 +58,28 @@ launch() {
   while [ $# -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
   [ $# -gt 0 ] && shift
   rm -f "$REC"
+  # Java 8 as JAVA_HOME before 7.0 (unset, those scripts test /bin/java,
+  # which merged-/usr hosts have) and first in PATH; none from 7.0.
+  local java_home=
+  case ${home##*/es-} in [1256].*) java_home=$T/jdk8 ;; esac
   env -u ES_HEAP_SIZE -u ES_MIN_MEM -u ES_MAX_MEM -u ES_HEAP_NEWSIZE -u ES_DIRECT_SIZE -u ES_GC_OPTS \
-    -u ES_JAVA_OPTS -u JAVA_OPTS -u JAVA_TOOL_OPTIONS -u ES_PATH_CONF -u ES_JVM_OPTIONS \
-    FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "${vars[@]}" "$home/bin/elasticsearch" "$@" > "$T/stdout" 2> "$T/stderr"
+    -u ES_JAVA_OPTS -u JAVA_OPTS -u JAVA_TOOL_OPTIONS -u ES_PATH_CONF -u ES_JVM_OPTIONS -u ES_JAVA_HOME \
+    JAVA_HOME="$java_home" PATH="$T/jdk8/bin:$PATH" FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "${vars[@]}" \
+    "$home/bin/elasticsearch" "$@" > "$T/stdout" 2> "$T/stderr"
 }
+# stand_in_jdk DIR VERSION: a JDK's bin/java (nothing runs it) and its release file.
+stand_in_jdk() {
+  mkdir -p "$1/bin"
+  printf '#!/bin/sh\necho "openjdk version \\"%s\\"" >&2\n' "$2" > "$1/bin/java"
+  printf 'JAVA_VERSION="%s"\n' "$2" > "$1/release"
+  chmod 755 "$1" "$1/bin" "$1/bin/java"
+}
+stand_in_jdk "$T/jdk8" 1.8.0_292
+stand_in_jdk "$T/jdk11" 11.0.2
+mkdir -p "$T/nojdk"
+# A PATH with everything of /usr/bin but java.
+mkdir -p "$T/nojava"
+for f in /usr/bin/*; do [ "${f##*/}" = java ] || ln -s "$f" "$T/nojava/"; done
 heap() { echo "$(field "$REC" heap xms) $(field "$REC" heap xmx)"; }
 # env_var NAME: its value in the node's environment, or "(unset)".
 env_var() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["environment"].get(sys.argv[2], "(unset)"))' "$REC" "$1"; }
@@ -103,8 +121,54 @@ if has_jvm_arg -Xmn128m && has_jvm_arg -XX:MaxDirectMemorySize=2g; then ok; else
 launch "$T/es-2.4.6" ES_GC_OPTS=-XX:+UseG1GC
 if has_jvm_arg -XX:+UseG1GC && ! has_jvm_arg -XX:+UseConcMarkSweepGC; then ok; else fail "2.4.6 ES_GC_OPTS"; fi
 
+# --- which java each version's script runs (FAKE_ES_JAVA), and what it says
+java_of() { env_var FAKE_ES_JAVA; }
+# JAVA_HOME unset: the test of "$JAVA_HOME/bin/java" is one of /bin/java.
+if [ -x /bin/java ]; then unset_java=/bin/java; else unset_java=$T/jdk8/bin/java; fi
+for v in 2.4.6 5.6.16 6.8.23; do
+  launch "$T/es-$v" JAVA_HOME="$T/jdk11"; expect "$v JAVA_HOME" "$(java_of) $(cat "$T/stderr")" "$T/jdk11/bin/java "
+  launch "$T/es-$v" JAVA_HOME="$T/nojdk"; expect "$v JAVA_HOME without java" "$(java_of)" "$T/jdk8/bin/java"
+  launch "$T/es-$v" JAVA_HOME=; expect "$v JAVA_HOME unset" "$(java_of)" "$unset_java"
+  launch "$T/es-$v" JAVA_HOME="$T/nojdk" PATH="$T/nojava"; rc=$?
+  if [ -e "$REC" ]; then fail "$v without java: fake-es ran"; else ok; fi
+  case $v in
+    6.*) expect "$v without java" "$rc $(cat "$T/stderr")" "1 warning: Falling back to java on path. This behavior \
+is deprecated. Specify JAVA_HOME
+could not find java; set JAVA_HOME or ensure java is in PATH" ;;
+    *) expect "$v without java" "$rc $(cat "$T/stdout")" \
+         "1 Could not find any executable java binary. Please install java in your PATH or set JAVA_HOME" ;;
+  esac
+done
+launch "$T/es-6.8.23" JAVA_HOME="$T/nojdk"
+expect "6.8.23 PATH is deprecated" "$(cat "$T/stderr")" \
+  "warning: Falling back to java on path. This behavior is deprecated. Specify JAVA_HOME"
+launch "$T/es-2.4.6" JAVA_HOME="$T/nojdk"; expect "2.4.6 PATH is not deprecated" "$(cat "$T/stderr")" ""
+launch "$T/es-7.10.2"; expect "7.10.2 bundled jdk" "$(java_of)" "$T/es-7.10.2/jdk/bin/java"
+launch "$T/es-7.10.2" JAVA_HOME="$T/jdk11" ES_JAVA_HOME="$T/jdk8"
+expect "7.10.2 JAVA_HOME, ES_JAVA_HOME unknown" "$(java_of) $(cat "$T/stderr")" "$T/jdk11/bin/java "
+launch "$T/es-7.10.2" JAVA_HOME="$T/nojdk"; rc=$?
+expect "7.10.2 JAVA_HOME without java" "$rc $(cat "$T/stderr")" "1 could not find java in JAVA_HOME at $T/nojdk/bin/java"
+launch "$T/es-7.17.25"; expect "7.17.25 bundled JDK" "$(java_of) $(cat "$T/stderr")" "$T/es-7.17.25/jdk/bin/java "
+launch "$T/es-7.17.25" JAVA_HOME="$T/jdk11" ES_JAVA_HOME="$T/jdk8"
+expect "7.17.25 ES_JAVA_HOME over JAVA_HOME" "$(java_of) $(cat "$T/stderr")" "$T/jdk8/bin/java "
+launch "$T/es-7.17.25" JAVA_HOME="$T/jdk11"
+expect "7.17.25 JAVA_HOME" "$(java_of)" "$T/jdk11/bin/java"
+expect "7.17.25 JAVA_HOME is deprecated" "$(cat "$T/stderr")" "warning: usage of JAVA_HOME is deprecated, use ES_JAVA_HOME"
+launch "$T/es-8.15.3" JAVA_HOME="$T/jdk11"
+expect "8.15.3 ignores JAVA_HOME" "$(java_of)" "$T/es-8.15.3/jdk/bin/java"
+expect "8.15.3 JAVA_HOME warning" "$(cat "$T/stderr")" "warning: ignoring JAVA_HOME=$T/jdk11; using bundled JDK"
+launch "$T/es-8.15.3" ES_JAVA_HOME="$T/jdk11"; expect "8.15.3 ES_JAVA_HOME" "$(java_of)" "$T/jdk11/bin/java"
+launch "$T/es-8.15.3" ES_JAVA_HOME="$T/nojdk"; rc=$?
+expect "8.15.3 ES_JAVA_HOME without java" "$rc $(cat "$T/stderr")" "1 could not find java in ES_JAVA_HOME at $T/nojdk/bin/java"
+if [ -e "$REC" ]; then fail "8.15.3 ES_JAVA_HOME without java: fake-es ran"; else ok; fi
+# jvm.options' Java ranges follow the chosen java's release file.
+launch "$T/es-7.17.25" ES_JAVA_HOME="$T/jdk11"
+if has_jvm_arg -XX:+UseConcMarkSweepGC && ! has_jvm_arg -XX:+UseG1GC; then ok; else fail "7.17.25 8-13: line for Java 11"; fi
+launch "$T/es-7.17.25"
+if has_jvm_arg -XX:+UseG1GC && ! has_jvm_arg -XX:+UseConcMarkSweepGC; then ok; else fail "7.17.25 14-: line for the bundled 17"; fi
+
 # --- JAVA_TOOL_OPTIONS never reaches the JVM (a note on stdout); from 6.x JAVA_OPTS is named and ignored
-for v in 2.4.6 5.6.16 6.8.23 8.15.3; do
+for v in 2.4.6 5.6.16 6.8.23 7.17.25 8.15.3; do
   launch "$T/es-$v" JAVA_TOOL_OPTIONS=-Xmx9g
   expect "$v drops JAVA_TOOL_OPTIONS" "$(env_var JAVA_TOOL_OPTIONS)" "(unset)"
   case $v in
@@ -163,7 +227,7 @@ for v in 7.17.25 8.15.3; do
   rm -f "$home"/config/jvm.options.d/*
   launch "$home" -- -p /run/x.pid --quiet; expect "$v args" "$(field "$REC" args)" '["-p", "/run/x.pid", "--quiet"]'
   rm -f "$REC"
-  env -u ES_JAVA_OPTS FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "$home/bin/systemd-entrypoint" -p /run/y.pid --quiet
+  env -u ES_JAVA_OPTS -u JAVA_HOME -u ES_JAVA_HOME FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "$home/bin/systemd-entrypoint" -p /run/y.pid --quiet
   expect "$v systemd-entrypoint args" "$(field "$REC" args)" '["-p", "/run/y.pid", "--quiet"]'
 done
 printf -- '-Xmx2g\n' > "$T/es-7.10.2/config/jvm.options.d/heap.options"
@@ -203,7 +267,7 @@ fi
 rm -f "$REC"
 env -u FAKE_ES_RECORD "$T/es-7.17.25/bin/elasticsearch" 2>/dev/null; expect "no FAKE_ES_RECORD" "$?" 2
 ln -s "$T/es-7.17.25/bin/elasticsearch" "$T/es-link"
-rm -f "$REC"; FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "$T/es-link"
+rm -f "$REC"; env -u JAVA_HOME -u ES_JAVA_HOME FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "$T/es-link"
 if field "$REC" jvm_args | grep -qF -- "\"-Des.path.home=$T/es-7.17.25\""; then ok; else fail "ES_HOME through a symlink"; fi
 
 # --- the record: fds, umask, limits, ids
@@ -219,7 +283,7 @@ expect "nofile" "$(field "$REC" rlimits nofile soft)" "1000"
 
 if [ "$EUID" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
   rm -f "$REC"
-  FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 ES_HEAP_SIZE=2g \
+  PATH="$T/jdk8/bin:$PATH" FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 ES_HEAP_SIZE=2g \
     setpriv --reuid=nobody --regid=nogroup --clear-groups "$T/es-2.4.6/bin/elasticsearch"
   expect "nobody: heap" "$(heap)" "2g 2g"
   expect "nobody: uid" "$(field "$REC" uid) $(field "$REC" euid) $(field "$REC" suid)" "65534 65534 65534"
@@ -229,7 +293,7 @@ if [ "$EUID" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
   expect "nobody: capabilities" "$(field "$REC" capabilities effective)" "0000000000000000"
   for v in 5.6.16 6.8.23 7.17.25 8.15.3; do
     rm -f "$REC"
-    FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 ES_JAVA_OPTS="-Xms2g -Xmx2g" \
+    PATH="$T/jdk8/bin:$PATH" FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 ES_JAVA_OPTS="-Xms2g -Xmx2g" \
       setpriv --reuid=nobody --regid=nogroup --init-groups --no-new-privs "$T/es-$v/bin/elasticsearch"
     expect "nobody: $v heap" "$(heap)" "2g 2g"
     expect "nobody: $v no_new_privs" "$(field "$REC" no_new_privs)" 1
@@ -323,7 +387,7 @@ kill -TERM "$pid"; wait "$pid"; expect "SIGTERM exit after SIGUSR1/SIGUSR2" "$?"
 
 # Through bin/elasticsearch: FAKE_ES_HTTP_PORT, and the pid is the script's (exec).
 port=$(free_port)
-env -u ES_JAVA_OPTS FAKE_ES_RECORD="$T/rec/es.json" FAKE_ES_HTTP_PORT="$port" \
+env -u ES_JAVA_OPTS -u JAVA_HOME -u ES_JAVA_HOME FAKE_ES_RECORD="$T/rec/es.json" FAKE_ES_HTTP_PORT="$port" \
   "$T/es-8.15.3/bin/elasticsearch" 2> /dev/null & pid=$!; PIDS+=("$pid")
 if wait_listening 127.0.0.1 "$port"; then ok; else fail "bin/elasticsearch with FAKE_ES_HTTP_PORT"; fi
 expect "exec keeps the pid" "$(field "$T/rec/es.json" pid)" "$pid"
