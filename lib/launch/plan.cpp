@@ -10,6 +10,23 @@
 
 namespace eslaunch {
 
+int Planner::variable_line(std::string_view name) const {
+    int line = 0;
+    // The program's environment= is applied over [supervisord]'s.
+    for (const auto* vars : {&spec_.supervisord_environment, &spec_.environment}) {
+        for (const auto& v : *vars) {
+            if (v.name == name) line = v.line;
+        }
+    }
+    return line;
+}
+
+std::string Planner::variable_origin(std::string_view name) const {
+    const int line = variable_line(name);
+    return line > 0 ? fmt::format(" (environment= at line {})", line)
+                    : std::string{" (inherited from eslaunch's environment)"};
+}
+
 // Who the program runs as: eslaunch's own identity when not root, root
 // itself only with allow_root, else the spec's user= for good.
 void Planner::plan_identity() {

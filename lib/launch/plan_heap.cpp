@@ -159,7 +159,8 @@ void Planner::inject_heap(const HeapSize& wanted, const HeapVia& via, std::uint6
     }
 }
 
-// Before 5.0: ES_HEAP_SIZE, which ES_MIN_MEM and ES_MAX_MEM would contradict.
+// Before 5.0: ES_HEAP_SIZE, which ES_MIN_MEM and ES_MAX_MEM would contradict,
+// and so would a heap flag in ES_JAVA_OPTS or JAVA_OPTS.
 void Planner::set_es_heap_size(const HeapSize& wanted, const std::string& size) {
     HeapPlan& heap = plan_.heap;
     EnvMap& env = plan_.environment;
@@ -171,9 +172,38 @@ void Planner::set_es_heap_size(const HeapSize& wanted, const std::string& size) 
                   fmt::format("remove {} from the environment", name));
         }
     }
+    refuse_heap_flags_before_5(wanted, size);
     if (const std::string* v = env.get("ES_HEAP_SIZE")) heap.overrides.push_back("ES_HEAP_SIZE=" + *v);
     env.set("ES_HEAP_SIZE", size);
     heap.passed = "ES_HEAP_SIZE=" + size;
+}
+
+// 2.x's bin/elasticsearch runs `java $JAVA_OPTS $ES_JAVA_OPTS`, where
+// elasticsearch.in.sh has appended -Xms/-Xmx of ES_HEAP_SIZE to JAVA_OPTS:
+// the JVM takes the last flag, so ES_JAVA_OPTS' win and JAVA_OPTS' lose.
+void Planner::refuse_heap_flags_before_5(const HeapSize& wanted, const std::string& size) {
+    const std::string version = plan_.heap.version ? plan_.heap.version->str() : std::string{"2.x"};
+    const std::string ours = fmt::format("-Xms{} -Xmx{}", size, size);
+    for (const char* name : {"ES_JAVA_OPTS", "JAVA_OPTS"}) {
+        const std::string* opts = plan_.environment.get(name);
+        if (opts == nullptr) continue;
+        const bool wins = std::string_view{name} == "ES_JAVA_OPTS";
+        for (const auto& flag : java_opts_heap(*opts, name)) {
+            // -Xmx8g there beats our -Xmx; -XX:MaxRAMPercentage= loses to any -Xmx.
+            const bool sizes = !flag.option.starts_with("-XX:") || flag.option.find("HeapSize=") != std::string::npos;
+            const std::string both = fmt::format("heap_size={} and {} in {}{} both set the heap of Elasticsearch {}",
+                                                 wanted.str(), cut(flag.option), name, variable_origin(name), version);
+            error(status::config, spec_.line_of("heap_size"),
+                  wins ? fmt::format("{}: its bin/elasticsearch passes ES_JAVA_OPTS after the {} it makes of "
+                                     "ES_HEAP_SIZE, and the JVM takes the last, so {} would {}",
+                                     both, ours, cut(flag.option), sizes ? "win" : "be read with them")
+                       : fmt::format("{}: its elasticsearch.in.sh puts the JAVA_OPTS it inherits before the {} it "
+                                     "makes of ES_HEAP_SIZE, so {} would be overridden unseen",
+                                     both, ours, cut(flag.option)),
+                  wins ? fmt::format("remove {} from ES_JAVA_OPTS, or remove heap_size=", cut(flag.option))
+                       : fmt::format("remove {} from JAVA_OPTS: heap_size= sets the heap", cut(flag.option)));
+        }
+    }
 }
 
 // -Xms and -Xmx after what `variable` holds, which must set no heap itself.

@@ -30,6 +30,10 @@ private:
         return std::any_of(spec_.environment.begin(), spec_.environment.end(), named) ||
                std::any_of(spec_.supervisord_environment.begin(), spec_.supervisord_environment.end(), named);
     }
+    // The line of the environment= that sets the program's `name`, 0 when
+    // it is inherited; and that for a message: " (environment= at line N)".
+    int variable_line(std::string_view name) const;
+    std::string variable_origin(std::string_view name) const;
 
     // The phases run() calls in order, each followed by its parts.
     void plan_identity();
@@ -49,6 +53,7 @@ private:
     std::optional<std::uint64_t> heap_within_memory(const HeapSize& wanted);
     void inject_heap(const HeapSize& wanted, const HeapVia& via, std::uint64_t bytes);
     void set_es_heap_size(const HeapSize& wanted, const std::string& size);
+    void refuse_heap_flags_before_5(const HeapSize& wanted, const std::string& size);
     void append_heap_flags(const HeapSize& wanted, const std::string& variable, const std::string& size);
 
     void plan_env_file();  // plan_env_file.cpp

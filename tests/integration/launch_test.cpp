@@ -485,6 +485,43 @@ INSTANTIATE_TEST_SUITE_P(
         return name;
     });
 
+// --- heap and java, as each version's launch script takes them ---------------
+
+// 2.x: ES_JAVA_OPTS comes after the -Xms/-Xmx that ES_HEAP_SIZE makes and
+// wins; an inherited JAVA_OPTS comes before them and loses. Both beside
+// heap_size= are refused, 78, and the node never starts; check says the same.
+TEST_F(Launch, TwoXRefusesAHeapFlagBesideHeapSize) {
+    const std::string home = make_home("2.4.6");
+    const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                        "heap_size=256m\nenvironment=FAKE_ES_RECORD=\"" + record_ +
+                                        "\",FAKE_ES_EXIT=\"1\",ES_JAVA_OPTS=\"-Xmx512m\"\n");
+    const std::string message =
+        spec + ":4: heap_size=256m and -Xmx512m in ES_JAVA_OPTS (environment= at line 5) both set the heap of "
+               "Elasticsearch 2.4.6: its bin/elasticsearch passes ES_JAVA_OPTS after the -Xms256m -Xmx256m it makes "
+               "of ES_HEAP_SIZE, and the JVM takes the last, so -Xmx512m would win; remove -Xmx512m from "
+               "ES_JAVA_OPTS, or remove heap_size=\n";
+    auto r = run_command({eslaunch_binary(), spec}, base_env);
+    EXPECT_EQ(r.status, 78) << r.err;
+    EXPECT_EQ(r.err, "eslaunch: error: " + message);
+    EXPECT_FALSE(fs::exists(record_)) << "the node started: " << record().dump();
+    auto check = run_eslaunch({"check", spec}, base_env);
+    EXPECT_EQ(check.status, 78);
+    EXPECT_EQ(check.err, "eslaunch: error: " + message);  // once, and no preflight about the same heap
+
+    const std::string inherited = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                             "heap_size=256m\nenvironment=FAKE_ES_RECORD=\"" + record_ +
+                                             "\",FAKE_ES_EXIT=\"1\"\n");
+    std::vector<std::string> env = base_env;
+    env.push_back("JAVA_OPTS=-Xmx4g");
+    r = run_command({eslaunch_binary(), inherited}, env);
+    EXPECT_EQ(r.status, 78) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(":4: heap_size=256m and -Xmx4g in JAVA_OPTS (inherited from eslaunch's environment) "
+                                 "both set the heap of Elasticsearch 2.4.6: its elasticsearch.in.sh puts the JAVA_OPTS "
+                                 "it inherits before the -Xms256m -Xmx256m it makes of ES_HEAP_SIZE, so -Xmx4g would "
+                                 "be overridden unseen; remove -Xmx4g from JAVA_OPTS: heap_size= sets the heap\n"));
+    EXPECT_FALSE(fs::exists(record_));
+}
+
 TEST_F(Launch, ARealJvmGetsTheHeap) {
     std::error_code ec;
     const fs::path java = fs::canonical("/usr/bin/java", ec);

@@ -440,6 +440,46 @@ TEST(PlanProfile, AutoFindsElasticsearchByItsJar) {
               Profile::plain);
 }
 
+// --- heap and java, as each version's launch script takes them --------------
+
+// 2.x's bin/elasticsearch: `java $JAVA_OPTS $ES_JAVA_OPTS`, where JAVA_OPTS
+// ends with the -Xms/-Xmx of ES_HEAP_SIZE. A heap flag after them wins, one
+// before them is lost: either way heap_size= is not the heap the spec says.
+TEST(PlanHeap, TwoXHeapFlagsInJavaOptsAreRefused) {
+    const std::string with_opts = std::string{es_spec} + "environment=ES_JAVA_OPTS=\"-Dx=1 -Xmx512m\"\n";
+    const Error e = plan_error(with_opts, es_host("2.4.6"));
+    EXPECT_EQ(e.status, status::config);
+    EXPECT_EQ(e.str(),
+              "/etc/eslaunch/test.ini:4: heap_size=2g and -Xmx512m in ES_JAVA_OPTS (environment= at line 5) both set "
+              "the heap of Elasticsearch 2.4.6: its bin/elasticsearch passes ES_JAVA_OPTS after the -Xms2g -Xmx2g it "
+              "makes of ES_HEAP_SIZE, and the JVM takes the last, so -Xmx512m would win; remove -Xmx512m from "
+              "ES_JAVA_OPTS, or remove heap_size=");
+    HostFacts inherited = es_host("2.4.6");
+    inherited.environ.set("JAVA_OPTS", "-server -Xms4g");
+    EXPECT_EQ(plan_error(es_spec, inherited).str(),
+              "/etc/eslaunch/test.ini:4: heap_size=2g and -Xms4g in JAVA_OPTS (inherited from eslaunch's environment) "
+              "both set the heap of Elasticsearch 2.4.6: its elasticsearch.in.sh puts the JAVA_OPTS it inherits before "
+              "the -Xms2g -Xmx2g it makes of ES_HEAP_SIZE, so -Xms4g would be overridden unseen; remove -Xms4g from "
+              "JAVA_OPTS: heap_size= sets the heap");
+    // Both, and 1.x alike: every flag is named at once.
+    inherited.environ.set("ES_JAVA_OPTS", "-XX:MaxHeapSize=1g");
+    auto spec = parse_text(es_spec);
+    ASSERT_TRUE(spec);
+    for (const char* version : {"2.4.6", "1.7.5"}) {
+        HostFacts host = inherited;
+        host.es = es_host(version).es;
+        auto plan = plan_launch(*spec, host);
+        ASSERT_FALSE(plan) << version;
+        EXPECT_EQ(plan.error().size(), 2U) << version;
+        EXPECT_THAT(plan.error().front().what, HasSubstr("-XX:MaxHeapSize=1g in ES_JAVA_OPTS")) << version;
+    }
+    // Options that set no heap are passed as they are.
+    HostFacts other = es_host("2.4.6");
+    other.environ.set("JAVA_OPTS", "-server");
+    other.environ.set("ES_JAVA_OPTS", "-Dx=1");
+    EXPECT_EQ(env_of(plan_ok(es_spec, other), "ES_HEAP_SIZE"), "2g");
+}
+
 // --- readiness --------------------------------------------------------------
 
 // ready=native: the program feeds systemd itself, so watchdog=true has no
