@@ -274,11 +274,46 @@ std::string launch_text(const LaunchPlan& plan, const CheckFindings& found) {
            findings_text(found.launch, errors, static_cast<int>(found.launch.size()) - errors);
 }
 
+std::string_view java_status_name(JavaFacts::Status s) {
+    switch (s) {
+        case JavaFacts::Status::ran: return "ran";
+        case JavaFacts::Status::not_found: return "not_found";
+        case JavaFacts::Status::failed: return "failed";
+    }
+    return {};
+}
+
+// The java the node's launch script runs, why, and what it said it is.
+json java_json(const std::optional<JavaFacts>& java) {
+    if (!java) return nullptr;
+    const JavaFacts& j = *java;
+    return {{"path", j.path.empty() ? json(nullptr) : json(j.path)},
+            {"source", j.source},
+            {"why", j.why},
+            {"status", std::string{java_status_name(j.status)}},
+            {"version", j.version.empty() ? json(nullptr) : json(j.version)},
+            {"major", j.major > 0 ? json(j.major) : json(nullptr)}};
+}
+
+json preflight_json(const Preflight& preflight) {
+    return {{"elasticsearch_version", preflight.version},
+            {"elasticsearch_yml", preflight.yml.empty() ? json(nullptr) : json(preflight.yml)},
+            {"bootstrap_checks_enforced", preflight.bootstrap_enforced},
+            {"mode_reason", preflight.mode_reason},
+            {"java", java_json(preflight.java)},
+            {"errors", preflight.errors()},
+            {"warnings", preflight.warnings()}};
+}
+
 std::string preflight_text(const Preflight& preflight) {
     std::string out = fmt::format("\npreflight (Elasticsearch {}, {}):\n", preflight.version,
                                   preflight.yml.empty() ? std::string{"no elasticsearch.yml"} : preflight.yml);
     out += fmt::format("  bootstrap checks {}: {}\n", preflight.bootstrap_enforced ? "enforced" : "not enforced",
                        preflight.mode_reason);
+    if (const auto& j = preflight.java) {
+        out += fmt::format("  JVM: {} ({}: {}){}\n", j->path.empty() ? "none in PATH" : j->path, j->source, j->why,
+                           j->version.empty() ? "" : ", " + j->version);
+    }
     return out + findings_text(preflight.findings, preflight.errors(), preflight.warnings());
 }
 
@@ -347,17 +382,8 @@ std::string render_check_json(const Spec& spec, const LaunchPlan& plan, const En
     j["differences"] = notes_json(supervisord_differences(spec));
     const Preflight* preflight = found.preflight;
     std::vector<Finding> findings = found.launch;
-    if (preflight != nullptr) {
-        j["preflight"] = {{"elasticsearch_version", preflight->version},
-                          {"elasticsearch_yml", preflight->yml.empty() ? json(nullptr) : json(preflight->yml)},
-                          {"bootstrap_checks_enforced", preflight->bootstrap_enforced},
-                          {"mode_reason", preflight->mode_reason},
-                          {"errors", preflight->errors()},
-                          {"warnings", preflight->warnings()}};
-        findings.insert(findings.end(), preflight->findings.begin(), preflight->findings.end());
-    } else {
-        j["preflight"] = nullptr;
-    }
+    j["preflight"] = preflight != nullptr ? preflight_json(*preflight) : json(nullptr);
+    if (preflight != nullptr) findings.insert(findings.end(), preflight->findings.begin(), preflight->findings.end());
     j["findings"] = findings_json(findings);
     return dump(j);
 }

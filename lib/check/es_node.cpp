@@ -19,6 +19,7 @@
 
 #include "eslaunch/apply.hpp"
 #include "eslaunch/es_config.hpp"
+#include "eslaunch/java.hpp"
 #include "eslaunch/plan.hpp"
 #include "eslaunch/preflight.hpp"
 #include "eslaunch/values.hpp"
@@ -85,45 +86,17 @@ void es_http_settings(const std::vector<std::string>& argv, const EnvMap& progra
     http.tls_where = settings.where("xpack.security.http.ssl.enabled");
 }
 
-bool is_executable_file(const std::string& path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;
-}
-
-// Where the launch script of each version looks for java.
-JavaFacts choose_java(const std::optional<EsVersion>& version, const EnvMap& env, const std::string& home) {
-    const int major = version ? version->major : 8;
-    const int minor = version ? version->minor : 0;
-    auto var = [&](const char* name) {
-        const std::string* v = env.get(name);
-        return v != nullptr ? *v : std::string{};
-    };
+// The java the launch script of the version runs (choose_java, the rule
+// the launch follows too), to be run as the node's user.
+JavaFacts script_java(const std::optional<EsVersion>& version, const EnvMap& env, const std::string& home) {
+    const JavaLookup lookup = host_java_lookup();
+    const JavaChoice c = choose_java(version, env, home, lookup);
     JavaFacts j;
-    auto use = [&](const char* source, std::string path) {
-        j.source = source;
-        j.path = std::move(path);
-    };
-    if (major <= 6) {
-        // 2.x and 5.x take JAVA_HOME only when its java is executable; 6.x whenever it is set.
-        const std::string java_home = var("JAVA_HOME");
-        if (!java_home.empty() && (major == 6 || is_executable_file(java_home + "/bin/java"))) {
-            use("JAVA_HOME", java_home + "/bin/java");
-        } else {
-            if (!java_home.empty()) j.passed_over = java_home;
-            const std::string* path = env.get("PATH");
-            use("PATH", search_path("java", path).value_or(""));
-        }
-    } else if (major == 7 && minor < 12) {
-        if (!var("JAVA_HOME").empty()) use("JAVA_HOME", var("JAVA_HOME") + "/bin/java");
-        else use("bundled jdk", home + "/jdk/bin/java");
-    } else if (!var("ES_JAVA_HOME").empty()) {
-        use("ES_JAVA_HOME", var("ES_JAVA_HOME") + "/bin/java");
-    } else if (major == 7 && !var("JAVA_HOME").empty()) {  // 7.12 to 7.17: still read, deprecated
-        use("JAVA_HOME", var("JAVA_HOME") + "/bin/java");
-    } else {
-        use("bundled JDK", home + "/jdk/bin/java");  // 8.x ignores JAVA_HOME
-    }
-    if (j.path.empty() || !is_executable_file(j.path)) j.status = JavaFacts::Status::not_found;
+    j.source = c.source;
+    j.path = c.path;
+    j.passed_over = c.passed_over;
+    j.why = c.why;
+    if (j.path.empty() || !lookup.executable(j.path)) j.status = JavaFacts::Status::not_found;
     return j;
 }
 
@@ -422,8 +395,8 @@ PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, 
         const EsPaths paths = es_paths(settings, host.es.home);
         for (const auto& p : paths.data) f.data_paths.push_back(path_facts(p));
         if (!paths.logs.empty()) f.logs_path = path_facts(paths.logs);
-        JavaFacts java = choose_java(host.es.version, plan.environment, host.es.home);
-        // Without the user, java's executable bits are all check can judge (choose_java).
+        JavaFacts java = script_java(host.es.version, plan.environment, host.es.home);
+        // Without the user, java's executable bits are all check can judge.
         if (java.status == JavaFacts::Status::ran && as.possible) run_java_version(java, plan, java_timeout_ms);
         f.java = std::move(java);
     }

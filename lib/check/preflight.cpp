@@ -648,6 +648,7 @@ void Evaluator::check_probe_scheme(const ReadyProbe& probe, const ProbeNamed& sa
 Preflight Evaluator::run() {
     out_.version = host_.es.version ? host_.es.version->str() : "unknown";
     out_.yml = facts_.yml;
+    if (host_.es.version) out_.java = facts_.java;
     decide_mode();
     if (!host_.es.version) {
         add(Severity::warning, "version-unknown",

@@ -115,6 +115,19 @@ void env_file_facts(EsHomeFacts& es) {
     f.text = parse_env_file(*file);
 }
 
+// The Java major version of `java` from its JDK's release file (the
+// directory above bin/, links followed): 0 when it has none. Read as root,
+// so through the walk, as jvm.options is.
+int java_major_of(const std::string& java) {
+    if (!java.starts_with('/')) return 0;  // relative to a directory= the launch has not entered yet
+    std::error_code ec;
+    const fs::path real = fs::canonical(java, ec);
+    if (ec) return 0;
+    const std::string release = (real.parent_path().parent_path() / "release").string();
+    auto text = read_walking(release, Trust::any, 64 << 10, release, {});
+    return text ? java_major_from_release(*text) : 0;
+}
+
 void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts) {
     EsHomeFacts& es = facts.es;  // es.home: set by the caller, not empty
     std::error_code ec;
@@ -129,6 +142,11 @@ void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts
     }
     env_file_facts(es);
     es.conf_dir = es_node_conf_dir(spec, program_env, es, es.conf_dir_source);
+    // jvm.options' "8:", "9-:" lines apply to the java the script will run.
+    if (es.version) {
+        es.java = choose_java(es.version, program_env, es.home, host_java_lookup());
+        facts.java_major = java_major_of(es.java->path);
+    }
     if (es.conf_dir.empty()) return;  // a package with none: the plan says so
     // elasticsearch.yml, which the default probe follows, is read after the
     // plan, as the plan's user: plan_launch_reading_node_settings.

@@ -380,6 +380,7 @@ PlanAttempt Planner::attempt() {
     check_identity_ids();
     plan_profile();
     plan_heap();
+    plan_java();
     plan_env_file();
     plan_limits();
     plan_executable();

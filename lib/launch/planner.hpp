@@ -65,6 +65,8 @@ private:
     void check_env_conf_dir_agrees(const EnvAssignment& a);
     void check_env_ignored();
     void check_env_replaced();
+    void plan_java();  // plan_java.cpp
+    void warn_java_home();
 
     void plan_limits();
     void plan_executable();

@@ -15,6 +15,8 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <tuple>
+#include <utility>
 
 #include "run_process.hpp"
 
@@ -520,6 +522,85 @@ TEST_F(Launch, TwoXRefusesAHeapFlagBesideHeapSize) {
                                  "it inherits before the -Xms256m -Xmx256m it makes of ES_HEAP_SIZE, so -Xmx4g would "
                                  "be overridden unseen; remove -Xmx4g from JAVA_OPTS: heap_size= sets the heap\n"));
     EXPECT_FALSE(fs::exists(record_));
+}
+
+// A stand-in JDK in the test's directory: bin/java says `version` (for
+// check's java -version) and the release file names it (nothing else runs it).
+std::string make_jdk(const fs::path& dir, const std::string& version) {
+    fs::create_directories(dir / "bin");
+    std::ofstream(dir / "bin/java") << "#!/bin/sh\necho 'openjdk version \"" << version << "\"' >&2\n";
+    std::ofstream(dir / "release") << "JAVA_VERSION=\"" << version << "\"\n";
+    for (const fs::path& p : {dir, dir / "bin", dir / "bin/java"}) fs::permissions(p, fs::perms(0755));
+    return dir.string();
+}
+
+// 8.x runs its bundled JDK whatever JAVA_HOME says; 7.12-7.17 take
+// ES_JAVA_HOME first and JAVA_HOME with a deprecation. eslaunch warns where
+// JAVA_HOME does not do what it says, and the node runs what the rule says.
+TEST_F(Launch, JavaHomeAsEachVersionTakesIt) {
+    const std::string jdk11 = make_jdk(dir_ / "jdk11", "11.0.2");
+    const std::string jdk17 = make_jdk(dir_ / "jdk17", "17.0.9");
+    auto launch = [&](const std::string& home, const std::string& java_vars) {
+        fs::remove(record_);
+        const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                            "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\"," +
+                                            java_vars + "\n");
+        auto r = run_command({eslaunch_binary(), spec}, base_env);
+        EXPECT_EQ(r.status, 0) << r.err;
+        return std::make_pair(spec, r.err);
+    };
+    auto java_run = [&] { return record()["environment"].value("FAKE_ES_JAVA", std::string{"(unset)"}); };
+
+    const std::string eight = make_home("8.15.3");
+    auto [spec, err] = launch(eight, "JAVA_HOME=\"" + jdk17 + "\"");
+    EXPECT_THAT(err, HasSubstr("eslaunch: warning: " + spec + ":4: JAVA_HOME=" + jdk17 + " (environment= at line 4) "
+                               "is ignored: Elasticsearch 8.15.3 runs its bundled JDK (" + eight + "/jdk/bin/java) "
+                               "unless ES_JAVA_HOME is set"));
+    EXPECT_THAT(err, HasSubstr("warning: ignoring JAVA_HOME=" + jdk17 + "; using bundled JDK"));  // the script's own
+    EXPECT_EQ(java_run(), eight + "/jdk/bin/java");
+    std::tie(spec, err) = launch(eight, "JAVA_HOME=\"" + jdk17 + "\",ES_JAVA_HOME=\"" + jdk11 + "\"");
+    EXPECT_THAT(err, Not(HasSubstr("eslaunch: warning: " + spec + ":4: JAVA_HOME")));
+    EXPECT_EQ(java_run(), jdk11 + "/bin/java");
+
+    const std::string seven = make_home("7.17.25");
+    std::tie(spec, err) = launch(seven, "JAVA_HOME=\"" + jdk17 + "\",ES_JAVA_HOME=\"" + jdk11 + "\"");
+    EXPECT_THAT(err, Not(HasSubstr("JAVA_HOME")));
+    EXPECT_EQ(java_run(), jdk11 + "/bin/java");
+    std::tie(spec, err) = launch(seven, "JAVA_HOME=\"" + jdk17 + "\"");
+    EXPECT_THAT(err, HasSubstr("eslaunch: warning: " + spec + ":4: JAVA_HOME=" + jdk17 + " (environment= at line 4): "
+                               "Elasticsearch 7.17.25 runs it, but says \"warning: usage of JAVA_HOME is deprecated, "
+                               "use ES_JAVA_HOME\", and 8.0 and later ignore it; set ES_JAVA_HOME in environment= "
+                               "instead\n"));
+    EXPECT_THAT(err, HasSubstr("\nwarning: usage of JAVA_HOME is deprecated, use ES_JAVA_HOME\n"));  // the script's
+    EXPECT_EQ(java_run(), jdk17 + "/bin/java");
+}
+
+// jvm.options' Java version ranges apply to the java the version's script
+// runs (its JDK's release file), and check shows that java and why.
+TEST_F(Launch, JvmOptionsRangesFollowTheJavaThatRuns) {
+    const std::string home = make_home("7.17.25");
+    const std::string options = home + "/config/jvm.options.d/heap.options";
+    std::ofstream(options) << "8-13:-Xmx1g\n14-:-Xmx2g\n";
+    const std::string jdk11 = make_jdk(dir_ / "jdk11", "11.0.2");
+    const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                        "heap_size=512m\nenvironment=ES_JAVA_HOME=\"" + jdk11 + "\"\n");
+    auto r = run_eslaunch({"check", "--json", spec}, base_env);
+    json plan = json::parse(r.out);
+    EXPECT_EQ(plan["heap"]["overrides"], json::array({"-Xmx1g (" + options + ":1)"})) << r.out;
+    EXPECT_EQ(plan["preflight"]["java"],
+              json({{"path", jdk11 + "/bin/java"}, {"source", "ES_JAVA_HOME"}, {"why", "ES_JAVA_HOME is set"},
+                    {"status", "ran"}, {"version", "openjdk version \"11.0.2\""}, {"major", 11}}));
+    auto text = run_eslaunch({"check", spec}, base_env);
+    EXPECT_THAT(text.out, HasSubstr("\n  JVM: " + jdk11 + "/bin/java (ES_JAVA_HOME: ES_JAVA_HOME is set), openjdk "
+                                    "version \"11.0.2\"\n"));
+
+    // The bundled JDK is 17: the other line.
+    const std::string bundled = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                           "heap_size=512m\n");
+    plan = json::parse(run_eslaunch({"check", "--json", bundled}, base_env).out);
+    EXPECT_EQ(plan["heap"]["overrides"], json::array({"-Xmx2g (" + options + ":2)"}));
+    EXPECT_EQ(plan["preflight"]["java"]["path"], home + "/jdk/bin/java");
+    EXPECT_EQ(plan["preflight"]["java"]["why"], "neither ES_JAVA_HOME nor JAVA_HOME is set");
 }
 
 TEST_F(Launch, ARealJvmGetsTheHeap) {

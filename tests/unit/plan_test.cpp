@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "eslaunch/java.hpp"
 #include "eslaunch/plan.hpp"
 #include "test_support.hpp"
 
@@ -22,6 +23,14 @@ bool has_warning(const LaunchPlan& plan, std::string_view text) {
         if (w.text.find(text) != std::string::npos) return true;
     }
     return false;
+}
+
+// The plan's warning that starts with `start` (a copy: `plan` may be a temporary).
+std::optional<Note> warning_about(const LaunchPlan& plan, std::string_view start) {
+    for (const auto& w : plan.warnings) {
+        if (w.text.starts_with(start)) return w;
+    }
+    return std::nullopt;
 }
 
 std::string env_of(const LaunchPlan& plan, std::string_view name) {
@@ -478,6 +487,56 @@ TEST(PlanHeap, TwoXHeapFlagsInJavaOptsAreRefused) {
     other.environ.set("JAVA_OPTS", "-server");
     other.environ.set("ES_JAVA_OPTS", "-Dx=1");
     EXPECT_EQ(env_of(plan_ok(es_spec, other), "ES_HEAP_SIZE"), "2g");
+}
+
+// The launch's host facts hold the java the version's script runs for the
+// program's environment (host.cpp); here chosen the same way, on a host
+// where nothing is executable (7.0 and later look at no file).
+LaunchPlan plan_with_java(std::string_view text, HostFacts host) {
+    auto spec = parse_text(text);
+    if (!spec) {
+        ADD_FAILURE() << spec.error().front().str();
+        return {};
+    }
+    const EnvMap env = program_environment(host.environ, spec->clear_environment, spec->environment_settings());
+    const JavaLookup nothing{[](const std::string&) { return false; },
+                             [](const std::string*) { return std::optional<std::string>{}; }};
+    host.es.java = choose_java(host.es.version, env, host.es.home, nothing);
+    return plan_ok(text, host);
+}
+
+TEST(PlanJava, AJavaHomeTheNodeIgnoresIsWarnedAbout) {
+    const std::string spec = "[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n"
+                             "environment=JAVA_HOME=\"/usr/lib/jvm/java-17\"\n";
+    const std::optional<Note> eight = warning_about(plan_with_java(spec, es_host("8.15.3")), "JAVA_HOME");
+    ASSERT_TRUE(eight);
+    EXPECT_EQ(eight->line, 4);
+    EXPECT_EQ(eight->text,
+              "JAVA_HOME=/usr/lib/jvm/java-17 (environment= at line 4) is ignored: Elasticsearch 8.15.3 runs its "
+              "bundled JDK (/opt/es/jdk/bin/java) unless ES_JAVA_HOME is set (it says \"warning: ignoring "
+              "JAVA_HOME=...; using bundled JDK\"); set ES_JAVA_HOME in environment= to run that Java, or remove "
+              "JAVA_HOME");
+    const std::optional<Note> seven = warning_about(plan_with_java(spec, es_host("7.17.25")), "JAVA_HOME");
+    ASSERT_TRUE(seven);
+    EXPECT_EQ(seven->text,
+              "JAVA_HOME=/usr/lib/jvm/java-17 (environment= at line 4): Elasticsearch 7.17.25 runs it, but says "
+              "\"warning: usage of JAVA_HOME is deprecated, use ES_JAVA_HOME\", and 8.0 and later ignore it; set "
+              "ES_JAVA_HOME in environment= instead");
+    EXPECT_FALSE(has_warning(plan_with_java(spec, es_host("7.10.2")), "JAVA_HOME"));  // up to 7.11: JAVA_HOME is the way
+    const std::string both = "[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n"
+                             "environment=JAVA_HOME=\"/usr/lib/jvm/java-17\",ES_JAVA_HOME=\"/usr/lib/jvm/java-21\"\n";
+    EXPECT_FALSE(has_warning(plan_with_java(both, es_host("8.15.3")), "JAVA_HOME"));
+    EXPECT_FALSE(has_warning(plan_with_java(both, es_host("7.17.25")), "JAVA_HOME"));
+    HostFacts inherited = es_host("8.15.3");
+    inherited.environ.set("JAVA_HOME", "/usr/lib/jvm/default-java");
+    const std::optional<Note> from_eslaunch =
+        warning_about(plan_with_java("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n", inherited),
+                      "JAVA_HOME");
+    ASSERT_TRUE(from_eslaunch);
+    EXPECT_EQ(from_eslaunch->line, 0);
+    EXPECT_THAT(from_eslaunch->text,
+                ::testing::StartsWith("JAVA_HOME=/usr/lib/jvm/default-java (inherited from eslaunch's environment) is "
+                                      "ignored: Elasticsearch 8.15.3 runs its bundled JDK"));
 }
 
 // --- readiness --------------------------------------------------------------

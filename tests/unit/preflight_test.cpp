@@ -38,11 +38,11 @@ struct Node {
         facts.data_paths = {dir_owned_by("/opt/es/data", 1000, 040750)};
         facts.logs_path = dir_owned_by("/opt/es/logs", 1000, 040750);
         facts.java = JavaFacts{JavaFacts::Status::ran, "bundled JDK", "/opt/es/jdk/bin/java",
-                               "openjdk version \"17.0.2\" 2022-01-18", 17, {}, {}};
+                               "openjdk version \"17.0.2\" 2022-01-18", 17, {}, {}, {}};
         if (host.es.version && host.es.version->major < 7) {
             // Java 8 from PATH; and a hard limit above 5.x and 6.x's floor of 65536 files.
             facts.java = JavaFacts{JavaFacts::Status::ran, "PATH", "/usr/bin/java",
-                                   "openjdk version \"1.8.0_292\"", 8, {}, {}};
+                                   "openjdk version \"1.8.0_292\"", 8, {}, {}, {}};
             host.current_limits[LimitResource::nofile] = {1024, 1048576};
         }
     }
@@ -398,42 +398,42 @@ TEST(Preflight, Java) {
     };
     using S = JavaFacts::Status;
     const std::vector<Case> cases = {
-        {"8.15.3", {S::not_found, "bundled JDK", "/opt/es/jdk/bin/java", "", 0, "", ""}, "java", Severity::error,
+        {"8.15.3", {S::not_found, "bundled JDK", "/opt/es/jdk/bin/java", "", 0, "", "", ""}, "java", Severity::error,
          "could not find java in bundled JDK at /opt/es/jdk/bin/java",
          "set ES_JAVA_HOME in environment= to a Java runtime directory (this distribution has no jdk/)"},
-        {"7.10.2", {S::not_found, "JAVA_HOME", "/usr/lib/jvm/jre/bin/java", "", 0, "", ""}, "java", Severity::error,
+        {"7.10.2", {S::not_found, "JAVA_HOME", "/usr/lib/jvm/jre/bin/java", "", 0, "", "", ""}, "java", Severity::error,
          "could not find java in JAVA_HOME at /usr/lib/jvm/jre/bin/java",
          "set JAVA_HOME in environment= to a directory with bin/java"},
-        {"6.8.23", {S::not_found, "PATH", "", "", 0, "", ""}, "java", Severity::error,
+        {"6.8.23", {S::not_found, "PATH", "", "", 0, "", "", ""}, "java", Severity::error,
          "could not find java; set JAVA_HOME or ensure java is in PATH",
          "set JAVA_HOME in environment= to a Java runtime directory, or install java in the program's PATH "
          "(/usr/sbin:/usr/bin:/sbin:/bin)"},
-        {"6.8.23", {S::not_found, "JAVA_HOME", "/usr/lib/jvm/jre/bin/java", "", 0, "", ""}, "java", Severity::error,
+        {"6.8.23", {S::not_found, "JAVA_HOME", "/usr/lib/jvm/jre/bin/java", "", 0, "", "", ""}, "java", Severity::error,
          "could not find java; set JAVA_HOME or ensure java is in PATH (/usr/lib/jvm/jre/bin/java is not an "
          "executable file)",
          "set JAVA_HOME in environment= to a directory with bin/java"},
-        {"5.6.16", {S::not_found, "PATH", "", "", 0, "", ""}, "java", Severity::error,
+        {"5.6.16", {S::not_found, "PATH", "", "", 0, "", "", ""}, "java", Severity::error,
          "Could not find any executable java binary. Please install java in your PATH or set JAVA_HOME",
          "set JAVA_HOME in environment= to a Java runtime directory, or install java in the program's PATH "
          "(/usr/sbin:/usr/bin:/sbin:/bin)"},
-        {"7.17.25", {S::failed, "JAVA_HOME", "/root/jdk/bin/java", "", 0, "could not be executed: Permission denied", ""},
+        {"7.17.25", {S::failed, "JAVA_HOME", "/root/jdk/bin/java", "", 0, "could not be executed: Permission denied", "", ""},
          "java", Severity::error,
          "/root/jdk/bin/java -version, run as work (uid 1000), could not be executed: Permission denied",
          "check JAVA_HOME (/root/jdk/bin/java); the service user must be able to run it"},
-        {"7.17.25", {S::failed, "bundled JDK", "/opt/es/jdk/bin/java", "", 0, "did not finish within 5 s", ""},
+        {"7.17.25", {S::failed, "bundled JDK", "/opt/es/jdk/bin/java", "", 0, "did not finish within 5 s", "", ""},
          "java", Severity::error,
          "/opt/es/jdk/bin/java -version, run as work (uid 1000), did not finish within 5 s",
          "check bundled JDK (/opt/es/jdk/bin/java); the service user must be able to run it"},
-        {"5.6.16", {S::ran, "PATH", "/usr/bin/java", "openjdk version \"11.0.2\"", 11, "", ""}, "java-version",
+        {"5.6.16", {S::ran, "PATH", "/usr/bin/java", "openjdk version \"11.0.2\"", 11, "", "", ""}, "java-version",
          Severity::warning,
          "Elasticsearch 5.6.16 runs on Java 8, and /usr/bin/java is Java 11 (openjdk version \"11.0.2\")",
          "set JAVA_HOME in environment= to a Java 8 runtime"},
-        {"8.15.3", {S::ran, "ES_JAVA_HOME", "/usr/lib/jvm/java-11/bin/java", "openjdk version \"11.0.2\"", 11, "", ""},
+        {"8.15.3", {S::ran, "ES_JAVA_HOME", "/usr/lib/jvm/java-11/bin/java", "openjdk version \"11.0.2\"", 11, "", "", ""},
          "java-version", Severity::error,
          "the minimum required Java version is 17; your Java version from [/usr/lib/jvm/java-11/bin/java] does not "
          "meet this requirement",
          "remove ES_JAVA_HOME (the bundled JDK is used) or point it at Java 17 or later"},
-        {"5.6.16", {S::ran, "PATH", "/usr/bin/java", "java version \"1.8.0_292\"", 8, "", "/usr/lib/jvm/jre"},
+        {"5.6.16", {S::ran, "PATH", "/usr/bin/java", "java version \"1.8.0_292\"", 8, "", "/usr/lib/jvm/jre", ""},
          "java-home", Severity::warning,
          "JAVA_HOME=/usr/lib/jvm/jre has no executable bin/java, so the launch script of Elasticsearch 5.x runs "
          "/usr/bin/java from PATH instead",
@@ -778,6 +778,34 @@ TEST(Preflight, CheckOutputCarriesTheFindings) {
     const nlohmann::json plain = nlohmann::json::parse(render_check_json(node.spec_value, node.plan, test_context().environ));
     EXPECT_TRUE(plain["preflight"].is_null());
     EXPECT_EQ(plain["findings"], nlohmann::json::array());
+}
+
+// check shows which java the node runs and why, from the same choice the
+// launch makes (choose_java), in text and JSON.
+TEST(Preflight, CheckShowsTheJavaTheNodeRuns) {
+    Node node{"8.15.3"};
+    node.facts.java->why = "ES_JAVA_HOME is not set; Elasticsearch 8.0 and later ignore JAVA_HOME";
+    const Preflight p = node.run();
+    ASSERT_TRUE(p.java);
+    const std::string text = render_check_text(node.spec_value, node.plan, test_context().environ, &p);
+    EXPECT_THAT(text, HasSubstr("\n  JVM: /opt/es/jdk/bin/java (bundled JDK: ES_JAVA_HOME is not set; Elasticsearch "
+                                "8.0 and later ignore JAVA_HOME), openjdk version \"17.0.2\" 2022-01-18\n"));
+    const nlohmann::json j =
+        nlohmann::json::parse(render_check_json(node.spec_value, node.plan, test_context().environ, &p));
+    EXPECT_EQ(j["preflight"]["java"], nlohmann::json::parse(R"({"path":"/opt/es/jdk/bin/java","source":"bundled JDK",
+        "why":"ES_JAVA_HOME is not set; Elasticsearch 8.0 and later ignore JAVA_HOME","status":"ran",
+        "version":"openjdk version \"17.0.2\" 2022-01-18","major":17})"));
+    // None found: no path, and the status says so.
+    node.facts.java = JavaFacts{JavaFacts::Status::not_found, "PATH", "", "", 0, "", "", "JAVA_HOME is not set"};
+    Node five{"5.6.16"};
+    five.facts.java = node.facts.java;
+    const Preflight none = five.run();
+    EXPECT_THAT(render_check_text(five.spec_value, five.plan, test_context().environ, &none),
+                HasSubstr("\n  JVM: none in PATH (PATH: JAVA_HOME is not set)\n"));
+    const nlohmann::json n =
+        nlohmann::json::parse(render_check_json(five.spec_value, five.plan, test_context().environ, &none));
+    EXPECT_TRUE(n["preflight"]["java"]["path"].is_null());
+    EXPECT_EQ(n["preflight"]["java"]["status"], "not_found");
 }
 
 }  // namespace

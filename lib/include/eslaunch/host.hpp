@@ -16,6 +16,7 @@
 #include "eslaunch/env_file.hpp"
 #include "eslaunch/environment.hpp"
 #include "eslaunch/heap.hpp"
+#include "eslaunch/java.hpp"
 #include "eslaunch/limits.hpp"
 #include "eslaunch/readiness.hpp"
 #include "eslaunch/spec.hpp"
@@ -56,6 +57,7 @@ struct EsHomeFacts {
     std::string conf_dir_source;          // where conf_dir comes from: "es_path_conf=", "FILE:LINE", ...
     EnvFileFacts env_file;
     std::vector<HeapOption> jvm_options;  // heap lines of jvm.options and jvm.options.d/*.options
+    std::optional<JavaChoice> java;       // the java its launch script runs (choose_java), for a known version
     EsHttpSettings http;  // where its HTTP layer listens, from elasticsearch.yml
     std::string settings_error;  // elasticsearch.yml could not be read: why
     std::string reader_error;    // eslaunch-check could not read it for us (missing, failed): why
@@ -91,7 +93,7 @@ struct HostFacts {
     std::string watcher_expected;        // where it was looked for
     std::optional<std::string> node_reader;  // eslaunch-check's path, for elasticsearch.yml (found as `watcher` is)
     std::string node_reader_expected;
-    int java_major = 0;  // of JAVA_HOME's or PATH's java, when known; 0 = unknown
+    int java_major = 0;  // of es.java, from its JDK's release file; 0 = unknown
 };
 
 // Where eslaunch is installed (meson's bindir and libexecdir), to find

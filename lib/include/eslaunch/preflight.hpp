@@ -39,9 +39,9 @@ struct PathFacts {
     bool exists = false;          // existing.back() is `path` itself
 };
 
-// The java the launch script of the version runs (ES_JAVA_HOME, JAVA_HOME,
-// the bundled JDK, or PATH, by version), and what `java -version` said when
-// run as the program's user.
+// The java the launch script of the version runs (choose_java: ES_JAVA_HOME,
+// JAVA_HOME, the bundled JDK, or PATH, by version), and what `java -version`
+// said when run as the program's user.
 struct JavaFacts {
     enum class Status { ran, not_found, failed };
     Status status = Status::ran;
@@ -50,7 +50,8 @@ struct JavaFacts {
     std::string version;  // the first line of `java -version`, e.g. openjdk version "17.0.15" 2025-04-15
     int major = 0;        // 8 for "1.8.0_292", 17 for "17.0.15"; 0 unknown
     std::string problem;  // Status::failed: "did not finish within 5 s", "exited with status 1: ...", ...
-    std::string passed_over;  // 2.x/5.x: a JAVA_HOME without an executable bin/java, which the script skips
+    std::string passed_over;  // 2.x-6.x: a JAVA_HOME without an executable bin/java, which the script skips
+    std::string why;          // why the script takes it (JavaChoice::why), e.g. "ES_JAVA_HOME is set"
 };
 
 // Whether check can test paths as the node's user on this host: it can when
@@ -97,6 +98,7 @@ struct Preflight {
     std::string yml;
     bool bootstrap_enforced = false;  // production mode: bootstrap checks stop the node
     std::string mode_reason;          // why, naming the setting
+    std::optional<JavaFacts> java;    // the java the node runs, and why (a home with a version)
     std::vector<Finding> findings;    // errors first, then warnings
     [[nodiscard]] int errors() const;
     [[nodiscard]] int warnings() const;

@@ -1,0 +1,37 @@
+// plan_launch's Java phase: what the version's launch script does with the
+// Java variables the program gets, where that is not what they say.
+#include <fmt/format.h>
+
+#include "planner.hpp"
+
+namespace eslaunch {
+
+void Planner::plan_java() {
+    if (plan_.profile != Profile::elasticsearch) return;
+    warn_java_home();
+}
+
+// A JAVA_HOME the script ignores (8.0+) or reads with a deprecation (7.12
+// to 7.17): the Java that runs is not the one it names, or soon will not be.
+void Planner::warn_java_home() {
+    if (!host_.es.java || !host_.es.version) return;
+    const JavaChoice& java = *host_.es.java;
+    const std::string version = host_.es.version->str();
+    const std::string* home = plan_.environment.get("JAVA_HOME");
+    if (home == nullptr) return;
+    const int line = variable_line("JAVA_HOME");
+    const std::string named = fmt::format("JAVA_HOME={}{}", cut(*home), variable_origin("JAVA_HOME"));
+    if (!java.ignored_java_home.empty()) {
+        warn(line, fmt::format("{} is ignored: Elasticsearch {} runs its bundled JDK ({}) unless ES_JAVA_HOME is set "
+                               "(it says \"warning: ignoring JAVA_HOME=...; using bundled JDK\"); set ES_JAVA_HOME in "
+                               "environment= to run that Java, or remove JAVA_HOME",
+                               named, version, java.path));
+    } else if (java.java_home_deprecated) {
+        warn(line, fmt::format("{}: Elasticsearch {} runs it, but says \"warning: usage of JAVA_HOME is deprecated, "
+                               "use ES_JAVA_HOME\", and 8.0 and later ignore it; set ES_JAVA_HOME in environment= "
+                               "instead",
+                               named, version));
+    }
+}
+
+}  // namespace eslaunch
