@@ -107,7 +107,26 @@ std::optional<HeapVia> Planner::heap_way(const HeapSize& wanted) {
               "remove heap_size=, or choose how to pass it with heap_via=");
         return std::nullopt;
     }
+    if (refuse_dropped_heap_way(via, wanted)) return std::nullopt;
     return via;
+}
+
+// heap_via=java_tool_options for Elasticsearch 2.x and later, whose launch
+// script unsets JAVA_TOOL_OPTIONS (1.x's were not read): true with the error.
+bool Planner::refuse_dropped_heap_way(const HeapVia& via, const HeapSize& wanted) {
+    const std::optional<EsVersion>& version = plan_.heap.version;
+    if (via.kind != HeapVia::Kind::java_tool_options || plan_.profile != Profile::elasticsearch) return false;
+    if (version && version->major < 2) return false;
+    const std::string fix = !version              ? "heap_via=es_heap_size (before 5.0) or heap_via=es_java_opts"
+                            : version->major < 5 ? "heap_via=es_heap_size"
+                                                 : "heap_via=es_java_opts";
+    const std::string script = es_launch_script(version);
+    error(status::config, spec_.line_of("heap_via"),
+          fmt::format("heap_via=java_tool_options: {} unsets JAVA_TOOL_OPTIONS before the JVM starts, so heap_size={} "
+                      "would never reach it",
+                      script, wanted.str()),
+          fmt::format("write heap_via=auto, which passes it the way the version reads it, or {}", fix));
+    return true;
 }
 
 // The heap in bytes, refused above the memory limit and warned about past

@@ -9,6 +9,7 @@ namespace eslaunch {
 void Planner::plan_java() {
     if (plan_.profile != Profile::elasticsearch) return;
     warn_java_home();
+    warn_java_tool_options();
 }
 
 // A JAVA_HOME the script ignores (8.0+) or reads with a deprecation (7.12
@@ -31,6 +32,22 @@ void Planner::warn_java_home() {
                                "use ES_JAVA_HOME\", and 8.0 and later ignore it; set ES_JAVA_HOME in environment= "
                                "instead",
                                named, version));
+    }
+}
+
+// Every launch script from 2.x on unsets JAVA_TOOL_OPTIONS before the JVM
+// starts (1.x's were not read): what the spec puts there is lost.
+void Planner::warn_java_tool_options() {
+    const std::optional<EsVersion>& version = host_.es.version;
+    if (version && version->major < 2) return;
+    for (const auto* vars : {&spec_.supervisord_environment, &spec_.environment}) {
+        for (const auto& v : *vars) {
+            if (v.name != "JAVA_TOOL_OPTIONS") continue;
+            const std::string script = es_launch_script(version);
+            warn(v.line, fmt::format("JAVA_TOOL_OPTIONS={} never reaches the JVM: {} unsets it; pass JVM options in {}",
+                                     cut(v.value), script,
+                                     version && version->major < 5 ? "ES_JAVA_OPTS (or JAVA_OPTS)" : "ES_JAVA_OPTS"));
+        }
     }
 }
 

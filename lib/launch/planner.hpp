@@ -14,6 +14,12 @@
 
 namespace eslaunch {
 
+// "the launch script of Elasticsearch 7.17.25", for a message.
+inline std::string es_launch_script(const std::optional<EsVersion>& version) {
+    return version ? "the launch script of Elasticsearch " + version->str()
+                   : std::string{"every launch script of Elasticsearch from 2.x on"};
+}
+
 class Planner {
 public:
     Planner(const Spec& spec, const HostFacts& host) : spec_(spec), host_(host) {}
@@ -52,6 +58,7 @@ private:
     std::optional<HeapVia> heap_way(const HeapSize& wanted);
     std::optional<std::uint64_t> heap_within_memory(const HeapSize& wanted);
     void inject_heap(const HeapSize& wanted, const HeapVia& via, std::uint64_t bytes);
+    bool refuse_dropped_heap_way(const HeapVia& via, const HeapSize& wanted);
     void set_es_heap_size(const HeapSize& wanted, const std::string& size);
     void refuse_heap_flags_before_5(const HeapSize& wanted, const std::string& size);
     void append_heap_flags(const HeapSize& wanted, const std::string& variable, const std::string& size);
@@ -67,6 +74,7 @@ private:
     void check_env_replaced();
     void plan_java();  // plan_java.cpp
     void warn_java_home();
+    void warn_java_tool_options();
 
     void plan_limits();
     void plan_executable();

@@ -524,6 +524,34 @@ TEST_F(Launch, TwoXRefusesAHeapFlagBesideHeapSize) {
     EXPECT_FALSE(fs::exists(record_));
 }
 
+// Every launch script from 2.x on unsets JAVA_TOOL_OPTIONS: a heap passed
+// there is refused (78, nothing starts), and one the spec sets is warned about.
+TEST_F(Launch, JavaToolOptionsNeverReachesElasticsearch) {
+    const std::string home = make_home("7.17.25");
+    const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                        "heap_size=256m\nheap_via=java_tool_options\nenvironment=FAKE_ES_RECORD=\"" +
+                                        record_ + "\",FAKE_ES_EXIT=\"1\"\n");
+    auto r = run_command({eslaunch_binary(), spec}, base_env);
+    EXPECT_EQ(r.status, 78) << r.err;
+    EXPECT_EQ(r.err, "eslaunch: error: " + spec + ":5: heap_via=java_tool_options: the launch script of "
+                     "Elasticsearch 7.17.25 unsets JAVA_TOOL_OPTIONS before the JVM starts, so heap_size=256m would "
+                     "never reach it; write heap_via=auto, which passes it the way the version reads it, or "
+                     "heap_via=es_java_opts\n");
+    EXPECT_FALSE(fs::exists(record_));
+
+    const std::string six = make_home("6.8.23");
+    const std::string agent = write_spec("[program:es]\ncommand=" + six + "/bin/elasticsearch\nuser=nobody\n" +
+                                         "environment=FAKE_ES_RECORD=\"" + record_ +
+                                         "\",FAKE_ES_EXIT=\"1\",JAVA_TOOL_OPTIONS=\"-Dagent=1\"\n");
+    r = run_command({eslaunch_binary(), agent}, base_env);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("eslaunch: warning: " + agent + ":4: JAVA_TOOL_OPTIONS=-Dagent=1 never reaches the "
+                                 "JVM: the launch script of Elasticsearch 6.8.23 unsets it; pass JVM options in "
+                                 "ES_JAVA_OPTS\n"));
+    EXPECT_THAT(r.out, HasSubstr("warning: ignoring JAVA_TOOL_OPTIONS=-Dagent=1"));  // the script says so too
+    EXPECT_FALSE(record()["environment"].contains("JAVA_TOOL_OPTIONS"));
+}
+
 // A stand-in JDK in the test's directory: bin/java says `version` (for
 // check's java -version) and the release file names it (nothing else runs it).
 std::string make_jdk(const fs::path& dir, const std::string& version) {

@@ -489,6 +489,46 @@ TEST(PlanHeap, TwoXHeapFlagsInJavaOptsAreRefused) {
     EXPECT_EQ(env_of(plan_ok(es_spec, other), "ES_HEAP_SIZE"), "2g");
 }
 
+// Every launch script from 2.x on unsets JAVA_TOOL_OPTIONS (1.x's were not
+// read): a heap passed there never reaches Elasticsearch's JVM.
+TEST(PlanHeap, JavaToolOptionsIsRefusedForElasticsearch) {
+    const std::string spec = std::string{es_spec} + "heap_via=java_tool_options\n";
+    const Error e = plan_error(spec, es_host("7.17.25"));
+    EXPECT_EQ(e.status, status::config);
+    EXPECT_EQ(e.str(), "/etc/eslaunch/test.ini:5: heap_via=java_tool_options: the launch script of Elasticsearch "
+                       "7.17.25 unsets JAVA_TOOL_OPTIONS before the JVM starts, so heap_size=2g would never reach it; "
+                       "write heap_via=auto, which passes it the way the version reads it, or heap_via=es_java_opts");
+    EXPECT_THAT(plan_error(spec, es_host("2.4.6")).str(), HasSubstr("Elasticsearch 2.4.6 unsets JAVA_TOOL_OPTIONS"));
+    EXPECT_THAT(plan_error(spec, es_host("2.4.6")).hint, ::testing::EndsWith("or heap_via=es_heap_size"));
+    EXPECT_EQ(plan_error("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\nprofile=elasticsearch\n"
+                         "heap_size=1g\nheap_via=java_tool_options\n")
+                  .str(),
+              "/etc/eslaunch/test.ini:6: heap_via=java_tool_options: every launch script of Elasticsearch from 2.x on "
+              "unsets JAVA_TOOL_OPTIONS before the JVM starts, so heap_size=1g would never reach it; write "
+              "heap_via=auto, which passes it the way the version reads it, or heap_via=es_heap_size (before 5.0) or "
+              "heap_via=es_java_opts");
+    EXPECT_EQ(env_of(plan_ok(spec, es_host("1.7.5")), "JAVA_TOOL_OPTIONS"), "-Xms2g -Xmx2g");
+}
+
+TEST(PlanJava, JavaToolOptionsFromTheSpecIsWarnedAbout) {
+    const std::string spec = "[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n"
+                             "environment=JAVA_TOOL_OPTIONS=\"-Dagent=1\"\n";
+    const LaunchPlan plan = plan_ok(spec, es_host("8.15.3"));
+    const std::optional<Note> w = warning_about(plan, "JAVA_TOOL_OPTIONS");
+    ASSERT_TRUE(w);
+    EXPECT_EQ(w->line, 4);
+    EXPECT_EQ(w->text, "JAVA_TOOL_OPTIONS=-Dagent=1 never reaches the JVM: the launch script of Elasticsearch 8.15.3 "
+                       "unsets it; pass JVM options in ES_JAVA_OPTS");
+    EXPECT_TRUE(has_warning(plan_ok(spec, es_host("2.4.6")), "unsets it; pass JVM options in ES_JAVA_OPTS (or JAVA_OPTS)"));
+    HostFacts inherited = es_host("8.15.3");
+    inherited.environ.set("JAVA_TOOL_OPTIONS", "-Dagent=1");  // not the spec's: not its to fix
+    EXPECT_FALSE(has_warning(plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n", inherited),
+                             "JAVA_TOOL_OPTIONS"));
+    EXPECT_FALSE(has_warning(plan_ok("[program:x]\ncommand=/bin/true\nuser=work\nprofile=jvm\n"
+                                     "environment=JAVA_TOOL_OPTIONS=\"-Dagent=1\"\n"),
+                             "JAVA_TOOL_OPTIONS"));
+}
+
 // The launch's host facts hold the java the version's script runs for the
 // program's environment (host.cpp); here chosen the same way, on a host
 // where nothing is executable (7.0 and later look at no file).
