@@ -456,7 +456,6 @@ EOF
 # 6.x and later: $ES_PATH_CONF/jvm.options, [7.7+: jvm.options.d/*.options in
 # order], then ES_JAVA_OPTS. ES_HEAP_SIZE is not looked at.
 body_6x_and_later() {
-  java_selection
   java_major
   cat <<'EOF'
 
@@ -533,10 +532,12 @@ script=$dir/bin/elasticsearch
 {
   header
   fake_es_flags
+  # 6.x+: java is chosen before bin/elasticsearch-env sources a package's
+  # environment file, so a JAVA_HOME there changes nothing, as in Elastic's.
   case $major in
     1|2) body_2x ;;
     5)   body_5x ;;
-    *)   parse_jvm_options_fn; path_conf; body_6x_and_later ;;
+    *)   parse_jvm_options_fn; java_selection; path_conf; body_6x_and_later ;;
   esac
 } > "$script.tmp"
 chmod 755 "$script.tmp"

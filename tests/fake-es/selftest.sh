@@ -250,6 +250,11 @@ for v in 6.8.23 7.17.25 8.15.3; do
   launch "$T/pkg-$v" ES_PATH_CONF="$T/pkg-$v/config" ES_JAVA_OPTS="-Xms256m -Xmx256m"
   expect "$v package: the file's ES_JAVA_OPTS wins" "$(heap)" "2g 2g"
   if has_jvm_arg "-Des.path.conf=$T/conf6"; then ok; else fail "$v package: the file's ES_PATH_CONF"; fi
+  # java is chosen before the file is sourced: its JAVA_HOME changes nothing
+  java_before=$(java_of)
+  printf 'ES_PATH_CONF=%s\nJAVA_HOME=%s\nES_JAVA_HOME=%s\n' "$T/conf6" "$T/nojdk" "$T/nojdk" > "$T/env-$v"
+  launch "$T/pkg-$v"; rc=$?
+  expect "$v package: the file's JAVA_HOME and ES_JAVA_HOME change no java" "$rc $(java_of)" "0 $java_before"
 done
 # shellcheck disable=SC2016 # the line as the script holds it
 expect "archive: the config/ default line" \
