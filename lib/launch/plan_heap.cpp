@@ -111,20 +111,41 @@ std::optional<HeapVia> Planner::heap_way(const HeapSize& wanted) {
     return via;
 }
 
-// heap_via=java_tool_options for Elasticsearch 2.x and later, whose launch
-// script unsets JAVA_TOOL_OPTIONS (1.x's were not read): true with the error.
-bool Planner::refuse_dropped_heap_way(const HeapVia& via, const HeapSize& wanted) {
+// What the version's launch script does with the variable heap_via= names
+// when the heap would never reach the JVM; empty when it would (1.x's
+// scripts were not read, nor are variables of the operator's own).
+std::string Planner::dropped_heap_reason(const HeapVia& via) const {
     const std::optional<EsVersion>& version = plan_.heap.version;
-    if (via.kind != HeapVia::Kind::java_tool_options || plan_.profile != Profile::elasticsearch) return false;
-    if (version && version->major < 2) return false;
+    if (plan_.profile != Profile::elasticsearch || (version && version->major < 2)) return {};
+    const std::string script = es_launch_script(version);
+    if (via.kind == HeapVia::Kind::java_tool_options) {
+        return fmt::format("{} unsets JAVA_TOOL_OPTIONS before the JVM starts", script);
+    }
+    if (!version) return {};
+    if (via.kind == HeapVia::Kind::es_heap_size && version->major >= 5) {
+        return version->major == 5 ? fmt::format("{} refuses to start when ES_HEAP_SIZE is set", script)
+                                   : fmt::format("{} ignores ES_HEAP_SIZE", script);
+    }
+    if (via.kind == HeapVia::Kind::env && via.env_name == "JAVA_OPTS") {
+        return version->major < 5 ? fmt::format("{} puts JAVA_OPTS before the -Xms and -Xmx it makes of "
+                                                "ES_HEAP_SIZE (or of its defaults), which win",
+                                                script)
+                                  : fmt::format("{} does not pass JAVA_OPTS to the JVM", script);
+    }
+    return {};
+}
+
+// heap_via= naming a variable the version's script drops or overrides:
+// true with the error.
+bool Planner::refuse_dropped_heap_way(const HeapVia& via, const HeapSize& wanted) {
+    const std::string reason = dropped_heap_reason(via);
+    if (reason.empty()) return false;
+    const std::optional<EsVersion>& version = plan_.heap.version;
     const std::string fix = !version              ? "heap_via=es_heap_size (before 5.0) or heap_via=es_java_opts"
                             : version->major < 5 ? "heap_via=es_heap_size"
                                                  : "heap_via=es_java_opts";
-    const std::string script = es_launch_script(version);
     error(status::config, spec_.line_of("heap_via"),
-          fmt::format("heap_via=java_tool_options: {} unsets JAVA_TOOL_OPTIONS before the JVM starts, so heap_size={} "
-                      "would never reach it",
-                      script, wanted.str()),
+          fmt::format("heap_via={}: {}, so heap_size={} would never reach it", via.str(), reason, wanted.str()),
           fmt::format("write heap_via=auto, which passes it the way the version reads it, or {}", fix));
     return true;
 }

@@ -59,6 +59,7 @@ private:
     std::optional<std::uint64_t> heap_within_memory(const HeapSize& wanted);
     void inject_heap(const HeapSize& wanted, const HeapVia& via, std::uint64_t bytes);
     bool refuse_dropped_heap_way(const HeapVia& via, const HeapSize& wanted);
+    [[nodiscard]] std::string dropped_heap_reason(const HeapVia& via) const;
     void set_es_heap_size(const HeapSize& wanted, const std::string& size);
     void refuse_heap_flags_before_5(const HeapSize& wanted, const std::string& size);
     void append_heap_flags(const HeapSize& wanted, const std::string& variable, const std::string& size);

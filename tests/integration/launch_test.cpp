@@ -552,6 +552,32 @@ TEST_F(Launch, JavaToolOptionsNeverReachesElasticsearch) {
     EXPECT_FALSE(record()["environment"].contains("JAVA_TOOL_OPTIONS"));
 }
 
+// heap_via=es_heap_size on 6.x: the script ignores ES_HEAP_SIZE, so the node
+// would start on jvm.options' 1g; heap_via=env:JAVA_OPTS on 2.x: the
+// script's own -Xms/-Xmx come after it. Both 78, nothing started.
+TEST_F(Launch, AHeapTheScriptWouldDropIsRefused) {
+    const std::string six = make_home("6.8.23");
+    const std::string spec = write_spec("[program:es]\ncommand=" + six + "/bin/elasticsearch\nuser=nobody\n" +
+                                        "heap_size=256m\nheap_via=es_heap_size\nenvironment=FAKE_ES_RECORD=\"" +
+                                        record_ + "\",FAKE_ES_EXIT=\"1\"\n");
+    auto r = run_command({eslaunch_binary(), spec}, base_env);
+    EXPECT_EQ(r.status, 78) << r.err;
+    EXPECT_EQ(r.err, "eslaunch: error: " + spec + ":5: heap_via=es_heap_size: the launch script of Elasticsearch "
+                     "6.8.23 ignores ES_HEAP_SIZE, so heap_size=256m would never reach it; write heap_via=auto, which "
+                     "passes it the way the version reads it, or heap_via=es_java_opts\n");
+    EXPECT_FALSE(fs::exists(record_));
+
+    const std::string two = make_home("2.4.6");
+    const std::string opts = write_spec("[program:es]\ncommand=" + two + "/bin/elasticsearch\nuser=nobody\n" +
+                                        "heap_size=256m\nheap_via=env:JAVA_OPTS\nenvironment=FAKE_ES_RECORD=\"" +
+                                        record_ + "\",FAKE_ES_EXIT=\"1\"\n");
+    r = run_command({eslaunch_binary(), opts}, base_env);
+    EXPECT_EQ(r.status, 78) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(":5: heap_via=env:JAVA_OPTS: the launch script of Elasticsearch 2.4.6 puts "
+                                 "JAVA_OPTS before the -Xms and -Xmx it makes of ES_HEAP_SIZE"));
+    EXPECT_FALSE(fs::exists(record_));
+}
+
 // A stand-in JDK in the test's directory: bin/java says `version` (for
 // check's java -version) and the release file names it (nothing else runs it).
 std::string make_jdk(const fs::path& dir, const std::string& version) {

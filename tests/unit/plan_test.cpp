@@ -510,6 +510,30 @@ TEST(PlanHeap, JavaToolOptionsIsRefusedForElasticsearch) {
     EXPECT_EQ(env_of(plan_ok(spec, es_host("1.7.5")), "JAVA_TOOL_OPTIONS"), "-Xms2g -Xmx2g");
 }
 
+// ES_HEAP_SIZE stops 5.x and is ignored from 6.0; JAVA_OPTS comes before
+// 2.x's own -Xms/-Xmx and is not passed from 5.0: a heap_via= naming either
+// there would lose the heap, so it is refused (78) where auto is not.
+TEST(PlanHeap, AHeapViaTheVersionDropsIsRefused) {
+    const std::string heap_size = std::string{es_spec} + "heap_via=es_heap_size\n";
+    EXPECT_EQ(plan_error(heap_size, es_host("6.8.23")).str(),
+              "/etc/eslaunch/test.ini:5: heap_via=es_heap_size: the launch script of Elasticsearch 6.8.23 ignores "
+              "ES_HEAP_SIZE, so heap_size=2g would never reach it; write heap_via=auto, which passes it the way the "
+              "version reads it, or heap_via=es_java_opts");
+    EXPECT_THAT(plan_error(heap_size, es_host("5.6.16")).what, HasSubstr("refuses to start when ES_HEAP_SIZE is set"));
+    EXPECT_EQ(env_of(plan_ok(heap_size, es_host("2.4.6")), "ES_HEAP_SIZE"), "2g");
+
+    const std::string java_opts = std::string{es_spec} + "heap_via=env:JAVA_OPTS\n";
+    const Error two = plan_error(java_opts, es_host("2.4.6"));
+    EXPECT_EQ(two.status, status::config);
+    EXPECT_THAT(two.what, HasSubstr("heap_via=env:JAVA_OPTS: the launch script of Elasticsearch 2.4.6 puts JAVA_OPTS "
+                                    "before the -Xms and -Xmx it makes of ES_HEAP_SIZE"));
+    EXPECT_THAT(two.hint, ::testing::EndsWith("or heap_via=es_heap_size"));
+    EXPECT_THAT(plan_error(java_opts, es_host("7.17.25")).what, HasSubstr("does not pass JAVA_OPTS to the JVM"));
+    // Another variable is the operator's own: a wrapper of theirs may read it.
+    const std::string own = std::string{es_spec} + "heap_via=env:MY_HEAP\n";
+    EXPECT_EQ(env_of(plan_ok(own, es_host("7.17.25")), "MY_HEAP"), "-Xms2g -Xmx2g");
+}
+
 TEST(PlanJava, JavaToolOptionsFromTheSpecIsWarnedAbout) {
     const std::string spec = "[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n"
                              "environment=JAVA_TOOL_OPTIONS=\"-Dagent=1\"\n";
