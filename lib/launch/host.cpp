@@ -90,6 +90,19 @@ bool has_cap_sys_resource() {
 // The most of bin/elasticsearch-env eslaunch reads (Elastic's is about 5 KiB).
 constexpr std::size_t max_env_script = 256 * 1024;
 
+// Root reads the file a script names only where root chose it: the script
+// is root's alone, or the file is one of the packages' own. Else whoever can
+// change the script could make root read, and echo, any file.
+bool env_file_may_be_read(EnvFileFacts& f) {
+    const std::string& file = f.layout.env_file;
+    if (file == "/etc/default/elasticsearch" || file == "/etc/sysconfig/elasticsearch") return true;
+    const WalkText text{"whoever can change it chooses which file root reads", "", ""};
+    auto trusted = read_walking(f.script, Trust::root_only, max_env_script, f.script, text);
+    if (trusted) return true;
+    f.untrusted = trusted.error().what;
+    return false;
+}
+
 // bin/elasticsearch-env of 6.0 and later, and the environment file a
 // package's sources. Read as root through the walk without the ownership
 // rule, as jvm.options: Elastic ships the file root:elasticsearch 0660, and
@@ -105,6 +118,7 @@ void env_file_facts(EsHomeFacts& es) {
     }
     f.layout = es_layout_of(*script);
     if (f.layout.kind != EsLayout::Kind::package) return;
+    if (!env_file_may_be_read(f)) return;
     const WalkText text{"", "bin/elasticsearch-env sources it, and the node stops without it: create it",
                         "bin/elasticsearch-env sources it: make it a regular file"};
     auto file = read_walking(f.layout.env_file, Trust::any, max_env_file, f.layout.env_file, text);

@@ -72,6 +72,15 @@ void Planner::plan_env_file() {
     }
     if (f.layout.kind != EsLayout::Kind::package) return;
     p.path = f.layout.env_file;
+    if (!f.untrusted.empty()) {
+        env_finding("env-file-untrusted", p.path,
+                    fmt::format("bin/elasticsearch-env sources {}, but eslaunch reads as root only a file root chose, "
+                                "and {}; eslaunch cannot tell what the file changes",
+                                p.path, f.untrusted),
+                    "make the home's bin/elasticsearch-env and its directories root's, not writable by others, or "
+                    "source /etc/default/elasticsearch or /etc/sysconfig/elasticsearch");
+        return;
+    }
     if (!f.error.empty()) {
         env_finding("env-file-unreadable", p.path,
                     fmt::format("cannot read the environment file bin/elasticsearch-env sources, so eslaunch "

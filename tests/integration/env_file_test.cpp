@@ -5,6 +5,7 @@
 // FILE:LINE, and `check` shows the file and its findings, text and JSON.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,6 +98,33 @@ TEST_F(EnvFile, AHeapInTheFileStopsTheLaunch) {
     EXPECT_EQ(j["errors"][0]["line"], 4);
     EXPECT_EQ(j["errors"][0]["status"], 78);
     EXPECT_THAT(j["errors"][0]["message"].get<std::string>(), HasSubstr(conflict));
+}
+
+// A bin/elasticsearch-env its user can change could name any file (say
+// /etc/shadow) for root to read and echo: eslaunch reads the file it names
+// only when the script is root's alone, or the file is a package's own.
+TEST_F(EnvFile, AScriptOthersCanChangeChoosesNoFileForRoot) {
+    const std::string home = make_package_home("7.17.25");
+    write_file(env_file_, "ES_PATH_CONF=" + home + "/config\nES_JAVA_OPTS=\"-Xms2g -Xmx2g\"\n");
+    const std::string spec = write_spec(home, "heap_size=256m\n");
+    ASSERT_EQ(check_json(spec, 78)["valid"], false) << "root's script: the file is read";
+
+    const std::string script = home + "/bin/elasticsearch-env";
+    const struct passwd* user = ::getpwnam(test_user);
+    ASSERT_NE(user, nullptr);
+    ASSERT_EQ(::chown(script.c_str(), user->pw_uid, static_cast<gid_t>(-1)), 0);
+    json j = check_json(spec, 0);
+    ASSERT_TRUE(j.is_object());
+    EXPECT_EQ(j["valid"], true) << j.dump();
+    const json& findings = j["environment_file"]["findings"];
+    ASSERT_FALSE(findings.empty()) << j["environment_file"].dump();
+    EXPECT_EQ(findings[0]["id"], "env-file-untrusted");
+    EXPECT_THAT(findings[0]["message"].get<std::string>(),
+                HasSubstr("bin/elasticsearch-env sources " + env_file_ + ", but eslaunch reads as root only a file "
+                          "root chose, and " + script + " is owned by uid " + std::to_string(user->pw_uid)));
+    auto r = run_eslaunch({spec}, base_env);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("eslaunch reads as root only a file root chose"));
 }
 
 // ES_PATH_CONF in the file moves the config directory: eslaunch's probe and

@@ -46,6 +46,7 @@ struct EnvFileFacts {
     std::string script;  // HOME/bin/elasticsearch-env; empty: not read (no version, or before 6.0)
     EsLayout layout;     // unknown, with why, when the script could not be read
     std::string error;   // package: the environment file could not be read ("FILE: why")
+    std::string untrusted;  // package: why the file the script names is not read (a script others can change)
     EnvFileText text;    // package: what it assigns, and what it cannot be read for
 };
 
