@@ -56,12 +56,25 @@ inline constexpr std::string_view help_text =
     "203 exec, 205 limits, 216 group, 217 user, 227 no_new_privileges.\n"
     "Errors name FILE:LINE and the fix. The spec format: eslaunch.ini(5); the rest: eslaunch(1).\n";
 
+// Control characters in echoed input would start a forged journal entry
+// (\n<3>...) or rewrite a terminal's line (\r, ESC): they appear as \xNN.
+inline std::string printable(std::string_view text, bool keep_newlines = false) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if ((byte < 0x20 && !(keep_newlines && c == '\n')) || byte == 0x7f) out += fmt::format("\\x{:02x}", byte);
+        else out += c;
+    }
+    return out;
+}
+
 // One message on stderr, with sd-daemon's priority prefix when stderr is
-// the journal; at most 16 KiB of it (journald splits at 48 KiB), whatever
-// input it echoes.
+// the journal; at most 16 KiB of it (journald splits at 48 KiB), one line
+// whatever input it echoes.
 inline void log_line(int priority, std::string_view level, std::string_view raw) {
     static const bool journal = eslaunch::stderr_is_journal();
-    const std::string text = eslaunch::cut(raw, 16384);
+    const std::string text = printable(eslaunch::cut(raw, 16384));
     if (journal) fmt::print(stderr, "<{}>eslaunch: {}: {}\n", priority, level, text);
     else fmt::print(stderr, "eslaunch: {}: {}\n", level, text);
     std::fflush(stderr);

@@ -71,7 +71,9 @@ int report_plan(const Loaded& loaded, eslaunch::CheckFindings& found, const esla
         found.preflight = &*preflight;
     }
     const std::string out = args.json ? eslaunch::render_check_json(loaded.spec, plan, loaded.host.environ, found)
-                                      : eslaunch::render_check_text(loaded.spec, plan, loaded.host.environ, found);
+                                      : eslaunch_cli::printable(eslaunch::render_check_text(
+                                                    loaded.spec, plan, loaded.host.environ, found),
+                                                true);
     std::fwrite(out.data(), 1, out.size(), stdout);
     if (std::fflush(stdout) != 0) return eslaunch::status::oserr;
     // After the plan, as preflight errors: the output stays whole.
@@ -121,7 +123,8 @@ int run_cluster(const eslaunch_cli::Words& args) {
         return eslaunch::status::config;
     }
     const eslaunch::ClusterReport report = eslaunch::check_cluster(nodes);
-    const std::string out = args.json ? eslaunch::render_cluster_json(report) : eslaunch::render_cluster_text(report);
+    const std::string out = args.json ? eslaunch::render_cluster_json(report)
+                                      : eslaunch_cli::printable(eslaunch::render_cluster_text(report), true);
     std::fwrite(out.data(), 1, out.size(), stdout);
     if (std::fflush(stdout) != 0) return eslaunch::status::oserr;
     log_error_findings(report.findings);

@@ -100,6 +100,22 @@ TEST_F(EnvFile, AHeapInTheFileStopsTheLaunch) {
     EXPECT_THAT(j["errors"][0]["message"].get<std::string>(), HasSubstr(conflict));
 }
 
+// The file's lines are echoed in warnings; its service group may write it.
+// A carriage return or an escape sequence there must not rewrite the
+// terminal's line, nor a newline forge a journal entry: each shows as \xNN.
+TEST_F(EnvFile, ControlCharactersInTheFileAreShownNotSent) {
+    const std::string home = make_package_home("7.17.25");
+    write_file(env_file_, "ES_PATH_CONF=" + home + "/config\nX=\x1b[2Jred\x7f\r\n");
+    const std::string spec = write_spec(home, "");
+    auto r = run_eslaunch({spec}, base_env);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("X=\\x1b[2Jred\\x7f\\x0d"));
+    EXPECT_EQ(r.err.find_first_of("\x1b\r\x7f"), std::string::npos) << r.err;
+    auto check = run_eslaunch({"check", spec}, base_env);
+    EXPECT_THAT(check.out, HasSubstr("\\x1b[2Jred"));
+    EXPECT_EQ((check.out + check.err).find_first_of("\x1b\r\x7f"), std::string::npos) << check.out << check.err;
+}
+
 // A bin/elasticsearch-env its user can change could name any file (say
 // /etc/shadow) for root to read and echo: eslaunch reads the file it names
 // only when the script is root's alone, or the file is a package's own.
