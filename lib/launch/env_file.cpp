@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "eslaunch/error.hpp"
+#include "eslaunch/heap.hpp"
 
 namespace eslaunch {
 namespace {
@@ -31,13 +32,11 @@ std::vector<std::string_view> shell_lines(std::string_view text) {
     return lines;
 }
 
-// The length of the shell name [A-Za-z_][A-Za-z0-9_]* at the start of `s`.
+// The length of the shell name at the start of `s` (is_env_name's rule), or 0.
 std::size_t name_length(std::string_view s) {
-    auto word = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
-    if (s.empty() || !word(s.front())) return 0;
-    std::size_t n = 1;
-    while (n < s.size() && (word(s[n]) || (s[n] >= '0' && s[n] <= '9'))) ++n;
-    return n;
+    constexpr std::string_view name_chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_";
+    const std::size_t end = std::min(s.find_first_not_of(name_chars), s.size());
+    return is_env_name(s.substr(0, end)) ? end : 0;
 }
 
 // Why a `$` at the start of `s` cannot be read statically.
