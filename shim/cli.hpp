@@ -27,6 +27,7 @@ inline constexpr std::string_view usage_text =
     "usage: eslaunch [--program NAME] FILE\n"
     "       eslaunch check [--program NAME] [--json] FILE\n"
     "       eslaunch check --cluster [--json] NODE.yml...\n"
+    "       eslaunch migrate [--program NAME] [--spec-out PATH] [--section-out PATH] [--json] FILE\n"
     "       eslaunch --help | --version\n";
 
 inline constexpr std::string_view help_text =
@@ -35,6 +36,7 @@ inline constexpr std::string_view help_text =
     "usage: eslaunch [--program NAME] FILE\n"
     "       eslaunch check [--program NAME] [--json] FILE\n"
     "       eslaunch check --cluster [--json] NODE.yml...\n"
+    "       eslaunch migrate [--program NAME] [--spec-out PATH] [--section-out PATH] [--json] FILE\n"
     "       eslaunch --help | --version\n"
     "\n"
     "  FILE              raise the limits, drop privileges, set the environment and heap, and exec\n"
@@ -47,13 +49,19 @@ inline constexpr std::string_view help_text =
     "                    read the elasticsearch.yml of every node of a cluster: nodes, roles, the quorum\n"
     "                    of master-eligible nodes, minimum_master_nodes (up to 6.x), initial_master_nodes\n"
     "                    and seed hosts (7.x+), cluster.name, node.name; exit 78 on an error\n"
+    "  migrate FILE      turn the old [program:NAME] section of the supervisord file FILE, read as\n"
+    "                    supervisord reads it, into a spec (--spec-out, default /etc/eslaunch/NAME.ini)\n"
+    "                    and the section that runs eslaunch on it (--section-out, default stdout);\n"
+    "                    never overwrites; then checks the spec and lists what is left to do;\n"
+    "                    exit 0 when written, 78 on a bad FILE or an existing output, 73 if it cannot\n"
+    "                    create one\n"
     "  --program NAME    the section to use when FILE holds several [program:*] sections\n"
-    "  --json            (check) print one JSON object instead of text\n"
+    "  --json            (check, migrate) print one JSON object instead of text\n"
     "  --help            this text\n"
     "  --version         the version\n"
     "\n"
-    "Exit statuses (systemd's): 64 bad usage, 78 invalid spec, 71 system error, 200 directory,\n"
-    "203 exec, 205 limits, 216 group, 217 user, 227 no_new_privileges.\n"
+    "Exit statuses (systemd's): 64 bad usage, 78 invalid spec, 71 system error, 73 cannot create,\n"
+    "200 directory, 203 exec, 205 limits, 216 group, 217 user, 227 no_new_privileges.\n"
     "Errors name FILE:LINE and the fix. The spec format: eslaunch.ini(5); the rest: eslaunch(1).\n";
 
 // Control characters in echoed input would start a forged journal entry
@@ -133,20 +141,54 @@ struct Words {
     std::vector<std::string> files;
     bool json = false;
     bool cluster = false;
+    std::optional<std::string> spec_out;     // migrate
+    std::optional<std::string> section_out;  // migrate
 };
 
-inline std::optional<Words> read_words(const std::vector<std::string_view>& words, bool check) {
+// --NAME PATH or --NAME=PATH at words[i] into `to`; false once a usage
+// error is printed. Not NAME: `to` untouched, true.
+inline bool read_path_option(const std::vector<std::string_view>& words, std::size_t& i, std::string_view name,
+                             std::optional<std::string>& to, bool& matched) {
+    const std::string_view a = words[i];
+    if (a == name) {
+        if (i + 1 == words.size() || words[i + 1].empty()) {
+            usage_error(fmt::format("{} needs a PATH", name));
+            return false;
+        }
+        to = std::string{words[++i]};
+        matched = true;
+    } else if (a.starts_with(name) && a.size() > name.size() && a[name.size()] == '=') {
+        to = std::string{a.substr(name.size() + 1)};
+        matched = true;
+        if (to->empty()) {
+            usage_error(fmt::format("{} needs a PATH", name));
+            return false;
+        }
+    }
+    return true;
+}
+
+inline std::optional<Words> read_words(const std::vector<std::string_view>& words, bool check, bool migrate = false) {
     Words w;
     bool files_only = false;
     for (std::size_t i = 0; i < words.size(); ++i) {
         std::string_view a = words[i];
-        if (files_only || !a.starts_with("-") || a == "-") {
+        bool matched = false;
+        if (migrate && !files_only) {
+            if (!read_path_option(words, i, "--spec-out", w.spec_out, matched) ||
+                !read_path_option(words, i, "--section-out", w.section_out, matched)) {
+                return std::nullopt;
+            }
+        }
+        if (matched) {
+            continue;
+        } else if (files_only || !a.starts_with("-") || a == "-") {
             w.files.emplace_back(a);
         } else if (a == "--") {
             files_only = true;
         } else if (check && a == "--json") {
             w.json = true;
-        } else if (check && a == "--cluster") {
+        } else if (check && !migrate && a == "--cluster") {
             w.cluster = true;
         } else if (a == "--program") {
             if (i + 1 == words.size()) {

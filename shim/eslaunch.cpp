@@ -38,10 +38,11 @@ using eslaunch_cli::log_errors;
 using eslaunch_cli::log_line;
 using eslaunch_cli::usage_error;
 
-// `eslaunch check ...` is eslaunch-check with the words after `check`.
+// `eslaunch check ...` is eslaunch-check with the words after `check`;
+// `eslaunch migrate ...` is eslaunch-check --migrate with those after `migrate`.
 int run_check_program(const std::vector<std::string_view>& words) {
-    // eslaunch-check's mode for the launch is not part of `eslaunch check`.
-    if (words.size() > 1 && words[1].starts_with("--node-http-settings")) {
+    // eslaunch-check's modes are not part of `eslaunch check`.
+    if (words.size() > 1 && (words[1].starts_with("--node-http-settings") || words[1].starts_with("--migrate"))) {
         return usage_error(fmt::format("unknown option '{}'", words[1]));
     }
     std::string expected;
@@ -52,6 +53,7 @@ int run_check_program(const std::vector<std::string_view>& words) {
         return eslaunch::status::oserr;
     }
     std::vector<std::string> argv{*checker};
+    if (words[0] == "migrate") argv.emplace_back("--migrate");
     argv.insert(argv.end(), words.begin() + 1, words.end());
     eslaunch::RealSyscalls sys;
     const int err = sys.exec(*checker, argv, eslaunch::EnvMap::from_envp(environ).to_envp_strings());
@@ -92,7 +94,7 @@ int run(int argc, char** argv) {
         return eslaunch::status::ok;
     }
 
-    if (words[0] == "check") return run_check_program(words);
+    if (words[0] == "check" || words[0] == "migrate") return run_check_program(words);
 
     const auto read = eslaunch_cli::read_words(words, false);
     if (!read) return eslaunch::status::usage;

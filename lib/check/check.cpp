@@ -6,19 +6,19 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "check_parts.hpp"
 #include "text.hpp"
 
 namespace eslaunch {
-namespace {
-
 using nlohmann::json;
 
-std::string dump(const json& j) {
+// Shared with migrate's renderers (check_parts.hpp).
+std::string check_parts::dump(const json& j) {
     // Environment values come from outside and need not be UTF-8.
     return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-json notes_json(const std::vector<Note>& notes) {
+json check_parts::notes_json(const std::vector<Note>& notes) {
     json out = json::array();
     for (const auto& n : notes) {
         out.push_back({{"line", n.line == 0 ? json(nullptr) : json(n.line)}, {"message", n.text}});
@@ -26,16 +26,7 @@ json notes_json(const std::vector<Note>& notes) {
     return out;
 }
 
-std::string change_name(EnvChange::Kind k) {
-    switch (k) {
-        case EnvChange::Kind::added: return "added";
-        case EnvChange::Kind::changed: return "changed";
-        case EnvChange::Kind::removed: return "removed";
-    }
-    return {};
-}
-
-std::string findings_text(const std::vector<Finding>& findings, int errors, int warnings) {
+std::string check_parts::findings_text(const std::vector<Finding>& findings, int errors, int warnings) {
     std::string out;
     for (const auto& f : findings) {
         out += fmt::format("  {:<8} {}: {}\n", severity_name(f.severity), f.id, f.message);
@@ -44,6 +35,48 @@ std::string findings_text(const std::vector<Finding>& findings, int errors, int 
     }
     return out + fmt::format("  {} error{}, {} warning{}\n", errors, errors == 1 ? "" : "s", warnings,
                              warnings == 1 ? "" : "s");
+}
+
+json check_parts::findings_json(const std::vector<Finding>& findings) {
+    json out = json::array();
+    for (const auto& f : findings) {
+        out.push_back({{"severity", std::string{severity_name(f.severity)}},
+                       {"id", f.id},
+                       {"message", f.message},
+                       {"fix", f.fix},
+                       {"where", f.where.empty() ? json(nullptr) : json(f.where)},
+                       {"status", f.status != 0 ? json(f.status) : json(nullptr)}});
+    }
+    return out;
+}
+
+json check_parts::errors_json(const Errors& errors) {
+    json list = json::array();
+    for (const auto& e : errors) {
+        list.push_back({{"file", e.file},
+                        {"line", e.line == 0 ? json(nullptr) : json(e.line)},
+                        {"message", e.what},
+                        {"hint", e.hint},
+                        {"status", e.status}});
+    }
+    return list;
+}
+
+namespace {
+
+using check_parts::dump;
+using check_parts::errors_json;
+using check_parts::findings_json;
+using check_parts::findings_text;
+using check_parts::notes_json;
+
+std::string change_name(EnvChange::Kind k) {
+    switch (k) {
+        case EnvChange::Kind::added: return "added";
+        case EnvChange::Kind::changed: return "changed";
+        case EnvChange::Kind::removed: return "removed";
+    }
+    return {};
 }
 
 std::string note_text(const Note& n) { return n.line > 0 ? fmt::format("line {}: {}", n.line, n.text) : n.text; }
@@ -74,30 +107,7 @@ json heap_json(const HeapPlan& h) {
     return out;
 }
 
-json findings_json(const std::vector<Finding>& findings) {
-    json out = json::array();
-    for (const auto& f : findings) {
-        out.push_back({{"severity", std::string{severity_name(f.severity)}},
-                       {"id", f.id},
-                       {"message", f.message},
-                       {"fix", f.fix},
-                       {"where", f.where.empty() ? json(nullptr) : json(f.where)},
-                       {"status", f.status != 0 ? json(f.status) : json(nullptr)}});
-    }
-    return out;
-}
 
-json errors_json(const Errors& errors) {
-    json list = json::array();
-    for (const auto& e : errors) {
-        list.push_back({{"file", e.file},
-                        {"line", e.line == 0 ? json(nullptr) : json(e.line)},
-                        {"message", e.what},
-                        {"hint", e.hint},
-                        {"status", e.status}});
-    }
-    return list;
-}
 
 // Who tells whom that the program is ready.
 std::string reporter(const ReadinessPlan& r) {

@@ -599,19 +599,11 @@ void SectionParser::add_warnings() {
                  "no stopwaitsecs: supervisord SIGKILLs a node still flushing after its default of 10 s; set "
                  "stopwaitsecs=120 or more");
         }
-        // A node takes tens of seconds to serve, so a startsecs longer than
-        // a crash at start needs (supervisord's default is 1) reads as a wait
-        // for readiness, which it is not.
+        // Any value reads as a wait for readiness, which it is not: the same
+        // advice for all (README.md and eslaunch(1) quote it).
         for (const auto& key : spec_.supervisord_only) {
             if (key.key != "startsecs") continue;
-            auto secs = parse_decimal(key.value);
-            if (secs && *secs > 10) {
-                note(spec_.warnings, key.line,
-                     fmt::format("startsecs={}: supervisord calls the program RUNNING after {} s alive, whether or not "
-                                 "Elasticsearch serves yet; it is no readiness check: wait for "
-                                 "http://HOST:PORT/_cluster/health (or ready= under systemd) instead",
-                                 key.value, *secs));
-            }
+            note(spec_.warnings, key.line, fmt::format("startsecs={}: {}", key.value, startsecs_advice));
         }
     }
 }

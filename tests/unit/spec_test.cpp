@@ -278,13 +278,15 @@ TEST(Spec, WarnsAboutStartSecsUsedAsReadiness) {
     const Spec spec = parse_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nstopwaitsecs=300\nstartsecs=60\n");
     ASSERT_EQ(spec.warnings.size(), 1U);
     EXPECT_EQ(spec.warnings[0].line, 4);
-    EXPECT_EQ(spec.warnings[0].text,
-              "startsecs=60: supervisord calls the program RUNNING after 60 s alive, whether or not Elasticsearch "
-              "serves yet; it is no readiness check: wait for http://HOST:PORT/_cluster/health (or ready= under "
-              "systemd) instead");
-    // Short enough to only catch a crash at start; and only Elasticsearch's.
-    EXPECT_TRUE(parse_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nstopwaitsecs=300\nstartsecs=10\n")
-                    .warnings.empty());
+    EXPECT_EQ(spec.warnings[0].text, "startsecs=60: " + std::string{startsecs_advice});
+    // The same advice for any value (issue 21: startsecs=10 went unflagged).
+    for (const char* value : {"10", "1", "0"}) {
+        const Spec other = parse_ok(std::string{"[program:es]\ncommand=/opt/es/bin/elasticsearch\nstopwaitsecs=300\n"
+                                                "startsecs="} + value + "\n");
+        ASSERT_EQ(other.warnings.size(), 1U) << value;
+        EXPECT_EQ(other.warnings[0].text, std::string{"startsecs="} + value + ": " + std::string{startsecs_advice});
+    }
+    // Only Elasticsearch's.
     EXPECT_TRUE(parse_ok("[program:x]\ncommand=/bin/true\nstartsecs=60\n").warnings.empty());
 }
 

@@ -16,6 +16,7 @@ namespace status {
 inline constexpr int ok = 0;
 inline constexpr int usage = 64;
 inline constexpr int oserr = 71;
+inline constexpr int cantcreat = 73;  // an output file that cannot be created (migrate)
 inline constexpr int config = 78;
 inline constexpr int chdir = 200;
 inline constexpr int exec = 203;

@@ -126,6 +126,13 @@ struct Spec {
 [[nodiscard]] std::map<LimitResource, LimitValue> profile_limits(Profile p,
                                                                  const std::optional<EsVersion>& es_version = std::nullopt);
 
+// What eslaunch says of startsecs=, for any value (after "startsecs=N: ").
+// README.md and eslaunch(1) quote it word for word; cli_test keeps them so.
+inline constexpr std::string_view startsecs_advice =
+    "startsecs is only how long the program must stay up for supervisord to call it RUNNING, not whether "
+    "Elasticsearch serves: it is no readiness check; the line 'eslaunch: NAME ready after N s' in its stderr log "
+    "says when the node answers (ready=, or the default probe of its HTTP port)";
+
 // The keys of each kind, for hints, check and the man page.
 [[nodiscard]] const std::vector<std::string_view>& applied_keys();
 [[nodiscard]] const std::vector<std::string_view>& eslaunch_keys();
