@@ -148,7 +148,11 @@ TEST_F(Migrate, UnreadableInputNoProgramAndNoOutputDirectory) {
     EXPECT_THAT(c.err, StartsWith("eslaunch: error: " + nodir + ": cannot create it: a temporary file in " +
                                   (dir_ / "nodir").string() + ": No such file or directory; create "));
     EXPECT_FALSE(fs::exists(spec()));
+    auto j = run_eslaunch({"migrate", "--json", "--spec-out", spec(), missing}, env);
+    EXPECT_EQ(j.status, 78);
+    EXPECT_EQ(json::parse(j.out)["errors"][0]["file"], missing);
     EXPECT_EQ(run_eslaunch({"migrate", "--spec-out"}, env).status, 64);
+    EXPECT_EQ(run_eslaunch({"check", "--migrate", group}, env).status, 64);  // eslaunch-check's mode, not check's
     EXPECT_EQ(run_eslaunch({"check", "--spec-out", spec(), group}, env).status, 64);
 }
 
