@@ -4,6 +4,9 @@
 # (warnings are not errors there: any warning fails this test instead),
 # installed with DESTDIR, and the staged eslaunch run: --version and one
 # launch (ready=none: the staged libexecdir is not where it was built for).
+# Then the supervisord section: only an example by default, and with
+# -Dsupervisor_confdir= never over an operator's different file (the
+# install fails then, saying so).
 # usage: tests/install/release_build.sh   (from the source tree; root for the launch)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -40,3 +43,30 @@ if [ "$(id -u)" = 0 ]; then
     [ "$out" = "ran as nobody" ] || { echo "FAIL: the staged launch printed '$out'" >&2; exit 1; }
     echo "ok: the staged eslaunch launched a program: $out"
 fi
+
+# --- the supervisord section never replaces an operator's ----------------------------
+conf=/etc/supervisor/conf.d/elasticsearch.conf
+example=/usr/share/doc/eslaunch/examples/elasticsearch.conf
+[ -f "$STAGE$example" ] && [ ! -e "$STAGE$conf" ] ||
+    { echo "FAIL: by default the section belongs in $example only" >&2; exit 1; }
+meson configure build-release -Dsupervisor_confdir=/etc/supervisor/conf.d >/dev/null
+for case in operator fresh; do
+    rm -rf "$STAGE" && mkdir -p "$STAGE${conf%/*}"
+    [ $case = operator ] && printf '[program:elasticsearch]\ncommand=/opt/es/bin/elasticsearch\n' >"$STAGE$conf"
+    [ $case = operator ] && cp "$STAGE$conf" "$STAGE/operator.conf"
+    rc=0
+    out=$(DESTDIR=$STAGE meson install -C build-release 2>&1) || rc=$?
+    if [ $case = operator ]; then
+        # It fails, loudly, once everything else is installed.
+        [ "$rc" != 0 ] && [ -x "$STAGE/usr/bin/eslaunch" ] && [ -f "$STAGE$example" ] ||
+            { echo "$out" | tail; echo "FAIL: meson install over an operator's $conf: exit $rc" >&2; exit 1; }
+        cmp -s "$STAGE$conf" "$STAGE/operator.conf" || { echo "FAIL: meson install replaced the operator's $conf" >&2; exit 1; }
+        grep -q "eslaunch: kept $STAGE$conf: it differs from this build's section" <<<"$out" ||
+            { echo "$out" | tail; echo "FAIL: no message about the kept $conf" >&2; exit 1; }
+        echo "ok: -Dsupervisor_confdir= kept the operator's $conf and said so"
+    else
+        [ "$rc" = 0 ] || { echo "$out" | tail; echo "FAIL: meson install ($case)" >&2; exit 1; }
+        cmp -s "$STAGE$conf" "$STAGE$example" || { echo "FAIL: -Dsupervisor_confdir= did not install $conf" >&2; exit 1; }
+        echo "ok: -Dsupervisor_confdir= installed $conf where there was none"
+    fi
+done
