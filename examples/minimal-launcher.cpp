@@ -1,9 +1,9 @@
 // A launcher of your own on libeslaunch: parse a spec, plan, inspect the plan,
 // apply it (the program replaces this process). Build against the install:
 //   c++ -std=c++20 minimal-launcher.cpp $(pkg-config --cflags --libs eslaunch)
-// eslaunch-watch and eslaunch-check are looked for in libexecdir
-// (pkg-config --variable=libexecdir eslaunch; -DLIBEXECDIR=\"DIR\"); without
-// them, specs need ready=none.
+// The library finds eslaunch-watch and eslaunch-check in the libexecdir it
+// was built for (eslaunch::installed_dirs(); pkg-config --variable=libexecdir
+// eslaunch); without them, specs need ready=none.
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -32,11 +32,9 @@ int main(int argc, char** argv) {
     auto spec = eslaunch::load_spec(argv[1], context);
     if (!spec) return fail(spec.error());
 
-#ifdef LIBEXECDIR
-    const eslaunch::InstallDirs dirs{"", LIBEXECDIR};
-#else
-    const eslaunch::InstallDirs dirs{};
-#endif
+    // Where the library's eslaunch keeps its helpers; an InstallDirs{bindir,
+    // libexecdir} of your own overrides it.
+    const eslaunch::InstallDirs dirs = eslaunch::installed_dirs();
     eslaunch::HostFacts host = eslaunch::gather_host_facts(*spec, context.environ, dirs);
     // plan_launch is pure; this one also reads elasticsearch.yml for the
     // default probe, through eslaunch-check as the node's user.

@@ -295,6 +295,8 @@ std::optional<std::string> search_path(const std::string& name, const std::strin
     return std::nullopt;
 }
 
+InstallDirs installed_dirs() { return {ESLAUNCH_INSTALLED_BINDIR, ESLAUNCH_INSTALLED_LIBEXECDIR}; }
+
 std::optional<std::string> find_helper(const InstallDirs& dirs, std::string_view name, std::string& expected) {
     expected = (fs::path{dirs.libexecdir} / name).string();
     char self[PATH_MAX];

@@ -1,6 +1,6 @@
 #!/bin/bash
 # install_library.sh BUILD EXAMPLE BINDIR LIBEXECDIR LIBDIR INCLUDEDIR MANDIR
-#                    UNITDIR SYSCTLDIR SUPERVISOR_CONFDIR man|no-man
+#                    UNITDIR SYSCTLDIR SUPERVISOR_CONFDIR man|no-man EXAMPLEDIR README
 #
 # `meson install --destdir STAGE` of the built tree, then, against STAGE only:
 # - every file lands where it belongs, under STAGE (nothing else is written);
@@ -12,13 +12,16 @@
 # - examples/minimal-launcher.cpp builds with pkg-config, once against the
 #   shared library and once against the static one, and launches a small spec
 #   for real: as root it runs /bin/sh as nobody with its limits, umask and
-#   heap, and what that shell reports must be what the plan said.
+#   heap, and what that shell reports must be what the plan said;
+# - it looks for eslaunch-watch in the libexecdir the library was built for,
+#   with no -D of its own;
+# - the README's commands for a staged library, run as written.
 set -u
 unset LD_LIBRARY_PATH  # meson test points it at the build tree; only STAGE counts here
 die() { echo "ERROR: install-library: $*" >&2; exit 99; }
-[ $# -eq 11 ] || die "usage: install_library.sh BUILD EXAMPLE BINDIR LIBEXECDIR LIBDIR INCLUDEDIR MANDIR UNITDIR SYSCTLDIR SUPERVISOR_CONFDIR man|no-man"
+[ $# -eq 13 ] || die "usage: install_library.sh BUILD EXAMPLE BINDIR LIBEXECDIR LIBDIR INCLUDEDIR MANDIR UNITDIR SYSCTLDIR SUPERVISOR_CONFDIR man|no-man EXAMPLEDIR README"
 BUILD=$1 EXAMPLE=$2 BINDIR=$3 LIBEXECDIR=$4 LIBDIR=$5 INCLUDEDIR=$6 MANDIR=$7
-UNITDIR=$8 SYSCTLDIR=$9 CONFDIR=${10} MAN=${11}
+UNITDIR=$8 SYSCTLDIR=$9 CONFDIR=${10} MAN=${11} EXAMPLEDIR=${12} README=${13}
 for tool in meson pkg-config c++ ldd readelf; do
     command -v "$tool" >/dev/null || die "$tool not found"
 done
@@ -40,7 +43,7 @@ expect=(
     "$BINDIR/eslaunch" "$LIBEXECDIR/eslaunch-watch" "$LIBEXECDIR/eslaunch-check"
     "$LIBDIR/libeslaunch.a" "$LIBDIR/libeslaunch.so" "$LIBDIR/pkgconfig/eslaunch.pc"
     "$UNITDIR/elasticsearch.service" "$UNITDIR/elasticsearch@.service" "$UNITDIR/supervisord.service"
-    "$SYSCTLDIR/60-eslaunch-elasticsearch.conf"
+    "$SYSCTLDIR/60-eslaunch-elasticsearch.conf" "$EXAMPLEDIR/elasticsearch.conf"
 )
 [ -n "$CONFDIR" ] && expect+=("$CONFDIR/elasticsearch.conf")
 [ "$MAN" = man ] && expect+=("$MANDIR/man1/eslaunch.1" "$MANDIR/man5/eslaunch.ini.5")
@@ -122,8 +125,7 @@ libexec_var=$(pc --variable=libexecdir eslaunch)
 
 # --- the example, shared and static ----------------------------------------------
 # shellcheck disable=SC2086 # pkg-config's words
-c++ -std=c++20 -Wall -Wextra -Werror -c "$EXAMPLE" -o "$T/launcher.o" $cflags \
-    "-DLIBEXECDIR=\"$LIBEXECDIR\"" || die "examples/minimal-launcher.cpp does not compile against the install"
+c++ -std=c++20 -Wall -Wextra -Werror -c "$EXAMPLE" -o "$T/launcher.o" $cflags || die "examples/minimal-launcher.cpp does not compile against the install"
 # shellcheck disable=SC2086
 c++ "$T/launcher.o" -o "$T/launcher-shared" $libs || die "linking with pkg-config --libs failed"
 # shellcheck disable=SC2086
@@ -179,6 +181,29 @@ got=$(env -i PATH=/usr/bin:/bin LD_LIBRARY_PATH="$STAGE$LIBDIR" "$T/launcher-sha
 rc=$?
 [ "$rc" = 78 ] && [[ $got == *"$T/bad.ini:3: limit_nofile: 'lots' is not a limit"* ]] ||
     fail "a bad spec: exit $rc, $got"
+
+# A probe needs eslaunch-watch: the library looks in its own libexecdir
+# (the stage is not there, so it fails and names the place).
+if [ ! -e "$LIBEXECDIR/eslaunch-watch" ]; then
+    printf '[program:x]\ncommand=/bin/true\n%s\nready=http://127.0.0.1:9/\n' "$user_line" >"$T/probe.ini"
+    got=$(env -i PATH=/usr/bin:/bin LD_LIBRARY_PATH="$STAGE$LIBDIR" "$T/launcher-shared" "$T/probe.ini" 2>&1)
+    rc=$?
+    [ "$rc" = 203 ] && [[ $got == *"eslaunch-watch, which runs the readiness probe, is not at $LIBEXECDIR/eslaunch-watch"* ]] &&
+        ok "the library looks for eslaunch-watch in $LIBEXECDIR by itself" ||
+        fail "a probe without -DLIBEXECDIR: exit $rc, $got"
+fi
+
+# --- the README's commands for a staged library, as written ----------------------------
+# Run from a directory whose build/ and examples/ are this build and the
+# repository's; only /tmp/stage becomes a stage of this test's own.
+commands=$(sed -n '/^### The library/,/^## /p' "$README" | awk '/^```sh$/{n++; in_block=1; next} /^```$/{in_block=0; next} in_block && n==2')
+grep -q '^DESTDIR=/tmp/stage meson install -C build$' <<<"$commands" || fail "README's staged-library block: $commands"
+mkdir "$T/readme" && ln -s "$BUILD" "$T/readme/build" && ln -s "$(dirname "$EXAMPLE")" "$T/readme/examples"
+cp "$T/hello.ini" "$T/readme/my.ini"
+got=$(cd "$T/readme" && env -u PKG_CONFIG_PATH bash -ec "${commands//\/tmp\/stage/$T/readme-stage}" 2>&1)
+rc=$?
+[ "$rc" = 0 ] && [[ $got == *"$(tail -n 1 <<<"$expected")"* ]] && ok "the README's staged-library commands ran the spec" ||
+    { fail "the README's staged-library commands (exit $rc):"; echo "$got" | tail -n 15 | sed 's/^/    | /'; }
 
 echo "install-library: $fails failure(s) in $((SECONDS - start)) s"
 [ "$fails" = 0 ]

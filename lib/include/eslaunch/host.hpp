@@ -105,6 +105,11 @@ struct InstallDirs {
     std::string libexecdir;
 };
 
+// The directories this library was built for (its prefix's bindir and
+// libexecdir): where the eslaunch installed with it keeps its helpers.
+// gather_host_facts' default; pass an InstallDirs of your own to override.
+[[nodiscard]] InstallDirs installed_dirs();
+
 // eslaunch's helper program `name` (eslaunch-watch, eslaunch-check): beside
 // this program when it does not run from `dirs.bindir` (a build tree, or a
 // helper that runs from libexecdir), else in `dirs.libexecdir`; `expected`
@@ -124,6 +129,7 @@ struct InstallDirs {
 // cannot read stays empty and `plan` says what that means. The
 // environment becomes HostFacts::environ (move it in: a launch copies it
 // no more than it must).
-[[nodiscard]] HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment, const InstallDirs& dirs = {});
+[[nodiscard]] HostFacts gather_host_facts(const Spec& spec, EnvMap own_environment,
+                                          const InstallDirs& dirs = installed_dirs());
 
 }  // namespace eslaunch
