@@ -18,4 +18,7 @@ ensure_packages() {
 }
 
 BUILD_PACKAGES=(meson ninja-build g++ pkg-config libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libsystemd-dev libcurl4-openssl-dev scdoc)
-TEST_PACKAGES=(libgtest-dev libgmock-dev supervisor python3 clang libclang-rt-14-dev openjdk-17-jre-headless passwd util-linux openssl systemd-container dbus systemd man-db groff-base)
+# scripts/package: dpkg-buildpackage and lintian (it installs debian/control's
+# Build-Depends, debhelper among them, with apt-get build-dep).
+PACKAGE_PACKAGES=(dpkg-dev debhelper lintian)
+TEST_PACKAGES=("${PACKAGE_PACKAGES[@]}" libgtest-dev libgmock-dev supervisor python3 clang libclang-rt-14-dev openjdk-17-jre-headless passwd util-linux openssl systemd-container dbus systemd man-db groff-base)

@@ -3,9 +3,12 @@
 # each option: the comments below). Used by tests/system and
 # scripts/demo.
 #
-#   nspawn_boot NAME [--bind-ro=HOST:CONTAINER ...]   sets LEADER (the
-#       container's PID 1 on the host); needs a private mount namespace
-#       (nspawn_enter_mount_namespace) and root
+#   nspawn_boot NAME [--volatile=overlay] [--bind-ro=HOST:CONTAINER ...]
+#       sets LEADER (the container's PID 1 on the host); needs a private
+#       mount namespace (nspawn_enter_mount_namespace) and root.
+#       --volatile=overlay: the host's root filesystem under an overlay with
+#       a tmpfs upper (writable, e.g. for apt-get install; gone at exit).
+#       nspawn refuses its own --volatile=overlay on /, so this mounts one.
 #   IN CMD...   runs CMD in the container;  SC ARGS...   its systemctl
 #   nspawn_halt   powers the container off and removes its cgroups (from an EXIT trap)
 
@@ -14,6 +17,7 @@ LEADER=""
 NSPAWN_CG=""
 NSPAWN_CG_ROOTS=()
 NSPAWN_LOG=""
+NSPAWN_OVERLAY=""
 
 # Re-runs the calling script in a private mount namespace: nspawn's tmpfs
 # and every mount vanish with it. Call first, with the script's arguments.
@@ -25,8 +29,12 @@ nspawn_enter_mount_namespace() {
 }
 
 nspawn_boot() {
-    local name=$1
+    local name=$1 volatile=yes arg
     shift
+    local args=()
+    for arg in "$@"; do
+        case $arg in --volatile=*) volatile=${arg#--volatile=} ;; *) args+=("$arg") ;; esac
+    done
     NSPAWN_CG="$name"
     NSPAWN_LOG=$(mktemp "/tmp/$name.nspawn-log.XXXXXX")
     # nspawn insists that its propagation directory is a tmpfs; the private
@@ -41,13 +49,21 @@ nspawn_boot() {
             [ -e "$h/cgroup.procs" ] && NSPAWN_CG_ROOTS+=("$h")
         done
     fi
-    local r
+    local r root=/
     for r in "${NSPAWN_CG_ROOTS[@]}"; do mkdir -p "$r/$NSPAWN_CG"; done
+    if [ "$volatile" = overlay ]; then
+        NSPAWN_OVERLAY=$(mktemp -d "/tmp/$name.root.XXXXXX")
+        mount -t tmpfs -o mode=0755 tmpfs "$NSPAWN_OVERLAY"
+        mkdir "$NSPAWN_OVERLAY/upper" "$NSPAWN_OVERLAY/work" "$NSPAWN_OVERLAY/root"
+        mount -t overlay overlay -o "lowerdir=/,upperdir=$NSPAWN_OVERLAY/upper,workdir=$NSPAWN_OVERLAY/work" \
+            "$NSPAWN_OVERLAY/root"
+        root=$NSPAWN_OVERLAY/root volatile=no
+    fi
     # A cgroup of its own, removed by nspawn_halt. --register=no --keep-unit:
     # no system D-Bus needed; systemd.firstboot=off: no prompt at boot.
     (
         for r in "${NSPAWN_CG_ROOTS[@]}"; do echo "$BASHPID" >"$r/$NSPAWN_CG/cgroup.procs"; done
-        exec systemd-nspawn --quiet -D / --volatile=yes --register=no --keep-unit --machine="$name" "$@" \
+        exec systemd-nspawn --quiet -D "$root" --volatile="$volatile" --register=no --keep-unit --machine="$name" "${args[@]}" \
             --console=passive -b -- systemd.firstboot=off systemd.show_status=0
     ) </dev/null >"$NSPAWN_LOG" 2>&1 &
     NSPAWN_PID=$!
@@ -83,5 +99,7 @@ nspawn_halt() {
         [ -d "$r/$NSPAWN_CG" ] && find "$r/$NSPAWN_CG" -depth -type d -exec rmdir {} \; 2>/dev/null
     done
     [ -n "$NSPAWN_LOG" ] && rm -f "$NSPAWN_LOG"
+    # The overlay's mounts end with the private mount namespace; its mount point stays.
+    [ -n "$NSPAWN_OVERLAY" ] && { umount -R "$NSPAWN_OVERLAY" 2>/dev/null; rmdir "$NSPAWN_OVERLAY"; }
     return 0
 }
