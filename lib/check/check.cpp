@@ -89,6 +89,7 @@ json limits_json(const LaunchPlan& plan) {
             {"current", {{"soft", number(l.current.soft)}, {"hard", number(l.current.hard)}}},
             {"planned", {{"soft", number(l.planned.soft)}, {"hard", number(l.planned.hard)}}},
             {"required", l.required}};
+        if (!l.why.empty()) out[std::string{limit_key(l.resource)}]["why"] = l.why;
     }
     return out;
 }
@@ -173,7 +174,19 @@ std::string plan_sections(const LaunchPlan& plan) {
         out += "\nlimits (current -> planned):\n";
         for (const auto& l : plan.limits) {
             out += fmt::format("  {:<14} {} -> {} ({})\n", limit_key(l.resource), format_limit(l.resource, l.current),
-                               format_limit(l.resource, l.planned), l.required ? "required" : "best effort");
+                               format_limit(l.resource, l.planned),
+                               !l.why.empty() ? "required: " + cut(l.why, 200)
+                               : l.required   ? std::string{"required"}
+                                              : std::string{"best effort"});
+        }
+    }
+    const TmpdirPlan& tmp = plan.tmpdir;
+    if (!tmp.source.empty()) {
+        out += "\ntmpdir:\n";
+        out += fmt::format("  {:<14} {} ({})\n", "path", tmp.path.empty() ? "none" : cut(tmp.path, 200), tmp.source);
+        if (!tmp.passed.empty()) {
+            out += fmt::format("  {:<14} {}, created by eslaunch as root: owned by {}, mode 0700\n", "passed as",
+                               tmp.passed, plan.user_name);
         }
     }
     const HeapPlan& heap = plan.heap;
@@ -352,6 +365,9 @@ json plan_json(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env, 
                      {"groups", known(plan.groups)}};
     j["limits"] = limits_json(plan);
     j["heap"] = heap_json(plan.heap);
+    j["tmpdir"] = {{"path", plan.tmpdir.path.empty() ? json(nullptr) : json(plan.tmpdir.path)},
+                   {"source", plan.tmpdir.source},
+                   {"passed", plan.tmpdir.passed}};
     j["readiness"] = readiness_json(plan.readiness);
     j["environment_file"] = env_file_json(plan.env_file);
     j["no_new_privileges"] = plan.no_new_privileges;

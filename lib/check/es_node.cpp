@@ -84,6 +84,12 @@ void es_http_settings(const std::vector<std::string>& argv, const EnvMap& progra
     http.port_where = settings.where("http.port");
     http.tls = settings.get("xpack.security.http.ssl.enabled") == std::optional<std::string>{"true"};
     http.tls_where = settings.where("xpack.security.http.ssl.enabled");
+    auto asked = [&](std::string_view key) {
+        const auto v = settings.get(key);
+        return v && ascii_lower(*v) == "true" ? settings.where(key) : std::string{};
+    };
+    es.memory_lock_where = asked("bootstrap.memory_lock");
+    es.mlockall_where = asked("bootstrap.mlockall");
 }
 
 // The java the launch script of the version runs (choose_java, the rule
@@ -320,8 +326,8 @@ PlanAttempt plan_for_check(const Spec& spec, HostFacts& host) {
         return a;
     };
     PlanAttempt first = attempt();
-    if (host.es.home.empty() || spec.ready) return first;
-    // The default probe follows elasticsearch.yml, as for a launch.
+    if (host.es.home.empty()) return first;
+    // The default probe and memory_lock follow elasticsearch.yml, as for a launch.
     const AsUser as = as_user_here(spec, first.plan, first.errors);
     read_http_settings_for_check(spec.argv, files_reader(first.plan, as), host.es);
     return attempt();

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,7 +28,22 @@ struct LaunchErrnos {
     int directory = 0;
     int program = 0;
     bool program_tested = false;  // a relative command= is not, once chdir failed
+    int tmpdir_noexec = -1;       // the tmpdir's file system: 1 noexec, 0 not, -1 unknown (or no tmpdir)
 };
+
+// Whether the file system of `path`, or of its deepest existing parent
+// (the launch creates it), is mounted noexec: 1, 0, or -1 when statvfs
+// cannot tell (the user may not search a parent).
+int noexec_of(std::string path) {
+    while (!path.empty()) {
+        struct statvfs vfs {};
+        if (::statvfs(path.c_str(), &vfs) == 0) return (vfs.f_flag & ST_NOEXEC) != 0 ? 1 : 0;
+        if (errno != ENOENT || path == "/") return -1;
+        const std::size_t slash = path.rfind('/');
+        path = slash == 0 ? std::string{"/"} : path.substr(0, slash);
+    }
+    return -1;
+}
 
 // execve's answer for `path`, as far as the caller's identity decides it:
 // a missing file or directory, a directory it cannot search, a file that is
@@ -49,13 +65,14 @@ std::optional<LaunchErrnos> errnos_as_user(const LaunchPlan& plan, std::string& 
             if (plan.directory && ::chdir(plan.directory->c_str()) != 0) e.directory = errno;
             e.program_tested = !plan.executable.empty() && (e.directory == 0 || plan.executable.starts_with('/'));
             if (e.program_tested) e.program = exec_errno_of(plan.executable);
-            return fmt::format("{} {} {}", e.directory, e.program, e.program_tested ? 1 : 0);
+            if (!plan.tmpdir.path.empty()) e.tmpdir_noexec = noexec_of(plan.tmpdir.path);
+            return fmt::format("{} {} {} {}", e.directory, e.program, e.program_tested ? 1 : 0, e.tmpdir_noexec);
         },
         std::chrono::steady_clock::now() + std::chrono::seconds{5}, -1);
     LaunchErrnos e;
     int tested = 0;
     std::istringstream in{r.output};
-    if (r.status == ChildResult::Status::done && (in >> e.directory >> e.program >> tested)) {
+    if (r.status == ChildResult::Status::done && (in >> e.directory >> e.program >> tested >> e.tmpdir_noexec)) {
         e.program_tested = tested == 1;
         return e;
     }
@@ -78,6 +95,7 @@ private:
     void directory_error(int err);
     void program_error(int err);
     void by_mode_bits();
+    void tmpdir_noexec_error();
     void unknown_for_user(const std::string& path, const struct stat& st, std::string_view key, std::string_view verb);
 
     const Spec& spec_;
@@ -105,6 +123,16 @@ void PathChecker::program_error(int err) {
                         : "make it a regular file the user may execute (o+x, or a group of the user), in directories "
                           "the user may search, or fix command=",
                     where("command"), status::exec});
+}
+
+void PathChecker::tmpdir_noexec_error() {
+    out_.push_back({Severity::error, "tmpdir",
+                    fmt::format("tmpdir {} is on a file system mounted noexec (statvfs as {}): JNA and libffi map code "
+                                "from it, and the node fails to start (\"failed to map segment from shared object\")",
+                                cut(plan_.tmpdir.path, 200), as_.user),
+                    "set tmpdir= to a directory on a file system without noexec (the default is under /var/lib/"
+                    "eslaunch), or remount that one without noexec",
+                    spec_.line_of("tmpdir") > 0 ? where("tmpdir") : spec_.file, 0});
 }
 
 // Mode bits that let only the owner or the group in: whether the user is
@@ -171,6 +199,7 @@ std::vector<Finding> PathChecker::run() {
     }
     if (e->directory != 0) directory_error(e->directory);
     if (e->program_tested && e->program != 0) program_error(e->program);
+    if (e->tmpdir_noexec == 1) tmpdir_noexec_error();
     return std::move(out_);
 }
 

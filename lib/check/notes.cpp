@@ -155,6 +155,13 @@ std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_e
     out.push_back({"no_new_privileges", flag(spec.no_new_privileges), from("no_new_privileges"), ""});
     out.push_back({"allow_root", flag(spec.allow_root), from("allow_root"), ""});
     add_es_path_settings(spec, program_env, out);
+    if (spec.tmpdir) {
+        out.push_back({"tmpdir", spec.tmpdir->empty() ? "none" : *spec.tmpdir, Source::spec, ""});
+    } else if (spec.profile == Profile::elasticsearch) {
+        out.push_back({"tmpdir", "", Source::profile, "a directory of its own when eslaunch runs as root: see tmpdir"});
+    } else {
+        out.push_back({"tmpdir", "none", Source::defaulted, ""});
+    }
     return out;
 }
 

@@ -514,13 +514,25 @@ void Evaluator::check_limits() {
     }
 }
 
+// The plan requires an unlimited memlock limit when the node asks for the
+// lock; this says whether the hard limit where eslaunch runs allows it.
 void Evaluator::check_memory_lock() {
-    // 2.x called it bootstrap.mlockall.
-    const std::string_view key = settings_.has("bootstrap.memory_lock") ? "bootstrap.memory_lock" : "bootstrap.mlockall";
+    // 1.x and 2.x read bootstrap.mlockall, 5.x and later bootstrap.memory_lock.
+    const std::string_view key = major_ < 5 ? "bootstrap.mlockall" : "bootstrap.memory_lock";
     if (!setting_is(key, "true")) return;
     if (effective(LimitResource::memlock).soft == limit_infinity) return;
-    add(bootstrap(5), "memory-lock", "memory locking requested for elasticsearch process but memory is not locked",
-        limit_fix(LimitResource::memlock, limit_infinity), settings_.where(key));
+    const auto current = host_.current_limits.find(LimitResource::memlock);
+    const bool capped = current != host_.current_limits.end() && current->second.hard != limit_infinity &&
+                        !host_.cap_sys_resource;
+    const std::string request = fmt::format("{}: true ({})", key, settings_.where(key));
+    std::string message = "memory locking requested for elasticsearch process but memory is not locked";
+    if (capped) {
+        message += fmt::format(": {} needs the memlock limit unlimited, and the hard limit here is {}, which "
+                               "eslaunch cannot raise (the launch exits 205)",
+                               request, format_limit_number(LimitResource::memlock, current->second.hard));
+    }
+    add(bootstrap(5), "memory-lock", std::move(message),
+        capped ? memory_lock_hint(request) : limit_fix(LimitResource::memlock, limit_infinity), settings_.where(key));
 }
 
 void Evaluator::check_max_map_count() {

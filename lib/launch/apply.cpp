@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "eslaunch/values.hpp"
+#include "path_walk.hpp"
 #include "posix.hpp"
 #include "text.hpp"
 
@@ -145,7 +146,9 @@ std::optional<Error> set_limits(const LaunchPlan& plan, Syscalls& sys) {
                               fmt::format("cannot set {} to {} (hard limit now {}): {}", limit_key(l.resource),
                                           format_limit(l.resource, l.planned),
                                           format_limit_number(l.resource, l.current.hard), std::strerror(err)),
-                              err == EPERM ? limit_raise_hint(l.resource, l.planned.hard) : "");
+                              err != EPERM       ? std::string{}
+                              : !l.why.empty()   ? fmt::format("{} needs it: {}", l.why, memory_lock_hint(l.why))
+                                                 : limit_raise_hint(l.resource, l.planned.hard));
         }
     }
     return std::nullopt;
@@ -196,6 +199,10 @@ Error apply_plan(const LaunchPlan& plan, Syscalls& sys, KeptFds keep) {
     if (auto error = set_limits(plan, sys)) return *error;
     // 2. The umask, before anything creates files.
     if (plan.umask) sys.set_umask(*plan.umask);
+    // 2b. The node's tmpdir, as root: its parents are root's.
+    if (!plan.tmpdir.path.empty()) {
+        if (auto error = sys.make_tmpdir(plan)) return *error;
+    }
     // 3-5. The node's user, for good (drop_privileges).
     if (auto error = drop_privileges(plan, sys, plan.no_new_privileges)) return *error;
     // 6. As the user, so the directory's permissions are checked for the user.
@@ -208,6 +215,10 @@ Error apply_plan(const LaunchPlan& plan, Syscalls& sys, KeptFds keep) {
     if (auto error = start_readiness_watcher(plan, sys)) return *error;
     // 9. The program takes our place: same PID, signals reach it directly.
     return exec_program(plan, sys);
+}
+
+std::optional<Error> Syscalls::make_tmpdir(const LaunchPlan& plan) {
+    return make_private_dir(plan.tmpdir.path, plan.uid, plan.gid, plan.file);
 }
 
 int RealSyscalls::set_rlimit(int resource, const rlimit& limit) {

@@ -239,7 +239,8 @@ void program_facts(const Spec& spec, HostFacts& facts) {
 
 // eslaunch-watch only where plan_readiness may start it (a probe, or systemd
 // waiting on NOTIFY_SOCKET); eslaunch-check only where the default probe
-// follows elasticsearch.yml (plan_launch_reading_node_settings).
+// or bootstrap.memory_lock follow elasticsearch.yml
+// (plan_launch_reading_node_settings).
 void helper_facts(const Spec& spec, const InstallDirs& dirs, HostFacts& facts) {
     if (dirs.libexecdir.empty()) return;
     const bool may_be_elasticsearch =
@@ -249,7 +250,7 @@ void helper_facts(const Spec& spec, const InstallDirs& dirs, HostFacts& facts) {
     if (may_probe || facts.environ.get("NOTIFY_SOCKET") != nullptr) {
         facts.watcher = find_helper(dirs, "eslaunch-watch", facts.watcher_expected);
     }
-    if (!facts.es.home.empty() && !spec.ready) {
+    if (!facts.es.home.empty()) {
         facts.node_reader = find_helper(dirs, "eslaunch-check", facts.node_reader_expected);
     }
 }
@@ -440,11 +441,13 @@ std::string encode_http_settings(const EsHomeFacts& es) {
     put_field(out, h.port_where);
     put_field(out, h.tls ? "1" : "0");
     put_field(out, h.tls_where);
+    put_field(out, es.memory_lock_where);
+    put_field(out, es.mlockall_where);
     return out;
 }
 
 bool decode_http_settings(std::string_view in, EsHomeFacts& es) {
-    std::string f[10];
+    std::string f[12];
     for (auto& field : f) {
         if (!take_field(in, field)) return false;
     }
@@ -459,15 +462,17 @@ bool decode_http_settings(std::string_view in, EsHomeFacts& es) {
     h.tls_where = f[9];
     es.settings_error = f[0];
     es.http = std::move(h);
+    es.memory_lock_where = f[10];
+    es.mlockall_where = f[11];
     return true;
 }
 
 Result<LaunchPlan> plan_launch_reading_node_settings(const Spec& spec, HostFacts& host) {
     auto plan = plan_launch(spec, host);
-    // The default probe follows elasticsearch.yml: read it as the plan's
-    // user, then plan again with what it says (the identity, limits and
-    // environment do not depend on it).
-    if (!plan || host.es.home.empty() || spec.ready) return plan;
+    // The default probe and bootstrap.memory_lock follow elasticsearch.yml:
+    // read it as the plan's user, then plan again with what it says (the
+    // identity does not depend on it).
+    if (!plan || host.es.home.empty()) return plan;
     read_http_settings_as(spec, *plan, host, host.es);
     return plan_launch(spec, host);
 }

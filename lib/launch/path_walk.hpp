@@ -56,4 +56,14 @@ struct WalkText {
 [[nodiscard]] Expected<std::string, Error> read_walking(const std::string& path, Trust trust, std::size_t max_bytes,
                                                         const std::string& file, const WalkText& text);
 
+// Makes `path` (absolute, without "." or "..") a directory of the node's
+// own (tmpdir=): each parent opened with O_NOFOLLOW from the one before it,
+// created root's 0755 when missing, and judged as Trust::root_only (no link
+// is followed, not even root's); the last one created mode 0700 and given to
+// uid:gid, or, when it is there, taken only as a directory of uid's, its
+// mode set to 0700 through the fd. Errors name `file`: 78 for what is at the
+// path, 73 for what cannot be created there.
+[[nodiscard]] std::optional<Error> make_private_dir(const std::string& path, uid_t uid, gid_t gid,
+                                                    const std::string& file);
+
 }  // namespace eslaunch

@@ -203,57 +203,120 @@ void Planner::plan_profile() {
     }
 }
 
+std::string memory_lock_request(Profile profile, const EsHomeFacts& es) {
+    if (profile != Profile::elasticsearch) return {};
+    // Each version reads its own name; an unknown version either.
+    const bool before_5 = es.version && es.version->major < 5;
+    const bool from_5 = es.version && es.version->major >= 5;
+    if (!es.memory_lock_where.empty() && !before_5) {
+        return fmt::format("bootstrap.memory_lock: true ({})", es.memory_lock_where);
+    }
+    if (!es.mlockall_where.empty() && !from_5) return fmt::format("bootstrap.mlockall: true ({})", es.mlockall_where);
+    return {};
+}
+
+std::string memory_lock_hint(const std::string& request) {
+    const std::string setting = request.substr(0, request.find(':'));
+    return fmt::format("set LimitMEMLOCK=infinity in the unit (supervisord: start it with ulimit -l unlimited), or "
+                       "run eslaunch as root with CAP_SYS_RESOURCE, or set {}: false",
+                       setting);
+}
+
+// What the spec, the profile or the node's memory lock ask of `r`; nullopt
+// when nothing does, or when the spec asks less than the lock needs (78).
+std::optional<Planner::LimitWish> Planner::limit_wish(LimitResource r,
+                                                      const std::map<LimitResource, LimitValue>& defaults,
+                                                      const std::string& lock) {
+    const auto in_spec = spec_.limits.find(r);
+    const auto in_profile = defaults.find(r);
+    const bool locked = r == LimitResource::memlock && !lock.empty();
+    LimitWish w;
+    if (in_spec != spec_.limits.end()) {
+        w = {in_spec->second, true, spec_.line_of(limit_key(r)), format_limit(r, in_spec->second), {}};
+    } else if (locked) {
+        w = {{limit_infinity, limit_infinity}, true, 0, {}, {}};
+    } else if (in_profile != defaults.end()) {
+        w.want = in_profile->second;
+    } else {
+        return std::nullopt;
+    }
+    if (!locked) return w;
+    w.why = lock;
+    if (w.want.soft != limit_infinity || w.want.hard != limit_infinity) {
+        error(status::config, w.line,
+              fmt::format("limit_memlock={}: {} needs the memlock limit unlimited", w.written, lock),
+              "write limit_memlock=infinity (or remove the line: eslaunch then requires infinity), or set " +
+                  lock.substr(0, lock.find(':')) + ": false");
+        return std::nullopt;
+    }
+    return w;
+}
+
+// As systemd: LimitNOFILE=infinity means fs.nr_open, the kernel's ceiling.
+// False when a required limit is above it (the error is reported).
+bool Planner::clamp_nofile(const LimitWish& w, LimitValue& want) {
+    if (want.soft == limit_infinity) want.soft = host_.nr_open;
+    if (want.hard == limit_infinity) want.hard = host_.nr_open;
+    if (want.hard <= host_.nr_open) return true;
+    if (w.required) {
+        error(status::limits, w.line,
+              fmt::format("limit_nofile={} is above the kernel's fs.nr_open ({})", w.written, host_.nr_open),
+              fmt::format("lower limit_nofile, or raise the sysctl fs.nr_open to at least {}", want.hard));
+        return false;
+    }
+    want.hard = host_.nr_open;
+    want.soft = std::min(want.soft, want.hard);
+    return true;
+}
+
+void Planner::plan_limit(LimitResource r, LimitWish w) {
+    const auto cur_it = host_.current_limits.find(r);
+    const LimitValue current =
+        cur_it == host_.current_limits.end() ? LimitValue{limit_infinity, limit_infinity} : cur_it->second;
+    LimitValue want = w.want;
+    if (r == LimitResource::nofile && !clamp_nofile(w, want)) return;
+    LimitValue planned = want;
+    if (!w.required) {
+        // Best effort: never lower what is there, raise as far as allowed.
+        planned.soft = std::max(want.soft, current.soft);
+        planned.hard = std::max(want.hard, current.hard);
+    }
+    if (planned.hard > current.hard && !host_.cap_sys_resource) {
+        const std::string hard = format_limit_number(r, current.hard);
+        if (!w.why.empty()) {
+            error(status::limits, w.line,
+                  fmt::format("{} needs the memlock limit unlimited; the hard limit is {} and eslaunch cannot raise "
+                              "it (no CAP_SYS_RESOURCE)",
+                              w.why, hard),
+                  memory_lock_hint(w.why));
+            return;
+        }
+        if (w.required) {
+            error(status::limits, w.line,
+                  fmt::format("{}={}: the hard limit is {} and eslaunch cannot raise it (no CAP_SYS_RESOURCE)",
+                              limit_key(r), w.written, hard),
+                  limit_raise_hint(r, planned.hard));
+            return;
+        }
+        planned.hard = current.hard;
+        planned.soft = std::min(planned.soft, planned.hard);
+        warn(0, fmt::format("{}: profile {} wants {}, the hard limit is {}: set to {} (best effort); {}", limit_key(r),
+                            profile_name(plan_.profile), format_limit(r, want), hard, format_limit(r, planned),
+                            limit_raise_hint(r, want.hard)));
+    }
+    plan_.limits.push_back({r, current, planned, w.required, std::move(w.why)});
+}
+
 void Planner::plan_limits() {
     const auto defaults = profile_limits(plan_.profile, host_.es.version);
+    const std::string lock = memory_lock_request(plan_.profile, host_.es);
+    // With ready=, only memory_lock reads elasticsearch.yml: say when it could not.
+    const std::string& unread = host_.es.settings_error.empty() ? host_.es.reader_error : host_.es.settings_error;
+    if (plan_.profile == Profile::elasticsearch && spec_.ready && !unread.empty()) {
+        warn(0, fmt::format("whether the node asks for bootstrap.memory_lock is not known: {}", unread));
+    }
     for (LimitResource r : all_limit_resources) {
-        const auto in_spec = spec_.limits.find(r);
-        const auto in_profile = defaults.find(r);
-        if (in_spec == spec_.limits.end() && in_profile == defaults.end()) continue;
-        const bool required = in_spec != spec_.limits.end();
-        const int line = required ? spec_.line_of(limit_key(r)) : 0;
-        LimitValue want = required ? in_spec->second : in_profile->second;
-        const auto cur_it = host_.current_limits.find(r);
-        const LimitValue current =
-            cur_it == host_.current_limits.end() ? LimitValue{limit_infinity, limit_infinity} : cur_it->second;
-
-        if (r == LimitResource::nofile) {
-            // As systemd: LimitNOFILE=infinity means fs.nr_open, the kernel's ceiling.
-            if (want.soft == limit_infinity) want.soft = host_.nr_open;
-            if (want.hard == limit_infinity) want.hard = host_.nr_open;
-            if (want.hard > host_.nr_open) {
-                if (required) {
-                    error(status::limits, line,
-                          fmt::format("limit_nofile={} is above the kernel's fs.nr_open ({})",
-                                      format_limit(r, in_spec->second), host_.nr_open),
-                          fmt::format("lower limit_nofile, or raise the sysctl fs.nr_open to at least {}", want.hard));
-                    continue;
-                }
-                want.hard = host_.nr_open;
-                want.soft = std::min(want.soft, want.hard);
-            }
-        }
-        LimitValue planned = want;
-        if (!required) {
-            // Best effort: never lower what is there, raise as far as allowed.
-            planned.soft = std::max(want.soft, current.soft);
-            planned.hard = std::max(want.hard, current.hard);
-        }
-        if (planned.hard > current.hard && !host_.cap_sys_resource) {
-            if (required) {
-                error(status::limits, line,
-                      fmt::format("{}={}: the hard limit is {} and eslaunch cannot raise it (no CAP_SYS_RESOURCE)",
-                                  limit_key(r), format_limit(r, in_spec->second), format_limit_number(r, current.hard)),
-                      limit_raise_hint(r, planned.hard));
-                continue;
-            }
-            planned.hard = current.hard;
-            planned.soft = std::min(planned.soft, planned.hard);
-            warn(0, fmt::format("{}: profile {} wants {}, the hard limit is {}: set to {} (best effort); {}",
-                                limit_key(r), profile_name(plan_.profile), format_limit(r, want),
-                                format_limit_number(r, current.hard), format_limit(r, planned),
-                                limit_raise_hint(r, want.hard)));
-        }
-        plan_.limits.push_back({r, current, planned, required});
+        if (auto wish = limit_wish(r, defaults, lock)) plan_limit(r, std::move(*wish));
     }
 }
 
@@ -380,6 +443,7 @@ PlanAttempt Planner::attempt() {
     check_identity_ids();
     plan_profile();
     plan_heap();
+    plan_tmpdir();
     plan_java();
     plan_env_file();
     plan_limits();

@@ -77,7 +77,24 @@ private:
     void warn_java_home();
     void warn_java_tool_options();
 
+    void plan_tmpdir();  // plan_tmpdir.cpp
+    std::optional<std::string> default_tmpdir();
+    void pass_tmpdir_variable(std::string_view variable, bool chosen);
+    void refuse_other_tmpdir(bool chosen, const std::string& other, const std::string& where);
+    void pass_tmpdir_java_option(bool chosen);
+
     void plan_limits();
+    struct LimitWish {
+        LimitValue want;
+        bool required = false;
+        int line = 0;          // of limit_KEY= in the spec; 0: not written there
+        std::string written;   // the spec's value, as a message shows it
+        std::string why;       // PlannedLimit::why
+    };
+    std::optional<LimitWish> limit_wish(LimitResource r, const std::map<LimitResource, LimitValue>& defaults,
+                                        const std::string& lock);
+    void plan_limit(LimitResource r, LimitWish w);
+    bool clamp_nofile(const LimitWish& w, LimitValue& want);
     void plan_executable();
 
     void plan_readiness();

@@ -27,7 +27,8 @@ const std::vector<std::string_view> k_eslaunch = {
     "limit_nproc",    "limit_memlock", "limit_as",             "limit_fsize",       "limit_core",
     "heap_size",      "heap_via",      "ready",                "ready_expect",      "ready_timeout",
     "ready_interval", "ready_ca",      "ready_insecure",       "ready_user",        "ready_password_file",
-    "watchdog",       "no_new_privileges", "allow_root",       "es_home",           "es_path_conf"};
+    "watchdog",       "no_new_privileges", "allow_root",       "es_home",           "es_path_conf",
+    "tmpdir"};
 
 const std::vector<std::string_view> k_supervisord_only = {
     "autostart",               "autorestart",           "startsecs",
@@ -334,6 +335,31 @@ void read_ready_user(const KeyValue& k) {
     k.spec.ready_user = k.v;
 }
 
+// tmpdir=none, or an absolute path eslaunch creates without following links:
+// no "." or ".." to resolve, no whitespace (2.x and 5.x get it in
+// ES_JAVA_OPTS, which their scripts split at whitespace).
+void read_tmpdir(const KeyValue& k) {
+    if (k.v == "none") {
+        k.spec.tmpdir = std::string{};
+        return;
+    }
+    const char* fix = "write tmpdir=none, or an absolute path such as /var/lib/eslaunch/NAME/tmp";
+    if (k.v.front() != '/' || k.v.find_first_not_of('/') == std::string::npos) {
+        k.error(fmt::format("tmpdir: '{}' is not an absolute path below /", cut(k.v)), fix);
+        return;
+    }
+    const bool odd_character = std::any_of(k.v.begin(), k.v.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+    });
+    const bool dots = ("/" + k.v + "/").find("/./") != std::string::npos || ("/" + k.v + "/").find("/../") != std::string::npos;
+    if (odd_character || dots) {
+        k.error(fmt::format("tmpdir: '{}' holds {}", cut(k.v), dots ? "'.' or '..'" : "whitespace or a control character"),
+                fix);
+        return;
+    }
+    k.spec.tmpdir = k.v;
+}
+
 struct KeyRule {
     std::string_view key;
     void (*read)(const KeyValue&);
@@ -383,6 +409,7 @@ constexpr KeyRule k_key_rules[] = {
     {"allow_root", [](const KeyValue& k) { k.bool_into(k.spec.allow_root); }},
     {"es_home", [](const KeyValue& k) { k.path_into(k.spec.es_home); }},
     {"es_path_conf", [](const KeyValue& k) { k.path_into(k.spec.es_path_conf); }},
+    {"tmpdir", read_tmpdir},
 };
 
 const KeyRule* key_rule(std::string_view key) {

@@ -235,6 +235,7 @@ void describe_command(const std::vector<std::string>& command, Json& record) {
     Json jvm_args = Json::array();
     Json xms = nullptr;
     Json xmx = nullptr;
+    Json tmpdir = nullptr;  // the last -Djava.io.tmpdir=; null: the JVM's default, /tmp
     std::size_t i = 0;
     for (; i < command.size() && command[i].starts_with('-'); ++i) {
         const std::string_view word = command[i];
@@ -249,10 +250,13 @@ void describe_command(const std::vector<std::string>& command, Json& record) {
             xms = word.substr(20);
         } else if (word.starts_with("-XX:MaxHeapSize=")) {
             xmx = word.substr(16);
+        } else if (word.starts_with("-Djava.io.tmpdir=")) {
+            tmpdir = word.substr(17);
         }
     }
     record["jvm_args"] = std::move(jvm_args);
     record["heap"] = {{"xms", std::move(xms)}, {"xmx", std::move(xmx)}};
+    record["java_io_tmpdir"] = std::move(tmpdir);
     record["main_class"] = i < command.size() ? Json(command[i]) : Json(nullptr);
     Json args = Json::array();
     for (++i; i < command.size(); ++i) args.push_back(command[i]);

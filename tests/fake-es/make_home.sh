@@ -107,6 +107,12 @@ write_jvm_options() {
       *) echo "-XX:+UseG1GC" ;;
     esac
     echo "-XX:+HeapDumpOnOutOfMemoryError"
+    if at_least 6 2; then
+      echo
+      echo "## JVM temporary directory"
+      # shellcheck disable=SC2016 # the file's own placeholder
+      echo '-Djava.io.tmpdir=${ES_TMPDIR}'
+    fi
   } > "$out"
   chmod 644 "$out"
 }
@@ -280,7 +286,10 @@ parse_jvm_options() {
     n=$((n + 1))
     case $line in
       '#'*) continue ;;
-      -*) JVM_OPTIONS="$JVM_OPTIONS $line"; continue ;;
+      -*) case $line in
+            *'${ES_TMPDIR}'*) line="${line%%'${ES_TMPDIR}'*}$ES_TMPDIR${line#*'${ES_TMPDIR}'}" ;;
+          esac
+          JVM_OPTIONS="$JVM_OPTIONS $line"; continue ;;
     esac
     if [ -z "$(printf '%s' "$line" | tr -d ' \t\r')" ]; then
       continue
@@ -453,6 +462,50 @@ exec "$FAKE_ES" --record "$FAKE_ES_RECORD" $FAKE_ES_FLAGS -- \
 EOF
 }
 
+# ES_TMPDIR (6.2+), as elasticsearch-env (6.x, 7.x), bin/elasticsearch
+# (8.0-8.2) and the server CLI (8.3+) set it; jvm.options passes it as
+# -Djava.io.tmpdir. 8.x also gives libffi the same directory.
+es_tmpdir() {
+  at_least 6 2 || return 0
+  if at_least 8 3; then
+    cat <<'EOF'
+
+# 8.3+ (ServerProcess): a given ES_TMPDIR must be a directory, else exit 78.
+if [ -n "$ES_TMPDIR" ]; then
+  if [ ! -e "$ES_TMPDIR" ]; then
+    echo "Temporary directory [$ES_TMPDIR] does not exist or is not accessible" >&2
+    exit 78
+  elif [ ! -d "$ES_TMPDIR" ]; then
+    echo "Temporary directory [$ES_TMPDIR] is not a directory" >&2
+    exit 78
+  fi
+fi
+EOF
+  fi
+  if [ "$major" -eq 6 ]; then
+    cat <<'EOF'
+
+if [ -z "$ES_TMPDIR" ]; then
+  ES_TMPDIR=$(mktemp -d --tmpdir "elasticsearch.XXXXXXXX")
+fi
+EOF
+  else
+    cat <<'EOF'
+
+# Launchers' TempDirectory (Java's createTempDirectory: java.io.tmpdir, /tmp).
+if [ -z "$ES_TMPDIR" ]; then
+  ES_TMPDIR=$(mktemp -d "/tmp/elasticsearch-XXXXXXXXXXXXXXXXXXX")
+fi
+EOF
+  fi
+  [ "$major" -lt 8 ] || cat <<'EOF'
+if [ -z "$LIBFFI_TMPDIR" ]; then
+  LIBFFI_TMPDIR="$ES_TMPDIR"
+  export LIBFFI_TMPDIR
+fi
+EOF
+}
+
 # 6.x and later: $ES_PATH_CONF/jvm.options, [7.7+: jvm.options.d/*.options in
 # order], then ES_JAVA_OPTS. ES_HEAP_SIZE is not looked at.
 body_6x_and_later() {
@@ -469,6 +522,9 @@ if [ -n "$JAVA_OPTS" ]; then
   echo "warning: ignoring JAVA_OPTS=$JAVA_OPTS; pass JVM parameters via ES_JAVA_OPTS"
 fi
 
+EOF
+  es_tmpdir
+  cat <<'EOF'
 parse_jvm_options "$ES_PATH_CONF/jvm.options"
 EOF
   if at_least 7 7; then

@@ -64,6 +64,7 @@ launch() {
   case ${home##*/es-} in [1256].*) java_home=$T/jdk8 ;; esac
   env -u ES_HEAP_SIZE -u ES_MIN_MEM -u ES_MAX_MEM -u ES_HEAP_NEWSIZE -u ES_DIRECT_SIZE -u ES_GC_OPTS \
     -u ES_JAVA_OPTS -u JAVA_OPTS -u JAVA_TOOL_OPTIONS -u ES_PATH_CONF -u ES_JVM_OPTIONS -u ES_JAVA_HOME \
+    -u LIBFFI_TMPDIR ES_TMPDIR="$T/tmp" \
     JAVA_HOME="$java_home" PATH="$T/jdk8/bin:$PATH" FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "${vars[@]}" \
     "$home/bin/elasticsearch" "$@" > "$T/stdout" 2> "$T/stderr"
 }
@@ -74,6 +75,7 @@ stand_in_jdk() {
   printf 'JAVA_VERSION="%s"\n' "$2" > "$1/release"
   chmod 755 "$1" "$1/bin" "$1/bin/java"
 }
+mkdir -m 1777 "$T/tmp"  # every launch's ES_TMPDIR (8.3+ refuse a missing one; unset, 6.2+ make one in /tmp)
 stand_in_jdk "$T/jdk8" 1.8.0_292
 stand_in_jdk "$T/jdk11" 11.0.2
 mkdir -p "$T/nojdk"
@@ -105,6 +107,23 @@ launch "$T/es-8.15.3"; expect "8.15.3 automatic heap" "$(heap)" "$AUTO"
 expect "FAKE_ES_VERSION" "$(field "$REC" environment FAKE_ES_VERSION)" "8.15.3"
 expect "main class" "$(field "$REC" main_class)" "org.elasticsearch.bootstrap.Elasticsearch"
 expect "lib jar" "$(ls "$T/es-8.15.3/lib")" "$(printf '%s\n' elasticsearch-8.15.3.jar elasticsearch-x-content-8.15.3.jar)"
+
+# --- the temporary directory (ES_TMPDIR from 6.2; launch passes $T/tmp)
+tmpdir_of() { field "$REC" java_io_tmpdir; }
+launch "$T/es-7.17.25"; expect "7.17.25 ES_TMPDIR -> java.io.tmpdir" "$(tmpdir_of)" "$T/tmp"
+launch "$T/es-8.15.3"; expect "8.15.3 LIBFFI_TMPDIR" "$(tmpdir_of) $(env_var LIBFFI_TMPDIR)" "$T/tmp $T/tmp"
+launch "$T/es-2.4.6"; expect "2.4.6 reads no ES_TMPDIR" "$(tmpdir_of)" "null"
+launch "$T/es-5.6.16" ES_JAVA_OPTS="-Djava.io.tmpdir=$T/tmp"; expect "5.6.16 ES_JAVA_OPTS tmpdir" "$(tmpdir_of)" "$T/tmp"
+launch "$T/es-8.15.3" ES_TMPDIR="$T/missing"; rc=$?
+expect "8.15.3 missing ES_TMPDIR" "$rc $(cat "$T/stderr")" "78 Temporary directory [$T/missing] does not exist or is not accessible"
+: > "$REC.not-a-dir"
+launch "$T/es-8.15.3" ES_TMPDIR="$REC.not-a-dir"; rc=$?
+expect "8.15.3 ES_TMPDIR a file" "$rc $(cat "$T/stderr")" "78 Temporary directory [$REC.not-a-dir] is not a directory"
+rm -f "$REC.not-a-dir"
+# Unset: a new directory of the script's own under /tmp, removed here.
+launch "$T/es-7.17.25" ES_TMPDIR=; made=$(tmpdir_of)
+case $made in /tmp/elasticsearch-*) [ -d "$made" ] && ok || fail "7.17.25 made no $made" ;; *) fail "7.17.25 unset ES_TMPDIR: $made" ;; esac
+case $made in /tmp/elasticsearch-?*) rmdir "$made" ;; esac
 
 # --- 2.x: ES_HEAP_SIZE sets both; ES_MIN_MEM/ES_MAX_MEM; ES_JAVA_OPTS last
 launch "$T/es-2.4.6" ES_HEAP_SIZE=2g; expect "2.4.6 ES_HEAP_SIZE=2g" "$(heap)" "2g 2g"
@@ -227,7 +246,7 @@ for v in 7.17.25 8.15.3; do
   rm -f "$home"/config/jvm.options.d/*
   launch "$home" -- -p /run/x.pid --quiet; expect "$v args" "$(field "$REC" args)" '["-p", "/run/x.pid", "--quiet"]'
   rm -f "$REC"
-  env -u ES_JAVA_OPTS -u JAVA_HOME -u ES_JAVA_HOME FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "$home/bin/systemd-entrypoint" -p /run/y.pid --quiet
+  env -u ES_JAVA_OPTS -u JAVA_HOME -u ES_JAVA_HOME ES_TMPDIR="$T/tmp" FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "$home/bin/systemd-entrypoint" -p /run/y.pid --quiet
   expect "$v systemd-entrypoint args" "$(field "$REC" args)" '["-p", "/run/y.pid", "--quiet"]'
 done
 printf -- '-Xmx2g\n' > "$T/es-7.10.2/config/jvm.options.d/heap.options"
@@ -272,7 +291,7 @@ fi
 rm -f "$REC"
 env -u FAKE_ES_RECORD "$T/es-7.17.25/bin/elasticsearch" 2>/dev/null; expect "no FAKE_ES_RECORD" "$?" 2
 ln -s "$T/es-7.17.25/bin/elasticsearch" "$T/es-link"
-rm -f "$REC"; env -u JAVA_HOME -u ES_JAVA_HOME FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "$T/es-link"
+rm -f "$REC"; env -u JAVA_HOME -u ES_JAVA_HOME ES_TMPDIR="$T/tmp" FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "$T/es-link"
 if field "$REC" jvm_args | grep -qF -- "\"-Des.path.home=$T/es-7.17.25\""; then ok; else fail "ES_HOME through a symlink"; fi
 
 # --- the record: fds, umask, limits, ids
@@ -298,7 +317,7 @@ if [ "$EUID" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
   expect "nobody: capabilities" "$(field "$REC" capabilities effective)" "0000000000000000"
   for v in 5.6.16 6.8.23 7.17.25 8.15.3; do
     rm -f "$REC"
-    PATH="$T/jdk8/bin:$PATH" FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 ES_JAVA_OPTS="-Xms2g -Xmx2g" \
+    PATH="$T/jdk8/bin:$PATH" FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 ES_JAVA_OPTS="-Xms2g -Xmx2g" ES_TMPDIR="$T/tmp" \
       setpriv --reuid=nobody --regid=nogroup --init-groups --no-new-privs "$T/es-$v/bin/elasticsearch"
     expect "nobody: $v heap" "$(heap)" "2g 2g"
     expect "nobody: $v no_new_privs" "$(field "$REC" no_new_privs)" 1
@@ -392,7 +411,7 @@ kill -TERM "$pid"; wait "$pid"; expect "SIGTERM exit after SIGUSR1/SIGUSR2" "$?"
 
 # Through bin/elasticsearch: FAKE_ES_HTTP_PORT, and the pid is the script's (exec).
 port=$(free_port)
-env -u ES_JAVA_OPTS -u JAVA_HOME -u ES_JAVA_HOME FAKE_ES_RECORD="$T/rec/es.json" FAKE_ES_HTTP_PORT="$port" \
+env -u ES_JAVA_OPTS -u JAVA_HOME -u ES_JAVA_HOME ES_TMPDIR="$T/tmp" FAKE_ES_RECORD="$T/rec/es.json" FAKE_ES_HTTP_PORT="$port" \
   "$T/es-8.15.3/bin/elasticsearch" 2> /dev/null & pid=$!; PIDS+=("$pid")
 if wait_listening 127.0.0.1 "$port"; then ok; else fail "bin/elasticsearch with FAKE_ES_HTTP_PORT"; fi
 expect "exec keeps the pid" "$(field "$T/rec/es.json" pid)" "$pid"

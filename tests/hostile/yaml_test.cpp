@@ -111,7 +111,7 @@ protected:
         yml_ = (home_ / "config" / "elasticsearch.yml").string();
         spec_ = (dir_ / "es.ini").string();
         write_file(spec_, "[program:es]\ncommand=" + (home_ / "bin/elasticsearch").string() + "\nuser=" + test_user +
-                              "\nenvironment=FAKE_ES_RECORD=\"" + record() + "\",FAKE_ES_EXIT=\"1\"\n");
+                              "\ntmpdir=" + (dir_ / "tmp").string() + "\nenvironment=FAKE_ES_RECORD=\"" + record() + "\",FAKE_ES_EXIT=\"1\"\n");
     }
     void TearDown() override {
         for (pid_t p : leftovers_) kill(p, SIGKILL);

@@ -59,7 +59,8 @@ protected:
     std::string write_spec(const std::string& home, const std::string& extra) {
         const fs::path path = dir_ / "spec.ini";
         write_file(path, "[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=" + test_user + "\n" + extra +
-                             "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\"\n");
+                             "tmpdir=" + (dir_ / "tmp").string() + "\nenvironment=FAKE_ES_RECORD=\"" + record_ +
+                             "\",FAKE_ES_EXIT=\"1\"\n");
         return path.string();
     }
 

@@ -6,9 +6,11 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -99,6 +101,7 @@ TEST_F(Launch, TheProgramGetsExactlyThePlan) {
         "limit_nofile=" + std::to_string(soft) + ":" + std::to_string(hard) + "\n"
         "limit_core=0\n"
         "heap_size=512m\n"
+        "tmpdir=" + (dir_ / "tmp").string() + "\n"
         "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\",EXTRA=\"a, b\"\n");
     auto r = run_command({eslaunch_binary(), spec}, base_env, {}, {}, 7);  // the parent leaks fd 7
     ASSERT_EQ(r.status, 0) << r.err;
@@ -392,12 +395,12 @@ TEST_F(Launch, EslaunchCheckReadsElasticsearchYmlAsTheNodesUserWithNothingInheri
            "json.dump({'uid': os.getresuid(), 'gid': os.getresgid(), 'groups': sorted(os.getgroups()),\n"
            "           'nnp': nnp, 'fds': fds, 'argv': sys.argv[1:], 'env': os.environ.get('INHERITED'),\n"
            "           'stdin': os.readlink('/proc/self/fd/0')}, open('" << helper_record << "', 'w'))\n"
-           "sys.stdout.write('0:1:00:0:0:1:111:19998-199997:x.yml:11:00:')\n";
+           "sys.stdout.write('0:1:00:0:0:1:111:19998-199997:x.yml:11:00:0:0:')\n";
     fs::permissions(bin / "eslaunch-check", fs::perms(0755));
 
     const std::string home = make_home("7.17.25");
     const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch -Enode.name=n1\nuser=" +
-                                        test_user + "\nenvironment=FAKE_ES_RECORD=\"" + record_ +
+                                        test_user + "\ntmpdir=" + (dir_ / "tmp").string() + "\nenvironment=FAKE_ES_RECORD=\"" + record_ +
                                         "\",FAKE_ES_EXIT=\"1\"\n");
     auto r = run_command({(bin / "eslaunch").string(), spec}, base_env, {}, {}, 7);  // the parent leaks fd 7
     ASSERT_EQ(r.status, 0) << r.err;
@@ -445,12 +448,17 @@ class LaunchHeap : public Launch, public ::testing::WithParamInterface<HeapCase>
 TEST_P(LaunchHeap, AsTheVersionsLaunchScriptReadsIt) {
     const HeapCase& c = GetParam();
     const std::string home = make_home(c.version);
+    // tmpdir=none: the heap alone in ES_JAVA_OPTS (2.x and 5.x get their tmpdir there).
     const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
-                                        c.heap_key + "environment=FAKE_ES_RECORD=\"" + record_ +
+                                        c.heap_key + "tmpdir=none\nenvironment=FAKE_ES_RECORD=\"" + record_ +
                                         "\",FAKE_ES_EXIT=\"1\"" + c.extra_env + "\n");
     auto r = run_command({eslaunch_binary(), spec}, base_env);
     ASSERT_EQ(r.status, 0) << r.err;
     const json rec = record();
+    if (rec["java_io_tmpdir"].is_string()) {  // 6.2+ made one of their own in /tmp
+        const std::string made = rec["java_io_tmpdir"];
+        if (made.starts_with("/tmp/elasticsearch")) fs::remove(made);
+    }
     EXPECT_EQ(rec["heap"]["xms"], c.xms);
     EXPECT_EQ(rec["heap"]["xmx"], c.xmx);
     const json& env = rec["environment"];
@@ -678,6 +686,185 @@ TEST_F(Launch, ARealJvmGetsTheHeap) {
     };
     EXPECT_EQ(flag("MaxHeapSize"), "268435456");
     EXPECT_EQ(flag("InitialHeapSize"), "268435456");
+}
+
+// --- what the node needs from the host: memory lock, tmpdir -------------------
+
+// bootstrap.memory_lock needs RLIMIT_MEMLOCK unlimited. Under a hard limit of
+// 64 KiB (prlimit) and without CAP_SYS_RESOURCE, the launch exits 205 before
+// the exec, naming the setting and the fix; the yml is read as the node's user.
+TEST_F(Launch, ANodeAskingForMemoryLockIsRefusedWith205WhereMemlockCannotBeRaised) {
+    const std::string home = make_home("7.17.25");
+    const std::string yml = home + "/config/elasticsearch.yml";
+    std::ofstream(yml, std::ios::app) << "bootstrap.memory_lock: true\n";
+    const std::string last_line = std::to_string(lines_of(command_output({"/bin/cat", yml})).size());
+    for (const auto& [command, where] :
+         {std::pair<std::string, std::string>{home + "/bin/elasticsearch", yml + ":" + last_line},
+          {home + "/bin/elasticsearch -E bootstrap.memory_lock=true",
+           "command= (-E bootstrap.memory_lock=true)"}}) {
+        SCOPED_TRACE(command);
+        const std::string spec = write_spec("[program:es]\ncommand=" + command + "\nuser=nobody\ntmpdir=none\n" +
+                                            "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\"\n");
+        auto r = run_command({"/usr/bin/prlimit", "--memlock=65536:65536", eslaunch_binary(), spec}, base_env, {}, {},
+                             -1, Caps::without_sys_resource);
+        EXPECT_EQ(r.status, 205) << r.err;
+        EXPECT_THAT(r.err, HasSubstr("bootstrap.memory_lock: true (" + where +
+                                     ") needs the memlock limit unlimited; the hard limit is 64K and eslaunch cannot "
+                                     "raise it (no CAP_SYS_RESOURCE); set LimitMEMLOCK=infinity in the unit"));
+        EXPECT_THAT(r.err, HasSubstr("or set bootstrap.memory_lock: false"));
+        EXPECT_FALSE(fs::exists(record_)) << "the node was started";
+    }
+    // bootstrap.memory_lock: false (the -E over the file) asks for nothing.
+    const std::string off = write_spec("[program:es]\ncommand=" + home +
+                                       "/bin/elasticsearch -Ebootstrap.memory_lock=false\nuser=nobody\ntmpdir=" +
+                                       (dir_ / "tmp").string() + "\n" +
+                                       "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\"\n");
+    auto r = run_command({"/usr/bin/prlimit", "--memlock=65536:65536", eslaunch_binary(), off}, base_env, {}, {}, -1,
+                         Caps::without_sys_resource);
+    EXPECT_EQ(r.status, 0) << r.err;
+}
+
+struct stat stat_of(const fs::path& p) {
+    struct stat st {};
+    if (lstat(p.c_str(), &st) != 0) ADD_FAILURE() << "lstat " << p << ": " << std::strerror(errno);
+    return st;
+}
+
+// tmpdir=: created as root (its missing parents root's, 0755), the node's
+// user's with mode 0700, and passed the way each version reads it.
+TEST_F(Launch, TheTmpdirIsCreatedForTheNodeAndReachesItTheWayTheVersionReadsIt) {
+    const passwd* nobody = getpwnam("nobody");
+    ASSERT_NE(nobody, nullptr);
+    for (const std::string version : {"2.4.6", "5.6.16", "7.17.25", "8.15.3"}) {
+        SCOPED_TRACE(version);
+        const std::string home = make_home(version);
+        const fs::path tmp = dir_ / ("p-" + version) / "tmp";
+        const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                            "heap_size=256m\ntmpdir=" + tmp.string() + "\nenvironment=FAKE_ES_RECORD=\"" +
+                                            record_ + "\",FAKE_ES_EXIT=\"1\"\n");
+        auto r = run_command({eslaunch_binary(), spec}, base_env);
+        ASSERT_EQ(r.status, 0) << r.err;
+        const struct stat st = stat_of(tmp);
+        EXPECT_TRUE(S_ISDIR(st.st_mode));
+        EXPECT_EQ(st.st_mode & 07777, 0700U);
+        EXPECT_EQ(st.st_uid, nobody->pw_uid);
+        EXPECT_EQ(st.st_gid, nobody->pw_gid);
+        const struct stat parent = stat_of(tmp.parent_path());
+        EXPECT_EQ(parent.st_uid, 0U);
+        EXPECT_EQ(parent.st_mode & 07777, 0755U);
+        const json rec = record();
+        EXPECT_EQ(rec["java_io_tmpdir"], tmp.string());
+        const json& env = rec["environment"];
+        if (version[0] >= '6') {
+            EXPECT_EQ(env["ES_TMPDIR"], tmp.string());
+        } else {
+            EXPECT_FALSE(env.contains("ES_TMPDIR"));
+        }
+        if (version[0] == '8') EXPECT_EQ(env["LIBFFI_TMPDIR"], tmp.string());
+        fs::remove(record_);
+    }
+}
+
+// The default for profile elasticsearch: /var/lib/eslaunch/NAME/tmp; one
+// that is there already gets its mode fixed, one of another user is refused.
+TEST_F(Launch, TheDefaultTmpdirIsTheProgramsOwnUnderVarLibEslaunch) {
+    const std::string name = "eslaunch-test-" + std::to_string(getpid());
+    const fs::path tmp = fs::path{"/var/lib/eslaunch"} / name / "tmp";
+    struct Cleanup {
+        fs::path dir;
+        ~Cleanup() { fs::remove_all(dir); }
+    } cleanup{tmp.parent_path()};
+    const std::string home = make_home("7.17.25");
+    const std::string spec = write_spec("[program:" + name + "]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                        "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\"\n");
+    auto r = run_command({eslaunch_binary(), spec}, base_env);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(record()["environment"]["ES_TMPDIR"], tmp.string());
+    EXPECT_EQ(stat_of(tmp).st_mode & 07777, 0700U);
+    EXPECT_EQ(stat_of(tmp.parent_path()).st_uid, 0U);
+    EXPECT_EQ(stat_of("/var/lib/eslaunch").st_mode & 07777, 0755U);
+
+    ASSERT_EQ(chmod(tmp.c_str(), 0755), 0);
+    r = run_command({eslaunch_binary(), spec}, base_env);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(stat_of(tmp).st_mode & 07777, 0700U) << "the mode of an existing tmpdir was not fixed";
+
+    ASSERT_EQ(chown(tmp.c_str(), 0, 0), 0);  // not the node's: a leftover of another user
+    r = run_command({eslaunch_binary(), spec}, base_env);
+    EXPECT_EQ(r.status, 78) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("tmpdir " + tmp.string() + " is owned by uid 0, not by the node's user"));
+}
+
+// A link planted at the tmpdir or at a parent is refused, not followed; so
+// is a parent someone else could change.
+TEST_F(Launch, APlantedLinkOrAForeignParentOfTheTmpdirIsRefused) {
+    const passwd* nobody = getpwnam("nobody");
+    ASSERT_NE(nobody, nullptr);
+    const std::string home = make_home("7.17.25");
+    const fs::path victim = dir_ / "victim";
+    fs::create_directory(victim);
+    fs::permissions(victim, fs::perms(0755));
+    fs::create_directory_symlink(victim, dir_ / "link");
+    auto launch = [&](const fs::path& tmp) {
+        const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                            "tmpdir=" + tmp.string() + "\nenvironment=FAKE_ES_RECORD=\"" + record_ +
+                                            "\",FAKE_ES_EXIT=\"1\"\n");
+        return run_command({eslaunch_binary(), spec}, base_env);
+    };
+    auto r = launch(dir_ / "link");
+    EXPECT_EQ(r.status, 78) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("tmpdir " + (dir_ / "link").string() +
+                                 " is a symbolic link or not a directory, and eslaunch follows no link here"));
+    EXPECT_EQ(stat_of(victim).st_uid, 0U) << "the link was followed";
+    EXPECT_EQ(stat_of(victim).st_mode & 07777, 0755U) << "the link was followed";
+    r = launch(dir_ / "link" / "tmp");
+    EXPECT_EQ(r.status, 78) << r.err;
+    EXPECT_FALSE(fs::exists(victim / "tmp")) << "the link was followed";
+    // A parent the node's user owns: it could swap the tmpdir for a link.
+    fs::create_directory(dir_ / "theirs");
+    ASSERT_EQ(chown((dir_ / "theirs").c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+    r = launch(dir_ / "theirs" / "tmp");
+    EXPECT_EQ(r.status, 78) << r.err;
+    EXPECT_THAT(r.err, HasSubstr((dir_ / "theirs").string() + " is owned by uid " + std::to_string(nobody->pw_uid) +
+                                 ", not root"));
+    EXPECT_FALSE(fs::exists(dir_ / "theirs" / "tmp"));
+    EXPECT_FALSE(fs::exists(record_)) << "the node was started";
+}
+
+// 8.3+ refuses an ES_TMPDIR that is not there (exit 78), as the fake models:
+// the operator's own ES_TMPDIR, without tmpdir=, is passed as it is.
+TEST_F(Launch, AnOperatorsOwnEsTmpdirIsPassedAsItIs) {
+    const std::string home = make_home("8.15.3");
+    const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                        "environment=ES_TMPDIR=\"" + (dir_ / "missing").string() +
+                                        "\",FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\"\n");
+    auto r = run_command({eslaunch_binary(), spec}, base_env);
+    EXPECT_EQ(r.status, 78);
+    EXPECT_THAT(r.err, HasSubstr("Temporary directory [" + (dir_ / "missing").string() +
+                                 "] does not exist or is not accessible"));
+}
+
+// check's preflight fails a tmpdir on a noexec mount (statvfs as the
+// node's user): a tmpfs mounted noexec in a mount namespace of its own.
+TEST_F(Launch, CheckFailsATmpdirOnANoexecMount) {
+    if (access("/usr/bin/unshare", X_OK) != 0) GTEST_SKIP() << "SKIP: no /usr/bin/unshare (util-linux)";
+    const std::string home = make_home("7.17.25");
+    const fs::path mnt = dir_ / "mnt";
+    fs::create_directory(mnt);
+    const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n" +
+                                        "tmpdir=" + (mnt / "tmp").string() + "\n");
+    const std::string script = "mount -t tmpfs -o noexec,mode=0755 tmpfs '" + mnt.string() + "' || exit 77; exec '" +
+                               eslaunch_binary() + "' check '" + spec + "'";
+    auto r = run_command({"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script}, base_env);
+    if (r.status == 77) GTEST_SKIP() << "SKIP: cannot mount a tmpfs in a private mount namespace here: " << r.err;
+    EXPECT_NE(r.status, 0);
+    EXPECT_THAT(r.out + r.err, HasSubstr("tmpdir " + (mnt / "tmp").string() +
+                                         " is on a file system mounted noexec (statvfs as nobody)"));
+    // The same without noexec passes that check.
+    const std::string exec_ok = "mount -t tmpfs -o mode=0755 tmpfs '" + mnt.string() + "' || exit 77; exec '" +
+                                eslaunch_binary() + "' check '" + spec + "'";
+    r = run_command({"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", exec_ok}, base_env);
+    EXPECT_THAT(r.out + r.err, Not(HasSubstr("mounted noexec")));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #
 # Checks: RUNNING; the pid supervisord reports is the node itself, with the
 # spec's user, limits and heap; eslaunch's ready line in the stderr log;
+# tmpdir= created as the node's (0700) and passed as ES_TMPDIR;
 # kill -9 -> respawned; `supervisorctl stop` -> the node gets SIGTERM directly
 # and, taking 12 s to stop (more than supervisord's default stopwaitsecs=10),
 # is waited for: it exits 143, no SIGKILL; nothing of eslaunch is left.
@@ -64,6 +65,7 @@ command=$T/es/bin/elasticsearch
 user=nobody
 heap_size=256m
 limit_nofile=16384
+tmpdir=$T/tmp
 environment=FAKE_ES_RECORD="$T/es/rec/record.json",FAKE_ES_HTTP_PORT="$PORT",FAKE_ES_DELAY_MS="500",FAKE_ES_STOP_DELAY_MS="$STOP_MS"
 EOF
 sed -e "s|@bindir@|$BUILD/shim|g" -e "s|@logdir@|$T/log|g" -e "s|/etc/eslaunch/elasticsearch.ini|$T/elasticsearch.ini|g" \
@@ -102,6 +104,9 @@ expect "the node's program" "$(cat /proc/"$pid"/comm)" fake-es
 expect "the node's uid (nobody)" "$(json 'd["uid"]')" "$(id -u nobody)"
 expect "the node's nofile" "$(awk '/open files/{print $4"/"$5}' /proc/"$pid"/limits)" 16384/16384
 expect "the node's heap" "$(json 'd["heap"]["xmx"]')" 256m
+expect "the node's ES_TMPDIR" "$(json 'd["environment"]["ES_TMPDIR"]')" "$T/tmp"
+expect "the node's java.io.tmpdir" "$(json 'd["java_io_tmpdir"]')" "$T/tmp"
+expect "the tmpdir's owner and mode" "$(stat -c '%U %a' "$T/tmp")" "nobody 700"
 ready_logged() { grep -q "^eslaunch: elasticsearch ready after .* (http://127.0.0.1:$PORT/ -> 200)$" "$T/log/elasticsearch.err.log"; }
 if wait_for 10 ready_logged; then pass "the ready line is in the stderr log"; else fail "no ready line in $T/log/elasticsearch.err.log"; fi
 

@@ -17,7 +17,10 @@
 #   seconds, not 30 s); NotifyAccess=main gets eslaunch's warning in the
 #   journal, also with the system bus a second late; warnings land at
 #   priority 4, errors at 3; WatchdogSec + watchdog=true keeps a healthy
-#   node and restarts a hung one; two elasticsearch@ instances side by side.
+#   node and restarts a hung one; two elasticsearch@ instances side by side;
+#   the default tmpdir made for the node (esnode, 0700) and passed as
+#   ES_TMPDIR; a node asking for bootstrap.memory_lock under a hard memlock
+#   of 8M fails with 205 and the journal names the setting and the fix.
 set -euo pipefail
 
 [ $# -eq 2 ] || { echo "usage: systemd_e2e.sh BUILD_DIR SOURCE_DIR" >&2; exit 64; }
@@ -146,6 +149,12 @@ expect "MainPID's program" "$(IN cat /proc/"$main_pid"/comm)" fake-es
 expect "the node's uid" "$(record main | json 'd["uid"]')" "$(IN id -u esnode)"
 expect "the node's nofile" "$(IN cat /proc/"$main_pid"/limits | awk '/open files/{print $4"/"$5}')" 16384/16384
 expect "the node's heap" "$(record main | json 'd["heap"]["xmx"]')" 256m
+# The profile's default tmpdir, made by eslaunch as root for the node.
+es_tmp=/var/lib/eslaunch/elasticsearch/tmp
+expect "the node's ES_TMPDIR" "$(record main | json 'd["environment"]["ES_TMPDIR"]')" "$es_tmp"
+expect "the node's java.io.tmpdir" "$(record main | json 'd["java_io_tmpdir"]')" "$es_tmp"
+expect "the tmpdir's owner and mode" "$(IN stat -c '%U %a' "$es_tmp")" "esnode 700"
+expect "its parent's owner and mode" "$(IN stat -c '%U %a' "${es_tmp%/tmp}")" "root 755"
 status_text=$(prop elasticsearch StatusText)
 case $status_text in
     "elasticsearch ready after "*"(http://127.0.0.1:19200/ -> 200)") pass "StatusText: $status_text" ;;
@@ -294,6 +303,22 @@ if wait_for 10 journal_has eslaunch-prio "$launcher_error_re"; then pass "the la
 expect "the launcher's warning's priority" "$(journal_priority eslaunch-prio "$launcher_warning_re")" 4
 expect "the launcher's error's priority" "$(journal_priority eslaunch-prio "$launcher_error_re")" 3
 SC reset-failed eslaunch-prio 2>/dev/null || true
+
+# --- bootstrap.memory_lock where memlock cannot be raised: 205 and the fix ----------
+say "elasticsearch.yml asks for bootstrap.memory_lock; hard memlock 8M, no CAP_SYS_RESOURCE"
+IN sh -c 'echo "bootstrap.memory_lock: true" >> /var/lib/es/main/config/elasticsearch.yml'
+dropin elasticsearch.service "Restart=no
+LimitMEMLOCK=8M
+CapabilityBoundingSet=~CAP_SYS_RESOURCE"
+IN rm -f /var/lib/es/main/rec/record.json
+SC start elasticsearch 2>/dev/null && fail "the start of a node asking for memory_lock succeeded"
+expect "the unit's result" "$(prop elasticsearch Result)" exit-code
+expect "the launcher's exit status (LIMITS)" "$(prop elasticsearch ExecMainStatus)" 205
+memlock_re="^eslaunch: error: /etc/eslaunch/elasticsearch\.ini: bootstrap\.memory_lock: true \(/var/lib/es/main/config/elasticsearch\.yml:[0-9]+\) needs the memlock limit unlimited; the hard limit is 8M .*set LimitMEMLOCK=infinity in the unit"
+if wait_for 10 journal_has elasticsearch "$memlock_re"; then pass "the journal says why and the fix"; else fail "no memory_lock line in the journal"; fi
+expect "the node was started" "$(IN sh -c 'test -e /var/lib/es/main/rec/record.json && echo yes || echo no')" no
+IN sed -i '/^bootstrap.memory_lock/d' /var/lib/es/main/config/elasticsearch.yml
+SC reset-failed elasticsearch 2>/dev/null || true
 
 # --- the watchdog restarts a hung node ---------------------------------------------------
 say "WatchdogSec=2 and watchdog=true; then the node hangs (SIGUSR1)"

@@ -75,6 +75,10 @@ public:
         }
         return watcher_start;
     }
+    std::optional<Error> make_tmpdir(const LaunchPlan& plan) override {
+        if (record(fmt::format("tmpdir({},{},{})", plan.tmpdir.path, plan.uid, plan.gid)) == 0) return std::nullopt;
+        return Error{status::cantcreat, plan.file, 0, "tmpdir cannot be created", ""};
+    }
     int exec(const std::string& path, const std::vector<std::string>& argv,
              const std::vector<std::string>& envp) override {
         exec_env = envp;
@@ -111,6 +115,43 @@ TEST(Apply, StepsInOrder) {
     EXPECT_THAT(sys.calls, ::testing::ElementsAreArray(full_order));
     EXPECT_EQ(e.status, status::exec);  // the fake exec "fails" so apply returns
     EXPECT_THAT(sys.exec_env, ::testing::Contains("USER=work"));
+}
+
+// The tmpdir is made as root, after the limits and the umask, before the
+// identity changes; its failure stops the launch there.
+TEST(Apply, TheTmpdirIsMadeAsRootBeforeTheDrop) {
+    const LaunchPlan plan = plan_ok("[program:x]\ncommand=/bin/sleep 5\nuser=work\numask=027\ntmpdir=/srv/x/tmp\n");
+    FakeSyscalls sys;
+    (void)apply_plan(plan, sys, {});
+    ASSERT_GE(sys.calls.size(), 3U);
+    EXPECT_EQ(sys.calls[0], "umask(27)");
+    EXPECT_EQ(sys.calls[1], "tmpdir(/srv/x/tmp,1000,1000)");
+    EXPECT_EQ(sys.calls[2], "setgroups(1000,4)");
+    FakeSyscalls failing;
+    failing.fail["tmpdir"] = EACCES;
+    const Error e = apply_plan(plan, failing, {});
+    EXPECT_EQ(e.status, status::cantcreat);
+    EXPECT_EQ(failing.calls.back(), "tmpdir(/srv/x/tmp,1000,1000)");
+}
+
+// A memlock the node's memory lock requires, refused by setrlimit: the hint
+// names the setting and the fix.
+TEST(Apply, ARefusedMemlockForTheMemoryLockSaysWhy) {
+    HostFacts host = es_host("7.17.25");
+    host.cap_sys_resource = true;  // the plan thinks it can; the kernel says no
+    host.es.memory_lock_where = "/opt/es/config/elasticsearch.yml:3";
+    const LaunchPlan plan =
+        plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\ntmpdir=none\n", host);
+    class NoMemlock : public FakeSyscalls {
+        int set_rlimit(int resource, const rlimit& l) override {
+            const int err = FakeSyscalls::set_rlimit(resource, l);
+            return resource == RLIMIT_MEMLOCK ? EPERM : err;
+        }
+    } sys;
+    const Error e = apply_plan(plan, sys, {});
+    EXPECT_EQ(e.status, status::limits);
+    EXPECT_THAT(e.hint, HasSubstr("bootstrap.memory_lock: true (/opt/es/config/elasticsearch.yml:3) needs it: set "
+                                  "LimitMEMLOCK=infinity in the unit"));
 }
 
 struct Injected {

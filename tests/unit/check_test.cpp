@@ -55,14 +55,18 @@ TEST(CheckJson, ShapeAndEnvironment) {
                                       {"USER", "work"},
                                       {"LOGNAME", "work"},
                                       {"SHELL", "/bin/bash"},
-                                      {"ES_JAVA_OPTS", "-Xms4g -Xmx4g"}}));
+                                      {"ES_JAVA_OPTS", "-Xms4g -Xmx4g"},
+                                      {"ES_TMPDIR", "/var/lib/eslaunch/es/tmp"}}));
     EXPECT_EQ(j["environment_changes"],
               json::parse(R"([{"name":"HOME","change":"changed","value":"/home/work","was":"/root"},
                               {"name":"JAVA_HOME","change":"added","value":"/usr/lib/jvm/jre"},
                               {"name":"USER","change":"added","value":"work"},
                               {"name":"LOGNAME","change":"added","value":"work"},
                               {"name":"SHELL","change":"added","value":"/bin/bash"},
-                              {"name":"ES_JAVA_OPTS","change":"added","value":"-Xms4g -Xmx4g"}])"));
+                              {"name":"ES_JAVA_OPTS","change":"added","value":"-Xms4g -Xmx4g"},
+                              {"name":"ES_TMPDIR","change":"added","value":"/var/lib/eslaunch/es/tmp"}])"));
+    EXPECT_EQ(j["tmpdir"]["path"], "/var/lib/eslaunch/es/tmp");
+    EXPECT_EQ(j["tmpdir"]["passed"], "ES_TMPDIR");
     EXPECT_EQ(j["executable"], "/opt/es/bin/elasticsearch");
     EXPECT_EQ(j["identity"], json::parse(R"({"change":true,"user":"work","uid":1000,"gid":1000,"groups":[1000,4]})"));
     EXPECT_EQ(j["limits"]["limit_nofile"],

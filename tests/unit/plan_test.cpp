@@ -306,7 +306,8 @@ TEST_P(PlanHeapVersion, HeapReachesTheJvmTheWayTheVersionReadsIt) {
 
 INSTANTIATE_TEST_SUITE_P(Versions, PlanHeapVersion,
                          ::testing::Values(VersionCase{"2.4.6", "ES_HEAP_SIZE", "2g", 0},
-                                           VersionCase{"5.6.16", "ES_JAVA_OPTS", "-Xms2g -Xmx2g", 2},
+                                           VersionCase{"5.6.16", "ES_JAVA_OPTS",
+                                                       "-Xms2g -Xmx2g -Djava.io.tmpdir=/var/lib/eslaunch/es/tmp", 2},
                                            VersionCase{"6.8.23", "ES_JAVA_OPTS", "-Xms2g -Xmx2g", 2},
                                            VersionCase{"7.17.25", "ES_JAVA_OPTS", "-Xms2g -Xmx2g", 2},
                                            VersionCase{"8.15.3", "ES_JAVA_OPTS", "-Xms2g -Xmx2g", 2}),
@@ -342,7 +343,10 @@ TEST(PlanHeap, EsHeapSizeOnFiveAndLaterIsTranslated) {
         host.environ.set("ES_HEAP_SIZE", "3g");
         const LaunchPlan plan = plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n", host);
         EXPECT_EQ(env_of(plan, "ES_HEAP_SIZE"), "<unset>") << version;
-        EXPECT_EQ(env_of(plan, "ES_JAVA_OPTS"), "-Xms3g -Xmx3g") << version;
+        // 5.x also gets its tmpdir there (6.2 and later read ES_TMPDIR).
+        EXPECT_EQ(env_of(plan, "ES_JAVA_OPTS"),
+                  version.starts_with("5.") ? "-Xms3g -Xmx3g -Djava.io.tmpdir=/var/lib/eslaunch/es/tmp" : "-Xms3g -Xmx3g")
+            << version;
         EXPECT_TRUE(has_warning(plan, fmt::format("ES_HEAP_SIZE=3g is not read by Elasticsearch {} (5.x refuses to start, 6.x "
                                           "and later ignore it): passed as -Xms3g -Xmx3g in ES_JAVA_OPTS instead",
                                           version)))
@@ -631,6 +635,168 @@ TEST(PlanExecutable, NameIsLookedUpInPath) {
     EXPECT_EQ(e.status, status::exec);
     EXPECT_EQ(e.str(), "/etc/eslaunch/test.ini:2: command: 'nosuchprogram' is not in PATH (/usr/sbin:/usr/bin:/sbin:/bin); "
                        "write the program's absolute path in command=");
+}
+
+// --- bootstrap.memory_lock ---------------------------------------------------
+
+constexpr std::string_view yml_line = "/opt/es/config/elasticsearch.yml:3";
+
+TEST(PlanMemoryLock, TheNodeAskingForTheLockMakesMemlockRequired) {
+    HostFacts host = es_host("7.17.25");
+    host.cap_sys_resource = true;
+    host.es.memory_lock_where = std::string{yml_line};
+    const LaunchPlan plan = plan_ok(es_spec, host);
+    const PlannedLimit* l = find_limit(plan, LimitResource::memlock);
+    ASSERT_NE(l, nullptr);
+    EXPECT_TRUE(l->required);
+    EXPECT_EQ(l->planned, (LimitValue{limit_infinity, limit_infinity}));
+    EXPECT_EQ(l->why, "bootstrap.memory_lock: true (/opt/es/config/elasticsearch.yml:3)");
+    // command='s -E comes through the same reader, which names it.
+    host.es.memory_lock_where = "command= (-E bootstrap.memory_lock=true)";
+    const LaunchPlan from_e = plan_ok(es_spec, host);
+    ASSERT_NE(find_limit(from_e, LimitResource::memlock), nullptr);
+    EXPECT_EQ(find_limit(from_e, LimitResource::memlock)->why,
+              "bootstrap.memory_lock: true (command= (-E bootstrap.memory_lock=true))");
+    host.es.memory_lock_where.clear();
+    EXPECT_EQ(find_limit(plan_ok(es_spec, host), LimitResource::memlock), nullptr);
+}
+
+TEST(PlanMemoryLock, AHardLimitEslaunchCannotRaiseIs205WithTheFix) {
+    HostFacts host = es_host("7.17.25");  // hard memlock 8M, no CAP_SYS_RESOURCE
+    host.es.memory_lock_where = std::string{yml_line};
+    const Error e = plan_error(es_spec, host);
+    EXPECT_EQ(e.status, status::limits);
+    EXPECT_EQ(e.str(),
+              "/etc/eslaunch/test.ini: bootstrap.memory_lock: true (/opt/es/config/elasticsearch.yml:3) needs the "
+              "memlock limit unlimited; the hard limit is 8M and eslaunch cannot raise it (no CAP_SYS_RESOURCE); set "
+              "LimitMEMLOCK=infinity in the unit (supervisord: start it with ulimit -l unlimited), or run eslaunch as "
+              "root with CAP_SYS_RESOURCE, or set bootstrap.memory_lock: false");
+}
+
+TEST(PlanMemoryLock, ALowerLimitInTheSpecIs78) {
+    HostFacts host = es_host("7.17.25");
+    host.cap_sys_resource = true;
+    host.es.memory_lock_where = std::string{yml_line};
+    const Error e = plan_error(std::string{es_spec} + "limit_memlock=64M\n", host);
+    EXPECT_EQ(e.status, status::config);
+    EXPECT_EQ(e.str(),
+              "/etc/eslaunch/test.ini:5: limit_memlock=64M: bootstrap.memory_lock: true "
+              "(/opt/es/config/elasticsearch.yml:3) needs the memlock limit unlimited; write limit_memlock=infinity "
+              "(or remove the line: eslaunch then requires infinity), or set bootstrap.memory_lock: false");
+    EXPECT_EQ(plan_error(std::string{es_spec} + "limit_memlock=infinity:64M\n", host).status, status::config);
+    EXPECT_TRUE(find_limit(plan_ok(std::string{es_spec} + "limit_memlock=infinity\n", host), LimitResource::memlock)
+                    ->required);
+}
+
+TEST(PlanMemoryLock, EachVersionReadsItsOwnName) {
+    HostFacts two = es_host("2.4.6");
+    two.cap_sys_resource = true;
+    two.es.mlockall_where = std::string{yml_line};
+    const LaunchPlan plan = plan_ok(es_spec, two);
+    const PlannedLimit* l = find_limit(plan, LimitResource::memlock);
+    ASSERT_NE(l, nullptr);
+    EXPECT_EQ(l->why, "bootstrap.mlockall: true (/opt/es/config/elasticsearch.yml:3)");
+    two.es.mlockall_where.clear();
+    two.es.memory_lock_where = std::string{yml_line};  // 2.x does not read this name
+    EXPECT_EQ(find_limit(plan_ok(es_spec, two), LimitResource::memlock), nullptr);
+    HostFacts seven = es_host("7.17.25");
+    seven.cap_sys_resource = true;
+    seven.es.mlockall_where = std::string{yml_line};  // nor 5.x and later the old one
+    EXPECT_EQ(find_limit(plan_ok(es_spec, seven), LimitResource::memlock), nullptr);
+    HostFacts plain = test_host();  // no home: not Elasticsearch, nothing read
+    plain.cap_sys_resource = true;
+    plain.es.memory_lock_where = std::string{yml_line};
+    EXPECT_EQ(find_limit(plan_ok("[program:x]\ncommand=/bin/true\nuser=work\n", plain), LimitResource::memlock),
+              nullptr);
+}
+
+// --- tmpdir= -------------------------------------------------------------------
+
+struct TmpdirCase {
+    std::string_view version;
+    std::string_view variable;
+    std::string_view value;
+};
+
+class PlanTmpdirVersion : public ::testing::TestWithParam<TmpdirCase> {};
+
+TEST_P(PlanTmpdirVersion, TheDefaultReachesTheNodeTheWayTheVersionReadsIt) {
+    const auto& c = GetParam();
+    const LaunchPlan plan = plan_ok(es_spec, es_host(c.version));
+    EXPECT_EQ(plan.tmpdir.path, "/var/lib/eslaunch/es/tmp");
+    EXPECT_EQ(env_of(plan, c.variable), c.value);
+    EXPECT_EQ(plan.tmpdir.passed, c.variable == "ES_TMPDIR" ? "ES_TMPDIR" : "ES_JAVA_OPTS (-Djava.io.tmpdir=)");
+    if (c.variable != "ES_TMPDIR") {
+        EXPECT_EQ(env_of(plan, "ES_TMPDIR"), "<unset>");
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Versions, PlanTmpdirVersion,
+    ::testing::Values(TmpdirCase{"2.4.6", "ES_JAVA_OPTS", "-Djava.io.tmpdir=/var/lib/eslaunch/es/tmp"},
+                      TmpdirCase{"5.6.16", "ES_JAVA_OPTS", "-Xms2g -Xmx2g -Djava.io.tmpdir=/var/lib/eslaunch/es/tmp"},
+                      TmpdirCase{"6.1.4", "ES_JAVA_OPTS", "-Xms2g -Xmx2g -Djava.io.tmpdir=/var/lib/eslaunch/es/tmp"},
+                      TmpdirCase{"6.2.0", "ES_TMPDIR", "/var/lib/eslaunch/es/tmp"},
+                      TmpdirCase{"7.17.25", "ES_TMPDIR", "/var/lib/eslaunch/es/tmp"},
+                      TmpdirCase{"8.15.3", "ES_TMPDIR", "/var/lib/eslaunch/es/tmp"}),
+    [](const auto& info) {
+        std::string name{info.param.version};
+        std::replace(name.begin(), name.end(), '.', '_');
+        return "es_" + name;
+    });
+
+TEST(PlanTmpdir, ExplicitNoneAndOtherProfiles) {
+    const HostFacts host = es_host("7.17.25");
+    const LaunchPlan none = plan_ok(std::string{es_spec} + "tmpdir=none\n", host);
+    EXPECT_EQ(none.tmpdir.path, "");
+    EXPECT_EQ(none.tmpdir.source, "tmpdir=none at line 5");
+    EXPECT_EQ(env_of(none, "ES_TMPDIR"), "<unset>");
+    const LaunchPlan own = plan_ok(std::string{es_spec} + "tmpdir=/srv/es/tmp\n", host);
+    EXPECT_EQ(own.tmpdir.path, "/srv/es/tmp");
+    EXPECT_EQ(env_of(own, "ES_TMPDIR"), "/srv/es/tmp");
+    // No default but for Elasticsearch; another program gets TMPDIR.
+    EXPECT_EQ(plan_ok("[program:x]\ncommand=/bin/true\nuser=work\n").tmpdir.path, "");
+    EXPECT_EQ(env_of(plan_ok("[program:x]\ncommand=/bin/true\nuser=work\ntmpdir=/srv/x\n"), "TMPDIR"), "/srv/x");
+    // Not root: eslaunch could not create the default's parents.
+    HostFacts user = es_host("7.17.25");
+    user.euid = 1000;
+    user.egid = 1000;
+    user.current_user = UserEntry{"work", 1000, 1000, "/home/work", "/bin/bash"};
+    const LaunchPlan as_user = plan_ok(es_spec, user);
+    EXPECT_EQ(as_user.tmpdir.path, "");
+    EXPECT_THAT(as_user.tmpdir.source, HasSubstr("eslaunch does not run as root"));
+}
+
+TEST(PlanTmpdir, AnotherDirectoryInTheEnvironment) {
+    const HostFacts host = es_host("7.17.25");
+    const Error e =
+        plan_error(std::string{es_spec} + "tmpdir=/srv/a\nenvironment=ES_TMPDIR=\"/srv/b\"\n", host);
+    EXPECT_EQ(e.status, status::config);
+    EXPECT_EQ(e.str(),
+              "/etc/eslaunch/test.ini:5: tmpdir=/srv/a, but ES_TMPDIR (environment= at line 6) names another "
+              "directory, /srv/b; remove one of them: tmpdir= creates and secures the directory, ES_TMPDIR "
+              "(environment= at line 6) only names it");
+    // The same one is fine; without tmpdir=, the operator's own wins.
+    EXPECT_EQ(plan_ok(std::string{es_spec} + "tmpdir=/srv/a\nenvironment=ES_TMPDIR=\"/srv/a\"\n", host).tmpdir.path,
+              "/srv/a");
+    const LaunchPlan theirs = plan_ok(std::string{es_spec} + "environment=ES_TMPDIR=\"/srv/b\"\n", host);
+    EXPECT_EQ(theirs.tmpdir.path, "");
+    EXPECT_EQ(env_of(theirs, "ES_TMPDIR"), "/srv/b");
+    const Error five = plan_error(
+        std::string{es_spec} + "tmpdir=/srv/a\nenvironment=ES_JAVA_OPTS=\"-Djava.io.tmpdir=/srv/b\"\n",
+        es_host("5.6.16"));
+    EXPECT_EQ(five.status, status::config);
+    EXPECT_THAT(five.what, HasSubstr("-Djava.io.tmpdir= in ES_JAVA_OPTS (environment= at line 6)"));
+}
+
+TEST(PlanTmpdir, BadValuesAre78AtTheirLine) {
+    for (std::string_view bad : {"tmp", "/", "//", "/srv/../etc", "/srv/./x", "/srv/a b", "~/tmp"}) {
+        const Error e = plan_error(std::string{es_spec} + "tmpdir=" + std::string{bad} + "\n", es_host("7.17.25"));
+        EXPECT_EQ(e.status, status::config) << bad;
+        EXPECT_EQ(e.line, 5) << bad;
+        EXPECT_THAT(e.str(), HasSubstr("write tmpdir=none, or an absolute path such as /var/lib/eslaunch/NAME/tmp"))
+            << bad;
+    }
 }
 
 TEST(PlanAll, EveryProblemIsReportedAtOnce) {

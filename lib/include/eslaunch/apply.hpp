@@ -65,6 +65,9 @@ public:
                                        const std::vector<std::string>& envp) = 0;
     virtual int exec(const std::string& path, const std::vector<std::string>& argv,
                      const std::vector<std::string>& envp) = 0;  // returns only on failure
+    // Creates the plan's tmpdir for its user, as root, following no link
+    // (the real one unless a test replaces it). The error, or nothing.
+    virtual std::optional<Error> make_tmpdir(const LaunchPlan& plan);
 };
 
 // The real system calls.

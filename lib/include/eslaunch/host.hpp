@@ -62,6 +62,11 @@ struct EsHomeFacts {
     EsHttpSettings http;  // where its HTTP layer listens, from elasticsearch.yml
     std::string settings_error;  // elasticsearch.yml could not be read: why
     std::string reader_error;    // eslaunch-check could not read it for us (missing, failed): why
+    // Where elasticsearch.yml or command='s -E sets bootstrap.memory_lock
+    // (5.x+) or bootstrap.mlockall (1.x, 2.x) to true ("FILE:LINE",
+    // "command= (-E...)"); empty: it does not. Read with `http`.
+    std::string memory_lock_where;
+    std::string mlockall_where;
 };
 
 struct HostFacts {

@@ -25,6 +25,7 @@ struct PlannedLimit {
     LimitValue current;
     LimitValue planned;
     bool required = false;  // written in the spec (else a profile default, best effort)
+    std::string why;        // required by the node, not the spec: e.g. "bootstrap.memory_lock: true (FILE:LINE)"
 };
 
 struct HeapPlan {
@@ -62,6 +63,18 @@ struct EnvFilePlan {
     std::vector<Finding> findings;  // warnings; a conflict that stops the launch is an error of the plan
 };
 
+// The node's private temporary directory (tmpdir=), which eslaunch creates
+// as root before it drops privileges: owned by the node's user, mode 0700.
+struct TmpdirPlan {
+    std::string path;    // empty: eslaunch makes none
+    std::string source;  // "tmpdir= at line 9", "profile elasticsearch: ...", or why there is none
+    std::string passed;  // how the node gets it: "ES_TMPDIR", "ES_JAVA_OPTS (-Djava.io.tmpdir=)", "TMPDIR"
+};
+
+// The directory every parent of which eslaunch creates root's, 0755, for
+// profile elasticsearch's default tmpdir: DIR/NAME/tmp.
+inline constexpr const char* default_tmpdir_parent = "/var/lib/eslaunch";
+
 struct LaunchPlan {
     std::string file;
     std::string program;  // the name given
@@ -84,9 +97,18 @@ struct LaunchPlan {
     ReadinessPlan readiness;
     EnvFilePlan env_file;
     std::vector<Note> warnings;
+    TmpdirPlan tmpdir;
 };
 
 [[nodiscard]] Result<LaunchPlan> plan_launch(const Spec& spec, const HostFacts& host);
+
+// Where the node asks to lock its memory, as the message names it
+// ("bootstrap.memory_lock: true (FILE:LINE)"), with the setting its version
+// reads (1.x, 2.x: bootstrap.mlockall); empty when it does not ask.
+[[nodiscard]] std::string memory_lock_request(Profile profile, const EsHomeFacts& es);
+
+// The fix when the memlock limit cannot be raised for `request`.
+[[nodiscard]] std::string memory_lock_hint(const std::string& request);
 
 // For `check` only: the plan as far as it goes, and every error on the way
 // (none: the plan plan_launch gives). A spec this host cannot launch (its

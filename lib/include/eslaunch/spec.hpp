@@ -85,6 +85,9 @@ struct Spec {
     bool allow_root = false;
     std::optional<std::string> es_home;
     std::optional<std::string> es_path_conf;
+    // tmpdir=: the node's private temporary directory; "" for tmpdir=none;
+    // unset: the profile's default (eslaunch.ini(5), TEMPORARY DIRECTORY).
+    std::optional<std::string> tmpdir;
 
     std::vector<SupervisordKey> supervisord_only;
     std::map<std::string, int> key_lines;  // every key the section sets -> its line
