@@ -54,6 +54,7 @@ constexpr int exit_listen_failed = 4;
 constexpr std::string_view usage_text =
     "usage: fake-es --record FILE [--http-port PORT] [--http-host ADDR] [--delay-ms MS]\n"
     "               [--stop-delay-ms MS] [--exit-after-record] [--hang-after-ready]\n"
+    "               [--keystore STATE]\n"
     "               [--] [JVM-ARGS... MAIN-CLASS ARGS...]\n";
 
 class UniqueFd {
@@ -91,6 +92,7 @@ struct Options {
     unsigned stop_delay_ms = 0;  // from a stop signal to the exit
     bool exit_after_record = false;
     bool hang_after_ready = false;
+    std::string keystore;  // what the launch script did with the keystore: "unlocked", "plain"; empty: none
     std::vector<std::string> command;  // JVM-ARGS... MAIN-CLASS ARGS...
 };
 
@@ -146,6 +148,8 @@ Options parse_args(int argc, char** argv) {
             opts.exit_after_record = true;
         } else if (arg == "--hang-after-ready") {
             opts.hang_after_ready = true;
+        } else if (auto keystore = value_of(arg, "--keystore")) {
+            opts.keystore = *keystore;
         } else {
             usage_error(fmt::format("unknown option '{}' (JVM options go after '--')", arg));
         }
@@ -206,6 +210,13 @@ std::vector<int> open_fds() {
     return fds;
 }
 
+// What an fd is, as /proc/self/fd shows it ("/dev/null", "pipe:[123]"); empty when closed.
+std::string fd_target(int fd) {
+    char buf[4096];
+    const ssize_t n = ::readlink(fmt::format("/proc/self/fd/{}", fd).c_str(), buf, sizeof buf);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string{};
+}
+
 Json rlimit_value(rlim_t value) {
     return value == RLIM_INFINITY ? Json("infinity") : Json(static_cast<std::uint64_t>(value));
 }
@@ -264,7 +275,7 @@ void describe_command(const std::vector<std::string>& command, Json& record) {
 }
 
 Json build_record(int argc, char** argv, const Options& opts, std::vector<int> inherited_fds,
-                  const std::map<std::string, std::string>& status) {
+                  const std::map<std::string, std::string>& status, const std::string& stdin_path) {
     Json r = Json::object();
     r["pid"] = ::getpid();
     r["ppid"] = ::getppid();
@@ -316,6 +327,8 @@ Json build_record(int argc, char** argv, const Options& opts, std::vector<int> i
     std::string cwd(4096, '\0');
     r["cwd"] = ::getcwd(cwd.data(), cwd.size()) != nullptr ? Json(cwd.c_str()) : Json(nullptr);
     r["open_fds"] = std::move(inherited_fds);
+    r["stdin"] = stdin_path.empty() ? Json(nullptr) : Json(stdin_path);
+    r["keystore"] = opts.keystore.empty() ? Json(nullptr) : Json(opts.keystore);
 
     const Json no_new_privs = status_field(status, "NoNewPrivs");
     r["no_new_privs"] = no_new_privs.is_string()
@@ -617,6 +630,7 @@ int main(int argc, char** argv) {
     // First, before anything here opens a file: the fds and /proc/self/status
     // (SigBlk, SigIgn) are what the launcher passed.
     std::vector<int> inherited_fds = open_fds();
+    const std::string stdin_path = fd_target(STDIN_FILENO);
     const std::map<std::string, std::string> status = proc_status();
     const Options opts = parse_args(argc, argv);
 
@@ -637,7 +651,7 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    const Json record = build_record(argc, argv, opts, std::move(inherited_fds), status);
+    const Json record = build_record(argc, argv, opts, std::move(inherited_fds), status, stdin_path);
     if (!write_record(opts.record, record)) return exit_record_failed;
     if (opts.exit_after_record) return 0;
     return Server{opts, std::move(signals)}.run();

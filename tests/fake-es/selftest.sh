@@ -2,7 +2,8 @@
 # selftest.sh FAKE_ES -- checks the fake Elasticsearch itself (README.md): the
 # record, each version's launch script (heap variables honoured, rejected or
 # ignored; jvm.options, jvm.options.d/, ES_JAVA_OPTS, ES_PATH_CONF; package
-# mode's environment file; which java it runs), HTTP, delay, hang
+# mode's environment file; which java it runs; the keystore and its
+# passphrase on stdin), HTTP, delay, hang
 # (--hang-after-ready, SIGUSR1/SIGUSR2), signals. The parts as
 # `nobody` need root and setpriv; without them they are left out. Needs
 # python3 (else SKIP, exit 77).
@@ -283,6 +284,35 @@ MAKE_HOME_PACKAGE=rpm "$MAKE_HOME" 7.17.25 "$T/rpm" "$FAKE_ES" || die "make_home
 expect "rpm: its source line" "$(grep -cxF ". '/etc/sysconfig/elasticsearch'" "$T/rpm/bin/elasticsearch-env")" 1
 if MAKE_HOME_PACKAGE=deb "$MAKE_HOME" 5.6.16 "$T/pkg5" "$FAKE_ES" 2> /dev/null; then
   fail "5.6.16 in package mode was built"
+else
+  ok
+fi
+
+# --- the keystore (7.7+): has-passwd as the real tool, the passphrase one line on stdin
+for ks in none plain passphrase:s3cret; do
+  MAKE_HOME_KEYSTORE=$ks "$MAKE_HOME" 7.17.25 "$T/ks-${ks%%:*}" "$FAKE_ES" || die "make_home.sh MAKE_HOME_KEYSTORE=$ks failed"
+done
+"$T/ks-none/bin/elasticsearch-keystore" has-passwd 2> "$T/stderr"
+expect "has-passwd without a keystore" "$? $(cat "$T/stderr")" "1 ERROR: Elasticsearch keystore not found"
+"$T/ks-plain/bin/elasticsearch-keystore" has-passwd 2> "$T/stderr"
+expect "has-passwd of a plain keystore" "$? $(cat "$T/stderr")" "1 ERROR: Keystore is not password-protected"
+out=$("$T/ks-passphrase/bin/elasticsearch-keystore" has-passwd)
+expect "has-passwd of a protected keystore" "$? $out" "0 Keystore is password-protected"
+out=$("$T/ks-passphrase/bin/elasticsearch-keystore" has-passwd --silent 2>&1)
+expect "has-passwd --silent" "$? $out" "0 "
+launch "$T/ks-none" < /dev/null; expect "no keystore: started, recorded" "$? $(field "$REC" keystore)" "0 null"
+launch "$T/ks-plain" < /dev/null; expect "plain keystore: started without a passphrase" "$? $(field "$REC" keystore)" "0 plain"
+launch "$T/ks-passphrase" < <(printf 's3cret\n')
+expect "the passphrase on stdin: unlocked" "$? $(field "$REC" keystore)" "0 unlocked"
+launch "$T/ks-passphrase" < <(printf 's3cret')
+expect "a passphrase without its newline" "$? $(cat "$T/stderr")" "1 Failed to read keystore password on console"
+launch "$T/ks-passphrase" < <(printf 'wrong\n'); rc=$?
+expect "a wrong passphrase: exit" "$rc" 1
+if grep -q 'Provided keystore password was incorrect$' "$T/stderr"; then ok; else fail "a wrong passphrase: message"; fi
+if [ -e "$REC" ]; then fail "a wrong passphrase: fake-es ran"; else ok; fi
+launch "$T/ks-passphrase" -- --version < /dev/null; expect "--version reads no passphrase" "$?" 0
+if MAKE_HOME_KEYSTORE=plain "$MAKE_HOME" 7.6.2 "$T/ks-76" "$FAKE_ES" 2> /dev/null; then
+  fail "7.6.2 with a keystore was built"
 else
   ok
 fi
