@@ -324,6 +324,7 @@ json preflight_json(const Preflight& preflight) {
             {"bootstrap_checks_enforced", preflight.bootstrap_enforced},
             {"mode_reason", preflight.mode_reason},
             {"java", java_json(preflight.java)},
+            {"keystore", preflight.keystore.empty() ? json(nullptr) : json(preflight.keystore)},
             {"errors", preflight.errors()},
             {"warnings", preflight.warnings()}};
 }
@@ -337,6 +338,7 @@ std::string preflight_text(const Preflight& preflight) {
         out += fmt::format("  JVM: {} ({}: {}){}\n", j->path.empty() ? "none in PATH" : j->path, j->source, j->why,
                            j->version.empty() ? "" : ", " + j->version);
     }
+    if (!preflight.keystore.empty()) out += fmt::format("  keystore: {}\n", preflight.keystore);
     return out + findings_text(preflight.findings, preflight.errors(), preflight.warnings());
 }
 

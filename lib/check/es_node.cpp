@@ -148,6 +148,34 @@ void run_java_version(JavaFacts& j, const LaunchPlan& plan, int timeout_ms) {
     }
 }
 
+// `bin/elasticsearch-keystore has-passwd` as the node's user, as 7.7+'s
+// bin/elasticsearch asks it before it reads a passphrase: exit 0 protected,
+// 1 not (or no keystore), anything else a failure. Its stdin is /dev/null.
+KeystoreFacts ask_keystore(const std::string& path, const std::string& home, const LaunchPlan& plan, int timeout_ms) {
+    KeystoreFacts k;
+    k.path = path;
+    const std::string tool = home + "/bin/elasticsearch-keystore";
+    ChildProgram has_passwd{tool, {tool, "has-passwd", "--silent"}, plan.environment.to_envp_strings(),
+                            [&] { return become_planned_user(plan); }, true};
+    const ChildResult r = run_program_in_child(
+        has_passwd, std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms}, 64 * 1024);
+    if (r.status == ChildResult::Status::done) {
+        k.status = KeystoreFacts::Status::protected_;
+    } else if (r.status == ChildResult::Status::failed && r.exit_code == 1 && r.exec_errno == 0) {
+        k.status = KeystoreFacts::Status::unprotected;
+    } else if (r.status == ChildResult::Status::timeout) {
+        k.problem = fmt::format("{} has-passwd did not finish within {} s", tool, timeout_ms / 1000);
+    } else if (r.exec_errno != 0) {
+        k.problem = fmt::format("{} could not be executed: {}", tool, std::strerror(r.exec_errno));
+    } else {
+        k.problem = fmt::format("{} has-passwd {}: {}", tool,
+                                r.exit_code != 0 ? fmt::format("exited with status {}", r.exit_code)
+                                                 : fmt::format("failed (signal {})", r.signal),
+                                cut(r.output.substr(0, r.output.find('\n')), 200));
+    }
+    return k;
+}
+
 PathFacts path_facts(const std::string& path) {
     PathFacts p;
     p.path = fs::path(path).lexically_normal().string();
@@ -405,6 +433,13 @@ PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, 
         // Without the user, java's executable bits are all check can judge.
         if (java.status == JavaFacts::Status::ran && as.possible) run_java_version(java, plan, java_timeout_ms);
         f.java = std::move(java);
+        // 7.7 brought the password-protected keystore and has-passwd.
+        const std::string keystore = host.es.conf_dir + "/elasticsearch.keystore";
+        struct stat st {};
+        const bool has_passwd = host.es.version->major > 7 || (host.es.version->major == 7 && host.es.version->minor >= 7);
+        if (has_passwd && as.possible && ::stat(keystore.c_str(), &st) == 0) {
+            f.keystore = ask_keystore(keystore, host.es.home, plan, keystore_timeout_ms);
+        }
     }
     f.settings = std::move(settings);
     return f;

@@ -17,6 +17,7 @@
 #include "eslaunch/preflight.hpp"
 #include "child.hpp"
 #include "node_settings.hpp"
+#include "stdin_file.hpp"
 
 namespace eslaunch {
 namespace {
@@ -203,6 +204,43 @@ std::vector<Finding> PathChecker::run() {
     return std::move(out_);
 }
 
+// stdin=file:PATH as apply's first step opens it. Check as root judges
+// what the launch will; as another user only what that user may open.
+void check_stdin_file(const Spec& spec, const LaunchPlan& plan, std::vector<Finding>& out) {
+    if (plan.stdin_file.empty()) return;
+    const std::string where = fmt::format("{}:{}", spec.file, plan.stdin_line);
+    auto fd = open_program_stdin(plan);
+    if (!fd) {
+        const Error& e = fd.error();
+        if (::geteuid() != 0 && e.what.find(std::strerror(EACCES)) != std::string::npos) {
+            out.push_back({Severity::warning, "stdin",
+                           fmt::format("{}: not tested: check runs as uid {}, the launch opens it as root", e.what,
+                                       ::geteuid()),
+                           "run eslaunch check as root", where});
+            return;
+        }
+        out.push_back({Severity::error, "stdin", fmt::format("{}: the launch would exit {}", e.what, e.status), e.hint,
+                       where, e.status});
+        return;
+    }
+    // 7.x's bin/elasticsearch reads the passphrase with `read`, which fails
+    // at an EOF that ends no line: the start then fails.
+    struct stat st {};
+    char last = 0;
+    const bool ends_line = ::fstat(fd->get(), &st) == 0 && st.st_size > 0 &&
+                           ::pread(fd->get(), &last, 1, st.st_size - 1) == 1 && last == '\n';
+    if (plan.profile == Profile::elasticsearch && !ends_line) {
+        out.push_back({Severity::warning, "stdin",
+                       fmt::format("stdin: file:{} {}: Elasticsearch's launch script reads the keystore passphrase as "
+                                   "one line and stops at an EOF without a newline (\"Failed to read keystore "
+                                   "password on console\")",
+                                   cut(plan.stdin_file), st.st_size == 0 ? "is empty" : "does not end with a newline"),
+                       fmt::format("write the passphrase and a newline: printf '%s\\n' \"$PASSPHRASE\" > {}",
+                                   cut(plan.stdin_file)),
+                       where});
+    }
+}
+
 }  // namespace
 
 AsUser as_user_here(const Spec& spec, const LaunchPlan& plan, const Errors& plan_errors) {
@@ -219,6 +257,7 @@ AsUser as_user_here(const Spec& spec, const LaunchPlan& plan, const Errors& plan
 
 std::vector<Finding> check_launch_paths(const Spec& spec, const LaunchPlan& plan, const AsUser& as) {
     std::vector<Finding> found = PathChecker{spec, plan, as}.run();
+    check_stdin_file(spec, plan, found);
     std::stable_sort(found.begin(), found.end(),
                      [](const Finding& a, const Finding& b) { return a.severity < b.severity; });  // errors first
     return found;

@@ -162,6 +162,8 @@ std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_e
     } else {
         out.push_back({"tmpdir", "none", Source::defaulted, ""});
     }
+    out.push_back({"stdin", spec.stdin_file ? "file:" + *spec.stdin_file : std::string{"null"}, from("stdin"),
+                   spec.stdin_file ? "opened as root, on fd 0 of the program only" : "/dev/null"});
     return out;
 }
 

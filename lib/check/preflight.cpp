@@ -189,6 +189,7 @@ private:
     void check_settings_file();
     void check_root();
     void check_java();
+    void check_keystore();
     void check_path(const PathFacts& p, std::string_view key, const std::string& where);
     [[nodiscard]] Heap heap_options() const;
     void check_heap();
@@ -417,6 +418,38 @@ void Evaluator::check_path(const PathFacts& p, std::string_view key, const std::
 
 // The heap options the JVM gets, as the launch script of each version
 // passes them.
+// A protected keystore needs its passphrase on stdin: without one the
+// launch script fails ("Failed to read keystore password on console").
+void Evaluator::check_keystore() {
+    if (!facts_.keystore) return;
+    const KeystoreFacts& k = *facts_.keystore;
+    const bool given = !plan_.stdin_file.empty();
+    const std::string stdin_text = given ? "stdin=file:" + plan_.stdin_file : std::string{"stdin=null"};
+    using S = KeystoreFacts::Status;
+    out_.keystore = fmt::format("{}: {}; {}", k.path,
+                                k.status == S::protected_    ? "password-protected"
+                                : k.status == S::unprotected ? "not password-protected"
+                                                             : "unknown (" + k.problem + ")",
+                                stdin_text);
+    if (k.status == S::protected_ && !given) {
+        add(Severity::error, "keystore-passphrase",
+            fmt::format("{} is password-protected and stdin= gives no passphrase: the node would not start "
+                        "(\"Failed to read keystore password on console\")",
+                        k.path),
+            "write the passphrase and a newline to a root:root 0600 file and set stdin=file:PATH",
+            spec_where("stdin"));
+    } else if (k.status == S::unprotected && given) {
+        add(Severity::warning, "keystore-passphrase",
+            fmt::format("{} gives a passphrase, but {} is not password-protected: nothing reads it", stdin_text,
+                        k.path),
+            "remove stdin=, or protect the keystore: bin/elasticsearch-keystore passwd", spec_where("stdin"));
+    } else if (k.status == S::failed) {
+        add(Severity::warning, "keystore-passphrase",
+            fmt::format("whether {} needs a passphrase is unknown: {}", k.path, k.problem),
+            "run bin/elasticsearch-keystore has-passwd as the node's user", spec_where("stdin"));
+    }
+}
+
 Heap Evaluator::heap_options() const {
     Heap heap;
     const EnvMap& env = plan_.environment;
@@ -674,6 +707,7 @@ Preflight Evaluator::run() {
     // Without a recognised home, what the home decides (java, default paths) means nothing.
     if (host_.es.version) {
         check_java();
+        check_keystore();
         const EsPaths paths = es_paths(settings_, host_.es.home);
         for (const auto& p : facts_.data_paths) check_path(p, "path.data", paths.data_where);
         if (facts_.logs_path) check_path(*facts_.logs_path, "path.logs", paths.logs_where);

@@ -21,6 +21,7 @@
 #include "eslaunch/values.hpp"
 #include "path_walk.hpp"
 #include "posix.hpp"
+#include "stdin_file.hpp"
 #include "text.hpp"
 
 namespace eslaunch {
@@ -181,6 +182,15 @@ std::optional<Error> start_readiness_watcher(const LaunchPlan& plan, Syscalls& s
     return std::nullopt;
 }
 
+// Onto fd 0 only now: the watcher, started before, keeps eslaunch's own.
+std::optional<Error> give_stdin(const LaunchPlan& plan, Syscalls& sys) {
+    if (int err = sys.set_stdin(); err != 0) {
+        return Error{status::oserr, plan.file, plan.stdin_line,
+                     fmt::format("cannot make the program's stdin: dup2: {}", std::strerror(err)), ""};
+    }
+    return std::nullopt;
+}
+
 // execve returns only when it failed.
 Error exec_program(const LaunchPlan& plan, Syscalls& sys) {
     const int err = sys.exec(plan.executable, plan.argv, plan.environment.to_envp_strings());
@@ -195,6 +205,9 @@ Error exec_program(const LaunchPlan& plan, Syscalls& sys) {
 // The steps in order, each one call that returns its error; nothing runs
 // after a failed step.
 Error apply_plan(const LaunchPlan& plan, Syscalls& sys, KeptFds keep) {
+    // 0. stdin=, opened as root before anything changes: a file that fails
+    //    its checks stops the launch with nothing applied.
+    if (auto error = sys.open_stdin(plan)) return *error;
     // 1. Limits first, while still root: raising a hard limit needs it.
     if (auto error = set_limits(plan, sys)) return *error;
     // 2. The umask, before anything creates files.
@@ -213,12 +226,31 @@ Error apply_plan(const LaunchPlan& plan, Syscalls& sys, KeptFds keep) {
     //    has a child of ours to reap; the program only once it has reported
     //    that it runs and can watch it: without it, nothing reports READY=1.
     if (auto error = start_readiness_watcher(plan, sys)) return *error;
-    // 9. The program takes our place: same PID, signals reach it directly.
+    // 9. stdin= onto fd 0, for the program alone.
+    if (auto error = give_stdin(plan, sys)) return *error;
+    // 10. The program takes our place: same PID, signals reach it directly.
     return exec_program(plan, sys);
 }
 
 std::optional<Error> Syscalls::make_tmpdir(const LaunchPlan& plan) {
     return make_private_dir(plan.tmpdir.path, plan.uid, plan.gid, plan.file);
+}
+
+RealSyscalls::~RealSyscalls() {
+    if (stdin_fd_ >= 0) ::close(stdin_fd_);
+}
+
+std::optional<Error> RealSyscalls::open_stdin(const LaunchPlan& plan) {
+    auto fd = open_program_stdin(plan);
+    if (!fd) return std::move(fd.error());
+    if (stdin_fd_ >= 0) ::close(stdin_fd_);
+    stdin_fd_ = fd->release();
+    return std::nullopt;
+}
+
+int RealSyscalls::set_stdin() {
+    if (stdin_fd_ < 0) return EBADF;
+    return ::dup2(stdin_fd_, STDIN_FILENO) == STDIN_FILENO ? 0 : errno;
 }
 
 int RealSyscalls::set_rlimit(int resource, const rlimit& limit) {

@@ -42,7 +42,8 @@ void push_front_parts(std::string_view path, std::deque<std::string>& parts) {
 // reached by, for messages) and what is left of the path.
 class Walk {
 public:
-    Walk(Trust trust, const std::string& file, const WalkText& text) : trust_(trust), file_(file), text_(text) {}
+    Walk(Trust trust, const std::string& file, const WalkText& text, bool final_link)
+        : trust_(trust), file_(file), text_(text), final_link_(final_link) {}
 
     Expected<OpenedFile, Error> run(const std::string& path) {
         if (path.empty() || path.front() != '/') return Unexpected{failed(status::config, "not an absolute path", "")};
@@ -63,6 +64,10 @@ public:
                 UniqueFd fd{::openat(dir_.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)};
                 if (fd.get() >= 0) return finish(std::move(fd), here);
                 if (errno != ELOOP) return Unexpected{failed_call(errno, here)};
+                if (!final_link_) {
+                    return Unexpected{failed(status::config, fmt::format("{} is a symbolic link", here),
+                                             "name the file itself, not a link to it")};
+                }
             }
             if (auto e = step(name, here)) return Unexpected{std::move(*e)};
         }
@@ -145,6 +150,7 @@ private:
     Trust trust_;
     const std::string& file_;
     const WalkText& text_;
+    bool final_link_ = true;
     std::deque<std::string> parts_;
     UniqueFd dir_;
     std::string at_;
@@ -171,8 +177,8 @@ std::optional<Problem> untrusted_entry(const std::string& path, const struct sta
 }
 
 Expected<OpenedFile, Error> open_walking(const std::string& path, Trust trust, const std::string& file,
-                                         const WalkText& text) {
-    return Walk{trust, file, text}.run(path);
+                                         const WalkText& text, bool final_link) {
+    return Walk{trust, file, text, final_link}.run(path);
 }
 
 Expected<std::string, Error> read_walking(const std::string& path, Trust trust, std::size_t max_bytes,

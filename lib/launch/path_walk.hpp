@@ -49,8 +49,10 @@ struct WalkText {
 // Errors: 78 for what the path or a file on it is (missing, untrusted, not
 // a regular file), 71 for a system call that failed for another reason
 // (EMFILE: too many open files), each about `file` (the name messages use).
+// With `final_link` false, a symbolic link as the last component is refused
+// (78, "is a symbolic link") rather than followed.
 [[nodiscard]] Expected<OpenedFile, Error> open_walking(const std::string& path, Trust trust, const std::string& file,
-                                                       const WalkText& text);
+                                                       const WalkText& text, bool final_link = true);
 
 // open_walking(), then the file's text: up to `max_bytes`, more is an error.
 [[nodiscard]] Expected<std::string, Error> read_walking(const std::string& path, Trust trust, std::size_t max_bytes,

@@ -435,6 +435,8 @@ PlanAttempt Planner::attempt() {
     plan_.argv = spec_.argv;
     plan_.umask = spec_.umask;
     plan_.directory = spec_.directory;
+    plan_.stdin_file = spec_.stdin_file.value_or("");
+    plan_.stdin_line = spec_.line_of("stdin");
     plan_.no_new_privileges = spec_.no_new_privileges;
     plan_.warnings = spec_.warnings;
     plan_.environment = program_environment(host_.environ, spec_.clear_environment, spec_.environment_settings());

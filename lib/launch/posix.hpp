@@ -35,6 +35,7 @@ public:
     ~UniqueFd() { reset(); }
 
     [[nodiscard]] int get() const { return fd_; }
+    [[nodiscard]] int release() { return std::exchange(fd_, -1); }
     void reset() {
         if (fd_ >= 0) ::close(fd_);
         fd_ = -1;

@@ -28,7 +28,7 @@ const std::vector<std::string_view> k_eslaunch = {
     "heap_size",      "heap_via",      "ready",                "ready_expect",      "ready_timeout",
     "ready_interval", "ready_ca",      "ready_insecure",       "ready_user",        "ready_password_file",
     "watchdog",       "no_new_privileges", "allow_root",       "es_home",           "es_path_conf",
-    "tmpdir"};
+    "tmpdir", "stdin"};
 
 const std::vector<std::string_view> k_supervisord_only = {
     "autostart",               "autorestart",           "startsecs",
@@ -360,6 +360,26 @@ void read_tmpdir(const KeyValue& k) {
     k.spec.tmpdir = k.v;
 }
 
+// stdin=null or stdin=file:PATH (an absolute path).
+void read_stdin(const KeyValue& k) {
+    if (k.v == "null") {
+        k.spec.stdin_file.reset();
+        return;
+    }
+    if (!k.v.starts_with("file:")) {
+        k.error(fmt::format("stdin: '{}' is neither null nor file:PATH", cut(k.v)),
+                "write stdin=null, or stdin=file:/etc/eslaunch/NAME.passphrase for a file eslaunch opens as root");
+        return;
+    }
+    const std::string path = k.v.substr(5);
+    if (!path.starts_with('/')) {
+        k.error(fmt::format("stdin: '{}' is not an absolute path", cut(path)),
+                "write stdin=file:/ABSOLUTE/PATH (%(here)s is the spec file's directory)");
+        return;
+    }
+    k.spec.stdin_file = path;
+}
+
 struct KeyRule {
     std::string_view key;
     void (*read)(const KeyValue&);
@@ -410,6 +430,7 @@ constexpr KeyRule k_key_rules[] = {
     {"es_home", [](const KeyValue& k) { k.path_into(k.spec.es_home); }},
     {"es_path_conf", [](const KeyValue& k) { k.path_into(k.spec.es_path_conf); }},
     {"tmpdir", read_tmpdir},
+    {"stdin", read_stdin},
 };
 
 const KeyRule* key_rule(std::string_view key) {
@@ -441,6 +462,7 @@ private:
     void check_command();
     void resolve_profile();
     void refuse_daemonize();
+    void check_passphrase_variable();
     void add_warnings();
 
     const IniFile& file_;
@@ -674,6 +696,34 @@ void SectionParser::refuse_daemonize() {
     }
 }
 
+// Elastic's systemd-entrypoint redirects ES_KEYSTORE_PASSPHRASE_FILE to
+// stdin; bin/elasticsearch never reads it, so there the node would start
+// without its passphrase. stdin=file: is eslaunch's way, as root.
+void SectionParser::check_passphrase_variable() {
+    if (spec_.profile != Profile::elasticsearch) return;
+    const bool entrypoint = !spec_.argv.empty() && basename_of(spec_.argv.front()) == "systemd-entrypoint";
+    for (const auto& var : spec_.environment_settings()) {
+        if (var.name != "ES_KEYSTORE_PASSPHRASE_FILE") continue;
+        if (!entrypoint) {
+            error(var.line,
+                  fmt::format("environment: ES_KEYSTORE_PASSPHRASE_FILE={} is read only by Elastic's "
+                              "systemd-entrypoint, not by {}: the node would get no keystore passphrase",
+                              cut(var.value), cut(spec_.argv.empty() ? std::string{} : spec_.argv.front())),
+                  fmt::format("remove it and write stdin=file:{} (eslaunch opens it as root: it can stay root:root "
+                              "0600)",
+                              cut(var.value)));
+        } else {
+            spec_.warnings.push_back(
+                {var.line, fmt::format("ES_KEYSTORE_PASSPHRASE_FILE={}: systemd-entrypoint opens it as the node's "
+                                       "user{}; stdin=file:{} with command=.../bin/elasticsearch lets it stay "
+                                       "root-only",
+                                       cut(var.value),
+                                       spec_.stdin_file ? ", in place of stdin=" : ", who must be able to read it",
+                                       cut(var.value))});
+        }
+    }
+}
+
 Errors SectionParser::run() {
     spec_.section_line = section_.line;
     report_duplicates();
@@ -686,6 +736,7 @@ Errors SectionParser::run() {
     // The profile needs the whole command; the warnings need the profile.
     resolve_profile();
     refuse_daemonize();
+    check_passphrase_variable();
     spec_.has_include = std::any_of(file_.sections.begin(), file_.sections.end(),
                                     [](const IniSection& s) { return s.name == "include"; });
     add_warnings();

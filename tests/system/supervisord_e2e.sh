@@ -5,7 +5,8 @@
 # usage: supervisord_e2e.sh BUILD_DIR SOURCE_DIR     (root; exit 77 = skipped)
 #
 # Checks: RUNNING; the pid supervisord reports is the node itself, with the
-# spec's user, limits and heap; eslaunch's ready line in the stderr log;
+# spec's user, limits and heap, its keystore unlocked through stdin= from a
+# root-only file; eslaunch's ready line in the stderr log;
 # tmpdir= created as the node's (0700) and passed as ES_TMPDIR;
 # kill -9 -> respawned; `supervisorctl stop` -> the node gets SIGTERM directly
 # and, taking 12 s to stop (more than supervisord's default stopwaitsecs=10),
@@ -55,7 +56,12 @@ cleanup() {
 trap cleanup EXIT
 
 # --- the node, its spec, and supervisord with the project's program section ------
-bash "$SRC/tests/fake-es/make_home.sh" 7.17.9 "$T/es" "$BUILD/tests/fake-es/fake-es" >/dev/null
+# The node's keystore needs a passphrase, which a root:root 0600 file gives
+# on its stdin (stdin=), not supervisord's pipe.
+MAKE_HOME_KEYSTORE=passphrase:sv-secret \
+    bash "$SRC/tests/fake-es/make_home.sh" 7.17.9 "$T/es" "$BUILD/tests/fake-es/fake-es" >/dev/null
+install -m 0600 -o root -g root /dev/null "$T/es.pw"
+printf '%s\n' sv-secret >"$T/es.pw"
 mkdir -m 1777 "$T/es/rec"
 sed -i "s/^http.port: .*/http.port: $PORT/" "$T/es/config/elasticsearch.yml"
 mkdir -p "$T/log" "$T/conf.d"
@@ -66,6 +72,7 @@ user=nobody
 heap_size=256m
 limit_nofile=16384
 tmpdir=$T/tmp
+stdin=file:$T/es.pw
 environment=FAKE_ES_RECORD="$T/es/rec/record.json",FAKE_ES_HTTP_PORT="$PORT",FAKE_ES_DELAY_MS="500",FAKE_ES_STOP_DELAY_MS="$STOP_MS"
 EOF
 sed -e "s|@bindir@|$BUILD/shim|g" -e "s|@logdir@|$T/log|g" -e "s|/etc/eslaunch/elasticsearch.ini|$T/elasticsearch.ini|g" \
@@ -107,6 +114,8 @@ expect "the node's heap" "$(json 'd["heap"]["xmx"]')" 256m
 expect "the node's ES_TMPDIR" "$(json 'd["environment"]["ES_TMPDIR"]')" "$T/tmp"
 expect "the node's java.io.tmpdir" "$(json 'd["java_io_tmpdir"]')" "$T/tmp"
 expect "the tmpdir's owner and mode" "$(stat -c '%U %a' "$T/tmp")" "nobody 700"
+expect "the node unlocked its keystore" "$(json 'd["keystore"]')" unlocked
+expect "the node's stdin" "$(readlink /proc/"$pid"/fd/0)" "$T/es.pw"
 ready_logged() { grep -q "^eslaunch: elasticsearch ready after .* (http://127.0.0.1:$PORT/ -> 200)$" "$T/log/elasticsearch.err.log"; }
 if wait_for 10 ready_logged; then pass "the ready line is in the stderr log"; else fail "no ready line in $T/log/elasticsearch.err.log"; fi
 

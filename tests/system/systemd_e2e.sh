@@ -21,6 +21,7 @@
 #   the default tmpdir made for the node (esnode, 0700) and passed as
 #   ES_TMPDIR; a node asking for bootstrap.memory_lock under a hard memlock
 #   of 8M fails with 205 and the journal names the setting and the fix.
+#   a keystore unlocked through stdin=file: from a root-only file.
 set -euo pipefail
 
 [ $# -eq 2 ] || { echo "usage: systemd_e2e.sh BUILD_DIR SOURCE_DIR" >&2; exit 64; }
@@ -344,6 +345,28 @@ if wait_for 20 watchdog_restart; then pass "the hung node was restarted by the w
 wait_for 10 journal_has elasticsearch "Watchdog timeout" && pass "systemd logged the watchdog timeout" ||
     fail "no watchdog timeout in the journal"
 SC stop elasticsearch
+
+# --- a keystore passphrase from a root-only file (stdin=, issue 18) -------------------
+say "elasticsearch@ks: its keystore's passphrase in a root:root 0600 file (stdin=file:)"
+IN bash -c '
+    set -e
+    MAKE_HOME_KEYSTORE=passphrase:e2e-secret bash /opt/eslaunch-src/tests/fake-es/make_home.sh 7.17.9 /var/lib/es/ks /opt/eslaunch/tests/fake-es/fake-es
+    mkdir -m 1777 /var/lib/es/ks/rec
+    sed -i "s/^http.port: .*/http.port: 19203/" /var/lib/es/ks/config/elasticsearch.yml
+    install -m 0600 -o root -g root /dev/null /etc/eslaunch/ks.pw
+    printf "%s\n" e2e-secret > /etc/eslaunch/ks.pw
+'
+write_spec ks ks 19203 200 "stdin=file:/etc/eslaunch/ks.pw"
+if SC start elasticsearch@ks; then pass "elasticsearch@ks started"; else fail "elasticsearch@ks did not start"; fi
+expect "the node unlocked its keystore" "$(record ks | json 'd["keystore"]')" unlocked
+expect "the node's stdin" "$(record ks | json 'd["stdin"]')" /etc/eslaunch/ks.pw
+expect "the passphrase file" "$(IN stat -c '%U:%G %a' /etc/eslaunch/ks.pw)" "root:root 600"
+if IN setpriv --reuid=esnode --regid=esnode --clear-groups cat /etc/eslaunch/ks.pw >/dev/null 2>&1; then
+    fail "esnode can read the passphrase file"
+else
+    pass "esnode cannot read the passphrase file itself"
+fi
+SC stop elasticsearch@ks
 
 # --- two instances side by side ---------------------------------------------------
 say "elasticsearch@a and elasticsearch@b"

@@ -35,6 +35,14 @@ public:
         auto it = fail.find(name.substr(0, name.find('(')));
         return it == fail.end() ? 0 : it->second;
     }
+    std::optional<Error> open_stdin(const LaunchPlan& plan) override {
+        const std::string what = plan.stdin_file.empty() ? std::string{"/dev/null"} : plan.stdin_file;
+        if (int err = record("open_stdin(" + what + ")"); err != 0) {
+            return Error{status::config, plan.file, plan.stdin_line, "stdin: injected", ""};
+        }
+        return std::nullopt;
+    }
+    int set_stdin() override { return record("set_stdin"); }
     int set_rlimit(int resource, const rlimit& l) override {
         return record(fmt::format("setrlimit({},{},{})", resource, l.rlim_cur, l.rlim_max));
     }
@@ -94,6 +102,7 @@ LaunchPlan full_plan() {
 }
 
 const std::vector<std::string> full_order = {
+    "open_stdin(/dev/null)",  // stdin=null: opened first, before anything changes
     "setrlimit(7,4096,20000)",  // RLIMIT_NOFILE
     "setrlimit(4,0,0)",         // RLIMIT_CORE
     "umask(27)",
@@ -106,6 +115,7 @@ const std::vector<std::string> full_order = {
     "no_new_privs",
     "chdir(/srv)",
     "cloexec(keep 0+0)",
+    "set_stdin",
     "execve(/bin/sleep, /bin/sleep 5)",
 };
 
@@ -205,8 +215,11 @@ INSTANTIATE_TEST_SUITE_P(
         Injected{"chdir", EACCES, status::chdir,
                  "/etc/eslaunch/test.ini: cannot enter directory /srv as work: Permission denied; create it, or give "
                  "the user access to it, or fix directory="},
+        Injected{"open_stdin", ENOENT, status::config, "/etc/eslaunch/test.ini: stdin: injected"},
         Injected{"cloexec", EBADF, status::oserr,
                  "/etc/eslaunch/test.ini: cannot close inherited file descriptors: Bad file descriptor"},
+        Injected{"set_stdin", EBADF, status::oserr,
+                 "/etc/eslaunch/test.ini: cannot make the program's stdin: dup2: Bad file descriptor"},
         Injected{"execve", EACCES, status::exec,
                  "/etc/eslaunch/test.ini: cannot execute /bin/sleep as work: Permission denied; check that the user "
                  "may execute it (and the directories above it)"}),
@@ -271,7 +284,21 @@ TEST(Apply, WithoutRootNoIdentityChangeAndOptionalSteps) {
     host.egid = 1000;
     FakeSyscalls sys;
     (void)apply_plan(plan_ok("[program:x]\ncommand=/bin/true\nno_new_privileges=false\n", host), sys, {3, 2});
-    EXPECT_THAT(sys.calls, ElementsAre("cloexec(keep 3+2)", "execve(/bin/true, /bin/true)"));
+    EXPECT_THAT(sys.calls, ElementsAre("open_stdin(/dev/null)", "cloexec(keep 3+2)", "set_stdin",
+                                       "execve(/bin/true, /bin/true)"));
+}
+
+// stdin=file: is opened before the limits, the first change, and a file
+// that fails its checks leaves the process untouched, with its line.
+TEST(Apply, AStdinFileThatFailsStopsTheLaunchBeforeAnythingChanges) {
+    FakeSyscalls sys;
+    sys.fail["open_stdin"] = EACCES;
+    const LaunchPlan plan = plan_ok(
+        "[program:es]\ncommand=/bin/sleep 5\nuser=work\nlimit_nofile=4096\nstdin=file:/etc/eslaunch/es.pw\n");
+    const Error e = apply_plan(plan, sys, {});
+    EXPECT_EQ(e.status, status::config);
+    EXPECT_EQ(e.line, 5);
+    EXPECT_THAT(sys.calls, ElementsAre("open_stdin(/etc/eslaunch/es.pw)"));
 }
 
 TEST(ListenFds, OnlyForThisProcess) {
@@ -292,11 +319,12 @@ TEST(Apply, TheWatcherStartsAfterTheDropJustBeforeTheExec) {
     const LaunchPlan plan =
         plan_ok("[program:es]\ncommand=/bin/sleep 5\nuser=work\nready=tcp://127.0.0.1:9300\n", host);
     (void)apply_plan(plan, sys, {});
-    ASSERT_GE(sys.calls.size(), 3U);
-    EXPECT_EQ(sys.calls[sys.calls.size() - 3], "cloexec(keep 0+0)");
-    EXPECT_EQ(sys.calls[sys.calls.size() - 2],
+    ASSERT_GE(sys.calls.size(), 4U);
+    EXPECT_EQ(sys.calls[sys.calls.size() - 4], "cloexec(keep 0+0)");
+    EXPECT_EQ(sys.calls[sys.calls.size() - 3],
               "watcher(/usr/libexec/eslaunch-watch, eslaunch-watch --program es --ready tcp://127.0.0.1:9300 "
               "--expect 200-499 --timeout 15min --interval 50ms)");
+    EXPECT_EQ(sys.calls[sys.calls.size() - 2], "set_stdin");  // after the watcher: fd 0 is the program's alone
     EXPECT_EQ(sys.calls.back(), "execve(/bin/sleep, /bin/sleep 5)");
     // systemd's socket goes to the watcher only.
     EXPECT_THAT(sys.watcher_env, ::testing::Contains("NOTIFY_SOCKET=/run/systemd/notify"));

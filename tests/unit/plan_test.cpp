@@ -812,3 +812,16 @@ TEST(PlanAll, EveryProblemIsReportedAtOnce) {
 
 }  // namespace
 }  // namespace eslaunch::testing
+
+namespace eslaunch::testing {
+namespace {
+
+TEST(Plan, StdinFileAndItsLineReachThePlan) {
+    const LaunchPlan plan = plan_ok("[program:x]\ncommand=/bin/true\nuser=work\nstdin=file:/etc/eslaunch/x.pw\n");
+    EXPECT_EQ(plan.stdin_file, "/etc/eslaunch/x.pw");
+    EXPECT_EQ(plan.stdin_line, 4);
+    EXPECT_EQ(plan_ok("[program:x]\ncommand=/bin/true\nuser=work\nstdin=null\n").stdin_file, "");
+}
+
+}  // namespace
+}  // namespace eslaunch::testing

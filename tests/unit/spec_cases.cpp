@@ -38,7 +38,7 @@ const std::vector<SpecCase>& spec_cases() {
          "[program:x]\ncommand=/bin/true\nautorestart=true\nstartsecs=10\nstopsignal=INT\nstopwaitsecs=300\nstdout_logfile=/var/log/x.log\nredirect_stderr=true\n"sv,
          ""sv},
         {"valid_all_eslaunch_keys",
-         "[program:x]\ncommand=/opt/app/bin/run --flag\ndirectory=/opt/app\numask=027\nuser=work\ngroup=work\nsupplementary_groups=adm,4\nclear_environment=yes\nprofile=jvm\nlimit_nofile=65535\nlimit_nproc=4096:8192\nlimit_memlock=infinity\nlimit_as=64G\nlimit_fsize=infinity\nlimit_core=0\nheap_size=31744m\nheap_via=env:APP_HEAP\nready=tcp://[::1]:9300\nready_expect=200,401\nready_timeout=90s\nready_interval=500ms\nready_ca=/etc/ssl/ca.pem\nready_insecure=off\nready_user=elastic\nready_password_file=/etc/eslaunch/pw\nwatchdog=true\nno_new_privileges=false\nallow_root=false\nes_home=/opt/app\nes_path_conf=/etc/app\n"sv,
+         "[program:x]\ncommand=/opt/app/bin/run --flag\ndirectory=/opt/app\numask=027\nuser=work\ngroup=work\nsupplementary_groups=adm,4\nclear_environment=yes\nprofile=jvm\nlimit_nofile=65535\nlimit_nproc=4096:8192\nlimit_memlock=infinity\nlimit_as=64G\nlimit_fsize=infinity\nlimit_core=0\nheap_size=31744m\nheap_via=env:APP_HEAP\nready=tcp://[::1]:9300\nready_expect=200,401\nready_timeout=90s\nready_interval=500ms\nready_ca=/etc/ssl/ca.pem\nready_insecure=off\nready_user=elastic\nready_password_file=/etc/eslaunch/pw\nwatchdog=true\nno_new_privileges=false\nallow_root=false\nes_home=/opt/app\nes_path_conf=/etc/app\nstdin=file:/etc/eslaunch/app.passphrase\n"sv,
          ""sv},
         {"valid_indented_keys",
          "[program:x]\n  command=/bin/true\n  user=work\n"sv,
@@ -421,6 +421,18 @@ const std::vector<SpecCase>& spec_cases() {
         {"supervisord_environment_no_host_node_name",
          "[supervisord]\nenvironment=A=\"%(host_node_name)s\"\n[program:x]\ncommand=/bin/true\n"sv,
          "/etc/eslaunch/test.ini:2: [supervisord] environment: unknown expansion %(host_node_name)s; what can be expanded here: %(ENV_NAME)s, %(here)s and %%"sv},
+        {"stdin_null",
+         "[program:x]\ncommand=/bin/true\nstdin=null\n"sv,
+         ""sv},
+        {"stdin_neither_null_nor_file",
+         "[program:x]\ncommand=/bin/true\nstdin=/etc/eslaunch/es.passphrase\n"sv,
+         "/etc/eslaunch/test.ini:3: stdin: '/etc/eslaunch/es.passphrase' is neither null nor file:PATH; write stdin=null, or stdin=file:/etc/eslaunch/NAME.passphrase for a file eslaunch opens as root"sv},
+        {"stdin_file_relative",
+         "[program:x]\ncommand=/bin/true\nstdin=file:es.passphrase\n"sv,
+         "/etc/eslaunch/test.ini:3: stdin: 'es.passphrase' is not an absolute path; write stdin=file:/ABSOLUTE/PATH (%(here)s is the spec file's directory)"sv},
+        {"es_keystore_passphrase_file_unread",
+         "[program:es]\ncommand=/opt/es/bin/elasticsearch\nenvironment=ES_KEYSTORE_PASSPHRASE_FILE=\"/etc/es/pw\"\n"sv,
+         "/etc/eslaunch/test.ini:3: environment: ES_KEYSTORE_PASSPHRASE_FILE=/etc/es/pw is read only by Elastic's systemd-entrypoint, not by /opt/es/bin/elasticsearch: the node would get no keystore passphrase; remove it and write stdin=file:/etc/es/pw (eslaunch opens it as root: it can stay root:root 0600)"sv},
     };
     return cases;
 }

@@ -381,6 +381,27 @@ TEST(Spec, TypedValuesOfEveryKey) {
     EXPECT_FALSE(spec.no_new_privileges);
     EXPECT_FALSE(spec.allow_root);
     EXPECT_EQ(spec.es_path_conf, "/etc/app");
+    EXPECT_EQ(spec.stdin_file, "/etc/eslaunch/app.passphrase");
+}
+
+TEST(Spec, StdinIsNullUnlessAFileIsGiven) {
+    EXPECT_FALSE(parse_ok("[program:x]\ncommand=/bin/true\n").stdin_file);
+    EXPECT_FALSE(parse_ok("[program:x]\ncommand=/bin/true\nstdin=null\n").stdin_file);
+    EXPECT_EQ(parse_ok("[program:x]\ncommand=/bin/true\nstdin=file:%(here)s/pw\n").stdin_file, "/etc/eslaunch/pw");
+}
+
+// systemd-entrypoint reads ES_KEYSTORE_PASSPHRASE_FILE itself: a warning
+// (it opens the file as the node's user), not the error bin/elasticsearch gets.
+TEST(Spec, PassphraseVariableOnlyWarnsForSystemdEntrypoint) {
+    const Spec spec = parse_ok(
+        "[program:es]\ncommand=/usr/share/elasticsearch/bin/systemd-entrypoint\n"
+        "environment=ES_KEYSTORE_PASSPHRASE_FILE=\"/etc/es/pw\"\n");
+    ASSERT_EQ(spec.warnings.size(), 1U);
+    EXPECT_EQ(spec.warnings[0].line, 3);
+    EXPECT_THAT(spec.warnings[0].text, HasSubstr("systemd-entrypoint opens it as the node's user, who must be able"));
+    // profile plain: the variable means nothing to eslaunch.
+    EXPECT_TRUE(parse_ok("[program:x]\ncommand=/bin/true\nenvironment=ES_KEYSTORE_PASSPHRASE_FILE=\"/x\"\n")
+                    .warnings.empty());
 }
 
 }  // namespace

@@ -47,6 +47,9 @@ struct WatcherStart {
 class Syscalls {
 public:
     virtual ~Syscalls() = default;
+    // The program's stdin (stdin=, opened as root and kept until
+    // set_stdin): the error (78, or 71), or nothing.
+    virtual std::optional<Error> open_stdin(const LaunchPlan& plan) = 0;
     virtual int set_rlimit(int resource, const rlimit& limit) = 0;
     virtual void set_umask(mode_t mask) = 0;
     virtual int set_groups(const std::vector<gid_t>& groups) = 0;
@@ -58,6 +61,7 @@ public:
     virtual int set_no_new_privs() = 0;
     virtual int change_dir(const std::string& dir) = 0;
     virtual int cloexec_inherited_fds(unsigned keep_from, unsigned keep_count) = 0;  // all >= 3 but a kept range
+    virtual int set_stdin() = 0;  // dup2 of what open_stdin opened onto fd 0
     // Starts eslaunch-watch with the fds above and returns once it has
     // reported its start-up (or failed to); exec() reports its errno on fd 4
     // when it fails.
@@ -73,6 +77,11 @@ public:
 // The real system calls.
 class RealSyscalls final : public Syscalls {
 public:
+    RealSyscalls() = default;
+    RealSyscalls(const RealSyscalls&) = delete;
+    RealSyscalls& operator=(const RealSyscalls&) = delete;
+    ~RealSyscalls() override;
+    std::optional<Error> open_stdin(const LaunchPlan& plan) override;
     int set_rlimit(int resource, const rlimit& limit) override;
     void set_umask(mode_t mask) override;
     int set_groups(const std::vector<gid_t>& groups) override;
@@ -84,6 +93,7 @@ public:
     int set_no_new_privs() override;
     int change_dir(const std::string& dir) override;
     int cloexec_inherited_fds(unsigned keep_from, unsigned keep_count) override;
+    int set_stdin() override;
     WatcherStart start_watcher(const std::string& path, const std::vector<std::string>& argv,
                                const std::vector<std::string>& envp) override;
     int exec(const std::string& path, const std::vector<std::string>& argv,
@@ -91,6 +101,7 @@ public:
 
 private:
     int exec_status_fd_ = -1;  // the watcher's pipe, write end
+    int stdin_fd_ = -1;        // open_stdin's, close-on-exec
 };
 
 // systemd's LISTEN_FDS range to keep open, from the program's environment:

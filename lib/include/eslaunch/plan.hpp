@@ -91,6 +91,10 @@ struct LaunchPlan {
     std::vector<PlannedLimit> limits;
     std::optional<mode_t> umask;
     std::optional<std::string> directory;
+    // stdin=file:PATH, opened as root before the limits and put on fd 0
+    // just before the execve; empty: /dev/null. Its line in the spec.
+    std::string stdin_file;
+    int stdin_line = 0;
     bool no_new_privileges = true;
     Profile profile = Profile::plain;
     HeapPlan heap;

@@ -54,6 +54,16 @@ struct JavaFacts {
     std::string why;          // why the script takes it (JavaChoice::why), e.g. "ES_JAVA_HOME is set"
 };
 
+// The node's keystore (7.7+: CONF/elasticsearch.keystore) and what
+// `bin/elasticsearch-keystore has-passwd`, run as the program's user with
+// stdin /dev/null, said of it.
+struct KeystoreFacts {
+    enum class Status { protected_, unprotected, failed };
+    std::string path;
+    Status status = Status::failed;
+    std::string problem;  // Status::failed: "did not finish within 60 s", "exited with status 74: ..."
+};
+
 // Whether check can test paths as the node's user on this host: it can when
 // the plan's identity holds here (root switching to user=, or check running
 // as the program's own user). `why_not` names the plan error that stops it.
@@ -74,6 +84,7 @@ struct PreflightFacts {
     std::vector<PathFacts> data_paths;
     std::optional<PathFacts> logs_path;
     std::optional<JavaFacts> java;               // these three only for a home with a version
+    std::optional<KeystoreFacts> keystore;       // 7.7+ with a keystore, asked as the user
 };
 
 // Where Elasticsearch keeps data and logs for these settings: path.data
@@ -99,6 +110,7 @@ struct Preflight {
     bool bootstrap_enforced = false;  // production mode: bootstrap checks stop the node
     std::string mode_reason;          // why, naming the setting
     std::optional<JavaFacts> java;    // the java the node runs, and why (a home with a version)
+    std::string keystore;             // what has-passwd said and what stdin= gives; empty: no keystore
     std::vector<Finding> findings;    // errors first, then warnings
     [[nodiscard]] int errors() const;
     [[nodiscard]] int warnings() const;
@@ -114,6 +126,9 @@ struct Preflight {
 [[nodiscard]] PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, const HostFacts& host,
                                                     int java_timeout_ms = 5000, const AsUser& as = {});
 
+// How long check lets `elasticsearch-keystore has-passwd` (a JVM) run.
+inline constexpr int keystore_timeout_ms = 60000;
+
 // check's plan: plan_launch_reading_node_settings when the spec can be
 // launched here; else plan_launch_partial, with elasticsearch.yml read as
 // the planned user (or nobody, see gather_preflight_facts) for the probe.
@@ -127,6 +142,10 @@ struct Preflight {
 // node's user in a child that drops to it (drop_privileges), in the
 // launch's order. Without `as.possible`: what stat() tells, and a warning
 // that says what was not tested and why. Errors carry the launch's status.
+// Also stdin=file:PATH, opened as the launch opens it (as root, the file
+// and its directories root's): an error (78) where the launch would stop; a
+// warning when check is not root, or (profile elasticsearch) when the file
+// does not end with a newline.
 [[nodiscard]] std::vector<Finding> check_launch_paths(const Spec& spec, const LaunchPlan& plan, const AsUser& as);
 
 // Whether the plan's user can execute eslaunch-watch, asked as that user in

@@ -88,6 +88,9 @@ struct Spec {
     // tmpdir=: the node's private temporary directory; "" for tmpdir=none;
     // unset: the profile's default (eslaunch.ini(5), TEMPORARY DIRECTORY).
     std::optional<std::string> tmpdir;
+    // stdin=: the program's standard input. Unset or `null`: /dev/null;
+    // `file:PATH`: that file, opened by eslaunch as root (eslaunch.ini(5)).
+    std::optional<std::string> stdin_file;
 
     std::vector<SupervisordKey> supervisord_only;
     std::map<std::string, int> key_lines;  // every key the section sets -> its line
