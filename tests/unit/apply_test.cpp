@@ -133,10 +133,11 @@ TEST(Apply, TheTmpdirIsMadeAsRootBeforeTheDrop) {
     const LaunchPlan plan = plan_ok("[program:x]\ncommand=/bin/sleep 5\nuser=work\numask=027\ntmpdir=/srv/x/tmp\n");
     FakeSyscalls sys;
     (void)apply_plan(plan, sys, {});
-    ASSERT_GE(sys.calls.size(), 3U);
-    EXPECT_EQ(sys.calls[0], "umask(27)");
-    EXPECT_EQ(sys.calls[1], "tmpdir(/srv/x/tmp,1000,1000)");
-    EXPECT_EQ(sys.calls[2], "setgroups(1000,4)");
+    ASSERT_GE(sys.calls.size(), 4U);
+    EXPECT_EQ(sys.calls[0], "open_stdin(/dev/null)");  // step 0, stdin=
+    EXPECT_EQ(sys.calls[1], "umask(27)");
+    EXPECT_EQ(sys.calls[2], "tmpdir(/srv/x/tmp,1000,1000)");
+    EXPECT_EQ(sys.calls[3], "setgroups(1000,4)");
     FakeSyscalls failing;
     failing.fail["tmpdir"] = EACCES;
     const Error e = apply_plan(plan, failing, {});
