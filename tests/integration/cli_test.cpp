@@ -500,7 +500,7 @@ TEST_F(Preflight, TheLaunchDoesNoPreflightWork) {
     fs::permissions(java_home / "bin/java", fs::perms(0755));
     // ready=none: no watcher outlives the program, which exits at once.
     const std::string file = write("es.ini", "[program:es]\ncommand=" + (home_ / "bin/elasticsearch").string() +
-                                                 "\nuser=nobody\nready=none\nenvironment=ES_JAVA_HOME=\"" +
+                                                 "\nuser=nobody\nready=none\ntmpdir=none\nenvironment=ES_JAVA_HOME=\"" +
                                                  java_home.string() + "\"\n");
     auto launch = run_eslaunch({file}, base_env);
     EXPECT_EQ(launch.status, 0) << launch.err;

@@ -44,9 +44,14 @@ protected:
         dir_ = make_launch_dir("launch");
         ASSERT_FALSE(dir_.empty());
         record_ = (dir_ / "out" / "record.json").string();
+        made_default_tmpdir_ = !fs::exists(default_tmpdir_);
     }
+    // A launch of [program:es] without tmpdir= makes /var/lib/eslaunch/es/tmp,
+    // its user's: removed again, so that no later test (another user) is
+    // refused it and the host keeps nothing.
     void TearDown() override {
         if (!dir_.empty()) fs::remove_all(dir_);
+        if (made_default_tmpdir_) fs::remove_all(default_tmpdir_);
     }
 
     std::string make_home(const std::string& version) {
@@ -74,6 +79,8 @@ protected:
 
     fs::path dir_;
     std::string record_;
+    const fs::path default_tmpdir_{"/var/lib/eslaunch/es"};
+    bool made_default_tmpdir_ = false;
 };
 
 const std::vector<std::string> base_env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/root", "LANG=C.UTF-8",

@@ -70,7 +70,8 @@ protected:
                            const std::string& env = ",FAKE_ES_EXIT=\"1\"") {
         const fs::path path = dir_ / "spec.ini";
         std::ofstream(path) << "[program:es]\ncommand=" << home << "/bin/elasticsearch\nuser=" << test_user << "\n"
-                            << (stdin.empty() ? "" : "stdin=" + stdin + "\n") << extra
+                            << (stdin.empty() ? "" : "stdin=" + stdin + "\n")
+                            << "tmpdir=" << (dir_ / "tmp").string() << "\n" << extra
                             << "environment=FAKE_ES_RECORD=\"" << record_ << "\"" << env << "\n";
         fs::permissions(path, fs::perms(0644));
         return path.string();
