@@ -128,6 +128,18 @@ json readiness_json(const ReadinessPlan& r) {
             {"watcher_argv", r.watcher_argv}};
 }
 
+// Which process is the main one (systemd's MainPID, supervisord's pid):
+// bin/elasticsearch execs the JVM, but from 8.3 a small CLI JVM that starts
+// the server JVM as its child. "" when not Elasticsearch of a known version.
+std::string main_process(const LaunchPlan& plan) {
+    if (plan.profile != Profile::elasticsearch || !plan.heap.version) return "";
+    if (*plan.heap.version >= EsVersion{8, 3, 0}) {
+        return "Elasticsearch's CLI JVM (-Xmx64m), which systemd and supervisord signal; it starts the server JVM "
+               "as its child (the heap above; the same user and limits) and stops it on SIGTERM";
+    }
+    return "the JVM itself, which systemd and supervisord signal";
+}
+
 // The rows at the top of check's text: what runs, as whom and where.
 std::string program_rows(const Spec& spec, const LaunchPlan& plan, const AsUser& as) {
     std::string out;
@@ -138,6 +150,7 @@ std::string program_rows(const Spec& spec, const LaunchPlan& plan, const AsUser&
                        : fmt::format("{} (auto: {} found)", profile_name(plan.profile), plan.heap.version_source));
     row("executable", plan.executable);
     row("argv", join_words(plan.argv));
+    if (const std::string main = main_process(plan); !main.empty()) row("main process", main);
     const std::string groups = gid_list(plan.groups);
     row("user", !as.possible          ? fmt::format("{} (not usable on this host: see the errors above)", as.user)
                 : plan.change_identity ? fmt::format("{} (uid {}, gid {}, groups {})", plan.user_name, plan.uid, plan.gid, groups)
@@ -356,6 +369,7 @@ json plan_json(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env, 
     j["command"] = spec.command;
     j["executable"] = plan.executable;
     j["argv"] = plan.argv;
+    if (const std::string main = main_process(plan); !main.empty()) j["main_process"] = main;
     j["user"] = spec.user ? json(spec.user->text) : json(nullptr);
     j["group"] = spec.group ? json(spec.group->text) : json(nullptr);
     // Ids this host does not have are null (the errors say why).

@@ -90,6 +90,8 @@ void es_http_settings(const std::vector<std::string>& argv, const EnvMap& progra
     };
     es.memory_lock_where = asked("bootstrap.memory_lock");
     es.mlockall_where = asked("bootstrap.mlockall");
+    http.readiness_port = settings.get("readiness.port");
+    http.readiness_port_where = settings.where("readiness.port");
 }
 
 // The java the launch script of the version runs (choose_java, the rule

@@ -443,11 +443,14 @@ std::string encode_http_settings(const EsHomeFacts& es) {
     put_field(out, h.tls_where);
     put_field(out, es.memory_lock_where);
     put_field(out, es.mlockall_where);
+    put_field(out, h.readiness_port ? "1" : "0");
+    put_field(out, h.readiness_port.value_or(""));
+    put_field(out, h.readiness_port_where);
     return out;
 }
 
 bool decode_http_settings(std::string_view in, EsHomeFacts& es) {
-    std::string f[12];
+    std::string f[15];
     for (auto& field : f) {
         if (!take_field(in, field)) return false;
     }
@@ -460,6 +463,8 @@ bool decode_http_settings(std::string_view in, EsHomeFacts& es) {
     h.port_where = f[7];
     h.tls = f[8] == "1";
     h.tls_where = f[9];
+    if (f[12] == "1") h.readiness_port = f[13];
+    h.readiness_port_where = f[14];
     es.settings_error = f[0];
     es.http = std::move(h);
     es.memory_lock_where = f[10];

@@ -19,6 +19,24 @@ bool is_loopback_or_any(const std::string& host) {
     return inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
+// 8.2+'s readiness service listens on readiness.port once the node has
+// joined a cluster (a single node: once it takes requests), which says more
+// than an HTTP answer. -1, Elasticsearch's default, is off; 0 binds a port
+// eslaunch cannot know.
+std::optional<DefaultProbe> readiness_port_probe(const EsHttpSettings& s, std::string& warning) {
+    if (!s.readiness_port || *s.readiness_port == "-1") return std::nullopt;
+    auto n = parse_decimal(*s.readiness_port);
+    if (!n || *n < 1 || *n > 65535) {
+        warning = fmt::format("{}: readiness.port '{}' is not a port eslaunch can probe; it probes HTTP instead",
+                              s.readiness_port_where, cut(*s.readiness_port));
+        return std::nullopt;
+    }
+    return DefaultProbe{ReadyProbe{ReadyProbe::Kind::tcp, "127.0.0.1", static_cast<std::uint16_t>(*n), "", {}},
+                        fmt::format("readiness.port {} ({}): open once the node has joined a cluster", *n,
+                                    s.readiness_port_where),
+                        std::nullopt};
+}
+
 }  // namespace
 
 std::vector<std::string> watch_args(const WatchOptions& o) {
@@ -74,12 +92,15 @@ Parsed<WatchOptions> parse_watch_args(const std::vector<std::string>& args) {
 }
 
 DefaultProbe elasticsearch_default_probe(const EsHttpSettings& s) {
+    std::string readiness_warning;
+    if (auto d = readiness_port_probe(s, readiness_warning)) return *d;
     // Built whole: GCC 12 at -O3 warns (-Wrestrict, a false positive) on
     // assigning a literal to a member string of a default-built probe.
     DefaultProbe d{ReadyProbe{s.tls ? ReadyProbe::Kind::https : ReadyProbe::Kind::http, "127.0.0.1", 9200, "/", {}},
                    {}, std::nullopt};
     std::vector<std::string> why;
     std::vector<std::string> warnings;
+    if (!readiness_warning.empty()) warnings.push_back(readiness_warning);
 
     if (s.port) {
         // A range ("9200-9300"): Elasticsearch takes the first free port in it.

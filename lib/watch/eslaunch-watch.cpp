@@ -9,6 +9,7 @@
 // the program, tells systemd (READY=1, MAINPID, STATUS, EXTEND_TIMEOUT_USEC,
 // WATCHDOG=1) or, without NOTIFY_SOCKET, writes a line on stderr; and it exits
 // at once when the program dies.
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -318,8 +319,34 @@ private:
         }
     }
 
+    // 8.3+: the main process is Elasticsearch's CLI and the server its
+    // child, forked by any of its threads (java runs main() in one of its
+    // own). The node's user writes these files: bounded reads, never shown.
+    [[nodiscard]] std::optional<std::uint32_t> server_child() const {
+        const std::string task = fmt::format("/proc/{}/task", program_.pid);
+        DIR* dir = ::opendir(task.c_str());
+        if (dir == nullptr) return std::nullopt;
+        std::optional<std::uint32_t> found;
+        for (int n = 0; n < 4096 && !found; ++n) {
+            const dirent* entry = ::readdir(dir);
+            if (entry == nullptr) break;
+            if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+            const std::string children = eslaunch::read_small_file(task + "/" + entry->d_name + "/children");
+            for (std::uint32_t child : eslaunch::parse_children(children)) {
+                if (eslaunch::runs_elasticsearch_server(eslaunch::read_small_file(fmt::format("/proc/{}/cmdline", child)))) {
+                    found = child;
+                    break;
+                }
+            }
+        }
+        ::closedir(dir);
+        return found;
+    }
+
     int ready(const std::string& result) {
-        const std::string line = eslaunch::ready_line(o_.program, since(start_), probe_text_, result);
+        const auto main_pid = static_cast<std::uint32_t>(program_.pid);
+        const std::string line =
+            eslaunch::ready_line(o_.program, since(start_), probe_text_, result, main_pid, server_child());
         notify_.send(fmt::format("READY=1\nMAINPID={}\nSTATUS={}", program_.pid, line));
         notify_.barrier(5s);
         log_line(6, line);

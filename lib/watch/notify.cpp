@@ -9,6 +9,7 @@
 #include <systemd/sd-login.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdlib>
@@ -98,6 +99,16 @@ std::string query_unit(pid_t pid, Clock::time_point deadline) {
         if (sd.get_property_trivial(bus.get(), destination, path.c_str(), service, name, nullptr, 't', &value) >= 0) {
             out += fmt::format("{}={}\n", name, value);
         }
+    }
+    // systemd's own version: before 238 it ignores EXTEND_TIMEOUT_USEC.
+    budget();
+    char* version = nullptr;
+    if (sd.get_property_string(bus.get(), destination, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                               "Version", nullptr, &version) >= 0) {
+        std::string v = version;
+        std::free(version);
+        std::replace(v.begin(), v.end(), '\n', ' ');
+        out += fmt::format("Version={}\n", v);
     }
     return out;
 }
@@ -226,6 +237,7 @@ Expected<UnitInfo, std::string> read_unit_info(pid_t pid, std::chrono::milliseco
         else if (key == "MainPID") info.main_pid = static_cast<std::uint32_t>(parse_decimal(value).value_or(0));
         else if (key == "TimeoutStartUSec") info.timeout_start_usec = parse_decimal(value);
         else if (key == "WatchdogUSec") info.watchdog_usec = parse_decimal(value);
+        else if (key == "Version") info.manager_version = value;
     }
     if (info.unit.empty() || info.type.empty()) return Unexpected{std::string{"the sd-bus helper process answered nothing"}};
     return info;

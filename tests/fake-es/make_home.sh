@@ -5,7 +5,8 @@
 #
 # Builds a fake Elasticsearch home in DIR for VERSION (X.Y.Z; 1.x to 9.x,
 # behaviour by major version, and minor where it matters: jvm.options.d/ from
-# 7.7, the automatic heap from 7.11). Its bin/elasticsearch is a POSIX sh
+# 7.7, the automatic heap from 7.11, readiness.port from 8.2, the server CLI
+# and its child server process from 8.3). Its bin/elasticsearch is a POSIX sh
 # script that builds the JVM options the way that version's real launch script
 # does (which heap variables it honours, rejects or ignores, which files it
 # reads, in which order) and then execs FAKE_ES (tests/fake-es/fake_es.cpp),
@@ -575,12 +576,51 @@ if [ "$heap_given" = no ]; then
 fi
 EOF
   fi
+  if at_least 8 2; then readiness_port; fi
+  if at_least 8 3; then
+    server_cli
+    return
+  fi
   cat <<'EOF'
 
 # shellcheck disable=SC2086 # word splitting of the options is the point
 exec "$FAKE_ES" --record "$FAKE_ES_RECORD" $FAKE_ES_FLAGS -- \
   $JVM_OPTIONS -Des.path.home="$ES_HOME" -Des.path.conf="$ES_PATH_CONF" -cp "$ES_CLASSPATH" \
   org.elasticsearch.bootstrap.Elasticsearch "$@"
+EOF
+}
+
+# 8.2+: the readiness service listens on readiness.port (elasticsearch.yml,
+# or -Ereadiness.port= among the arguments) once the node has joined.
+readiness_port() {
+  cat <<'EOF'
+
+READINESS_PORT=$(sed -n 's/^readiness\.port: *\([0-9][0-9]*\) *$/\1/p' "$ES_PATH_CONF/elasticsearch.yml" 2>/dev/null)
+for arg in "$@"; do
+  case $arg in -Ereadiness.port=*) READINESS_PORT=${arg#-Ereadiness.port=} ;; esac
+done
+[ -z "$READINESS_PORT" ] || FAKE_ES_FLAGS="$FAKE_ES_FLAGS --readiness-port=$READINESS_PORT"
+[ -z "${FAKE_ES_JOINED_FILE:-}" ] || FAKE_ES_FLAGS="$FAKE_ES_FLAGS --joined-file=$FAKE_ES_JOINED_FILE"
+EOF
+}
+
+# 8.3+: bin/elasticsearch runs the server CLI (a small JVM of its own), which
+# computes the server's options (above) and starts the server JVM as its child.
+server_cli() {
+  cat <<EOF
+
+# bin/elasticsearch-cli of 8.3+: the CLI's own small heap; it hands the
+# server the options computed above (fake-es --cli, README.md).
+ES_DISTRIBUTION_TYPE=${package:-tar}
+EOF
+  cat <<'EOF'
+CLI_JAVA_OPTS="-Xms4m -Xmx64m -XX:+UseSerialGC ${CLI_JAVA_OPTS:-}"
+# shellcheck disable=SC2086 # word splitting of the options is the point
+exec "$FAKE_ES" --cli --record "$FAKE_ES_RECORD" $FAKE_ES_FLAGS \
+  --server-options="$JVM_OPTIONS -Des.path.home=$ES_HOME -Des.path.conf=$ES_PATH_CONF -Des.distribution.type=$ES_DISTRIBUTION_TYPE" -- \
+  $CLI_JAVA_OPTS -Dcli.name=server -Dcli.script="$0" -Dcli.libs=lib/tools/server-cli \
+  -Des.path.home="$ES_HOME" -Des.path.conf="$ES_PATH_CONF" -Des.distribution.type="$ES_DISTRIBUTION_TYPE" \
+  -cp "$ES_HOME/lib/cli-launcher/*" org.elasticsearch.launcher.CliToolLauncher "$@"
 EOF
 }
 

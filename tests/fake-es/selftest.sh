@@ -58,7 +58,7 @@ launch() {
   local vars=()
   while [ $# -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
   [ $# -gt 0 ] && shift
-  rm -f "$REC"
+  rm -f "$REC" "$REC.cli"
   # Java 8 as JAVA_HOME before 7.0 (unset, those scripts test /bin/java,
   # which merged-/usr hosts have) and first in PATH; none from 7.0.
   local java_home=
@@ -93,7 +93,7 @@ mem_kb=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)
 auto_mb=$((mem_kb / 2048)); [ $auto_mb -le 31744 ] || auto_mb=31744
 AUTO="${auto_mb}m ${auto_mb}m"
 
-for v in 2.4.6 5.6.16 6.8.23 7.6.2 7.10.2 7.17.25 8.15.3; do
+for v in 2.4.6 5.6.16 6.8.23 7.6.2 7.10.2 7.17.25 8.2.3 8.15.3; do
   "$MAKE_HOME" "$v" "$T/es-$v" "$FAKE_ES" || die "make_home.sh $v failed"
 done
 
@@ -107,6 +107,8 @@ launch "$T/es-7.17.25"; expect "7.17.25 automatic heap" "$(heap)" "$AUTO"
 launch "$T/es-8.15.3"; expect "8.15.3 automatic heap" "$(heap)" "$AUTO"
 expect "FAKE_ES_VERSION" "$(field "$REC" environment FAKE_ES_VERSION)" "8.15.3"
 expect "main class" "$(field "$REC" main_class)" "org.elasticsearch.bootstrap.Elasticsearch"
+launch "$T/es-8.2.3"; expect "8.2.3: one process, no CLI" "$(field "$REC" main_class) $([ -e "$REC.cli" ] && echo cli)" \
+  "org.elasticsearch.bootstrap.Elasticsearch "
 expect "lib jar" "$(ls "$T/es-8.15.3/lib")" "$(printf '%s\n' elasticsearch-8.15.3.jar elasticsearch-x-content-8.15.3.jar)"
 
 # --- the temporary directory (ES_TMPDIR from 6.2; launch passes $T/tmp)
@@ -326,11 +328,14 @@ if field "$REC" jvm_args | grep -qF -- "\"-Des.path.home=$T/es-7.17.25\""; then 
 
 # --- the record: fds, umask, limits, ids
 exec 7</dev/null
+# 8.15's CLI process is what the launcher started: its record has the fds
+# (the server child gets 0-2 only, as from Java's ProcessBuilder).
 launch "$T/es-8.15.3"
-if field "$REC" open_fds | grep -qE '[[ ]7[],]'; then ok; else fail "leaked fd 7 not in open_fds: $(field "$REC" open_fds)"; fi
+if field "$REC.cli" open_fds | grep -qE '[[ ]7[],]'; then ok; else fail "leaked fd 7 not in open_fds: $(field "$REC.cli" open_fds)"; fi
+expect "8.15.3 server fds" "$(field "$REC" open_fds)" "[0, 1, 2]"
 exec 7<&-
 launch "$T/es-8.15.3"
-if field "$REC" open_fds | grep -qE '[[ ]7[],]'; then fail "fd 7 in open_fds after close"; else ok; fi
+if field "$REC.cli" open_fds | grep -qE '[[ ]7[],]'; then fail "fd 7 in open_fds after close"; else ok; fi
 (umask 027; ulimit -Sn 1000; launch "$T/es-8.15.3")
 expect "umask" "$(field "$REC" umask)" "0027"
 expect "nofile" "$(field "$REC" rlimits nofile soft)" "1000"
@@ -346,7 +351,7 @@ if [ "$EUID" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
   expect "nobody: setuid(0)" "$(field "$REC" setuid0)" '{"ok": false, "errno": 1}'
   expect "nobody: capabilities" "$(field "$REC" capabilities effective)" "0000000000000000"
   for v in 5.6.16 6.8.23 7.17.25 8.15.3; do
-    rm -f "$REC"
+    rm -f "$REC" "$REC.cli"
     PATH="$T/jdk8/bin:$PATH" FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 ES_JAVA_OPTS="-Xms2g -Xmx2g" ES_TMPDIR="$T/tmp" \
       setpriv --reuid=nobody --regid=nogroup --init-groups --no-new-privs "$T/es-$v/bin/elasticsearch"
     expect "nobody: $v heap" "$(heap)" "2g 2g"
@@ -439,13 +444,56 @@ read -r code _ < <(http_get 127.0.0.1 "$port" / 10)
 expect "SIGUSR2: answers again" "$code" 200
 kill -TERM "$pid"; wait "$pid"; expect "SIGTERM exit after SIGUSR1/SIGUSR2" "$?" 143
 
-# Through bin/elasticsearch: FAKE_ES_HTTP_PORT, and the pid is the script's (exec).
+# Through bin/elasticsearch: FAKE_ES_HTTP_PORT, and the pid is the script's
+# (exec): 7.17's JVM, 8.15's CLI.
 port=$(free_port)
-env -u ES_JAVA_OPTS -u JAVA_HOME -u ES_JAVA_HOME ES_TMPDIR="$T/tmp" FAKE_ES_RECORD="$T/rec/es.json" FAKE_ES_HTTP_PORT="$port" \
-  "$T/es-8.15.3/bin/elasticsearch" 2> /dev/null & pid=$!; PIDS+=("$pid")
+env -u ES_JAVA_OPTS -u JAVA_HOME -u ES_JAVA_HOME FAKE_ES_RECORD="$T/rec/es7.json" FAKE_ES_HTTP_PORT="$port" \
+  "$T/es-7.17.25/bin/elasticsearch" 2> /dev/null & pid=$!; PIDS+=("$pid")
 if wait_listening 127.0.0.1 "$port"; then ok; else fail "bin/elasticsearch with FAKE_ES_HTTP_PORT"; fi
-expect "exec keeps the pid" "$(field "$T/rec/es.json" pid)" "$pid"
+expect "exec keeps the pid" "$(field "$T/rec/es7.json" pid)" "$pid"
 kill -TERM "$pid"; wait "$pid"; expect "bin/elasticsearch SIGTERM exit" "$?" 143
+
+# --- 8.3+: the CLI process and its server child (README.md, "8.3+: two processes")
+port=$(free_port) rport=$(free_port)
+printf 'http.port: %s\nreadiness.port: %s\n' "$port" "$rport" > "$T/es-8.15.3/config/elasticsearch.yml"
+mkdir -m 700 "$T/estmp"
+env -u JAVA_HOME -u ES_JAVA_HOME -u LIBFFI_TMPDIR FAKE_ES_RECORD="$T/rec/cli.json" FAKE_ES_HTTP_PORT="$port" \
+  FAKE_ES_JOINED_FILE="$T/joined" ES_JAVA_OPTS="-Xms1g -Xmx1g" ES_TMPDIR="$T/estmp" \
+  "$T/es-8.15.3/bin/elasticsearch" -p "$T/es.pid" 2> "$T/cli.err" & pid=$!; PIDS+=("$pid")
+if wait_listening 127.0.0.1 "$port"; then ok; else fail "8.15.3: the server does not answer HTTP"; fi
+CLI=$T/rec/cli.json.cli SRV=$T/rec/cli.json
+expect "8.15.3 CLI pid" "$(field "$CLI" pid)" "$pid"
+expect "8.15.3 CLI heap" "$(field "$CLI" heap xms) $(field "$CLI" heap xmx)" "4m 64m"
+expect "8.15.3 CLI main class" "$(field "$CLI" main_class)" org.elasticsearch.launcher.CliToolLauncher
+expect "8.15.3 server's parent" "$(field "$SRV" ppid)" "$pid"
+expect "8.15.3 server heap" "$(field "$SRV" heap xms) $(field "$SRV" heap xmx)" "1g 1g"
+expect "8.15.3 server main class" "$(field "$SRV" main_class)" org.elasticsearch.bootstrap.Elasticsearch
+expect "8.15.3 server args, from stdin" "$(field "$SRV" args)" "[\"-p\", \"$T/es.pid\"]"
+env_of() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["environment"].get(sys.argv[2], "(unset)"))' "$1" "$2"; }
+expect "8.15.3 CLI's ES_JAVA_OPTS" "$(env_of "$CLI" ES_JAVA_OPTS)" "-Xms1g -Xmx1g"
+expect "8.15.3 server's ES_JAVA_OPTS" "$(env_of "$SRV" ES_JAVA_OPTS)" "(unset)"
+expect "8.15.3 server's ES_TMPDIR" "$(env_of "$SRV" ES_TMPDIR)" "(unset)"
+expect "8.15.3 server's LIBFFI_TMPDIR" "$(env_of "$SRV" LIBFFI_TMPDIR)" "$T/estmp"
+srv=$(field "$SRV" pid)
+# readiness.port opens once the node has joined (the file), not with HTTP.
+port_open() { python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)' "$1" 2>/dev/null; }
+if port_open "$rport"; then fail "8.15.3: readiness.port open before joining"; else ok; fi
+: > "$T/joined"
+if wait_file "$T/cli.err" "readiness port open"; then ok; else fail "8.15.3: no readiness port after joining"; fi
+if port_open "$rport"; then ok; else fail "8.15.3: readiness.port refused after joining"; fi
+expect "8.15.3 the ready marker stays with the CLI" "$(grep -c $'\x18' "$T/cli.err")" 0
+# The server killed: the CLI exits with its status, 128+9.
+kill -KILL "$srv"; wait "$pid"; expect "8.15.3 server SIGKILLed: the CLI's exit" "$?" 137
+expect "8.15.3 server SIGKILLed: the CLI says" "$(tail -n 1 "$T/cli.err")" "ERROR: Elasticsearch exited unexpectedly"
+# SIGTERM to the CLI: the shutdown marker, server 0, CLI 143.
+env -u JAVA_HOME -u ES_JAVA_HOME FAKE_ES_RECORD="$T/rec/term.json" \
+  "$T/es-8.15.3/bin/elasticsearch" 2> "$T/term.err" & pid=$!; PIDS+=("$pid")
+if wait_file "$T/rec/term.json"; then ok; else fail "8.15.3: no server record"; fi
+kill -TERM "$pid"; wait "$pid"; expect "8.15.3 SIGTERM: the CLI's exit" "$?" 143
+expect "8.15.3 SIGTERM: the server's" "$(tail -n 1 "$T/term.err")" "fake-es: shutdown marker from the CLI, exiting 0"
+# ES_TMPDIR that is not a directory: ServerProcess's message, 78.
+launch "$T/es-8.15.3" ES_TMPDIR="$T/no-such-dir"; rc=$?
+expect "8.15.3 ES_TMPDIR missing" "$rc $(cat "$T/stderr")" "78 Temporary directory [$T/no-such-dir] does not exist or is not accessible"
 
 echo "fake-es selftest: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]

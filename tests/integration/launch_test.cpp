@@ -68,14 +68,16 @@ protected:
         return path.string();
     }
 
-    json record() {
-        std::ifstream in(record_);
+    json record(const std::string& suffix = "") {
+        std::ifstream in(record_ + suffix);
         if (!in) {
-            ADD_FAILURE() << "the fake Elasticsearch wrote no record at " << record_;
+            ADD_FAILURE() << "the fake Elasticsearch wrote no record at " << record_ << suffix;
             return json::object();
         }
         return json::parse(in);
     }
+    // 8.3+: the CLI process's own record (the server's is record()).
+    json cli_record() { return record(".cli"); }
 
     fs::path dir_;
     std::string record_;
@@ -210,13 +212,23 @@ TEST_F(Launch, ASpecsHardLimitIsRaisedWithCapSysResource) {
 
 TEST_F(Launch, TheProgramKeepsEslaunchsPid) {
     // exec, not fork: systemd's MainPID and supervisord's pid are the node.
-    const std::string home = make_home("8.15.3");
+    const std::string home = make_home("8.2.3");
     const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=nobody\n"
                                         "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\"\n");
     auto r = run_command({"/bin/sh", "-c", "echo $$; exec \"$0\" \"$1\"", eslaunch_binary(), spec}, base_env);
     ASSERT_EQ(r.status, 0) << r.err;
     // bin/elasticsearch is a shell script that execs fake-es: all one pid.
     EXPECT_EQ(std::to_string(record()["pid"].get<int>()) + "\n", r.out);
+
+    // 8.3+: it execs the CLI JVM, which keeps the pid; the server is its child.
+    const std::string eight = make_home("8.15.3");
+    const std::string cli = write_spec("[program:es]\ncommand=" + eight + "/bin/elasticsearch\nuser=nobody\n"
+                                       "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\"\n");
+    r = run_command({"/bin/sh", "-c", "echo $$; exec \"$0\" \"$1\"", eslaunch_binary(), cli}, base_env);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(std::to_string(cli_record()["pid"].get<int>()) + "\n", r.out);
+    EXPECT_EQ(record()["ppid"], cli_record()["pid"]);
+    EXPECT_NE(record()["pid"], cli_record()["pid"]);
 }
 
 std::string read_text(const std::string& path) {
@@ -225,8 +237,9 @@ std::string read_text(const std::string& path) {
 }
 
 // Waits up to 30 s (a loaded machine) for a whole line holding `part` in `path`.
-bool wait_for_line(const std::string& path, const std::string& part) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+bool wait_for_line(const std::string& path, const std::string& part,
+                   std::chrono::milliseconds timeout = std::chrono::seconds{30}) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
     do {
         const std::string text = read_text(path);
         const std::size_t at = text.find(part);
@@ -302,11 +315,14 @@ TEST_F(Launch, ListenFdsReachTheProgram) {
     kill_and_reap(node);
     ASSERT_TRUE(ready) << read_text(log);
     EXPECT_EQ(targets, std::vector<std::string>(files.begin(), files.begin() + 2));
-    const json rec = record();
+    // 8.15: the CLI JVM is the process eslaunch started; its server child
+    // gets no fd but 0-2 (Java's ProcessBuilder closes the rest).
+    const json rec = cli_record();
     EXPECT_EQ(rec["pid"], node);
     EXPECT_EQ(rec["open_fds"], json({0, 1, 2, 3, 4})) << read_text(log);
     EXPECT_EQ(rec["environment"]["LISTEN_FDS"], "2");
     EXPECT_EQ(rec["environment"]["LISTEN_PID"], std::to_string(node));
+    EXPECT_EQ(record()["open_fds"], json({0, 1, 2}));
 
     // LISTEN_PID names another process: the fds are not for this one.
     fs::remove(record_);
@@ -316,7 +332,66 @@ TEST_F(Launch, ListenFdsReachTheProgram) {
                           eslaunch_binary(), exits, files[0], files[1]},
                          env);
     ASSERT_EQ(r.status, 0) << r.err;
-    EXPECT_EQ(record()["open_fds"], json({0, 1, 2}));
+    EXPECT_EQ(cli_record()["open_fds"], json({0, 1, 2}));
+}
+
+// 8.3+ runs two processes: eslaunch execs bin/elasticsearch, whose CLI JVM
+// stays the main process and starts the server JVM as its child. The plan's
+// user, limits and heap reach the server; with readiness.port the node is
+// ready once it has joined, not when HTTP answers; the ready line names both
+// pids; SIGTERM to the CLI stops both (CLI 143, server 0), nothing left.
+TEST_F(Launch, EightThreeRunsTheServerAsTheClisChild) {
+    const rlim_t hard = settable_nofile_hard(4096) / 2;
+    const std::string home = make_home("8.15.3");
+    const std::string http = std::to_string(free_port());
+    const std::string ready = std::to_string(free_port());
+    std::ofstream(home + "/config/elasticsearch.yml") << "http.port: " << http << "\nreadiness.port: " << ready << "\n";
+    const std::string joined = (dir_ / "out" / "joined").string();
+    const std::string spec = write_spec("[program:es]\ncommand=" + home + "/bin/elasticsearch\nuser=" + test_user +
+                                        "\nlimit_nofile=" + std::to_string(hard) + "\nheap_size=512m\n" +
+                                        "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_HTTP_PORT=\"" + http +
+                                        "\",FAKE_ES_JOINED_FILE=\"" + joined + "\"\n");
+    EXPECT_EQ(json::parse(run_eslaunch({"check", "--json", spec}, base_env).out)["readiness"]["probe"],
+              "tcp://127.0.0.1:" + ready);
+    const std::string log = (dir_ / "stderr").string();
+    std::ofstream(log).flush();
+    const pid_t node = spawn_command({eslaunch_binary(), spec}, base_env, log);
+    // HTTP answers, but the node has not joined a cluster: not ready.
+    const bool http_up = wait_for_line(log, "fake-es: listening on http://");
+    const bool early = wait_for_line(log, " ready after ", std::chrono::milliseconds{1500});
+    std::ofstream(joined).flush();
+    const bool joined_ready = wait_for_line(log, " ready after ");
+    const json cli = cli_record();
+    const json server = record();
+    kill(node, SIGTERM);
+    const std::optional<int> status = wait_exit(node, std::chrono::seconds{30});
+    if (!status) kill_and_reap(node);
+    ASSERT_TRUE(http_up && joined_ready) << read_text(log);
+    EXPECT_FALSE(early) << "ready before the node joined: " << read_text(log);
+
+    // The CLI is what eslaunch started; the server its child, with the plan.
+    EXPECT_EQ(cli["pid"], node);
+    EXPECT_EQ(cli["main_class"], "org.elasticsearch.launcher.CliToolLauncher");
+    EXPECT_EQ(cli["heap"], json({{"xms", "4m"}, {"xmx", "64m"}}));
+    EXPECT_EQ(cli["environment"]["ES_JAVA_OPTS"], "-Xms512m -Xmx512m");
+    EXPECT_EQ(server["ppid"], node);
+    EXPECT_EQ(server["main_class"], "org.elasticsearch.bootstrap.Elasticsearch");
+    EXPECT_EQ(server["heap"], json({{"xms", "512m"}, {"xmx", "512m"}}));
+    EXPECT_FALSE(server["environment"].contains("ES_JAVA_OPTS"));
+    EXPECT_EQ(server["uid"], ids_of("-u").front());
+    EXPECT_EQ(server["groups"], json(ids_of("-G")));
+    EXPECT_EQ(server["rlimits"]["nofile"], (json{{"soft", hard}, {"hard", hard}}));
+    EXPECT_EQ(server["no_new_privs"], 1);
+    // The ready line: the readiness port, and both processes.
+    EXPECT_THAT(read_text(log), HasSubstr("es ready after "));
+    EXPECT_THAT(read_text(log), HasSubstr("(tcp://127.0.0.1:" + ready + " -> connected); main pid " +
+                                          std::to_string(node) + " (Elasticsearch's CLI), server pid " +
+                                          std::to_string(server["pid"].get<int>()) + "\n"));
+    // SIGTERM to the CLI: the shutdown marker stops the server (0), the CLI
+    // exits 143 as a JVM on SIGTERM, and the server is gone.
+    EXPECT_EQ(status, 143) << read_text(log);
+    EXPECT_THAT(read_text(log), HasSubstr("fake-es: shutdown marker from the CLI, exiting 0\n"));
+    EXPECT_NE(kill(server["pid"].get<pid_t>(), 0), 0) << "the server outlived the CLI";
 }
 
 TEST_F(Launch, TheDefaultProbeReadsElasticsearchYmlAsTheNodeDoes) {
@@ -393,7 +468,8 @@ TEST_F(Launch, EslaunchCheckReadsElasticsearchYmlAsTheNodesUserWithNothingInheri
     fs::copy_file(eslaunch_binary(), bin / "eslaunch");
     fs::copy_file(fs::path(eslaunch_binary()).parent_path() / "eslaunch-watch", bin / "eslaunch-watch");
     const std::string helper_record = (dir_ / "out" / "helper.json").string();
-    // The answer: settings_error "", no bind host, http.port 19998-19999 from x.yml:1, no TLS.
+    // The answer: settings_error "", no bind host, http.port 19998-19999 from x.yml:1, no TLS,
+    // no readiness.port.
     std::ofstream(bin / "eslaunch-check")
         << "#!/usr/bin/python3\n"
            "import json, os, sys\n"
@@ -402,7 +478,7 @@ TEST_F(Launch, EslaunchCheckReadsElasticsearchYmlAsTheNodesUserWithNothingInheri
            "json.dump({'uid': os.getresuid(), 'gid': os.getresgid(), 'groups': sorted(os.getgroups()),\n"
            "           'nnp': nnp, 'fds': fds, 'argv': sys.argv[1:], 'env': os.environ.get('INHERITED'),\n"
            "           'stdin': os.readlink('/proc/self/fd/0')}, open('" << helper_record << "', 'w'))\n"
-           "sys.stdout.write('0:1:00:0:0:1:111:19998-199997:x.yml:11:00:0:0:')\n";
+           "sys.stdout.write('0:1:00:0:0:1:111:19998-199997:x.yml:11:00:0:0:1:00:0:')\n";
     fs::permissions(bin / "eslaunch-check", fs::perms(0755));
 
     const std::string home = make_home("7.17.25");
@@ -487,7 +563,9 @@ INSTANTIATE_TEST_SUITE_P(
         HeapCase{"5.6.16", "", "heap_size=768m\n", "768m", "768m", unset, "-Xms768m -Xmx768m"},
         HeapCase{"6.8.23", "", "heap_size=768m\n", "768m", "768m", unset, "-Xms768m -Xmx768m"},
         HeapCase{"7.17.25", "", "heap_size=768m\n", "768m", "768m", unset, "-Xms768m -Xmx768m"},
-        HeapCase{"8.15.3", "", "heap_size=768m\n", "768m", "768m", unset, "-Xms768m -Xmx768m"},
+        // 8.3+: the CLI reads ES_JAVA_OPTS and removes it from the server's environment.
+        HeapCase{"8.15.3", "", "heap_size=768m\n", "768m", "768m", unset, unset},
+        HeapCase{"8.2.3", "", "heap_size=768m\n", "768m", "768m", unset, "-Xms768m -Xmx768m"},
         // ES_HEAP_SIZE: 2.x reads it, so it stays; 5.x would refuse to start
         // and 6.x would ignore it, so eslaunch passes it as -Xms/-Xmx instead.
         HeapCase{"2.4.6", ",ES_HEAP_SIZE=\"640m\"", "", "640m", "640m", "640m", unset},

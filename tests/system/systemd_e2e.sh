@@ -22,6 +22,11 @@
 #   ES_TMPDIR; a node asking for bootstrap.memory_lock under a hard memlock
 #   of 8M fails with 205 and the journal names the setting and the fix.
 #   a keystore unlocked through stdin=file: from a root-only file.
+#   TimeoutStartSec=900; 8.15 (fake): MainPID is the CLI, the server its
+#   child with the spec's user, nofile and heap, not active while HTTP
+#   answers but the node has not joined (readiness.port), the ready line
+#   names both pids, kill -9 of the server restarts the unit, stop ends
+#   both (143) and leaves nothing.
 set -euo pipefail
 
 [ $# -eq 2 ] || { echo "usage: systemd_e2e.sh BUILD_DIR SOURCE_DIR" >&2; exit 64; }
@@ -194,6 +199,7 @@ for unit in elasticsearch elasticsearch@a; do
     expect "$unit TimeoutStopUSec" "$(prop "$unit" TimeoutStopUSec)" infinity
     expect "$unit SendSIGKILL" "$(prop "$unit" SendSIGKILL)" no
     expect "$unit SuccessExitStatus" "$(prop "$unit" SuccessExitStatus)" 143
+    expect "$unit TimeoutStartUSec (Elastic's 900 s)" "$(prop "$unit" TimeoutStartUSec)" 15min
 done
 
 # --- a start longer than TimeoutStartSec -----------------------------------------------
@@ -380,6 +386,51 @@ expect "a's MainPID is its node" "$pa" "$(record a | json 'd["pid"]')"
 expect "b's MainPID is its node" "$pb" "$(record b | json 'd["pid"]')"
 port_open 19201 && port_open 19202 && pass "both nodes answer (19201, 19202)" || fail "a node does not answer"
 SC stop elasticsearch@a elasticsearch@b
+
+# --- 8.3+: the CLI and its server child; readiness.port means joined -------------
+say "elasticsearch@eight: 8.15.3 (CLI + server), readiness.port 19204, joined on demand"
+IN bash -c '
+    set -e
+    bash /opt/eslaunch-src/tests/fake-es/make_home.sh 8.15.3 /var/lib/es/eight /opt/eslaunch/tests/fake-es/fake-es
+    mkdir -m 1777 /var/lib/es/eight/rec
+    printf "http.port: 19203\nreadiness.port: 19204\n" > /var/lib/es/eight/config/elasticsearch.yml
+'
+printf '%s\n' "[program:elasticsearch]" "command=/var/lib/es/eight/bin/elasticsearch" "user=esnode" "heap_size=256m" \
+    "limit_nofile=16384" 'environment=FAKE_ES_RECORD="/var/lib/es/eight/rec/record.json",FAKE_ES_HTTP_PORT="19203",FAKE_ES_JOINED_FILE="/var/lib/es/eight/rec/joined"' |
+    IN sh -c "umask 022; cat > /etc/eslaunch/eight.ini"
+dropin elasticsearch@eight.service "RestartSec=1"
+SC start --no-block elasticsearch@eight
+if wait_for 30 port_open 19203; then pass "8.15.3 answers HTTP"; else fail "8.15.3 never answered HTTP"; fi
+expect "8.15.3 answering HTTP but not joined: ActiveState" "$(prop elasticsearch@eight ActiveState)" activating
+IN touch /var/lib/es/eight/rec/joined
+eight_active() { [ "$(prop elasticsearch@eight ActiveState)" = active ]; }
+if wait_for 30 eight_active; then pass "8.15.3 active once joined"; else fail "8.15.3 not active after joining"; fi
+cli=$(prop elasticsearch@eight MainPID)
+srv=$(record eight | json 'd["pid"]')
+expect "8.15.3 MainPID is the CLI" "$cli" "$(IN cat /var/lib/es/eight/rec/record.json.cli | json 'd["pid"]')"
+expect "8.15.3 the CLI's heap" "$(IN cat /var/lib/es/eight/rec/record.json.cli | json 'd["heap"]["xmx"]')" 64m
+expect "8.15.3 the server is the CLI's child" "$(record eight | json 'd["ppid"]')" "$cli"
+expect "8.15.3 the server's uid" "$(record eight | json 'd["uid"]')" "$(IN id -u esnode)"
+expect "8.15.3 the server's nofile" "$(IN cat /proc/"$srv"/limits | awk '/open files/{print $4"/"$5}')" 16384/16384
+expect "8.15.3 the server's heap" "$(record eight | json 'd["heap"]["xmx"]')" 256m
+case $(prop elasticsearch@eight StatusText) in
+    *"(tcp://127.0.0.1:19204 -> connected); main pid $cli (Elasticsearch's CLI), server pid $srv") pass "StatusText names the readiness port and both pids" ;;
+    *) fail "StatusText: '$(prop elasticsearch@eight StatusText)'" ;;
+esac
+say "kill -9 the server JVM"
+IN kill -KILL "$srv"
+eight_restarted() { [ "$(prop elasticsearch@eight NRestarts)" -ge 1 ] && eight_active && [ "$(prop elasticsearch@eight MainPID)" != "$cli" ]; }
+if wait_for 20 eight_restarted; then pass "the unit restarted (the CLI exited 137)"; else fail "not restarted after the server's kill -9: $(prop elasticsearch@eight ActiveState)"; fi
+cli=$(prop elasticsearch@eight MainPID)
+srv=$(record eight | json 'd["pid"]')
+expect "8.15.3 the new server is the new CLI's child" "$(record eight | json 'd["ppid"]')" "$cli"
+SC stop elasticsearch@eight
+expect "8.15.3 Result after stop" "$(prop elasticsearch@eight Result)" success
+expect "8.15.3 the CLI's exit after SIGTERM" "$(prop elasticsearch@eight ExecMainStatus)" 143
+gone() { ! IN test -e "/proc/$1"; }
+gone "$cli" && gone "$srv" && pass "stop ended the CLI ($cli) and the server ($srv)" || fail "left running: $cli or $srv"
+left=$(IN pgrep -l fake-es || true)
+[ -z "$left" ] && pass "nothing left in the cgroup" || fail "left running: $left"
 
 say "$FAILS failed check(s)"
 [ "$FAILS" = 0 ] || exit 1

@@ -77,6 +77,7 @@ TEST(CheckJson, ShapeAndEnvironment) {
     EXPECT_EQ(j["heap"]["overrides"], json({"-Xms1g (/opt/es/config/jvm.options:22)", "-Xmx1g (/opt/es/config/jvm.options:23)"}));
     EXPECT_EQ(j["no_new_privileges"], true);
     EXPECT_EQ(j["settings"]["heap_size"], json::parse(R"({"value":"4g","source":"spec","detail":""})"));
+    EXPECT_EQ(j["main_process"], "the JVM itself, which systemd and supervisord signal");
     // 6.8 checks for 65536 open files (65535 from 7.0): the profile follows it.
     EXPECT_EQ(j["settings"]["limit_nofile"],
               json::parse(R"j({"value":"65536","source":"profile","detail":"best effort; Elasticsearch 6.8.23 wants 65536 (65535 from 7.0)"})j"));
@@ -96,6 +97,24 @@ TEST(CheckJson, ShapeAndEnvironment) {
                           R"j({"line":3,"message":"eslaunch sets HOME, USER, LOGNAME and SHELL from the user's )j"
                           R"j(passwd entry (unless environment= sets them); supervisord keeps its own HOME and sets )j"
                           R"j(no USER or LOGNAME"}])j"));
+}
+
+// From 8.3, bin/elasticsearch runs a CLI JVM that starts the server as its
+// child: check says which one is the main process.
+TEST(CheckJson, TheMainProcessOf83IsTheCli) {
+    const ParseContext context = test_context();
+    const Spec spec = parse_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n");
+    for (const char* version : {"8.3.0", "8.15.3", "9.1.0"}) {
+        const json j = json::parse(render_check_json(spec, plan_of(spec, es_host(version)), context.environ));
+        EXPECT_THAT(j["main_process"].get<std::string>(),
+                    ::testing::StartsWith("Elasticsearch's CLI JVM (-Xmx64m), which systemd and supervisord signal; "
+                                          "it starts the server JVM as its child"))
+            << version;
+    }
+    const json j = json::parse(render_check_json(spec, plan_of(spec, es_host("8.2.3")), context.environ));
+    EXPECT_EQ(j["main_process"], "the JVM itself, which systemd and supervisord signal");
+    const Spec other = parse_ok("[program:x]\ncommand=/bin/sleep 5\nuser=work\n");
+    EXPECT_FALSE(json::parse(render_check_json(other, plan_of(other), context.environ)).contains("main_process"));
 }
 
 TEST(CheckJson, ClearEnvironmentStartsFromPath) {

@@ -80,19 +80,20 @@ TEST_P(DefaultProbeTest, FromTheSettings) {
 const std::string yml = "/etc/es/elasticsearch.yml";
 const std::string y3 = yml + ":3";
 
-EsHttpSettings port(std::string p) { return {std::nullopt, "", "", std::move(p), y3, false, ""}; }
-EsHttpSettings host(std::string h, std::string key = "network.host") { return {std::move(h), std::move(key), y3, std::nullopt, "", false, ""}; }
+EsHttpSettings port(std::string p) { return {std::nullopt, "", "", std::move(p), y3, false, "", std::nullopt, ""}; }
+EsHttpSettings host(std::string h, std::string key = "network.host") { return {std::move(h), std::move(key), y3, std::nullopt, "", false, "", std::nullopt, ""}; }
+EsHttpSettings readiness(std::string p) { return {std::nullopt, "", "", std::nullopt, "", false, "", std::move(p), yml + ":5"}; }
 
 INSTANTIATE_TEST_SUITE_P(
     Elasticsearch, DefaultProbeTest,
     ::testing::Values(
         ProbeCase{{}, "http://127.0.0.1:9200/", "Elasticsearch's default HTTP port", ""},
         ProbeCase{port("9201"), "http://127.0.0.1:9201/", "http.port 9201 (" + y3 + ")", ""},
-        ProbeCase{{"0.0.0.0", "network.host", y3, "9200", yml + ":1", false, ""}, "http://127.0.0.1:9200/",
+        ProbeCase{{"0.0.0.0", "network.host", y3, "9200", yml + ":1", false, "", std::nullopt, ""}, "http://127.0.0.1:9200/",
                   "http.port 9200 (" + yml + ":1)", ""},
         ProbeCase{host("127.0.1.1"), "http://127.0.0.1:9200/", "Elasticsearch's default HTTP port", ""},
         ProbeCase{host("10.0.0.5"), "http://10.0.0.5:9200/", "network.host 10.0.0.5 (" + y3 + ")", ""},
-        ProbeCase{{"fd00::5", "http.host", y3, "9400", "command= (-Ehttp.port=9400)", true, yml + ":7"},
+        ProbeCase{{"fd00::5", "http.host", y3, "9400", "command= (-Ehttp.port=9400)", true, yml + ":7", std::nullopt, ""},
                   "https://[fd00::5]:9400/",
                   "http.port 9400 (command= (-Ehttp.port=9400)), http.host fd00::5 (" + y3 +
                       "), xpack.security.http.ssl.enabled true (" + yml + ":7)",
@@ -106,7 +107,17 @@ INSTANTIATE_TEST_SUITE_P(
                   y3 + ": http.port 'http' is not a port; eslaunch probes 9200"},
         ProbeCase{host("_site_"), "http://127.0.0.1:9200/", "Elasticsearch's default HTTP port",
                   y3 + ": network.host is _site_: eslaunch cannot tell that address and probes 127.0.0.1, which the "
-                       "node may not answer on; set ready= to the address it binds"}));
+                       "node may not answer on; set ready= to the address it binds"},
+        // readiness.port (8.2+): open once the node has joined; it wins over HTTP.
+        ProbeCase{readiness("9400"), "tcp://127.0.0.1:9400",
+                  "readiness.port 9400 (" + yml + ":5): open once the node has joined a cluster", ""},
+        ProbeCase{{"10.0.0.5", "network.host", y3, "9201", y3, true, y3, "9400", yml + ":5"}, "tcp://127.0.0.1:9400",
+                  "readiness.port 9400 (" + yml + ":5): open once the node has joined a cluster", ""},
+        ProbeCase{readiness("-1"), "http://127.0.0.1:9200/", "Elasticsearch's default HTTP port", ""},  // off
+        ProbeCase{readiness("0"), "http://127.0.0.1:9200/", "Elasticsearch's default HTTP port",
+                  yml + ":5: readiness.port '0' is not a port eslaunch can probe; it probes HTTP instead"},
+        ProbeCase{readiness("ready"), "http://127.0.0.1:9200/", "Elasticsearch's default HTTP port",
+                  yml + ":5: readiness.port 'ready' is not a port eslaunch can probe; it probes HTTP instead"}));
 
 TEST(ExtendCadence, FollowsTheUnitsStartTimeout) {
     using std::chrono::microseconds;
@@ -183,6 +194,60 @@ TEST(UnitWarnings, NoneWhenTheUnitWaitsOrIsNotOurs) {
     EXPECT_THAT(unit_warnings(unit_of("simple", "none", 0), 1234, http), ::testing::IsEmpty());
 }
 
+// systemd before 238 ignores EXTEND_TIMEOUT_USEC: the watcher says so, for
+// a unit that waits for a probe (this host's systemd is 252: the decision is
+// tested here, from the Version string sd-bus gives).
+TEST(UnitWarnings, SystemdBefore238CannotExtendTheStart) {
+    EXPECT_EQ(systemd_release("252.30-1~deb12u2"), 252);
+    EXPECT_EQ(systemd_release("219"), 219);
+    EXPECT_EQ(systemd_release("237.3-3ubuntu1"), 237);
+    EXPECT_EQ(systemd_release("v219"), std::nullopt);
+    EXPECT_EQ(systemd_release(""), std::nullopt);
+    EXPECT_EQ(systemd_release("9999999"), 999999);  // at most 6 digits read
+
+    const ReadyProbe http = *parse_ready("http://127.0.0.1:9200/");
+    UnitInfo u = unit_of("notify", "all");
+    u.timeout_start_usec = 900'000'000;
+    u.manager_version = "219";
+    EXPECT_THAT(unit_warnings(u, 1234, http),
+                ::testing::ElementsAre("systemd 219 is older than 238: it ignores EXTEND_TIMEOUT_USEC, so its "
+                                       "TimeoutStartSec=900s of elasticsearch.service must cover the node's whole "
+                                       "start, shard recovery included; raise TimeoutStartSec= in a drop-in if the "
+                                       "node can take longer"));
+    u.manager_version = "237.3-3ubuntu1";
+    EXPECT_EQ(unit_warnings(u, 1234, http).size(), 1U);
+    for (const char* fine : {"238", "252.30-1~deb12u2", "", "unknown"}) {
+        u.manager_version = fine;
+        EXPECT_THAT(unit_warnings(u, 1234, http), ::testing::IsEmpty()) << fine;
+    }
+    // Nothing to extend: ready=none, or a unit that does not wait.
+    u.manager_version = "219";
+    EXPECT_THAT(unit_warnings(u, 1234, ReadyProbe{}), ::testing::IsEmpty());
+    EXPECT_THAT(unit_warnings(u, 99, http), ::testing::IsEmpty());
+}
+
+// 8.3+: the watcher names the server process, found among the main
+// process's children by the main class on its command line.
+TEST(ServerChild, FoundByItsMainClass) {
+    using namespace std::string_literals;
+    EXPECT_TRUE(runs_elasticsearch_server("/usr/share/elasticsearch/jdk/bin/java\0-Xms1g\0-m\0"
+                                          "org.elasticsearch.server/org.elasticsearch.bootstrap.Elasticsearch\0"s));
+    EXPECT_TRUE(runs_elasticsearch_server("java\0-cp\0lib/*\0org.elasticsearch.bootstrap.Elasticsearch\0"s));
+    EXPECT_FALSE(runs_elasticsearch_server("java\0-Xmx64m\0org.elasticsearch.launcher.CliToolLauncher\0"s));
+    EXPECT_FALSE(runs_elasticsearch_server("java\0xorg.elasticsearch.bootstrap.Elasticsearch\0"s));
+    EXPECT_FALSE(runs_elasticsearch_server("java\0org.elasticsearch.bootstrap.Elasticsearch2\0"s));
+    EXPECT_FALSE(runs_elasticsearch_server(""));
+    EXPECT_THAT(parse_children("1240 1251 "), ::testing::ElementsAre(1240U, 1251U));
+    EXPECT_THAT(parse_children("12\n"), ::testing::ElementsAre(12U));
+    EXPECT_THAT(parse_children("0 x1 1234567890 7"), ::testing::ElementsAre(7U));
+    EXPECT_THAT(parse_children("1 2 3 4", 2), ::testing::ElementsAre(1U, 2U));
+    EXPECT_EQ(ready_line("es", 2'300ms, "tcp://127.0.0.1:9400", "open", 1234, 1240),
+              "es ready after 2.3 s (tcp://127.0.0.1:9400 -> open); main pid 1234 (Elasticsearch's CLI), "
+              "server pid 1240");
+    EXPECT_EQ(ready_line("es", 2'300ms, "tcp://127.0.0.1:9400", "open", 1234, std::nullopt),
+              "es ready after 2.3 s (tcp://127.0.0.1:9400 -> open)");
+}
+
 HostFacts with_notify() {
     HostFacts h = test_host();
     h.environ.set("NOTIFY_SOCKET", "/run/systemd/notify");
@@ -234,7 +299,7 @@ TEST(PlanReadiness, NoneWithoutSystemdNeedsNoWatcher) {
 TEST(PlanReadiness, ElasticsearchDefaultsToItsHttpPort) {
     HostFacts h = es_host("8.11.1");
     h.es.http = {"10.1.2.3", "network.host", "/opt/es/config/elasticsearch.yml:2", "9201",
-                 "/opt/es/config/elasticsearch.yml:1", false, ""};
+                 "/opt/es/config/elasticsearch.yml:1", false, "", std::nullopt, ""};
     const LaunchPlan p = plan_ok("[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n", h);
     EXPECT_EQ(p.readiness.probe.str(), "http://10.1.2.3:9201/");
     EXPECT_EQ(p.readiness.source,
@@ -298,7 +363,7 @@ TEST_P(Examples, PlanAsTheirCommentsSay) {
     h.mem_total = std::uint64_t{128} << 30;
     h.current_limits[LimitResource::nofile] = {1024, 1048576};
     h.current_limits[LimitResource::memlock] = {limit_infinity, limit_infinity};
-    h.es.http = {std::nullopt, "", "", "9200", "/etc/elasticsearch/elasticsearch.yml:5", false, ""};
+    h.es.http = {std::nullopt, "", "", "9200", "/etc/elasticsearch/elasticsearch.yml:5", false, "", std::nullopt, ""};
     const LaunchPlan p = plan_ok(text.str(), h);
     EXPECT_EQ(p.heap.passed, c.heap_passed);
     EXPECT_EQ(p.readiness.probe.str(), c.probe);

@@ -49,10 +49,14 @@ struct EsHttpSettings {
     std::string port_where;
     bool tls = false;                      // xpack.security.http.ssl.enabled: true
     std::string tls_where;
+    std::optional<std::string> readiness_port;  // readiness.port (8.2+), as written
+    std::string readiness_port_where;
 };
 struct DefaultProbe {
     ReadyProbe probe;
-    std::string why;  // "http.port 9201 (/etc/elasticsearch/elasticsearch.yml:3)", or "Elasticsearch's default HTTP port"
+    // "http.port 9201 (/etc/elasticsearch/elasticsearch.yml:3)", "Elasticsearch's default HTTP port", or
+    // "readiness.port 9400 (FILE:LINE): open once the node has joined a cluster"
+    std::string why;
     std::optional<std::string> warning;  // when the settings could not be followed exactly
 };
 [[nodiscard]] DefaultProbe elasticsearch_default_probe(const EsHttpSettings& settings);
