@@ -872,7 +872,10 @@ private:
     // The JVM that got a stop signal exits 128 + it once its hook is done;
     // otherwise ServerCli passes on the server's non-zero status.
     int finish(int server_status) const {
-        if (stopping_ != 0) return 128 + stopping_;
+        if (stopping_ != 0) {
+            fmt::print(stderr, "fake-es (cli): {}, exiting {}\n", ::strsignal(stopping_), 128 + stopping_);
+            return 128 + stopping_;
+        }
         if (server_status != 0) fmt::print(stderr, "ERROR: Elasticsearch exited unexpectedly\n");
         return server_status;
     }

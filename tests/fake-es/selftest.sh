@@ -490,7 +490,9 @@ env -u JAVA_HOME -u ES_JAVA_HOME FAKE_ES_RECORD="$T/rec/term.json" \
   "$T/es-8.15.3/bin/elasticsearch" 2> "$T/term.err" & pid=$!; PIDS+=("$pid")
 if wait_file "$T/rec/term.json"; then ok; else fail "8.15.3: no server record"; fi
 kill -TERM "$pid"; wait "$pid"; expect "8.15.3 SIGTERM: the CLI's exit" "$?" 143
-expect "8.15.3 SIGTERM: the server's" "$(tail -n 1 "$T/term.err")" "fake-es: shutdown marker from the CLI, exiting 0"
+expect "8.15.3 SIGTERM: the server's, then the CLI's" "$(tail -n 2 "$T/term.err")" \
+  "fake-es: shutdown marker from the CLI, exiting 0
+fake-es (cli): Terminated, exiting 143"
 # ES_TMPDIR that is not a directory: ServerProcess's message, 78.
 launch "$T/es-8.15.3" ES_TMPDIR="$T/no-such-dir"; rc=$?
 expect "8.15.3 ES_TMPDIR missing" "$rc $(cat "$T/stderr")" "78 Temporary directory [$T/no-such-dir] does not exist or is not accessible"

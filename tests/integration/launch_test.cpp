@@ -390,7 +390,8 @@ TEST_F(Launch, EightThreeRunsTheServerAsTheClisChild) {
     // SIGTERM to the CLI: the shutdown marker stops the server (0), the CLI
     // exits 143 as a JVM on SIGTERM, and the server is gone.
     EXPECT_EQ(status, 143) << read_text(log);
-    EXPECT_THAT(read_text(log), HasSubstr("fake-es: shutdown marker from the CLI, exiting 0\n"));
+    EXPECT_THAT(read_text(log), HasSubstr("fake-es: shutdown marker from the CLI, exiting 0\n"
+                                          "fake-es (cli): Terminated, exiting 143\n"));
     EXPECT_NE(kill(server["pid"].get<pid_t>(), 0), 0) << "the server outlived the CLI";
 }
 

@@ -426,7 +426,12 @@ srv=$(record eight | json 'd["pid"]')
 expect "8.15.3 the new server is the new CLI's child" "$(record eight | json 'd["ppid"]')" "$cli"
 SC stop elasticsearch@eight
 expect "8.15.3 Result after stop" "$(prop elasticsearch@eight Result)" success
-expect "8.15.3 the CLI's exit after SIGTERM" "$(prop elasticsearch@eight ExecMainStatus)" 143
+if wait_for 10 journal_has elasticsearch@eight "fake-es \(cli\): Terminated, exiting 143" &&
+    journal_has elasticsearch@eight "fake-es: shutdown marker from the CLI, exiting 0"; then
+    pass "8.15.3 stop: the CLI exited 143 after the server's 0"
+else
+    fail "8.15.3 stop: no CLI exit 143 / server exit 0 in the journal"
+fi
 gone() { ! IN test -e "/proc/$1"; }
 gone "$cli" && gone "$srv" && pass "stop ended the CLI ($cli) and the server ($srv)" || fail "left running: $cli or $srv"
 left=$(IN pgrep -l fake-es || true)
