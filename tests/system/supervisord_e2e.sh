@@ -11,6 +11,8 @@
 # kill -9 -> respawned; `supervisorctl stop` -> the node gets SIGTERM directly
 # and, taking 12 s to stop (more than supervisord's default stopwaitsecs=10),
 # is waited for: it exits 143, no SIGKILL; nothing of eslaunch is left.
+# Then the same section on an 8.15 home: supervisord's pid is the CLI, the
+# server its child (user, heap); stop ends both, the CLI exiting 143.
 set -euo pipefail
 
 [ $# -eq 2 ] || { echo "usage: supervisord_e2e.sh BUILD_DIR SOURCE_DIR" >&2; exit 64; }
@@ -145,6 +147,29 @@ killed=$(tail -n +"$((log_before + 1))" "$T/supervisord.log" | grep -E "SIGKILL|
 [ -z "$killed" ] && pass "no SIGKILL during the stop" || fail "supervisord killed the node: $killed"
 left=$(pgrep -l -f "$BUILD/shim/eslaunch" || true)
 [ -z "$left" ] && pass "no eslaunch process left" || fail "left running: $left"
+
+# --- 8.3+: supervisord's pid is the CLI, the server its child; stop ends both ---
+say "the same section on an 8.15.3 home (the CLI and its server)"
+bash "$SRC/tests/fake-es/make_home.sh" 8.15.3 "$T/es8" "$BUILD/tests/fake-es/fake-es" >/dev/null
+mkdir -m 1777 "$T/es8/rec"
+sed -i "s/^http.port: .*/http.port: $PORT/" "$T/es8/config/elasticsearch.yml"
+sed -i -e "s|$T/es/|$T/es8/|g" -e 's/,FAKE_ES_STOP_DELAY_MS="[0-9]*"//' "$T/elasticsearch.ini"
+CTL start elasticsearch >/dev/null
+if wait_for 30 running; then pass "8.15.3 RUNNING"; else fail "8.15.3 not RUNNING: $(status)"; fi
+cli=$(node_pid)
+rec8() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[2])); print(eval(sys.argv[1], {}, {"d": d}))' "$1" "$T/es8/rec/$2"; }
+wait_for 10 test -e "$T/es8/rec/record.json" || true
+expect "8.15.3 supervisord's pid is the CLI" "$cli" "$(rec8 'd["pid"]' record.json.cli)"
+srv=$(rec8 'd["pid"]' record.json)
+expect "8.15.3 the server is its child" "$(rec8 'd["ppid"]' record.json)" "$cli"
+expect "8.15.3 the server's uid (nobody)" "$(rec8 'd["uid"]' record.json)" "$(id -u nobody)"
+expect "8.15.3 the server's heap" "$(rec8 'd["heap"]["xmx"]' record.json)" 256m
+CTL stop elasticsearch >/dev/null
+expect "8.15.3 status after stop" "$(status)" STOPPED
+[ "$(grep -c "stopped: elasticsearch (exit status 143)" "$T/supervisord.log")" = 2 ] &&
+    pass "8.15.3 supervisord saw the CLI exit 143" || fail "supervisord did not log the CLI's exit 143"
+[ ! -e "/proc/$srv" ] && [ ! -e "/proc/$cli" ] && pass "8.15.3 stop ended the CLI and the server" ||
+    fail "8.15.3 left running: $cli or $srv"
 
 say "$FAILS failed check(s)"
 [ "$FAILS" = 0 ]
