@@ -375,6 +375,13 @@ void Planner::choose_probe() {
         r.probe = d.probe;
         r.source = fmt::format("profile elasticsearch: {}", d.why);
         if (d.warning) warn(0, *d.warning);
+        // Before 8.2 there is no readiness service: the node refuses the setting.
+        const auto& port = host_.es.http.readiness_port;
+        if (port && *port != "-1" && host_.es.version && *host_.es.version < EsVersion{8, 2, 0}) {
+            warn(0, fmt::format("{}: readiness.port is an Elasticsearch 8.2+ setting: {} refuses to start with it "
+                                "(unknown setting); remove it",
+                                host_.es.http.readiness_port_where, host_.es.version->str()));
+        }
         if (!host_.es.settings_error.empty()) {
             warn(0, fmt::format("the default probe ignores elasticsearch.yml, which Elasticsearch will refuse too: {}",
                                 host_.es.settings_error));

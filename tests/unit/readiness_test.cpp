@@ -286,6 +286,29 @@ TEST(PlanReadiness, NativeLeavesNotifyToTheProgram) {
     EXPECT_EQ(six.environment.get("ES_SD_NOTIFY"), nullptr);
 }
 
+// readiness.port makes the default probe that port; before 8.2 the node
+// knows no such setting and would not start: the plan says so.
+TEST(PlanReadiness, ReadinessPortIsTheDefaultProbeFrom82) {
+    HostFacts h = es_host("8.15.3");
+    h.es.http.readiness_port = "9400";
+    h.es.http.readiness_port_where = "/opt/es/config/elasticsearch.yml:4";
+    const std::string spec = "[program:es]\ncommand=/opt/es/bin/elasticsearch\nuser=work\n";
+    LaunchPlan p = plan_ok(spec, h);
+    EXPECT_EQ(p.readiness.probe.str(), "tcp://127.0.0.1:9400");
+    EXPECT_EQ(p.readiness.source, "profile elasticsearch: readiness.port 9400 (/opt/es/config/elasticsearch.yml:4): "
+                                  "open once the node has joined a cluster");
+    for (const auto& w : p.warnings) EXPECT_THAT(w.text, Not(::testing::HasSubstr("readiness.port"))) << w.text;
+
+    h.es.version = EsVersion{7, 17, 9};
+    p = plan_ok(spec, h);
+    bool warned = false;
+    for (const auto& w : p.warnings) {
+        warned = warned || w.text == "/opt/es/config/elasticsearch.yml:4: readiness.port is an Elasticsearch 8.2+ "
+                                     "setting: 7.17.9 refuses to start with it (unknown setting); remove it";
+    }
+    EXPECT_TRUE(warned);
+}
+
 TEST(PlanReadiness, NoneWithoutSystemdNeedsNoWatcher) {
     const LaunchPlan p = plan_ok("[program:x]\ncommand=/bin/sleep 5\nuser=work\n");
     EXPECT_EQ(p.readiness.probe.kind, ReadyProbe::Kind::none);
