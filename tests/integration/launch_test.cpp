@@ -840,14 +840,22 @@ TEST_F(Launch, TheTmpdirIsCreatedForTheNodeAndReachesItTheWayTheVersionReadsIt) 
         EXPECT_EQ(parent.st_mode & 07777, 0755U);
         const json rec = record();
         EXPECT_EQ(rec["java_io_tmpdir"], tmp.string());
-        const json& env = rec["environment"];
-        if (version[0] >= '6') {
-            EXPECT_EQ(env["ES_TMPDIR"], tmp.string());
+        const json env = rec.value("environment", json::object());
+        if (version[0] == '8') {
+            // 8.3+: the CLI gets ES_TMPDIR and gives its server child
+            // LIBFFI_TMPDIR (and java.io.tmpdir) instead.
+            std::ifstream in(record_ + ".cli");
+            const json cli = in ? json::parse(in) : json::object();
+            EXPECT_EQ(cli.value("environment", json::object()).value("ES_TMPDIR", ""), tmp.string());
+            EXPECT_FALSE(env.contains("ES_TMPDIR"));
+            EXPECT_EQ(env.value("LIBFFI_TMPDIR", ""), tmp.string());
+        } else if (version[0] >= '6') {
+            EXPECT_EQ(env.value("ES_TMPDIR", ""), tmp.string());
         } else {
             EXPECT_FALSE(env.contains("ES_TMPDIR"));
         }
-        if (version[0] == '8') EXPECT_EQ(env["LIBFFI_TMPDIR"], tmp.string());
         fs::remove(record_);
+        fs::remove(record_ + ".cli");
     }
 }
 
