@@ -54,8 +54,13 @@ cleanup() {
         done
     fi
     rm -rf "$T"
+    [ "$MADE_TMPDIR" = 1 ] && rm -rf /var/lib/eslaunch/elasticsearch
     exit "$rc"
 }
+# The migrated spec has no tmpdir=: the node gets the default,
+# /var/lib/eslaunch/elasticsearch/tmp, removed again if this test made it.
+MADE_TMPDIR=0
+[ -e /var/lib/eslaunch/elasticsearch ] || MADE_TMPDIR=1
 trap cleanup EXIT
 
 # --- the node, and the old section as the operator wrote it ---------------------
