@@ -1,5 +1,6 @@
 #!/bin/bash
 # make_home.sh VERSION DIR FAKE_ES
+# make_home.sh opensearch-VERSION DIR FAKE_ES  (make_opensearch_home.sh: 1.3.x, 2.x)
 # MAKE_HOME_PACKAGE=deb|rpm [MAKE_HOME_ENV_FILE=FILE] make_home.sh ...
 # MAKE_HOME_KEYSTORE=none|plain|passphrase:SECRET make_home.sh ...  (7.7+)
 #
@@ -26,6 +27,11 @@ die() { echo "make_home.sh: $*" >&2; exit 2; }
 
 [ $# -eq 3 ] || die "usage: make_home.sh VERSION DIR FAKE_ES"
 version=$1 dir=$2 fake_es=$3
+
+# opensearch-X.Y.Z: an OpenSearch home (1.3.x, 2.x), by its own script.
+case $version in
+  opensearch-*) exec bash "$(dirname "$0")/make_opensearch_home.sh" "${version#opensearch-}" "$dir" "$fake_es" ;;
+esac
 
 [[ $version =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)(-[A-Za-z0-9.]+)?$ ]] ||
   die "VERSION must look like 7.17.25, not '$version'"

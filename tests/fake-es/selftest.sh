@@ -497,5 +497,66 @@ fake-es (cli): Terminated, exiting 143"
 launch "$T/es-8.15.3" ES_TMPDIR="$T/no-such-dir"; rc=$?
 expect "8.15.3 ES_TMPDIR missing" "$rc $(cat "$T/stderr")" "78 Temporary directory [$T/no-such-dir] does not exist or is not accessible"
 
+# --- OpenSearch homes (make_home.sh opensearch-X.Y.Z): what bin/opensearch
+# and bin/opensearch-env do with each variable.
+# os_launch HOME [VAR=VALUE...] -- [ARGS...]: bin/opensearch with FAKE_ES_EXIT=1
+os_launch() {
+  local home=$1; shift
+  local vars=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  rm -f "$REC"
+  env -u OPENSEARCH_JAVA_OPTS -u OPENSEARCH_PATH_CONF -u OPENSEARCH_HOME -u OPENSEARCH_JAVA_HOME -u JAVA_HOME \
+    -u JAVA_TOOL_OPTIONS -u JAVA_OPTS OPENSEARCH_TMPDIR="$T/tmp" FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "${vars[@]}" \
+    "$home/bin/opensearch" "$@" > "$T/stdout" 2> "$T/stderr"
+}
+for v in 1.3.20 2.19.1; do
+  "$MAKE_HOME" "opensearch-$v" "$T/os-$v" "$FAKE_ES" || die "make_home.sh opensearch-$v failed"
+done
+expect "opensearch lib" "$(ls "$T/os-2.19.1/lib")" \
+  "$(printf '%s\n' opensearch-2.19.1.jar opensearch-cli-2.19.1.jar opensearch-x-content-2.19.1.jar)"
+os_launch "$T/os-2.19.1"; expect "opensearch 2.19.1 default heap" "$(heap)" "1g 1g"
+expect "opensearch main class" "$(field "$REC" main_class)" "org.opensearch.bootstrap.OpenSearch"
+# After jvm.options: the variable's heap wins; exported, the JVM sees it re-assigned.
+os_launch "$T/os-2.19.1" OPENSEARCH_JAVA_OPTS="-Xms2g -Xmx2g"; expect "opensearch OPENSEARCH_JAVA_OPTS wins" "$(heap)" "2g 2g"
+case $(env_var OPENSEARCH_JAVA_OPTS) in
+  *-Xmx1g*-Xmx2g) ok ;; *) fail "OPENSEARCH_JAVA_OPTS not re-assigned: $(env_var OPENSEARCH_JAVA_OPTS)" ;;
+esac
+printf -- '-Xmx3g\n' > "$T/os-1.3.20/config/jvm.options.d/heap.options"
+os_launch "$T/os-1.3.20"; expect "opensearch 1.3.20 jvm.options.d" "$(heap)" "1g 3g"
+rm -f "$T/os-1.3.20/config/jvm.options.d/heap.options"
+os_launch "$T/os-2.19.1" ES_JAVA_OPTS="-Xmx5g"; expect "opensearch ignores ES_JAVA_OPTS" "$(heap)" "1g 1g"
+os_launch "$T/os-2.19.1" JAVA_TOOL_OPTIONS="-Xmx5g"
+expect "opensearch unsets JAVA_TOOL_OPTIONS" "$(env_var JAVA_TOOL_OPTIONS) $(head -n 1 "$T/stdout")" \
+  "(unset) warning: ignoring JAVA_TOOL_OPTIONS=-Xmx5g"
+os_launch "$T/os-2.19.1" JAVA_OPTS="-Xmx5g"
+expect "opensearch ignores JAVA_OPTS" "$(heap) $(head -n 1 "$T/stdout")" \
+  "1g 1g warning: ignoring JAVA_OPTS=-Xmx5g; pass JVM parameters via OPENSEARCH_JAVA_OPTS"
+# OPENSEARCH_TMPDIR: jvm.options' -Djava.io.tmpdir; unset, one of its own, not in the JVM's environment.
+os_launch "$T/os-2.19.1"; expect "opensearch OPENSEARCH_TMPDIR" "$(field "$REC" java_io_tmpdir)" "$T/tmp"
+rm -f "$REC"
+env -u OPENSEARCH_TMPDIR -u OPENSEARCH_JAVA_OPTS -u OPENSEARCH_PATH_CONF FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 \
+  "$T/os-2.19.1/bin/opensearch" > "$T/stdout" 2> "$T/stderr"
+made=$(field "$REC" java_io_tmpdir)
+case $made in /tmp/opensearch-?*) [ -d "$made" ] && ok || fail "opensearch made no $made"; rmdir "$made" ;;
+  *) fail "opensearch unset OPENSEARCH_TMPDIR: $made" ;; esac
+expect "opensearch's own tmpdir stays out of the environment" "$(env_var OPENSEARCH_TMPDIR)" "(unset)"
+os_launch "$T/os-2.19.1" OPENSEARCH_TMPDIR="$T/missing"; rc=$?
+expect "opensearch missing OPENSEARCH_TMPDIR" "$rc" 1
+# Java: OPENSEARCH_JAVA_HOME, else JAVA_HOME, else jdk/.
+os_launch "$T/os-2.19.1" OPENSEARCH_JAVA_HOME="$T/jdk11" JAVA_HOME="$T/jdk8"
+expect "opensearch OPENSEARCH_JAVA_HOME first" "$(env_var FAKE_ES_JAVA)" "$T/jdk11/bin/java"
+os_launch "$T/os-1.3.20" JAVA_HOME="$T/jdk8"; expect "opensearch JAVA_HOME" "$(env_var FAKE_ES_JAVA)" "$T/jdk8/bin/java"
+os_launch "$T/os-1.3.20"; expect "opensearch bundled jdk" "$(env_var FAKE_ES_JAVA)" "$T/os-1.3.20/jdk/bin/java"
+# A package's environment file: sourced only when OPENSEARCH_PATH_CONF is unset.
+mkdir -p "$T/os-etc"; cp "$T/os-2.19.1/config/"* "$T/os-etc/" 2>/dev/null
+printf 'OPENSEARCH_PATH_CONF=%s\nOPENSEARCH_JAVA_OPTS="-Xmx7g"\n' "$T/os-etc" > "$T/os-env"
+MAKE_HOME_PACKAGE=deb MAKE_HOME_ENV_FILE="$T/os-env" "$MAKE_HOME" opensearch-2.19.1 "$T/os-deb" "$FAKE_ES" ||
+  die "make_home.sh opensearch-2.19.1 deb failed"
+os_launch "$T/os-deb" OPENSEARCH_JAVA_OPTS="-Xmx2g"
+expect "opensearch deb: the file sourced" "$(field "$REC" heap xmx)" "7g"
+os_launch "$T/os-deb" OPENSEARCH_PATH_CONF="$T/os-deb/config" OPENSEARCH_JAVA_OPTS="-Xmx2g"
+expect "opensearch deb: not sourced with OPENSEARCH_PATH_CONF" "$(field "$REC" heap xmx)" "2g"
+
 echo "fake-es selftest: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]
