@@ -264,11 +264,13 @@ int run_cluster(const eslaunch_cli::Words& args) {
 
 // `--node-http-settings CONF_DIR -- ARGV...`: the answer on stdout, in the
 // node's environment (ours), as whatever user eslaunch made us.
+// `--node-http-settings-opensearch` reads opensearch.yml instead.
 int node_http_settings_main(const std::vector<std::string_view>& words) {
-    if (words.size() < 3 || words[2] != "--") return usage_error("--node-http-settings CONF_DIR -- ARGV...");
+    if (words.size() < 3 || words[2] != "--") return usage_error(fmt::format("{} CONF_DIR -- ARGV...", words[0]));
     const std::vector<std::string> argv(words.begin() + 3, words.end());
-    const std::string out =
-        eslaunch::node_http_settings_answer(std::string{words[1]}, argv, eslaunch::EnvMap::from_envp(environ));
+    const bool opensearch = words[0] == "--node-http-settings-opensearch";
+    const std::string out = eslaunch::node_http_settings_answer(std::string{words[1]}, argv,
+                                                                eslaunch::EnvMap::from_envp(environ), opensearch);
     std::fwrite(out.data(), 1, out.size(), stdout);
     return std::fflush(stdout) == 0 ? eslaunch::status::ok : eslaunch::status::oserr;
 }
@@ -277,7 +279,9 @@ int node_http_settings_main(const std::vector<std::string_view>& words) {
 
 int main(int argc, char** argv) {
     std::vector<std::string_view> words(argv + 1, argv + argc);
-    if (!words.empty() && words[0] == "--node-http-settings") return node_http_settings_main(words);
+    if (!words.empty() && (words[0] == "--node-http-settings" || words[0] == "--node-http-settings-opensearch")) {
+        return node_http_settings_main(words);
+    }
 
     if (!words.empty() && words[0] == "--migrate") {  // `eslaunch migrate ...`
         const auto read = eslaunch_cli::read_words({words.begin() + 1, words.end()}, true, true);

@@ -132,6 +132,7 @@ json readiness_json(const ReadinessPlan& r) {
 // bin/elasticsearch execs the JVM, but from 8.3 a small CLI JVM that starts
 // the server JVM as its child. "" when not Elasticsearch of a known version.
 std::string main_process(const LaunchPlan& plan) {
+    if (plan.profile == Profile::opensearch) return "the JVM itself (bin/opensearch execs it), which systemd and supervisord signal";
     if (plan.profile != Profile::elasticsearch || !plan.heap.version) return "";
     if (*plan.heap.version >= EsVersion{8, 3, 0}) {
         return "Elasticsearch's CLI JVM (-Xmx64m), which systemd and supervisord signal; it starts the server JVM "

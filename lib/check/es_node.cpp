@@ -43,10 +43,11 @@ struct NodeSettings {
     Errors errors;  // why the file could not be read
 };
 
-NodeSettings read_node_settings(const std::string& conf_dir, const std::vector<std::string>& argv, const EnvMap& env) {
+NodeSettings read_node_settings(const std::string& conf_dir, const std::vector<std::string>& argv, const EnvMap& env,
+                                std::string_view file = "elasticsearch.yml") {
     NodeSettings n;
     if (!conf_dir.empty()) {
-        n.yml = conf_dir + "/elasticsearch.yml";
+        n.yml = fmt::format("{}/{}", conf_dir, file);
         struct stat st {};
         if (::stat(n.yml.c_str(), &st) != 0 && errno == ENOENT) {
             n.missing = true;
@@ -64,7 +65,7 @@ NodeSettings read_node_settings(const std::string& conf_dir, const std::vector<s
 
 // Where Elasticsearch's HTTP layer listens, for the default probe.
 void es_http_settings(const std::vector<std::string>& argv, const EnvMap& program_env, EsHomeFacts& es) {
-    NodeSettings node = read_node_settings(es.conf_dir, argv, program_env);
+    NodeSettings node = read_node_settings(es.conf_dir, argv, program_env, node_settings_file(es));
     if (!node.errors.empty()) {
         es.settings_error = node.errors.front().str();
         return;
@@ -82,14 +83,17 @@ void es_http_settings(const std::vector<std::string>& argv, const EnvMap& progra
     }
     http.port = settings.get("http.port");
     http.port_where = settings.where("http.port");
-    http.tls = settings.get("xpack.security.http.ssl.enabled") == std::optional<std::string>{"true"};
-    http.tls_where = settings.where("xpack.security.http.ssl.enabled");
+    // OpenSearch's security plugin serves HTTPS with its own key.
+    http.tls_key = es.opensearch ? "plugins.security.ssl.http.enabled" : "xpack.security.http.ssl.enabled";
+    http.tls = settings.get(http.tls_key) == std::optional<std::string>{"true"};
+    http.tls_where = settings.where(http.tls_key);
     auto asked = [&](std::string_view key) {
         const auto v = settings.get(key);
         return v && ascii_lower(*v) == "true" ? settings.where(key) : std::string{};
     };
     es.memory_lock_where = asked("bootstrap.memory_lock");
     es.mlockall_where = asked("bootstrap.mlockall");
+    if (es.opensearch) return;  // readiness.port is Elasticsearch 8.2+'s
     http.readiness_port = settings.get("readiness.port");
     http.readiness_port_where = settings.where("readiness.port");
 }
@@ -330,7 +334,7 @@ void read_http_settings_for_check(const std::vector<std::string>& argv, const La
     const ChildResult r = run_in_child(
         [&]() -> std::string {
             if (std::string problem = become_node_reader(reader, parent); !problem.empty()) return "!" + problem;
-            return node_http_settings_answer(es.conf_dir, argv, reader.environment);
+            return node_http_settings_answer(es.conf_dir, argv, reader.environment, es.opensearch);
         },
         std::chrono::steady_clock::now() + reader_timeout, -1);
     es.http = {};
@@ -342,7 +346,8 @@ void read_http_settings_for_check(const std::vector<std::string>& argv, const La
     const std::string why = r.status != ChildResult::Status::done ? reader_failure(r)
                             : r.output.starts_with('!')           ? cut(r.output.substr(1), 200)
                                                                   : std::string{"gave an answer check cannot read"};
-    es.reader_error = fmt::format("reading {}/elasticsearch.yml as user {}: {}", es.conf_dir, reader.user_name, why);
+    es.reader_error =
+        fmt::format("reading {}/{} as user {}: {}", es.conf_dir, node_settings_file(es), reader.user_name, why);
 }
 
 }  // namespace
@@ -364,9 +369,10 @@ PlanAttempt plan_for_check(const Spec& spec, HostFacts& host) {
 }
 
 std::string node_http_settings_answer(const std::string& conf_dir, const std::vector<std::string>& argv,
-                                      const EnvMap& env) {
+                                      const EnvMap& env, bool opensearch) {
     EsHomeFacts es;
     es.conf_dir = conf_dir;
+    es.opensearch = opensearch;
     es_http_settings(argv, env, es);
     return encode_http_settings(es);
 }

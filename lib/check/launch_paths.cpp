@@ -229,12 +229,13 @@ void check_stdin_file(const Spec& spec, const LaunchPlan& plan, std::vector<Find
     char last = 0;
     const bool ends_line = ::fstat(fd->get(), &st) == 0 && st.st_size > 0 &&
                            ::pread(fd->get(), &last, 1, st.st_size - 1) == 1 && last == '\n';
-    if (plan.profile == Profile::elasticsearch && !ends_line) {
+    if (search_node(plan.profile) && !ends_line) {
         out.push_back({Severity::warning, "stdin",
-                       fmt::format("stdin: file:{} {}: Elasticsearch's launch script reads the keystore passphrase as "
+                       fmt::format("stdin: file:{} {}: {}'s launch script reads the keystore passphrase as "
                                    "one line and stops at an EOF without a newline (\"Failed to read keystore "
                                    "password on console\")",
-                                   cut(plan.stdin_file), st.st_size == 0 ? "is empty" : "does not end with a newline"),
+                                   cut(plan.stdin_file), st.st_size == 0 ? "is empty" : "does not end with a newline",
+                                   plan.profile == Profile::opensearch ? "OpenSearch" : "Elasticsearch"),
                        fmt::format("write the passphrase and a newline: printf '%s\\n' \"$PASSPHRASE\" > {}",
                                    cut(plan.stdin_file)),
                        where});

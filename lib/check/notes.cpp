@@ -10,7 +10,9 @@ namespace eslaunch {
 
 std::string profile_reason(const Spec& spec) {
     if (spec.profile_setting != Profile::automatic) return "set in the spec";
-    if (spec.profile != Profile::elasticsearch || spec.argv.empty()) return "auto: the command is not elasticsearch";
+    if (!search_node(spec.profile) || spec.argv.empty()) {
+        return "auto: the command is not elasticsearch or opensearch";
+    }
     // resolve_profile() chose it by the command's name.
     const std::string_view command = spec.argv.front();
     return fmt::format("auto: the command is named {}", command.substr(command.rfind('/') + 1));
@@ -99,7 +101,7 @@ void add_limit_settings(const Spec& spec, const std::optional<EsVersion>& es_ver
 // es_home and es_path_conf: the same home and configuration directory
 // that host reads (one place).
 void add_es_path_settings(const Spec& spec, const EnvMap& program_env, std::vector<Setting>& out) {
-    const bool es = spec.profile == Profile::elasticsearch;
+    const bool es = search_node(spec.profile);
     const std::string es_home = es ? es_home_of(spec) : spec.es_home.value_or("");
     const bool home_derived = !spec.es_home && !es_home.empty();
     out.push_back({"es_home", es_home, home_derived ? Source::derived : source_of(spec, "es_home"),
@@ -111,8 +113,9 @@ void add_es_path_settings(const Spec& spec, const EnvMap& program_env, std::vect
         conf = es_conf_dir_of(spec, program_env, es_home);
         if (!conf.empty()) {
             conf_source = Source::derived;
-            const std::string* env_conf = program_env.get("ES_PATH_CONF");
-            conf_detail = env_conf != nullptr && !env_conf->empty() ? "from ES_PATH_CONF" : "es_home/config";
+            const char* variable = spec.profile == Profile::opensearch ? "OPENSEARCH_PATH_CONF" : "ES_PATH_CONF";
+            const std::string* env_conf = program_env.get(variable);
+            conf_detail = env_conf != nullptr && !env_conf->empty() ? fmt::format("from {}", variable) : "es_home/config";
         }
     }
     out.push_back({"es_path_conf", conf, conf_source, conf_detail});
@@ -139,8 +142,9 @@ std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_e
     out.push_back({"heap_via", spec.heap_via.str(), from("heap_via"), ""});
     if (spec.ready) {
         out.push_back({"ready", spec.ready->str(), Source::spec, ""});
-    } else if (spec.profile == Profile::elasticsearch) {
-        out.push_back({"ready", "", Source::profile, "HTTP address and port from elasticsearch.yml: see readiness"});
+    } else if (search_node(spec.profile)) {
+        out.push_back({"ready", "", Source::profile,
+                       fmt::format("HTTP address and port from {}.yml: see readiness", profile_name(spec.profile))});
     } else {
         out.push_back({"ready", "none", Source::defaulted, ""});
     }
@@ -157,7 +161,7 @@ std::vector<Setting> resolved_settings(const Spec& spec, const EnvMap& program_e
     add_es_path_settings(spec, program_env, out);
     if (spec.tmpdir) {
         out.push_back({"tmpdir", spec.tmpdir->empty() ? "none" : *spec.tmpdir, Source::spec, ""});
-    } else if (spec.profile == Profile::elasticsearch) {
+    } else if (search_node(spec.profile)) {
         out.push_back({"tmpdir", "", Source::profile, "a directory of its own when eslaunch runs as root: see tmpdir"});
     } else {
         out.push_back({"tmpdir", "none", Source::defaulted, ""});

@@ -189,8 +189,8 @@ std::string_view layout_name(EsLayout::Kind k) {
     return {};
 }
 
-EsLayout es_layout_of(std::string_view elasticsearch_env) {
-    constexpr std::string_view archive_default = "if [ -z \"$ES_PATH_CONF\" ]; then ES_PATH_CONF=";
+EsLayout es_layout_of(std::string_view elasticsearch_env, std::string_view conf_variable) {
+    const std::string archive_default = fmt::format("if [ -z \"${0}\" ]; then {0}=", conf_variable);
     EsLayout found;
     int number = 0;
     int archive_line = 0;
@@ -211,13 +211,13 @@ EsLayout es_layout_of(std::string_view elasticsearch_env) {
     }
     if (found.kind == EsLayout::Kind::package && archive_line != 0) {
         return {EsLayout::Kind::unknown, {}, archive_line,
-                fmt::format("it sources {} (line {}) and has the archives' ES_PATH_CONF default", found.env_file,
-                            found.line)};
+                fmt::format("it sources {} (line {}) and has the archives' {} default", found.env_file,
+                            found.line, conf_variable)};
     }
     if (found.kind == EsLayout::Kind::package) return found;
     if (archive_line != 0) return {EsLayout::Kind::archive, {}, archive_line, {}};
     return {EsLayout::Kind::unknown, {}, 0,
-            "it has neither a package's `source FILE` line nor the archives' ES_PATH_CONF default"};
+            fmt::format("it has neither a package's `source FILE` line nor the archives' {} default", conf_variable)};
 }
 
 const EnvAssignment* EnvFileText::last(std::string_view name) const {

@@ -98,8 +98,9 @@ Parsed<HeapVia> parse_heap_via(std::string_view text) {
 
 std::string EsVersion::str() const { return fmt::format("{}.{}.{}", major, minor, patch); }
 
-std::optional<EsVersion> es_version_from_jar_name(std::string_view name) {
-    constexpr std::string_view prefix = "elasticsearch-";
+namespace {
+
+std::optional<EsVersion> version_from_jar_name(std::string_view name, std::string_view prefix) {
     if (!name.starts_with(prefix) || !name.ends_with(".jar")) return std::nullopt;
     std::string_view rest = name.substr(prefix.size(), name.size() - prefix.size() - 4);
     EsVersion v;
@@ -118,6 +119,16 @@ std::optional<EsVersion> es_version_from_jar_name(std::string_view name) {
     }
     if (!rest.empty() && rest.front() != '-') return std::nullopt;  // -SNAPSHOT, -rc1
     return v;
+}
+
+}  // namespace
+
+std::optional<EsVersion> es_version_from_jar_name(std::string_view name) {
+    return version_from_jar_name(name, "elasticsearch-");
+}
+
+std::optional<EsVersion> opensearch_version_from_jar_name(std::string_view name) {
+    return version_from_jar_name(name, "opensearch-");
 }
 
 namespace {

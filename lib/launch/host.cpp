@@ -96,6 +96,7 @@ constexpr std::size_t max_env_script = 256 * 1024;
 bool env_file_may_be_read(EnvFileFacts& f) {
     const std::string& file = f.layout.env_file;
     if (file == "/etc/default/elasticsearch" || file == "/etc/sysconfig/elasticsearch") return true;
+    if (file == "/etc/default/opensearch" || file == "/etc/sysconfig/opensearch") return true;
     const WalkText text{"whoever can change it chooses which file root reads", "", ""};
     auto trusted = read_walking(f.script, Trust::root_only, max_env_script, f.script, text);
     if (trusted) return true;
@@ -108,19 +109,22 @@ bool env_file_may_be_read(EnvFileFacts& f) {
 // rule, as jvm.options: Elastic ships the file root:elasticsearch 0660, and
 // what it says only feeds the plan's checks and the config directory.
 void env_file_facts(EsHomeFacts& es) {
-    if (!es.version || es.version->major < 6) return;  // 2.x and 5.x do not source it
+    // 2.x and 5.x do not source it; OpenSearch's opensearch-env (1.3+) does.
+    if (!es.opensearch && (!es.version || es.version->major < 6)) return;
     EnvFileFacts& f = es.env_file;
-    f.script = es.home + "/bin/elasticsearch-env";
+    const std::string_view name = es.opensearch ? "opensearch-env" : "elasticsearch-env";
+    f.script = fmt::format("{}/bin/{}", es.home, name);
     auto script = read_walking(f.script, Trust::any, max_env_script, f.script, {});
     if (!script) {
         f.layout.why = fmt::format("cannot read it: {}", script.error().what);
         return;
     }
-    f.layout = es_layout_of(*script);
+    f.layout = es_layout_of(*script, es.opensearch ? "OPENSEARCH_PATH_CONF" : "ES_PATH_CONF");
     if (f.layout.kind != EsLayout::Kind::package) return;
     if (!env_file_may_be_read(f)) return;
-    const WalkText text{"", "bin/elasticsearch-env sources it, and the node stops without it: create it",
-                        "bin/elasticsearch-env sources it: make it a regular file"};
+    const std::string missing = fmt::format("bin/{} sources it, and the node stops without it: create it", name);
+    const std::string irregular = fmt::format("bin/{} sources it: make it a regular file", name);
+    const WalkText text{"", missing, irregular};
     auto file = read_walking(f.layout.env_file, Trust::any, max_env_file, f.layout.env_file, text);
     if (!file) {
         f.error = file.error().str();
@@ -142,22 +146,42 @@ int java_major_of(const std::string& java) {
     return text ? java_major_from_release(*text) : 0;
 }
 
-void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts) {
-    EsHomeFacts& es = facts.es;  // es.home: set by the caller, not empty
+// The version from lib/'s jar: elasticsearch-X.Y.Z.jar, or for profile
+// opensearch (or an automatic profile with no such jar) opensearch-X.Y.Z.jar.
+void home_version(const Spec& spec, EsHomeFacts& es) {
+    struct Found {
+        std::optional<EsVersion> version;
+        std::string jar;
+    } best[2];  // [0] Elasticsearch, [1] OpenSearch
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(es.home + "/lib", ec)) {
         const std::string name = entry.path().filename().string();
-        if (auto v = es_version_from_jar_name(name)) {
-            if (!es.version || *v > *es.version) {
-                es.version = v;
-                es.version_source = entry.path().string();
-            }
+        const std::optional<EsVersion> v[2] = {es_version_from_jar_name(name), opensearch_version_from_jar_name(name)};
+        for (int k = 0; k < 2; ++k) {
+            if (v[k] && (!best[k].version || *v[k] > *best[k].version)) best[k] = {v[k], entry.path().string()};
         }
     }
+    const bool opensearch = spec.profile == Profile::opensearch ||
+                            (spec.profile_setting == Profile::automatic && spec.profile == Profile::plain &&
+                             !best[0].version && best[1].version);
+    const Found& found = best[opensearch ? 1 : 0];
+    es.opensearch = opensearch;
+    es.version = found.version;
+    es.version_source = found.jar;
+}
+
+void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts) {
+    EsHomeFacts& es = facts.es;  // es.home: set by the caller, not empty
+    home_version(spec, es);
     env_file_facts(es);
     es.conf_dir = es_node_conf_dir(spec, program_env, es, es.conf_dir_source);
     // jvm.options' "8:", "9-:" lines apply to the java the script will run.
-    if (es.version) {
+    if (es.opensearch) {
+        std::error_code ec;
+        es.systemd_module = fs::is_directory(es.home + "/modules/systemd", ec);
+        es.java = choose_opensearch_java(es.version, program_env, es.home);
+        facts.java_major = java_major_of(es.java->path);
+    } else if (es.version) {
         es.java = choose_java(es.version, program_env, es.home, host_java_lookup());
         facts.java_major = java_major_of(es.java->path);
     }
@@ -175,6 +199,7 @@ void es_home_facts(const Spec& spec, const EnvMap& program_env, HostFacts& facts
     };
     add_file(es.conf_dir + "/jvm.options");
     std::vector<std::string> drop_ins;
+    std::error_code ec;
     for (const auto& entry : fs::directory_iterator(es.conf_dir + "/jvm.options.d", ec)) {
         if (entry.path().extension() == ".options") drop_ins.push_back(entry.path().string());
     }
@@ -244,7 +269,7 @@ void program_facts(const Spec& spec, HostFacts& facts) {
 void helper_facts(const Spec& spec, const InstallDirs& dirs, HostFacts& facts) {
     if (dirs.libexecdir.empty()) return;
     const bool may_be_elasticsearch =
-        spec.profile == Profile::elasticsearch ||
+        search_node(spec.profile) ||
         (spec.profile_setting == Profile::automatic && spec.profile == Profile::plain && facts.es.version);
     const bool may_probe = spec.ready ? spec.ready->kind != ReadyProbe::Kind::none : may_be_elasticsearch;
     if (may_probe || facts.environ.get("NOTIFY_SOCKET") != nullptr) {
@@ -261,25 +286,30 @@ std::string es_node_conf_dir(const Spec& spec, const EnvMap& program_env, const 
                              std::string& source) {
     const EnvFileFacts& f = es.env_file;
     const bool package = f.layout.kind == EsLayout::Kind::package;
-    if (package && f.error.empty()) {
-        const EnvAssignment* a = f.text.last("ES_PATH_CONF");
-        if (a != nullptr && f.text.unreadable_assignment("ES_PATH_CONF", a->line) == nullptr) {
+    const char* variable = es.opensearch ? "OPENSEARCH_PATH_CONF" : "ES_PATH_CONF";
+    const std::string* env = program_env.get(variable);
+    // OpenSearch's script sources the file only when the variable is unset.
+    const bool sourced = package && !(es.opensearch && env != nullptr && !env->empty());
+    if (sourced && f.error.empty()) {
+        const EnvAssignment* a = f.text.last(variable);
+        if (a != nullptr && f.text.unreadable_assignment(variable, a->line) == nullptr) {
             source = fmt::format("{}:{}", f.layout.env_file, a->line);
             return a->value;
         }
     }
-    const std::string* env = program_env.get("ES_PATH_CONF");
     if (spec.es_path_conf) {
         source = "es_path_conf=";
     } else if (env != nullptr && !env->empty()) {
-        source = "ES_PATH_CONF";
+        source = variable;
     } else if (package) {
         source = {};
         return {};
     } else {
         source = "es_home/config";
     }
-    return es_conf_dir_of(spec, program_env, es.home);
+    if (spec.es_path_conf) return *spec.es_path_conf;
+    if (env != nullptr && !env->empty()) return *env;
+    return es.home.empty() ? std::string{} : es.home + "/config";
 }
 
 std::optional<std::string> search_path(const std::string& name, const std::string* path) {
@@ -353,7 +383,8 @@ void read_http_settings_as(const Spec& spec, const LaunchPlan& plan, const HostF
                                       host.node_reader_expected);
         return;
     }
-    std::vector<std::string> argv{*host.node_reader, "--node-http-settings", es.conf_dir, "--"};
+    const char* mode = es.opensearch ? "--node-http-settings-opensearch" : "--node-http-settings";
+    std::vector<std::string> argv{*host.node_reader, mode, es.conf_dir, "--"};
     argv.insert(argv.end(), spec.argv.begin(), spec.argv.end());
     const pid_t parent = ::getpid();
     const ChildResult r = run_program_in_child(
@@ -363,7 +394,7 @@ void read_http_settings_as(const Spec& spec, const LaunchPlan& plan, const HostF
     if (r.status == ChildResult::Status::done && decode_http_settings(r.output, es)) return;
     const std::string why =
         r.status == ChildResult::Status::done ? std::string{"gave an answer eslaunch cannot read"} : reader_failure(r);
-    es.reader_error = fmt::format("eslaunch-check, reading {}/elasticsearch.yml as user {}, {}", es.conf_dir,
+    es.reader_error = fmt::format("eslaunch-check, reading {}/{} as user {}, {}", es.conf_dir, node_settings_file(es),
                                   plan.user_name, why);
 }
 
@@ -446,14 +477,17 @@ std::string encode_http_settings(const EsHomeFacts& es) {
     put_field(out, h.readiness_port ? "1" : "0");
     put_field(out, h.readiness_port.value_or(""));
     put_field(out, h.readiness_port_where);
+    put_field(out, h.tls_key);
     return out;
 }
 
 bool decode_http_settings(std::string_view in, EsHomeFacts& es) {
-    std::string f[15];
-    for (auto& field : f) {
-        if (!take_field(in, field)) return false;
+    std::string f[16];
+    for (std::size_t i = 0; i < 15; ++i) {
+        if (!take_field(in, f[i])) return false;
     }
+    // The 16th (the TLS key) came later: an answer without it means xpack's.
+    if (!in.empty() && !take_field(in, f[15])) return false;
     if (!in.empty()) return false;
     EsHttpSettings h;
     if (f[1] == "1") h.bind_host = f[2];
@@ -465,6 +499,7 @@ bool decode_http_settings(std::string_view in, EsHomeFacts& es) {
     h.tls_where = f[9];
     if (f[12] == "1") h.readiness_port = f[13];
     h.readiness_port_where = f[14];
+    if (!f[15].empty()) h.tls_key = f[15];
     es.settings_error = f[0];
     es.http = std::move(h);
     es.memory_lock_where = f[10];

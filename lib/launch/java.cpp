@@ -90,6 +90,29 @@ JavaChoice choose_java(const std::optional<EsVersion>& version, const EnvMap& en
     return java_from_7(major, minor, env, es_home);
 }
 
+JavaChoice choose_opensearch_java(const std::optional<EsVersion>& version, const EnvMap& env,
+                                  const std::string& home) {
+    JavaChoice j;
+    auto take = [&](std::string source, std::string path, std::string why) {
+        j.source = std::move(source);
+        j.path = std::move(path);
+        j.why = std::move(why);
+    };
+    const bool reads_own = !version || *version >= EsVersion{1, 3, 0};  // OpenSearch#2040
+    const std::string own = java_env_value(env, "OPENSEARCH_JAVA_HOME");
+    const std::string java_home = java_env_value(env, "JAVA_HOME");
+    if (reads_own && !own.empty()) {
+        take("OPENSEARCH_JAVA_HOME", own + "/bin/java", "OPENSEARCH_JAVA_HOME is set");
+    } else if (!java_home.empty()) {
+        take("JAVA_HOME", java_home + "/bin/java",
+             reads_own ? "JAVA_HOME is set and OPENSEARCH_JAVA_HOME is not" : "JAVA_HOME is set");
+    } else {
+        take("bundled jdk", home + "/jdk/bin/java",
+             reads_own ? "neither OPENSEARCH_JAVA_HOME nor JAVA_HOME is set" : "JAVA_HOME is not set");
+    }
+    return j;
+}
+
 int java_major_from_release(std::string_view release_text) {
     for (std::string_view line : split_lines(release_text)) {
         constexpr std::string_view key = "JAVA_VERSION=\"";

@@ -193,18 +193,23 @@ void Planner::check_identity_ids() {
 void Planner::plan_profile() {
     plan_.profile = spec_.profile;
     if (spec_.profile_setting == Profile::automatic && spec_.profile == Profile::plain && host_.es.version) {
-        plan_.profile = Profile::elasticsearch;
+        plan_.profile = host_.es.opensearch ? Profile::opensearch : Profile::elasticsearch;
         if (auto flag = find_daemonize_flag(spec_.argv)) {
             error(status::config, spec_.line_of("command"),
-                  fmt::format("command: '{}' daemonizes Elasticsearch ({} holds {}), so it leaves the foreground",
-                              cut(*flag), host_.es.home, host_.es.version_source),
+                  fmt::format("command: '{}' daemonizes {} ({} holds {}), so it leaves the foreground", cut(*flag),
+                              host_.es.opensearch ? "OpenSearch" : "Elasticsearch", host_.es.home,
+                              host_.es.version_source),
                   "remove it: systemd and supervisord supervise the program itself, in the foreground");
         }
     }
 }
 
 std::string memory_lock_request(Profile profile, const EsHomeFacts& es) {
-    if (profile != Profile::elasticsearch) return {};
+    if (!search_node(profile)) return {};
+    if (profile == Profile::opensearch) {  // forked from 7.10: bootstrap.memory_lock only
+        return es.memory_lock_where.empty() ? std::string{}
+                                            : fmt::format("bootstrap.memory_lock: true ({})", es.memory_lock_where);
+    }
     // Each version reads its own name; an unknown version either.
     const bool before_5 = es.version && es.version->major < 5;
     const bool from_5 = es.version && es.version->major >= 5;
@@ -312,7 +317,7 @@ void Planner::plan_limits() {
     const std::string lock = memory_lock_request(plan_.profile, host_.es);
     // With ready=, only memory_lock reads elasticsearch.yml: say when it could not.
     const std::string& unread = host_.es.settings_error.empty() ? host_.es.reader_error : host_.es.settings_error;
-    if (plan_.profile == Profile::elasticsearch && spec_.ready && !unread.empty()) {
+    if (search_node(plan_.profile) && spec_.ready && !unread.empty()) {
         warn(0, fmt::format("whether the node asks for bootstrap.memory_lock is not known: {}", unread));
     }
     for (LimitResource r : all_limit_resources) {
@@ -370,10 +375,11 @@ void Planner::choose_probe() {
     if (spec_.ready) {
         r.probe = *spec_.ready;
         r.source = fmt::format("ready= at line {}", spec_.line_of("ready"));
-    } else if (plan_.profile == Profile::elasticsearch) {
-        DefaultProbe d = elasticsearch_default_probe(host_.es.http);
+    } else if (search_node(plan_.profile)) {
+        const bool opensearch = plan_.profile == Profile::opensearch;
+        DefaultProbe d = elasticsearch_default_probe(host_.es.http, opensearch ? "OpenSearch" : "Elasticsearch");
         r.probe = d.probe;
-        r.source = fmt::format("profile elasticsearch: {}", d.why);
+        r.source = fmt::format("profile {}: {}", profile_name(plan_.profile), d.why);
         if (d.warning) warn(0, *d.warning);
         // Before 8.2 there is no readiness service: the node refuses the setting.
         const auto& port = host_.es.http.readiness_port;
@@ -382,11 +388,12 @@ void Planner::choose_probe() {
                                 "(unknown setting); remove it",
                                 host_.es.http.readiness_port_where, host_.es.version->str()));
         }
+        const char* yml = node_settings_file(host_.es);
         if (!host_.es.settings_error.empty()) {
-            warn(0, fmt::format("the default probe ignores elasticsearch.yml, which Elasticsearch will refuse too: {}",
-                                host_.es.settings_error));
+            warn(0, fmt::format("the default probe ignores {}, which {} will refuse too: {}", yml,
+                                opensearch ? "OpenSearch" : "Elasticsearch", host_.es.settings_error));
         } else if (!host_.es.reader_error.empty()) {
-            warn(0, fmt::format("the default probe ignores elasticsearch.yml: {}", host_.es.reader_error));
+            warn(0, fmt::format("the default probe ignores {}: {}", yml, host_.es.reader_error));
         }
     } else {
         r.source = "default";
@@ -399,6 +406,17 @@ void Planner::let_program_notify() {
     if (plan_.profile == Profile::elasticsearch && host_.es.version && host_.es.version->major >= 7 &&
         !spec_sets_variable("ES_SD_NOTIFY")) {
         plan_.environment.set("ES_SD_NOTIFY", "true");
+    }
+    // OpenSearch's modules/systemd reads OPENSEARCH_SD_NOTIFY (1.x and 2.x);
+    // only its deb/rpm ship the module, so a tar home never notifies.
+    if (plan_.profile == Profile::opensearch && !spec_sets_variable("OPENSEARCH_SD_NOTIFY")) {
+        plan_.environment.set("OPENSEARCH_SD_NOTIFY", "true");
+    }
+    if (plan_.profile == Profile::opensearch && !host_.es.home.empty() && !host_.es.systemd_module) {
+        warn(spec_.line_of("ready"),
+             fmt::format("ready=native: {}/modules/systemd is missing (only OpenSearch's deb and rpm packages ship "
+                         "it), so the node never tells systemd it is ready; remove ready= for the default probe",
+                         host_.es.home));
     }
     if (spec_.watchdog) {
         warn(spec_.line_of("watchdog"), "watchdog=true does nothing with ready=native: the program feeds "

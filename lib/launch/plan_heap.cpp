@@ -88,7 +88,9 @@ std::optional<HeapVia> Planner::heap_way(const HeapSize& wanted) {
     const std::optional<EsVersion>& version = plan_.heap.version;
     HeapVia via = spec_.heap_via;
     if (via.kind == HeapVia::Kind::automatic) {
-        if (plan_.profile != Profile::elasticsearch) {
+        if (plan_.profile == Profile::opensearch) {  // every version: facts §3, after jvm.options
+            via = {HeapVia::Kind::env, std::string{opensearch_java_opts}};
+        } else if (plan_.profile != Profile::elasticsearch) {
             via.kind = HeapVia::Kind::java_tool_options;
         } else if (!version) {
             error(status::config, heap_line,
@@ -116,6 +118,7 @@ std::optional<HeapVia> Planner::heap_way(const HeapSize& wanted) {
 // scripts were not read, nor are variables of the operator's own).
 std::string Planner::dropped_heap_reason(const HeapVia& via) const {
     const std::optional<EsVersion>& version = plan_.heap.version;
+    if (plan_.profile == Profile::opensearch) return dropped_opensearch_heap_reason(via);
     if (plan_.profile != Profile::elasticsearch || (version && version->major < 2)) return {};
     const std::string script = es_launch_script(version);
     if (via.kind == HeapVia::Kind::java_tool_options) {
@@ -135,13 +138,29 @@ std::string Planner::dropped_heap_reason(const HeapVia& via) const {
     return {};
 }
 
+// OpenSearch's bin/opensearch-env unsets JAVA_TOOL_OPTIONS and ignores
+// JAVA_OPTS (with a warning on stdout); no script of it reads ES_*.
+std::string Planner::dropped_opensearch_heap_reason(const HeapVia& via) const {
+    switch (via.kind) {
+        case HeapVia::Kind::java_tool_options: return "bin/opensearch-env unsets JAVA_TOOL_OPTIONS before the JVM starts";
+        case HeapVia::Kind::es_heap_size: return "OpenSearch does not read ES_HEAP_SIZE";
+        case HeapVia::Kind::es_java_opts: return "OpenSearch does not read ES_JAVA_OPTS (it reads OPENSEARCH_JAVA_OPTS)";
+        case HeapVia::Kind::env:
+            if (via.env_name == "JAVA_OPTS") return "bin/opensearch-env ignores JAVA_OPTS";
+            if (via.env_name == "ES_JAVA_OPTS") return "OpenSearch does not read ES_JAVA_OPTS";
+            return {};
+        default: return {};
+    }
+}
+
 // heap_via= naming a variable the version's script drops or overrides:
 // true with the error.
 bool Planner::refuse_dropped_heap_way(const HeapVia& via, const HeapSize& wanted) {
     const std::string reason = dropped_heap_reason(via);
     if (reason.empty()) return false;
     const std::optional<EsVersion>& version = plan_.heap.version;
-    const std::string fix = !version              ? "heap_via=es_heap_size (before 5.0) or heap_via=es_java_opts"
+    const std::string fix = plan_.profile == Profile::opensearch ? "heap_via=env:OPENSEARCH_JAVA_OPTS"
+                            : !version ? "heap_via=es_heap_size (before 5.0) or heap_via=es_java_opts"
                             : version->major < 5 ? "heap_via=es_heap_size"
                                                  : "heap_via=es_java_opts";
     error(status::config, spec_.line_of("heap_via"),
@@ -193,8 +212,11 @@ void Planner::inject_heap(const HeapSize& wanted, const HeapVia& via, std::uint6
     else append_heap_flags(wanted, variable, size);
     heap.via = variable;
     heap.bytes = bytes;
-    // ES puts ES_JAVA_OPTS after jvm.options, and the JVM takes the last flag.
-    if (plan_.profile == Profile::elasticsearch && via.kind == HeapVia::Kind::es_java_opts) {
+    // ES puts ES_JAVA_OPTS after jvm.options (OpenSearch OPENSEARCH_JAVA_OPTS),
+    // and the JVM takes the last flag.
+    const bool after_jvm_options = (plan_.profile == Profile::elasticsearch && via.kind == HeapVia::Kind::es_java_opts) ||
+                                   (plan_.profile == Profile::opensearch && variable == opensearch_java_opts);
+    if (after_jvm_options) {
         for (const auto& o : host_.es.jvm_options) heap.overrides.push_back(fmt::format("{} ({})", o.option, o.where));
     }
 }

@@ -42,7 +42,7 @@ bool is_file_name(std::string_view name) {
 // create it (and its root-owned parents).
 std::optional<std::string> Planner::default_tmpdir() {
     TmpdirPlan& t = plan_.tmpdir;
-    if (plan_.profile != Profile::elasticsearch) {
+    if (!search_node(plan_.profile)) {
         t.source = fmt::format("none: profile {} has no default", profile_name(plan_.profile));
         return std::nullopt;
     }
@@ -73,11 +73,16 @@ void Planner::plan_tmpdir() {
         t.source = fmt::format("tmpdir= at line {}", spec_.line_of("tmpdir"));
     } else if (auto path = default_tmpdir()) {
         t.path = *path;
-        t.source = "profile elasticsearch: a directory of the program's own, where it may map code (JNA, libffi)";
+        t.source = fmt::format("profile {}: a directory of the program's own, where it may map code (JNA, libffi)",
+                               profile_name(plan_.profile));
     } else {
         return;
     }
-    if (plan_.profile != Profile::elasticsearch) {
+    // OpenSearch's jvm.options has -Djava.io.tmpdir=${OPENSEARCH_TMPDIR}, and
+    // bin/opensearch makes a directory of its own only when it is unset.
+    if (plan_.profile == Profile::opensearch) {
+        pass_tmpdir_variable("OPENSEARCH_TMPDIR", chosen);
+    } else if (plan_.profile != Profile::elasticsearch) {
         pass_tmpdir_variable("TMPDIR", chosen);
     } else if (reads_es_tmpdir(host_.es.version)) {
         pass_tmpdir_variable("ES_TMPDIR", chosen);

@@ -20,6 +20,9 @@ inline std::string es_launch_script(const std::optional<EsVersion>& version) {
                    : std::string{"every launch script of Elasticsearch from 2.x on"};
 }
 
+// OpenSearch reads JVM options from this variable only (bin/opensearch).
+inline constexpr std::string_view opensearch_java_opts = "OPENSEARCH_JAVA_OPTS";
+
 class Planner {
 public:
     Planner(const Spec& spec, const HostFacts& host) : spec_(spec), host_(host) {}
@@ -56,6 +59,7 @@ private:
     void note_memory_limit();
     bool take_legacy_heap_size(std::optional<HeapSize>& wanted);
     std::optional<HeapVia> heap_way(const HeapSize& wanted);
+    std::string dropped_opensearch_heap_reason(const HeapVia& via) const;
     std::optional<std::uint64_t> heap_within_memory(const HeapSize& wanted);
     void inject_heap(const HeapSize& wanted, const HeapVia& via, std::uint64_t bytes);
     bool refuse_dropped_heap_way(const HeapVia& via, const HeapSize& wanted);
@@ -73,7 +77,10 @@ private:
     void check_env_conf_dir_agrees(const EnvAssignment& a);
     void check_env_ignored();
     void check_env_replaced();
+    bool opensearch_skips_env_file();
     void plan_java();  // plan_java.cpp
+    void warn_opensearch_java();
+    void warn_keystore_password();
     void warn_java_home();
     void warn_java_tool_options();
 

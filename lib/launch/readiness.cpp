@@ -91,7 +91,7 @@ Parsed<WatchOptions> parse_watch_args(const std::vector<std::string>& args) {
     return o;
 }
 
-DefaultProbe elasticsearch_default_probe(const EsHttpSettings& s) {
+DefaultProbe elasticsearch_default_probe(const EsHttpSettings& s, std::string_view product) {
     std::string readiness_warning;
     if (auto d = readiness_port_probe(s, readiness_warning)) return *d;
     // Built whole: GCC 12 at -O3 warns (-Wrestrict, a false positive) on
@@ -136,8 +136,8 @@ DefaultProbe elasticsearch_default_probe(const EsHttpSettings& s) {
         d.probe.host = "::1";
         why.push_back(fmt::format("{} {} ({})", s.bind_host_key, *s.bind_host, s.bind_host_where));
     }
-    if (s.tls) why.push_back(fmt::format("xpack.security.http.ssl.enabled true ({})", s.tls_where));
-    d.why = why.empty() ? std::string{"Elasticsearch's default HTTP port"} : join(why, ", ");
+    if (s.tls) why.push_back(fmt::format("{} true ({})", s.tls_key, s.tls_where));
+    d.why = why.empty() ? fmt::format("{}'s default HTTP port", product) : join(why, ", ");
     if (!warnings.empty()) d.warning = join(warnings, "; ");
     return d;
 }

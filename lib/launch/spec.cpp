@@ -318,7 +318,9 @@ void read_profile(const KeyValue& k) {
     else if (k.v == "elasticsearch") k.spec.profile_setting = Profile::elasticsearch;
     else if (k.v == "jvm") k.spec.profile_setting = Profile::jvm;
     else if (k.v == "plain") k.spec.profile_setting = Profile::plain;
-    else k.error(fmt::format("profile: '{}' is not a profile", cut(k.v)), "write auto, elasticsearch, jvm or plain");
+    else if (k.v == "opensearch") k.spec.profile_setting = Profile::opensearch;
+    else k.error(fmt::format("profile: '{}' is not a profile", cut(k.v)),
+                 "write auto, elasticsearch, opensearch, jvm or plain");
 }
 
 void read_limit(const KeyValue& k) {
@@ -608,13 +610,13 @@ void SectionParser::resolve_profile() {
     }
     const std::string_view name = spec_.argv.empty() ? std::string_view{} : basename_of(spec_.argv.front());
     const bool es = name == "elasticsearch" || name == "systemd-entrypoint";
-    spec_.profile = es ? Profile::elasticsearch : Profile::plain;
+    spec_.profile = es ? Profile::elasticsearch : name == "opensearch" ? Profile::opensearch : Profile::plain;
 }
 
 // Printed at every launch (the plan carries them) and by check.
 void SectionParser::add_warnings() {
     auto note = [](std::vector<Note>& to, int line, std::string text) { to.push_back({line, std::move(text)}); };
-    const bool is_es = spec_.profile == Profile::elasticsearch;
+    const bool is_es = search_node(spec_.profile);
 
     static const std::map<std::string_view, std::string_view> unread_vars = {
         {"MAX_OPEN_FILES", "limit_nofile="},
@@ -688,10 +690,11 @@ void SectionParser::check_command() {
 }
 
 void SectionParser::refuse_daemonize() {
-    if (spec_.profile != Profile::elasticsearch) return;
+    if (!search_node(spec_.profile)) return;
     if (auto flag = find_daemonize_flag(spec_.argv)) {
         error(spec_.line_of("command"),
-              fmt::format("command: '{}' daemonizes Elasticsearch, so it leaves the foreground", cut(*flag)),
+              fmt::format("command: '{}' daemonizes {}, so it leaves the foreground", cut(*flag),
+                          spec_.profile == Profile::opensearch ? "OpenSearch" : "Elasticsearch"),
               "remove it: systemd and supervisord supervise the program itself, in the foreground");
     }
 }
@@ -821,6 +824,7 @@ std::string_view profile_name(Profile p) {
         case Profile::elasticsearch: return "elasticsearch";
         case Profile::jvm: return "jvm";
         case Profile::plain: return "plain";
+        case Profile::opensearch: return "opensearch";
     }
     return {};
 }
@@ -919,8 +923,9 @@ std::uint64_t es_min_open_files(const std::optional<EsVersion>& version) {
 }
 
 std::map<LimitResource, LimitValue> profile_limits(Profile p, const std::optional<EsVersion>& es_version) {
-    if (p != Profile::elasticsearch) return {};
-    const std::uint64_t files = es_min_open_files(es_version);
+    if (!search_node(p)) return {};
+    // OpenSearch forked 7.10.2: its FileDescriptorCheck wants 65535 in every version.
+    const std::uint64_t files = p == Profile::opensearch ? 65535 : es_min_open_files(es_version);
     return {{LimitResource::nofile, {files, files}},
             {LimitResource::nproc, {4096, 4096}},
             {LimitResource::as, {limit_infinity, limit_infinity}},
@@ -941,7 +946,8 @@ std::string es_home_of(const Spec& spec) {
 
 std::string es_conf_dir_of(const Spec& spec, const EnvMap& program_env, const std::string& home) {
     if (spec.es_path_conf) return *spec.es_path_conf;
-    if (const std::string* conf = program_env.get("ES_PATH_CONF"); conf != nullptr && !conf->empty()) return *conf;
+    const std::string_view variable = spec.profile == Profile::opensearch ? "OPENSEARCH_PATH_CONF" : "ES_PATH_CONF";
+    if (const std::string* conf = program_env.get(variable); conf != nullptr && !conf->empty()) return *conf;
     return home.empty() ? std::string{} : home + "/config";
 }
 

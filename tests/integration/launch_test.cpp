@@ -963,3 +963,96 @@ TEST_F(Launch, CheckFailsATmpdirOnANoexecMount) {
 
 }  // namespace
 }  // namespace eslaunch::testing
+
+// --- profile opensearch, through the fake OpenSearch homes ----------------------
+
+namespace eslaunch::testing {
+namespace {
+
+// bin/opensearch of the fake 2.x home builds OPENSEARCH_JAVA_OPTS from
+// jvm.options (-Xms1g -Xmx1g) and the inherited one; a stand-in for fake-es
+// hands its -Xms/-Xmx, in order, to a real JVM.
+TEST_F(Launch, OpenSearchHeapReachesARealJvm) {
+    std::error_code ec;
+    const fs::path java = fs::canonical("/usr/bin/java", ec);
+    if (ec) GTEST_SKIP() << "SKIP: no /usr/bin/java (apt-get install openjdk-17-jre-headless)";
+    const fs::path stand_in = dir_ / "real-jvm";
+    std::ofstream(stand_in) << "#!/bin/sh\nwhile [ $# -gt 0 ] && [ \"$1\" != -- ]; do shift; done\nshift\nopts=\n"
+                               "for a in \"$@\"; do case $a in -Xms*|-Xmx*) opts=\"$opts $a\" ;; esac; done\n"
+                               "exec " + java.string() + " $opts -XX:+PrintFlagsFinal -version\n";
+    fs::permissions(stand_in, fs::perms(0755));
+    const std::string home = (dir_ / "os-2.19.1").string();
+    command_output({"/bin/bash", getenv_or_fail("ESLAUNCH_MAKE_HOME"), "opensearch-2.19.1", home, stand_in.string()});
+    const std::string spec = write_spec("[program:os]\ncommand=" + home + "/bin/opensearch\nuser=nobody\n" +
+                                        "heap_size=256m\nready=none\ntmpdir=" + (dir_ / "tmp").string() + "\n" +
+                                        "environment=FAKE_ES_RECORD=\"unused\"\n");
+    auto r = run_command({eslaunch_binary(), spec}, base_env);
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto flag = [&](const std::string& name) {
+        std::istringstream in(r.out);
+        std::string line;
+        while (std::getline(in, line)) {
+            std::istringstream words(line);
+            std::string type, key, eq, value;
+            if (words >> type >> key >> eq >> value && key == name) return value;
+        }
+        return std::string{"missing"};
+    };
+    EXPECT_EQ(flag("MaxHeapSize"), "268435456") << r.err;
+    EXPECT_EQ(flag("InitialHeapSize"), "268435456");
+}
+
+// The heap in OPENSEARCH_JAVA_OPTS after jvm.options, OPENSEARCH_TMPDIR as
+// jvm.options' -Djava.io.tmpdir; a second heap, or JAVA_TOOL_OPTIONS, is 78
+// and nothing runs.
+TEST_F(Launch, OpenSearchGetsItsOwnVariablesAndConflictsAre78) {
+    const std::string home = make_home("opensearch-2.19.1");
+    const std::string tmp = (dir_ / "tmp").string();
+    const std::string env = "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\"";
+    const std::string base = "[program:os]\ncommand=" + home + "/bin/opensearch\nuser=nobody\nheap_size=512m\n" +
+                             "ready=none\ntmpdir=" + tmp + "\n";
+    auto r = run_command({eslaunch_binary(), write_spec(base + env + "\n")}, base_env);
+    ASSERT_EQ(r.status, 0) << r.err;
+    json rec = record();
+    EXPECT_EQ(rec["heap"], json({{"xms", "512m"}, {"xmx", "512m"}}));
+    EXPECT_EQ(rec["java_io_tmpdir"], tmp);
+    EXPECT_EQ(rec["main_class"], "org.opensearch.bootstrap.OpenSearch");
+    EXPECT_FALSE(rec["environment"].contains("JAVA_TOOL_OPTIONS"));
+
+    fs::remove(record_);
+    const std::string spec = write_spec(base + env + ",OPENSEARCH_JAVA_OPTS=\"-Xmx4g\"\n");
+    r = run_command({eslaunch_binary(), spec}, base_env);
+    EXPECT_EQ(r.status, 78) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(spec + ":4: heap_size=512m and -Xmx4g in OPENSEARCH_JAVA_OPTS both set the heap; "
+                                 "remove -Xmx4g from OPENSEARCH_JAVA_OPTS or remove heap_size="));
+    EXPECT_FALSE(fs::exists(record_)) << "the node was started";
+    r = run_command({eslaunch_binary(), write_spec(base + "heap_via=java_tool_options\n" + env + "\n")}, base_env);
+    EXPECT_EQ(r.status, 78) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("bin/opensearch-env unsets JAVA_TOOL_OPTIONS before the JVM starts"));
+    EXPECT_FALSE(fs::exists(record_)) << "the node was started";
+}
+
+// The default probe and the memory lock follow opensearch.yml, read as the
+// node's user: HTTPS from plugins.security.ssl.http.enabled.
+TEST_F(Launch, OpenSearchFollowsOpensearchYml) {
+    const std::string home = make_home("opensearch-2.19.1");
+    const std::string yml = home + "/config/opensearch.yml";
+    std::ofstream(yml) << "cluster.name: os\nhttp.port: 9444\nplugins.security.ssl.http.enabled: true\n"
+                          "bootstrap.memory_lock: true\n";
+    const std::string spec = write_spec("[program:os]\ncommand=" + home + "/bin/opensearch\nuser=nobody\ntmpdir=none\n" +
+                                        "environment=FAKE_ES_RECORD=\"" + record_ + "\",FAKE_ES_EXIT=\"1\"\n");
+    auto check = run_eslaunch({"check", "--json", spec}, base_env);
+    const json plan = json::parse(check.out);
+    EXPECT_EQ(plan["profile"], "opensearch");
+    EXPECT_EQ(plan["readiness"]["probe"], "https://127.0.0.1:9444/") << check.out;
+    EXPECT_EQ(plan["readiness"]["source"], "profile opensearch: http.port 9444 (" + yml + ":2), "
+                                           "plugins.security.ssl.http.enabled true (" + yml + ":3)");
+    auto r = run_command({"/usr/bin/prlimit", "--memlock=65536:65536", eslaunch_binary(), spec}, base_env, {}, {}, -1,
+                         Caps::without_sys_resource);
+    EXPECT_EQ(r.status, 205) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("bootstrap.memory_lock: true (" + yml + ":4) needs the memlock limit unlimited"));
+    EXPECT_FALSE(fs::exists(record_)) << "the node was started";
+}
+
+}  // namespace
+}  // namespace eslaunch::testing

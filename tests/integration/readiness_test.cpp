@@ -825,6 +825,26 @@ TEST_F(ReadinessTls, ReadyWithTheCaAndThePassword) {
     EXPECT_THAT(notify_->messages()[*ready].field("STATUS").value_or(""), HasSubstr("(" + url() + " -> 200)"));
 }
 
+// The profile opensearch's default probe: https:// because opensearch.yml
+// turns on the security plugin's TLS, with the port from it too.
+TEST_F(ReadinessTls, OpenSearchsDefaultProbeFollowsItsSecurityPlugin) {
+    const fs::path home = dir_ / "opensearch";
+    fs::create_directories(home / "lib");
+    fs::create_directories(home / "config");
+    for (const fs::path& d : {home, home / "lib", home / "config"}) fs::permissions(d, fs::perms(0755));
+    write_file(home / "lib" / "opensearch-2.19.1.jar", "");
+    write_file(home / "config" / "opensearch.yml",
+               "http.port: " + port_ + "\nplugins.security.ssl.http.enabled: true\n");
+    start("command=/usr/bin/python3 " + (certs_ / "tls_server.py").string() + " " + (certs_ / "node.crt").string() +
+          " " + (certs_ / "node.key").string() + " " + port_ + " elastic " + (certs_ / "password").string() +
+          "\nuser=" + test_user + "\nprofile=opensearch\nes_home=" + home.string() +
+          "\ntmpdir=none\nready_interval=20ms\nready_ca=" + (certs_ / "node.crt").string() +
+          "\nready_user=elastic\nready_password_file=" + (certs_ / "password").string() + "\n");
+    const auto ready = notify_->wait_for("READY", "1", 10s);
+    ASSERT_TRUE(ready) << context();
+    EXPECT_THAT(notify_->messages()[*ready].field("STATUS").value_or(""), HasSubstr("(" + url() + " -> 200)"));
+}
+
 TEST_F(ReadinessTls, InsecureNeedsNoCa) {
     start_tls("ready_insecure=true\nready_user=elastic\nready_password_file=" + (certs_ / "password").string() + "\n");
     const auto ready = notify_->wait_for("READY", "1", 10s);

@@ -154,9 +154,9 @@ TEST(CheckText, ShowsThePlanSoFar) {
 
 TEST(CheckText, SaysWhyTheProfile) {
     const Spec plain = parse_ok("[program:x]\ncommand=/bin/true\nallow_root=true\n");
-    EXPECT_EQ(profile_reason(plain), "auto: the command is not elasticsearch");
+    EXPECT_EQ(profile_reason(plain), "auto: the command is not elasticsearch or opensearch");
     EXPECT_THAT(render_check_text(plain, plan_of(plain), test_context().environ),
-                HasSubstr("\n  profile      plain (auto: the command is not elasticsearch)\n"));
+                HasSubstr("\n  profile      plain (auto: the command is not elasticsearch or opensearch)\n"));
     EXPECT_EQ(profile_reason(parse_ok("[program:x]\ncommand=/opt/es/bin/elasticsearch\n")),
               "auto: the command is named elasticsearch");
     EXPECT_EQ(profile_reason(parse_ok("[program:x]\ncommand=/usr/share/es/bin/systemd-entrypoint\n")),

@@ -451,3 +451,91 @@ TEST(EsNodeConfDir, ThePackageFileWinsAndOnlyArchivesDefaultToTheHome) {
 
 }  // namespace
 }  // namespace eslaunch::testing
+
+// --- OpenSearch: opensearch-env sources the file only when
+// OPENSEARCH_PATH_CONF is unset (1.3.x, 2.x) ------------------------------------
+
+namespace eslaunch::testing {
+namespace {
+
+TEST(EnvLayout, OpenSearchsScriptNamesItsOwnVariable) {
+    const std::string package = "export HOSTNAME=$HOSTNAME\n\nif [ -z \"$OPENSEARCH_PATH_CONF\" ]; then\n"
+                                "  source /etc/default/opensearch\nfi\n";
+    const EsLayout deb = es_layout_of(package, "OPENSEARCH_PATH_CONF");
+    EXPECT_EQ(deb.kind, EsLayout::Kind::package);
+    EXPECT_EQ(deb.env_file, "/etc/default/opensearch");
+    EXPECT_EQ(deb.line, 4);
+    const std::string archive = "if [ -z \"$OPENSEARCH_PATH_CONF\" ]; then OPENSEARCH_PATH_CONF=\"$OPENSEARCH_HOME\""
+                                "/config; fi\n";
+    EXPECT_EQ(es_layout_of(archive, "OPENSEARCH_PATH_CONF").kind, EsLayout::Kind::archive);
+    EXPECT_EQ(es_layout_of(archive).kind, EsLayout::Kind::unknown);  // not Elasticsearch's line
+    EXPECT_EQ(es_layout_of("x\n", "OPENSEARCH_PATH_CONF").why,
+              "it has neither a package's `source FILE` line nor the archives' OPENSEARCH_PATH_CONF default");
+}
+
+constexpr std::string_view os_env_path = "/etc/sysconfig/opensearch";
+
+// A 2.19 rpm at /opt/os whose opensearch-env:40 sources os_env_path.
+HostFacts os_package_host(std::string_view spec_text, std::string_view env_text) {
+    HostFacts h = es_host("7.10.2");  // the heap lines; the rest made OpenSearch's
+    h.es.home = "/opt/os";
+    h.es.opensearch = true;
+    h.es.version = opensearch_version_from_jar_name("opensearch-2.19.1.jar");
+    h.es.version_source = "/opt/os/lib/opensearch-2.19.1.jar";
+    h.es.env_file.script = "/opt/os/bin/opensearch-env";
+    h.es.env_file.layout = {EsLayout::Kind::package, std::string{os_env_path}, 40, {}};
+    h.es.env_file.text = parse_env_file(env_text);
+    auto spec = parse_text(spec_text);
+    EXPECT_TRUE(spec.has_value());
+    if (spec) {
+        const EnvMap env = program_environment(h.environ, spec->clear_environment, spec->environment_settings());
+        h.es.conf_dir = es_node_conf_dir(*spec, env, h.es, h.es.conf_dir_source);
+    }
+    return h;
+}
+
+const std::string os_spec_text = "[program:os]\ncommand=/opt/os/bin/opensearch\nuser=work\nheap_size=256m\n";
+
+TEST(PlanEnvFile, OpenSearchReadsTheFileOnlyWithoutOpensearchPathConf) {
+    const std::string env = "OPENSEARCH_PATH_CONF=/etc/opensearch\nOPENSEARCH_JAVA_OPTS=\"-Xmx2g\"\n";
+    // Unset: sourced, so its OPENSEARCH_PATH_CONF is the node's and its
+    // OPENSEARCH_JAVA_OPTS replaces the heap (78).
+    const HostFacts sourced = os_package_host(os_spec_text, env);
+    EXPECT_EQ(sourced.es.conf_dir, "/etc/opensearch");
+    EXPECT_EQ(sourced.es.conf_dir_source, std::string{os_env_path} + ":1");
+    const Error e = plan_error(os_spec_text, sourced);
+    EXPECT_EQ(e.status, status::config);
+    EXPECT_THAT(e.what, HasSubstr("heap_size=256m is passed in OPENSEARCH_JAVA_OPTS, but /etc/sysconfig/opensearch:2 "
+                                  "sets OPENSEARCH_JAVA_OPTS='-Xmx2g', which bin/opensearch-env sources after the "
+                                  "environment"));
+    // Set: not sourced; the environment's directory, and a warning instead.
+    const std::string with_conf = os_spec_text + "environment=OPENSEARCH_PATH_CONF=\"/srv/os\"\n";
+    const HostFacts skipped = os_package_host(with_conf, env);
+    EXPECT_EQ(skipped.es.conf_dir, "/srv/os");
+    EXPECT_EQ(skipped.es.conf_dir_source, "OPENSEARCH_PATH_CONF");
+    const LaunchPlan plan = plan_ok(with_conf, skipped);
+    const Finding* f = finding(plan, "env-file-not-sourced");
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(f->message, "bin/opensearch-env does not source /etc/sysconfig/opensearch: OPENSEARCH_PATH_CONF=/srv/os "
+                          "(environment= at line 5) is set, and OpenSearch sources the file only when it is unset; "
+                          "its 2 lines do not reach the node");
+    EXPECT_EQ(plan.env_file.path, os_env_path);
+}
+
+TEST(PlanEnvFile, OpenSearchPackageWithoutAConfigDirectoryIs78) {
+    const Error e = plan_error(os_spec_text, os_package_host(os_spec_text, "OPENSEARCH_JAVA_HOME=/opt/jdk\n"));
+    EXPECT_EQ(e.status, status::config);
+    EXPECT_THAT(e.what, HasSubstr("OpenSearch 2.19.1 here is a package (/opt/os/bin/opensearch-env:40 sources "
+                                  "/etc/sysconfig/opensearch), which has no default configuration directory, and "
+                                  "neither the program's environment nor that file sets OPENSEARCH_PATH_CONF: "
+                                  "bin/opensearch-env would stop with \"OPENSEARCH_PATH_CONF must be set to the "
+                                  "configuration path\""));
+    const std::string ok_env = "OPENSEARCH_PATH_CONF=/etc/opensearch\nOPENSEARCH_JAVA_HOME=/opt/jdk\n";
+    const LaunchPlan plan = plan_ok(os_spec_text, os_package_host(os_spec_text, ok_env));
+    const Finding* java = finding(plan, "env-file-opensearch-java-home");
+    ASSERT_NE(java, nullptr);
+    EXPECT_THAT(java->message, HasSubstr("bin/opensearch-env chooses java before it sources this file"));
+}
+
+}  // namespace
+}  // namespace eslaunch::testing

@@ -825,3 +825,215 @@ TEST(Plan, StdinFileAndItsLineReachThePlan) {
 
 }  // namespace
 }  // namespace eslaunch::testing
+
+// --- profile opensearch (1.3.x and 2.x) ----------------------------------------
+
+namespace eslaunch::testing {
+namespace {
+
+constexpr std::string_view os_spec = "[program:os]\ncommand=/opt/os/bin/opensearch\nuser=work\nheap_size=2g\n";
+
+// An OpenSearch home at /opt/os of `version`, as gather_host_facts makes it.
+HostFacts os_host(std::string_view version) {
+    HostFacts h = test_host();
+    h.es.home = "/opt/os";
+    h.es.opensearch = true;
+    h.es.version = opensearch_version_from_jar_name(fmt::format("opensearch-{}.jar", version));
+    h.es.version_source = fmt::format("/opt/os/lib/opensearch-{}.jar", version);
+    h.es.conf_dir = "/opt/os/config";
+    h.es.jvm_options = {{"/opt/os/config/jvm.options:22", "-Xms1g"}, {"/opt/os/config/jvm.options:23", "-Xmx1g"}};
+    h.es.java = choose_opensearch_java(h.es.version, h.environ, h.es.home);
+    return h;
+}
+
+TEST(OpenSearchJar, OnlyTheCoreJarNamesTheVersion) {
+    EXPECT_EQ(opensearch_version_from_jar_name("opensearch-2.19.1.jar")->str(), "2.19.1");
+    EXPECT_EQ(opensearch_version_from_jar_name("opensearch-1.3.20-SNAPSHOT.jar")->str(), "1.3.20");
+    // The security demo script's loose glob read this as the version (opensearch-build#4094).
+    EXPECT_EQ(opensearch_version_from_jar_name("opensearch-x-content-2.11.0.jar"), std::nullopt);
+    EXPECT_EQ(opensearch_version_from_jar_name("opensearch-cli-2.19.1.jar"), std::nullopt);
+    EXPECT_EQ(opensearch_version_from_jar_name("elasticsearch-7.10.2.jar"), std::nullopt);
+    EXPECT_EQ(es_version_from_jar_name("opensearch-2.19.1.jar"), std::nullopt);
+}
+
+TEST(OpenSearchProfile, ChosenByTheCommandTheKeyOrTheJar) {
+    EXPECT_EQ(parse_text("[program:x]\ncommand=/opt/os/bin/opensearch\n")->profile, Profile::opensearch);
+    EXPECT_EQ(parse_text("[program:x]\ncommand=/opt/os/bin/run\nprofile=opensearch\n")->profile, Profile::opensearch);
+    EXPECT_EQ(profile_name(Profile::opensearch), "opensearch");
+    const LaunchPlan by_jar =
+        plan_ok("[program:os]\ncommand=/opt/os/bin/start-node\nuser=work\nes_home=/opt/os\nheap_size=1g\n",
+                os_host("2.19.1"));
+    EXPECT_EQ(by_jar.profile, Profile::opensearch);
+    EXPECT_EQ(env_of(by_jar, "OPENSEARCH_JAVA_OPTS"), "-Xms1g -Xmx1g");
+    EXPECT_THAT(plan_error("[program:os]\ncommand=/opt/os/bin/opensearch -d\nuser=work\n").what,
+                HasSubstr("daemonizes OpenSearch"));
+}
+
+class PlanOpenSearchVersion : public ::testing::TestWithParam<std::string_view> {};
+
+// OPENSEARCH_JAVA_OPTS comes after jvm.options in every version: it wins,
+// and check names the lines it overrides.
+TEST_P(PlanOpenSearchVersion, HeapTmpdirAndLimits) {
+    const LaunchPlan plan = plan_ok(os_spec, os_host(GetParam()));
+    EXPECT_EQ(plan.profile, Profile::opensearch);
+    EXPECT_EQ(plan.heap.via, "OPENSEARCH_JAVA_OPTS");
+    EXPECT_EQ(env_of(plan, "OPENSEARCH_JAVA_OPTS"), "-Xms2g -Xmx2g");
+    EXPECT_EQ(env_of(plan, "ES_JAVA_OPTS"), "<unset>");
+    EXPECT_EQ(env_of(plan, "JAVA_TOOL_OPTIONS"), "<unset>");
+    EXPECT_THAT(plan.heap.overrides,
+                ElementsAre("-Xms1g (/opt/os/config/jvm.options:22)", "-Xmx1g (/opt/os/config/jvm.options:23)"));
+    EXPECT_EQ(plan.tmpdir.path, "/var/lib/eslaunch/os/tmp");
+    EXPECT_EQ(plan.tmpdir.passed, "OPENSEARCH_TMPDIR");
+    EXPECT_EQ(env_of(plan, "OPENSEARCH_TMPDIR"), "/var/lib/eslaunch/os/tmp");
+    EXPECT_EQ(env_of(plan, "ES_TMPDIR"), "<unset>");
+    const PlannedLimit* nofile = find_limit(plan, LimitResource::nofile);
+    ASSERT_NE(nofile, nullptr);
+    EXPECT_EQ(nofile->planned.soft, 20000u);  // 65535 wanted, best effort under the hard 20000
+    EXPECT_NE(find_limit(plan, LimitResource::nproc), nullptr);
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, PlanOpenSearchVersion, ::testing::Values("1.3.20", "2.19.1"),
+                         [](const auto& info) {
+                             std::string name{info.param};
+                             std::replace(name.begin(), name.end(), '.', '_');
+                             return "os_" + name;
+                         });
+
+TEST(PlanOpenSearch, AHeapFlagInOpensearchJavaOptsIs78) {
+    HostFacts host = os_host("2.19.1");
+    host.environ.set("OPENSEARCH_JAVA_OPTS", "-Dx=y -Xmx8g");
+    const Error e = plan_error(os_spec, host);
+    EXPECT_EQ(e.status, status::config);
+    EXPECT_EQ(e.str(), "/etc/eslaunch/test.ini:4: heap_size=2g and -Xmx8g in OPENSEARCH_JAVA_OPTS both set the heap; "
+                       "remove -Xmx8g from OPENSEARCH_JAVA_OPTS or remove heap_size=");
+    host.environ.set("OPENSEARCH_JAVA_OPTS", "-Dx=y");
+    EXPECT_EQ(env_of(plan_ok(os_spec, host), "OPENSEARCH_JAVA_OPTS"), "-Dx=y -Xms2g -Xmx2g");
+}
+
+TEST(PlanOpenSearch, HeapWaysItDropsAre78) {
+    const Error tool = plan_error(std::string{os_spec} + "heap_via=java_tool_options\n", os_host("1.3.20"));
+    EXPECT_EQ(tool.status, status::config);
+    EXPECT_EQ(tool.str(), "/etc/eslaunch/test.ini:5: heap_via=java_tool_options: bin/opensearch-env unsets "
+                          "JAVA_TOOL_OPTIONS before the JVM starts, so heap_size=2g would never reach it; write "
+                          "heap_via=auto, which passes it the way the version reads it, or "
+                          "heap_via=env:OPENSEARCH_JAVA_OPTS");
+    EXPECT_THAT(plan_error(std::string{os_spec} + "heap_via=es_java_opts\n", os_host("2.19.1")).what,
+                HasSubstr("OpenSearch does not read ES_JAVA_OPTS"));
+    EXPECT_THAT(plan_error(std::string{os_spec} + "heap_via=env:JAVA_OPTS\n", os_host("2.19.1")).what,
+                HasSubstr("bin/opensearch-env ignores JAVA_OPTS"));
+    // Without a known version too: every OpenSearch script unsets it.
+    HostFacts unknown = os_host("2.19.1");
+    unknown.es.version.reset();
+    EXPECT_EQ(plan_error(std::string{os_spec} + "heap_via=java_tool_options\n", unknown).status, status::config);
+    EXPECT_EQ(env_of(plan_ok(os_spec, unknown), "OPENSEARCH_JAVA_OPTS"), "-Xms2g -Xmx2g");
+}
+
+TEST(PlanOpenSearch, JavaToolOptionsInTheSpecIsWarnedAbout) {
+    const LaunchPlan plan = plan_ok("[program:os]\ncommand=/opt/os/bin/opensearch\nuser=work\n"
+                                    "environment=JAVA_TOOL_OPTIONS=\"-Dagent=1\"\n",
+                                    os_host("2.19.1"));
+    const std::optional<Note> w = warning_about(plan, "JAVA_TOOL_OPTIONS");
+    ASSERT_TRUE(w);
+    EXPECT_EQ(w->line, 4);
+    EXPECT_EQ(w->text, "JAVA_TOOL_OPTIONS=-Dagent=1 never reaches the JVM: bin/opensearch-env unsets it (\"warning: "
+                       "ignoring JAVA_TOOL_OPTIONS=...\"); pass JVM options in OPENSEARCH_JAVA_OPTS");
+}
+
+// 1.3.0 added OPENSEARCH_JAVA_HOME before JAVA_HOME (OpenSearch#2040);
+// JAVA_HOME is read, without a deprecation, in every version.
+TEST(PlanOpenSearch, JavaSelectionPerVersion) {
+    EnvMap env;
+    env.set("OPENSEARCH_JAVA_HOME", "/opt/jdk17");
+    env.set("JAVA_HOME", "/opt/jdk11");
+    const JavaChoice two = choose_opensearch_java(EsVersion{2, 19, 1}, env, "/opt/os");
+    EXPECT_EQ(two.path, "/opt/jdk17/bin/java");
+    EXPECT_EQ(two.source, "OPENSEARCH_JAVA_HOME");
+    const JavaChoice old = choose_opensearch_java(EsVersion{1, 2, 4}, env, "/opt/os");
+    EXPECT_EQ(old.path, "/opt/jdk11/bin/java");
+    env.erase("OPENSEARCH_JAVA_HOME");
+    EXPECT_EQ(choose_opensearch_java(EsVersion{1, 3, 20}, env, "/opt/os").path, "/opt/jdk11/bin/java");
+    env.erase("JAVA_HOME");
+    const JavaChoice bundled = choose_opensearch_java(EsVersion{2, 19, 1}, env, "/opt/os");
+    EXPECT_EQ(bundled.path, "/opt/os/jdk/bin/java");
+    EXPECT_EQ(bundled.why, "neither OPENSEARCH_JAVA_HOME nor JAVA_HOME is set");
+
+    HostFacts host = os_host("1.2.4");
+    host.environ.set("OPENSEARCH_JAVA_HOME", "/opt/jdk17");
+    host.es.java = choose_opensearch_java(host.es.version, host.environ, host.es.home);
+    const LaunchPlan plan = plan_ok(os_spec, host);
+    EXPECT_TRUE(has_warning(plan, "OPENSEARCH_JAVA_HOME=/opt/jdk17 (inherited from eslaunch's environment) is "
+                                  "ignored: OpenSearch 1.2.4 reads it from 1.3.0 on and runs /opt/os/jdk/bin/java "
+                                  "(bundled jdk); set JAVA_HOME instead"));
+    HostFacts reads = os_host("1.3.20");
+    reads.environ.set("OPENSEARCH_JAVA_HOME", "/opt/jdk17");
+    reads.es.java = choose_opensearch_java(reads.es.version, reads.environ, reads.es.home);
+    EXPECT_FALSE(has_warning(plan_ok(os_spec, reads), "OPENSEARCH_JAVA_HOME"));
+}
+
+// 2.14 added KEYSTORE_PASSWORD from the environment; before, it is unset.
+TEST(PlanOpenSearch, KeystorePasswordInTheSpecIsWarnedAboutPerVersion) {
+    const std::string spec = std::string{os_spec} + "environment=KEYSTORE_PASSWORD=\"pw\"\n";
+    const std::optional<Note> old = warning_about(plan_ok(spec, os_host("2.13.0")), "KEYSTORE_PASSWORD");
+    ASSERT_TRUE(old);
+    EXPECT_EQ(old->line, 5);
+    EXPECT_THAT(old->text, HasSubstr("is ignored: bin/opensearch of OpenSearch 2.13.0 reads the keystore passphrase "
+                                     "only from stdin"));
+    const std::optional<Note> now = warning_about(plan_ok(spec, os_host("2.14.0")), "KEYSTORE_PASSWORD");
+    ASSERT_TRUE(now);
+    EXPECT_THAT(now->text, HasSubstr("unlocks the keystore with it, but it stays in the node's environment"));
+    EXPECT_FALSE(warning_about(plan_ok(os_spec, os_host("2.14.0")), "KEYSTORE_PASSWORD"));
+}
+
+TEST(PlanOpenSearch, TmpdirAnotherInTheEnvironmentIs78) {
+    HostFacts host = os_host("2.19.1");
+    host.environ.set("OPENSEARCH_TMPDIR", "/srv/other");
+    const Error e = plan_error(std::string{os_spec} + "tmpdir=/srv/os/tmp\n", host);
+    EXPECT_EQ(e.status, status::config);
+    EXPECT_THAT(e.what, HasSubstr("tmpdir=/srv/os/tmp, but OPENSEARCH_TMPDIR (inherited from eslaunch's environment) "
+                                  "names another directory, /srv/other"));
+    const LaunchPlan keeps = plan_ok(os_spec, host);  // the default: the operator's own wins
+    EXPECT_EQ(keeps.tmpdir.path, "");
+    EXPECT_EQ(env_of(keeps, "OPENSEARCH_TMPDIR"), "/srv/other");
+}
+
+// The default probe: opensearch.yml's HTTP settings (read as the node's
+// user by eslaunch-check), HTTPS from the security plugin's key.
+TEST(PlanOpenSearch, TheDefaultProbeFollowsOpensearchYml) {
+    HostFacts host = os_host("2.19.1");
+    const LaunchPlan plain = plan_ok(os_spec, host);
+    EXPECT_EQ(plain.readiness.probe.str(), "http://127.0.0.1:9200/");
+    EXPECT_EQ(plain.readiness.source, "profile opensearch: OpenSearch's default HTTP port");
+    host.es.http.port = "9201";
+    host.es.http.port_where = "/opt/os/config/opensearch.yml:2";
+    host.es.http.tls = true;
+    host.es.http.tls_key = "plugins.security.ssl.http.enabled";
+    host.es.http.tls_where = "/opt/os/config/opensearch.yml:3";
+    const LaunchPlan tls = plan_ok(os_spec, host);
+    EXPECT_EQ(tls.readiness.probe.str(), "https://127.0.0.1:9201/");
+    EXPECT_EQ(tls.readiness.source, "profile opensearch: http.port 9201 (/opt/os/config/opensearch.yml:2), "
+                                    "plugins.security.ssl.http.enabled true (/opt/os/config/opensearch.yml:3)");
+    host.es.reader_error = "it failed";
+    EXPECT_TRUE(has_warning(plan_ok(os_spec, host), "the default probe ignores opensearch.yml: it failed"));
+}
+
+TEST(PlanOpenSearch, MemoryLockAndNativeNotification) {
+    HostFacts host = os_host("2.19.1");
+    host.cap_sys_resource = true;
+    host.es.memory_lock_where = "/opt/os/config/opensearch.yml:3";
+    const LaunchPlan locked = plan_ok(os_spec, host);
+    const PlannedLimit* memlock = find_limit(locked, LimitResource::memlock);
+    ASSERT_NE(memlock, nullptr);
+    EXPECT_EQ(memlock->why, "bootstrap.memory_lock: true (/opt/os/config/opensearch.yml:3)");
+
+    const std::string native = std::string{os_spec} + "ready=native\n";
+    HostFacts tar = os_host("2.19.1");
+    const LaunchPlan plan = plan_ok(native, tar);
+    EXPECT_EQ(env_of(plan, "OPENSEARCH_SD_NOTIFY"), "true");
+    EXPECT_EQ(env_of(plan, "ES_SD_NOTIFY"), "<unset>");
+    EXPECT_TRUE(has_warning(plan, "ready=native: /opt/os/modules/systemd is missing"));
+    tar.es.systemd_module = true;
+    EXPECT_FALSE(has_warning(plan_ok(native, tar), "modules/systemd"));
+}
+
+}  // namespace
+}  // namespace eslaunch::testing

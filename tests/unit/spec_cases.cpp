@@ -294,7 +294,7 @@ const std::vector<SpecCase>& spec_cases() {
          "/etc/eslaunch/test.ini:3: clear_environment: 'maybe' is not a boolean; write true or false (also yes/no, on/off, 1/0)"sv},
         {"profile_unknown",
          "[program:x]\ncommand=/bin/true\nprofile=java\n"sv,
-         "/etc/eslaunch/test.ini:3: profile: 'java' is not a profile; write auto, elasticsearch, jvm or plain"sv},
+         "/etc/eslaunch/test.ini:3: profile: 'java' is not a profile; write auto, elasticsearch, opensearch, jvm or plain"sv},
         {"limit_not_a_number",
          "[program:x]\ncommand=/bin/true\nlimit_nofile=lots\n"sv,
          "/etc/eslaunch/test.ini:3: limit_nofile: 'lots' is not a limit; write a number, infinity, or SOFT:HARD (e.g. 65535 or 65535:65535)"sv},

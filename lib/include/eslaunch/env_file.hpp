@@ -25,7 +25,9 @@ struct EsLayout {
     std::string why;       // unknown: why
 };
 [[nodiscard]] std::string_view layout_name(EsLayout::Kind k);
-[[nodiscard]] EsLayout es_layout_of(std::string_view elasticsearch_env);
+// `conf_variable`: OpenSearch's opensearch-env names OPENSEARCH_PATH_CONF.
+[[nodiscard]] EsLayout es_layout_of(std::string_view elasticsearch_env,
+                                    std::string_view conf_variable = "ES_PATH_CONF");
 
 // NAME=value (also NAME="..." and NAME='...', after `export`), as the
 // shell would assign it.

@@ -80,8 +80,9 @@ std::vector<std::string> apply_command_line_settings(EsSettings& settings, const
 // node's user: where the node's HTTP layer listens (the elasticsearch.yml in
 // `conf_dir`, command='s -E settings in `argv` over it, its ${VAR}s from
 // `env`), or why the file could not be read, encoded for the launch to read
-// back (lib/launch/node_settings.hpp).
+// back (lib/launch/node_settings.hpp). `opensearch`: its opensearch.yml, and
+// HTTPS from plugins.security.ssl.http.enabled.
 [[nodiscard]] std::string node_http_settings_answer(const std::string& conf_dir, const std::vector<std::string>& argv,
-                                                    const EnvMap& env);
+                                                    const EnvMap& env, bool opensearch = false);
 
 }  // namespace eslaunch

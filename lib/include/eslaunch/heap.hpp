@@ -55,6 +55,10 @@ struct EsVersion {
 // (elasticsearch-cli-8.15.3.jar, elasticsearch-x-content-...).
 [[nodiscard]] std::optional<EsVersion> es_version_from_jar_name(std::string_view name);
 
+// The same for OpenSearch's `opensearch-X.Y.Z.jar`, strictly: lib/ also
+// holds opensearch-x-content-X.Y.Z.jar, opensearch-cli-..., which name none.
+[[nodiscard]] std::optional<EsVersion> opensearch_version_from_jar_name(std::string_view name);
+
 // A heap setting found in jvm.options, jvm.options.d/ or ES_JAVA_OPTS.
 struct HeapOption {
     std::string where;   // "config/jvm.options:22" or "ES_JAVA_OPTS"

@@ -52,7 +52,9 @@ struct EnvFileFacts {
 
 struct EsHomeFacts {
     std::string home;                     // where it was looked for ("" when unknown)
-    std::optional<EsVersion> version;     // from lib/elasticsearch-X.Y.Z.jar
+    std::optional<EsVersion> version;     // from lib/elasticsearch-X.Y.Z.jar (opensearch: lib/opensearch-X.Y.Z.jar)
+    bool opensearch = false;              // an OpenSearch home: profile opensearch, or its jar found
+    bool systemd_module = false;          // OpenSearch: HOME/modules/systemd (READY=1) is there
     std::string version_source;           // the jar's path
     std::string conf_dir;                 // the node's: es_node_conf_dir()
     std::string conf_dir_source;          // where conf_dir comes from: "es_path_conf=", "FILE:LINE", ...
@@ -126,9 +128,16 @@ struct InstallDirs {
 // a package's environment file's ES_PATH_CONF (sourced after the
 // environment, it wins), else es_path_conf=, else ES_PATH_CONF of the
 // program's environment, else HOME/config, which packages do not have
-// ("" then: the plan refuses it).
+// ("" then: the plan refuses it). OpenSearch: OPENSEARCH_PATH_CONF, and
+// its script sources the file only when that is unset in the environment.
 [[nodiscard]] std::string es_node_conf_dir(const Spec& spec, const EnvMap& program_env, const EsHomeFacts& es,
                                            std::string& source);
+
+// The node's settings file in its configuration directory: elasticsearch.yml
+// or opensearch.yml.
+[[nodiscard]] inline const char* node_settings_file(const EsHomeFacts& es) {
+    return es.opensearch ? "opensearch.yml" : "elasticsearch.yml";
+}
 
 // Reads the system for `spec` as eslaunch runs now. Never fails: what it
 // cannot read stays empty and `plan` says what that means. The

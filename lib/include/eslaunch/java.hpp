@@ -45,6 +45,13 @@ struct JavaLookup {
 [[nodiscard]] JavaChoice choose_java(const std::optional<EsVersion>& version, const EnvMap& env,
                                      const std::string& es_home, const JavaLookup& lookup);
 
+// The java OpenSearch's bin/opensearch-env runs (`version` unknown: as 2.x):
+//   1.0-1.2    JAVA_HOME when set, else the bundled jdk/
+//   1.3+, 2.x  OPENSEARCH_JAVA_HOME, else JAVA_HOME (no warning), else jdk/
+// (2.x's jre/ variant and macOS/FreeBSD paths are not modelled).
+[[nodiscard]] JavaChoice choose_opensearch_java(const std::optional<EsVersion>& version, const EnvMap& env,
+                                                const std::string& home);
+
 // The Java major version in a JDK's `release` file (JAVA_VERSION="17.0.2"
 // gives 17, "1.8.0_292" 8); 0 when it names none.
 [[nodiscard]] int java_major_from_release(std::string_view release_text);

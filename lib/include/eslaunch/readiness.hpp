@@ -51,6 +51,8 @@ struct EsHttpSettings {
     std::string tls_where;
     std::optional<std::string> readiness_port;  // readiness.port (8.2+), as written
     std::string readiness_port_where;
+    // The key `tls` came from: OpenSearch's security plugin has its own.
+    std::string tls_key = "xpack.security.http.ssl.enabled";
 };
 struct DefaultProbe {
     ReadyProbe probe;
@@ -59,6 +61,7 @@ struct DefaultProbe {
     std::string why;
     std::optional<std::string> warning;  // when the settings could not be followed exactly
 };
-[[nodiscard]] DefaultProbe elasticsearch_default_probe(const EsHttpSettings& settings);
+[[nodiscard]] DefaultProbe elasticsearch_default_probe(const EsHttpSettings& settings,
+                                                     std::string_view product = "Elasticsearch");
 
 }  // namespace eslaunch

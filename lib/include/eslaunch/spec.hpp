@@ -19,8 +19,11 @@
 
 namespace eslaunch {
 
-enum class Profile { automatic, elasticsearch, jvm, plain };
+enum class Profile { automatic, elasticsearch, jvm, plain, opensearch };
 [[nodiscard]] std::string_view profile_name(Profile p);
+// Elasticsearch or its fork OpenSearch: a search node, with its home,
+// launch scripts, jvm.options and bootstrap checks.
+[[nodiscard]] inline bool search_node(Profile p) { return p == Profile::elasticsearch || p == Profile::opensearch; }
 
 // What parsing needs from outside the file, gathered once by the caller.
 struct ParseContext {
