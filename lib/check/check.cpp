@@ -470,11 +470,13 @@ std::string render_cluster_json(const ClusterReport& report) {
                          {"address", n.address.empty() ? json(nullptr) : json(n.address)},
                          {"roles", n.roles},
                          {"master_eligible", n.master_eligible},
+                         {"product", n.product},
                          {"version", n.version}});
     }
     json j;
     j["valid"] = true;
     j["cluster_name"] = report.cluster_name;
+    j["product"] = report.product;
     j["nodes"] = std::move(nodes);
     j["master_eligible"] = report.master_eligible;
     j["quorum"] = report.quorum;
@@ -488,8 +490,10 @@ std::string render_cluster_json(const ClusterReport& report) {
 
 std::string render_cluster_text(const ClusterReport& report) {
     const int m = report.master_eligible;
-    std::string out = fmt::format("cluster {}: {} node{}, {} master-eligible", cut(report.cluster_name),
-                                  report.nodes.size(), report.nodes.size() == 1 ? "" : "s", m);
+    const bool os = report.product == "opensearch";  // OpenSearch's words
+    const std::string_view eligible = os ? "cluster-manager-eligible" : "master-eligible";
+    std::string out = fmt::format("cluster {}{}: {} node{}, {} {}", cut(report.cluster_name), os ? " (OpenSearch)" : "",
+                                  report.nodes.size(), report.nodes.size() == 1 ? "" : "s", m, eligible);
     if (m > 0) {
         out += fmt::format(" (a quorum is {}): it tolerates losing {}", report.quorum, report.tolerated);
     }
@@ -498,8 +502,9 @@ std::string render_cluster_text(const ClusterReport& report) {
         out += fmt::format("discovery: zen (up to 6.x): discovery.zen.minimum_master_nodes must be {} on every node\n",
                            report.quorum);
     } else if (report.discovery == "7.x+") {
-        out += "discovery: 7.x+ (the quorum is kept automatically): the seed hosts must reach every master-eligible "
-               "node\n";
+        out += fmt::format("discovery: 7.x+ ({}the quorum is kept automatically): the seed hosts must reach every {} "
+                           "node\n",
+                           os ? "OpenSearch, forked from 7.10; " : "", eligible);
     } else if (report.discovery == "mixed") {
         out += "discovery: mixed (zen and 7.x+ settings)\n";
     } else {
@@ -512,7 +517,8 @@ std::string render_cluster_text(const ClusterReport& report) {
         std::string roles;
         for (const auto& r : n.roles) roles += (roles.empty() ? "" : ",") + r;
         rows.push_back({n.name.empty() ? "-" : cut(n.name), n.address.empty() ? "-" : cut(n.address),
-                        roles.empty() ? "coordinating" : cut(roles), n.version, n.file});
+                        roles.empty() ? "coordinating" : cut(roles),
+                        n.product == "opensearch" ? "OpenSearch " + n.version : n.version, n.file});
     }
     std::array<std::size_t, 5> width{};
     for (const auto& row : rows) {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <optional>
 
@@ -67,6 +68,66 @@ std::string version_label(Range r) {
     return from(r.low) + "-" + to;
 }
 
+// OpenSearch (forked from Elasticsearch 7.10) reads 7.10's settings; the
+// 2.0 names say 2.0+. Versions here are OpenSearch's, major * 100 + minor.
+constexpr int es_forked = 710;
+constexpr Range opensearch2{200, newest};
+
+std::string opensearch_label(Range r) { return r.low >= 200 ? "2.0+" : "1.0+"; }
+
+enum class Product { elasticsearch, opensearch };
+
+// What says a file is OpenSearch's or Elasticsearch's: its name, or a
+// setting only one of them has (the file may be a copy, m1.yml). Empty
+// where nothing says.
+struct Evidence {
+    std::string opensearch;
+    std::string elasticsearch;
+};
+
+bool has_role(const EsSettings& s, std::string_view role) {
+    const auto roles = s.list("node.roles");
+    return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+Evidence product_evidence(const EsSettings& s) {
+    Evidence e;
+    const std::string name = std::filesystem::path(s.file).filename().string();
+    if (name == "opensearch.yml") e.opensearch = "its name";
+    if (name == "elasticsearch.yml") e.elasticsearch = "its name";
+    if (e.opensearch.empty() && s.has("cluster.initial_cluster_manager_nodes")) {
+        e.opensearch = s.where("cluster.initial_cluster_manager_nodes");
+    }
+    if (e.opensearch.empty() && has_role(s, "cluster_manager")) e.opensearch = s.where("node.roles");
+    for (const auto& [key, setting] : s.all()) {
+        if (e.opensearch.empty() && key.starts_with("plugins.")) e.opensearch = s.where(key);
+        if (e.elasticsearch.empty() && key.starts_with("xpack.")) e.elasticsearch = s.where(key);
+    }
+    return e;
+}
+
+// A file nothing names takes the others' product when they agree.
+Product unnamed_product(const std::vector<Evidence>& evidence) {
+    bool os = false;
+    bool es = false;
+    for (const auto& e : evidence) {
+        os = os || !e.opensearch.empty();
+        es = es || !e.elasticsearch.empty();
+    }
+    return os && !es ? Product::opensearch : Product::elasticsearch;
+}
+
+// The words of each product's messages.
+struct Words {
+    std::string_view eligible;  // master-eligible
+    std::string_view manager;   // master
+    std::string_view yml;
+    std::string_view roles;  // how a node is made eligible
+};
+constexpr Words es_words{"master-eligible", "master", "elasticsearch.yml", "node.master: true, or master in node.roles"};
+constexpr Words os_words{"cluster-manager-eligible", "cluster manager", "opensearch.yml",
+                         "cluster_manager in node.roles; 1.x: master"};
+
 // An address a node can be reached by: not 0.0.0.0/::, not _site_ & co.
 bool is_concrete_host(std::string_view h) {
     const std::string s = strip_brackets(h);
@@ -113,13 +174,20 @@ struct Node {
     std::vector<std::string> hosts;  // concrete addresses it is known by, lower case
     PortRange ports = default_transport_ports;
     std::string label;  // node.name, else the file
+    Product product = Product::elasticsearch;
+    [[nodiscard]] const Words& words() const { return product == Product::opensearch ? os_words : es_words; }
 };
 
 // Zen2 (7.x+) when a 7.x discovery or roles setting is there, else zen when
-// the versions or a zen setting say so.
-Model discovery_model(const EsSettings& s, Range versions) {
+// the versions or a zen setting say so. OpenSearch has no zen: the zen.*
+// discovery keys it reads are 7.10's fallbacks.
+Model discovery_model(const EsSettings& s, Range versions, Product product) {
     const bool has7 = s.has("node.roles") || s.has("discovery.seed_hosts") || s.has("discovery.seed_providers") ||
-                      s.has("cluster.initial_master_nodes");
+                      s.has("cluster.initial_master_nodes") || s.has("cluster.initial_cluster_manager_nodes");
+    if (product == Product::opensearch) {
+        const bool legacy = s.has("discovery.zen.ping.unicast.hosts") || s.has("discovery.zen.hosts_provider");
+        return has7 || legacy ? Model::zen2 : Model::unknown;
+    }
     bool zen = versions.high <= 699 || s.has("discovery.zen.minimum_master_nodes") ||
                s.has("discovery.zen.ping.unicast.hosts") || s.has("discovery.zen.hosts_provider");
     for (const auto& [key, setting] : s.all()) zen = zen || key.starts_with("discovery.zen.ping.multicast.");
@@ -152,7 +220,10 @@ void read_addresses(const EsSettings& s, Node& n) {
 class Checker {
 public:
     explicit Checker(const std::vector<EsSettings>& settings) {
-        for (const auto& s : settings) nodes_.push_back(describe(s));
+        std::vector<Evidence> evidence;
+        for (const auto& s : settings) evidence.push_back(product_evidence(s));
+        const Product fallback = unnamed_product(evidence);
+        for (std::size_t i = 0; i < settings.size(); ++i) nodes_.push_back(describe(settings[i], evidence[i], fallback));
     }
     ClusterReport run();
 
@@ -160,15 +231,20 @@ private:
     void add(Severity severity, std::string id, std::string message, std::string fix, std::string where) {
         report_.findings.push_back({severity, std::move(id), std::move(message), std::move(fix), std::move(where), 0});
     }
-    Node describe(const EsSettings& s);
+    Node describe(const EsSettings& s, const Evidence& evidence, Product fallback);
+    Product product_of(const EsSettings& s, const Evidence& evidence, Product fallback);
     Range version_family(const EsSettings& s, const std::string& label);
+    Range opensearch_family(const EsSettings& s, const std::string& label);
+    [[nodiscard]] const Words& words() const { return report_.product == "opensearch" ? os_words : es_words; }
     void read_roles(const EsSettings& s, Node& n);
+    void opensearch_roles(const EsSettings& s, const Node& n);
     std::optional<bool> flag(const EsSettings& s, std::string_view key, bool fallback);
     [[nodiscard]] bool matches(const Node& n, const Seed& seed) const;
     [[nodiscard]] const Node* find_node(const std::string& entry) const;
     [[nodiscard]] std::string names(const std::vector<const Node*>& list) const;
 
     void count_nodes();
+    void check_products();
     void classify_discovery();
     void check_cluster_name();
     void check_node_names();
@@ -194,18 +270,57 @@ std::optional<bool> Checker::flag(const EsSettings& s, std::string_view key, boo
     return *b;
 }
 
-Node Checker::describe(const EsSettings& s) {
+Node Checker::describe(const EsSettings& s, const Evidence& evidence, Product fallback) {
     Node n;
     n.settings = &s;
     n.out.file = s.file;
     n.out.name = s.get("node.name").value_or("");
     n.label = n.out.name.empty() ? s.file : cut(n.out.name);  // for messages
-    n.versions = version_family(s, n.label);
-    n.out.version = version_label(n.versions);
-    n.model = discovery_model(s, n.versions);
+    n.product = product_of(s, evidence, fallback);
+    const bool os = n.product == Product::opensearch;
+    n.out.product = os ? "opensearch" : "elasticsearch";
+    n.versions = os ? opensearch_family(s, n.label) : version_family(s, n.label);
+    n.out.version = os ? opensearch_label(n.versions) : version_label(n.versions);
+    n.model = discovery_model(s, n.versions, n.product);
     read_roles(s, n);
     read_addresses(s, n);
     return n;
+}
+
+// A file that says it is both products' is an error, read as its name
+// says (else as Elasticsearch's).
+Product Checker::product_of(const EsSettings& s, const Evidence& evidence, Product fallback) {
+    if (!evidence.opensearch.empty() && !evidence.elasticsearch.empty()) {
+        const bool os_by_name = evidence.opensearch == "its name";
+        add(Severity::error, "product-mix",
+            fmt::format("{} is OpenSearch's ({}) and Elasticsearch's ({}) at once: it is read as {}'s", s.file,
+                        evidence.opensearch, evidence.elasticsearch, os_by_name ? "OpenSearch" : "Elasticsearch"),
+            "keep the settings of the product the node runs", s.file);
+        return os_by_name ? Product::opensearch : Product::elasticsearch;
+    }
+    if (!evidence.opensearch.empty()) return Product::opensearch;
+    if (!evidence.elasticsearch.empty()) return Product::elasticsearch;
+    return fallback;
+}
+
+// An OpenSearch node's versions: its 2.0 names, and the zen settings 7.10
+// no longer read (xpack.* is the product's own error).
+Range Checker::opensearch_family(const EsSettings& s, const std::string& label) {
+    Range versions;
+    if (s.has("cluster.initial_cluster_manager_nodes") || has_role(s, "cluster_manager")) versions = opensearch2;
+    for (const auto& m : markers) {
+        if (m.versions.low <= es_forked && m.versions.high >= es_forked) continue;
+        if (m.key == "xpack." || m.key == "discovery.zen.hosts_provider") continue;  // 7.10 reads the latter
+        for (const auto& [key, setting] : s.all()) {
+            if (!(m.prefix ? key.starts_with(m.key) : key == m.key)) continue;
+            add(Severity::warning, "version-mix",
+                fmt::format("{} is a setting of Elasticsearch {}, not of OpenSearch: {} ignores or refuses it", cut(key),
+                            version_label(m.versions), label),
+                fmt::format("remove {}", cut(key)), s.where(key));
+            break;
+        }
+    }
+    return versions;
 }
 
 // The version family: where the ranges of the settings it uses meet. A
@@ -244,7 +359,8 @@ Range Checker::version_family(const EsSettings& s, const std::string& label) {
 void Checker::read_roles(const EsSettings& s, Node& n) {
     if (s.has("node.roles")) {
         n.out.roles = s.list("node.roles");
-        n.out.master_eligible = std::find(n.out.roles.begin(), n.out.roles.end(), "master") != n.out.roles.end();
+        n.out.master_eligible = has_role(s, "master") || has_role(s, "cluster_manager");
+        if (n.product == Product::opensearch) opensearch_roles(s, n);
         for (std::string_view legacy : {"node.master", "node.data", "node.ingest"}) {
             if (!s.has(legacy)) continue;
             add(Severity::error, "node-roles",
@@ -260,9 +376,36 @@ void Checker::read_roles(const EsSettings& s, Node& n) {
     const bool data = flag(s, "node.data", !client).value_or(true);
     const bool ingest = n.versions.high >= 500 && flag(s, "node.ingest", true).value_or(true);
     n.out.master_eligible = master;
-    if (master) n.out.roles.emplace_back("master");
+    // OpenSearch 2.x's default role is cluster_manager; node.master gives master.
+    const bool manager = n.product == Product::opensearch && n.versions.low >= 200 && !s.has("node.master");
+    if (master) n.out.roles.emplace_back(manager ? "cluster_manager" : "master");
     if (data) n.out.roles.emplace_back("data");
     if (ingest) n.out.roles.emplace_back("ingest");
+}
+
+// OpenSearch 2.x refuses master beside cluster_manager, and calls master
+// deprecated (the node's 2.0 names say it runs 2.x).
+void Checker::opensearch_roles(const EsSettings& s, const Node& n) {
+    if (!has_role(s, "master")) return;
+    if (has_role(s, "cluster_manager")) {
+        add(Severity::error, "node-roles",
+            "the two roles [master, cluster_manager] can not be assigned together to a node (OpenSearch refuses to "
+            "start)",
+            "keep cluster_manager in node.roles and remove master", s.where("node.roles"));
+    } else if (n.versions.low >= 200) {
+        add(Severity::warning, "node-roles",
+            "master in node.roles is deprecated in OpenSearch 2.x, whose other settings this node uses",
+            "node.roles: cluster_manager in place of master", s.where("node.roles"));
+    }
+}
+
+// The key a node bootstraps from: OpenSearch 2.x reads
+// cluster.initial_master_nodes only where initial_cluster_manager_nodes is
+// not set (ClusterBootstrapService's fallback).
+constexpr std::string_view master_key = "cluster.initial_master_nodes";
+std::string_view initial_key_of(const Node& n) {
+    constexpr std::string_view manager_key = "cluster.initial_cluster_manager_nodes";
+    return n.product == Product::opensearch && n.settings->has(manager_key) ? manager_key : master_key;
 }
 
 // A seed reaches a node at one of its addresses, or by its node.name (a
@@ -294,11 +437,16 @@ std::string Checker::names(const std::vector<const Node*>& list) const {
     return out;
 }
 
+// Each product names its cluster after itself by default.
+const char* default_cluster_name(const Node& n) {
+    return n.product == Product::opensearch ? "opensearch" : "elasticsearch";
+}
+
 void Checker::check_cluster_name() {
     std::map<std::string, std::vector<const Node*>> by_name;
     std::vector<std::string> order;
     for (const auto& n : nodes_) {
-        const std::string name = n.settings->get("cluster.name").value_or("elasticsearch");
+        const std::string name = n.settings->get("cluster.name").value_or(default_cluster_name(n));
         if (by_name.find(name) == by_name.end()) order.push_back(name);
         by_name[name].push_back(&n);
     }
@@ -309,11 +457,11 @@ void Checker::check_cluster_name() {
     report_.cluster_name = majority;
     for (const auto& n : nodes_) {
         const auto name = n.settings->get("cluster.name");
-        if (name.value_or("elasticsearch") == majority) continue;
+        if (name.value_or(default_cluster_name(n)) == majority) continue;
         add(Severity::error, "cluster-name",
             fmt::format("{} differs from '{}' of {}: this node forms or joins another cluster",
                         name ? fmt::format("cluster.name '{}'", cut(*name))
-                             : std::string{"cluster.name is not set (the default 'elasticsearch') and"},
+                             : fmt::format("cluster.name is not set (the default '{}') and", default_cluster_name(n)),
                         cut(majority), names(by_name[majority])),
             fmt::format("cluster.name: {}", cut(majority)), n.settings->where("cluster.name"));
     }
@@ -334,21 +482,22 @@ void Checker::check_node_names() {
 
 void Checker::check_masters() {
     const int m = report_.master_eligible;
+    const Words& w = words();
     if (m == 0) {
         add(Severity::error, "master-eligible",
-            fmt::format("none of the {} nodes is master-eligible: the cluster can never elect a master", nodes_.size()),
-            "make three nodes master-eligible (node.master: true, or master in node.roles)", "");
+            fmt::format("none of the {} nodes is {}: the cluster can never elect a {}", nodes_.size(), w.eligible,
+                        w.manager),
+            fmt::format("make three nodes {} ({})", w.eligible, w.roles), "");
     } else if (m <= 2) {
         add(Severity::warning, "master-eligible",
-            fmt::format("{} master-eligible node{}: a quorum is {}, so losing {} stops the cluster (it tolerates 0 "
-                        "losses)",
-                        m, m == 1 ? "" : "s", report_.quorum, m == 1 ? "it" : "either"),
-            "add master-eligible nodes up to three (a small master-only node will do)", "");
+            fmt::format("{} {} node{}: a quorum is {}, so losing {} stops the cluster (it tolerates 0 losses)", m,
+                        w.eligible, m == 1 ? "" : "s", report_.quorum, m == 1 ? "it" : "either"),
+            fmt::format("add {} nodes up to three (a small {}-only node will do)", w.eligible, w.manager), "");
     } else if (m % 2 == 0) {
         add(Severity::warning, "master-eligible",
-            fmt::format("{} master-eligible nodes tolerate {} loss{}, as {} would: an even count adds no safety", m,
+            fmt::format("{} {} nodes tolerate {} loss{}, as {} would: an even count adds no safety", m, w.eligible,
                         report_.tolerated, report_.tolerated == 1 ? "" : "es", m - 1),
-            "use an odd number of master-eligible nodes", "");
+            fmt::format("use an odd number of {} nodes", w.eligible), "");
     }
 }
 
@@ -396,9 +545,14 @@ void Checker::check_zen(const Node& n) {
 }
 
 void Checker::check_initial_masters() {
-    constexpr std::string_view key = "cluster.initial_master_nodes";
     std::vector<std::pair<const Node*, std::vector<std::string>>> lists;
     for (const auto& n : nodes_) {
+        const std::string_view key = initial_key_of(n);
+        if (key != master_key && n.settings->has(master_key)) {
+            add(Severity::warning, "initial-master-nodes",
+                fmt::format("{} is ignored: {} is set too, and OpenSearch reads that one", master_key, key),
+                fmt::format("remove {}", master_key), n.settings->where(master_key));
+        }
         if (!n.settings->has(key)) continue;
         auto list = n.settings->list(key);
         std::sort(list.begin(), list.end());
@@ -423,6 +577,7 @@ void Checker::check_initial_masters() {
         if (list == *reference) with_reference.push_back(node);
     }
     for (const auto& [node, list] : lists) {
+        const std::string_view key = initial_key_of(*node);
         const std::string where = node->settings->where(key);
         if (list != *reference) {
             add(Severity::error, "initial-master-nodes",
@@ -435,12 +590,12 @@ void Checker::check_initial_masters() {
             if (named == nullptr) {
                 add(Severity::error, "initial-master-nodes",
                     fmt::format("{} names '{}', which is no node's node.name or address", key, cut(entry)),
-                    "name the master-eligible nodes by their node.name", where);
+                    fmt::format("name the {} nodes by their node.name", node->words().eligible), where);
             } else if (!named->out.master_eligible) {
                 add(Severity::error, "initial-master-nodes",
-                    fmt::format("{} names '{}', the node of {}, which is not master-eligible", key, cut(entry),
-                                named->out.file),
-                    "name only master-eligible nodes", where);
+                    fmt::format("{} names '{}', the node of {}, which is not {}", key, cut(entry), named->out.file,
+                            node->words().eligible),
+                    fmt::format("name only {} nodes", node->words().eligible), where);
             }
         }
     }
@@ -480,10 +635,11 @@ void Checker::check_seeds(const Node& n) {
         if (reached) continue;
         const std::string address = m->out.address.empty() ? m->label : cut(m->out.address);
         add(Severity::error, "seed-hosts",
-            fmt::format("{} [{}] does not reach master-eligible node {} ({}, {}): while the masters it lists are "
-                        "away, this node cannot find the cluster",
-                        key, listed, m->label, m->out.address.empty() ? "no address in its settings" : address,
-                        m->out.file),
+            fmt::format("{} [{}] does not reach {} node {} ({}, {}): while the {}s it lists are away, this node "
+                        "cannot find the cluster",
+                        key, listed, n.words().eligible, m->label,
+                        m->out.address.empty() ? "no address in its settings" : address, m->out.file,
+                        n.words().manager),
             fmt::format("add {} to {}", address, key), s.where(key));
     }
     for (const auto& seed : seeds) {
@@ -491,12 +647,13 @@ void Checker::check_seeds(const Node& n) {
         if (known) continue;
         add(Severity::error, "seed-hosts",
             fmt::format("{} lists '{}', which is no node's address or node.name", key, cut(seed.text)),
-            "remove it, or give check --cluster that node's elasticsearch.yml too", s.where(key));
+            fmt::format("remove it, or give check --cluster that node's {} too", n.words().yml), s.where(key));
     }
 }
 
 ClusterReport Checker::run() {
     count_nodes();
+    check_products();
     classify_discovery();
     check_cluster_name();
     check_node_names();
@@ -505,8 +662,11 @@ ClusterReport Checker::run() {
     if (report_.discovery == "unknown" && several) {
         add(Severity::error, "discovery",
             "no node has discovery settings: each node looks for the others on its own host only",
-            "up to 6.x: discovery.zen.ping.unicast.hosts and discovery.zen.minimum_master_nodes; from 7.0: "
-            "discovery.seed_hosts and, for the first start, cluster.initial_master_nodes",
+            report_.product == "opensearch"
+                ? "discovery.seed_hosts and, for the first start, cluster.initial_cluster_manager_nodes (1.x: "
+                  "cluster.initial_master_nodes)"
+                : "up to 6.x: discovery.zen.ping.unicast.hosts and discovery.zen.minimum_master_nodes; from 7.0: "
+                  "discovery.seed_hosts and, for the first start, cluster.initial_master_nodes",
             "");
     }
     for (const auto& n : nodes_) check_node(n, several);
@@ -526,6 +686,21 @@ void Checker::count_nodes() {
     }
     report_.quorum = report_.master_eligible / 2 + 1;
     report_.tolerated = report_.master_eligible == 0 ? 0 : report_.master_eligible - report_.quorum;
+}
+
+// One product's nodes form a cluster: a list of both is an error naming
+// each side.
+void Checker::check_products() {
+    std::vector<const Node*> os;
+    std::vector<const Node*> es;
+    for (const auto& n : nodes_) (n.product == Product::opensearch ? os : es).push_back(&n);
+    report_.product = es.empty() ? "opensearch" : os.empty() ? "elasticsearch" : "mixed";
+    if (os.empty() || es.empty()) return;
+    add(Severity::error, "product-mix",
+        fmt::format("the files are of two products: OpenSearch's ({}) and Elasticsearch's ({}); one cluster runs one "
+                    "product",
+                    names(os), names(es)),
+        "give check --cluster the files of one cluster, each product's apart", "");
 }
 
 // The discovery the nodes' settings are written for: 7.x+, zen, mixed, or
@@ -563,7 +738,8 @@ void Checker::check_node(const Node& n, bool several) {
                         nodes_.size() - 1),
             "remove discovery.type", s.where("discovery.type"));
     }
-    const bool as_zen = n.model == Model::zen || (n.model == Model::unknown && report_.discovery == "zen");
+    const bool as_zen = n.model == Model::zen || (n.model == Model::unknown && report_.discovery == "zen" &&
+                                                  n.product == Product::elasticsearch);
     if (as_zen) check_zen(n);
     if (several && report_.discovery != "unknown") check_seeds(n);
 }

@@ -574,13 +574,16 @@ TEST_F(Preflight, AUserOnlyTheProductionHostHasHidesNothingElse) {
     EXPECT_THAT(hidden.err, HasSubstr("eslaunch: error: " + y.string() + ": cannot open: Permission denied"));
 }
 
-// check --cluster on the unit tests' fixtures (tests/unit/cluster/).
+// check --cluster on the unit tests' fixtures (tests/unit/cluster/; an
+// OpenSearch node is a directory holding its opensearch.yml).
 class ClusterCli : public Cli {
 protected:
     std::vector<std::string> nodes(const std::string& dir) {
         const fs::path d = fs::path(ESLAUNCH_SOURCE_ROOT) / "tests/unit/cluster" / dir;
         std::vector<std::string> files;
-        for (const auto& e : fs::directory_iterator(d)) files.push_back(e.path().string());
+        for (const auto& e : fs::directory_iterator(d)) {
+            files.push_back((e.is_directory() ? e.path() / "opensearch.yml" : e.path()).string());
+        }
         std::sort(files.begin(), files.end());
         files.insert(files.begin(), {"check", "--cluster"});
         return files;
@@ -631,6 +634,39 @@ TEST_F(ClusterCli, TwoMastersWarnAndExit0InJson) {
     EXPECT_EQ(out["findings"][0]["id"], "master-eligible");
     EXPECT_EQ(out["nodes"].size(), 3U);
     EXPECT_EQ(out["nodes"][1]["roles"], json({"master"}));
+}
+
+TEST_F(ClusterCli, OpenSearchInItsOwnWords) {
+    auto clean = run_eslaunch(nodes("os1x-five-nested"), base_env);
+    EXPECT_EQ(clean.status, 0) << clean.err;
+    EXPECT_EQ(clean.err, "");
+    EXPECT_THAT(clean.out, StartsWith("cluster logs (OpenSearch): 5 nodes, 3 cluster-manager-eligible (a quorum is 2): "
+                                      "it tolerates losing 1\n"));
+    EXPECT_THAT(clean.out, HasSubstr("  os-m1  10.0.0.1  master       OpenSearch 1.0+  "));
+
+    const auto args = nodes("os2x-initial-managers-nested");
+    auto r = run_eslaunch(args, base_env);
+    EXPECT_EQ(r.status, 78);
+    EXPECT_EQ(r.err, "eslaunch: error: " + args[2] +
+                         ":4: cluster.initial_cluster_manager_nodes [os-m1] differs from [os-m1, os-m2, os-m3] of "
+                         "os-m2, os-m3: at the first start the nodes can bootstrap two clusters; "
+                         "cluster.initial_cluster_manager_nodes: [os-m1, os-m2, os-m3] on every node that sets it\n");
+}
+
+TEST_F(ClusterCli, ElasticsearchAndOpenSearchFilesTogetherExit78) {
+    fs::create_directories(dir_ / "es");
+    const std::string es = write("es/elasticsearch.yml", "cluster.name: logs\nnode.name: es-m4\n");
+    auto args = nodes("os2x-five-flat");
+    args.push_back(es);
+    args.insert(args.begin() + 2, "--json");
+    auto r = run_eslaunch(args, base_env);
+    EXPECT_EQ(r.status, 78);
+    EXPECT_THAT(r.err, HasSubstr("eslaunch: error: the files are of two products: OpenSearch's (os-d1, os-d2, os-m1, "
+                                 "os-m2, os-m3) and Elasticsearch's (es-m4); one cluster runs one product; give check "
+                                 "--cluster the files of one cluster, each product's apart\n"));
+    const json out = json::parse(r.out);
+    EXPECT_EQ(out["product"], "mixed");
+    EXPECT_EQ(out["nodes"][5]["product"], "elasticsearch");
 }
 
 TEST_F(ClusterCli, UnreadableFilesExit78) {

@@ -1,6 +1,7 @@
 // check --cluster: the fixtures of tests/unit/cluster/ (2.x, 5.x, 6.x, 7.x
-// and 8.x clusters, flat and nested YAML) and hand-written settings for the
-// rules no fixture shows; exact findings with FILE:LINE.
+// and 8.x clusters, flat and nested YAML; OpenSearch 1.x and 2.x ones, os*,
+// a directory a node holding its opensearch.yml) and hand-written settings
+// for the rules no fixture shows; exact findings with FILE:LINE.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -23,10 +24,11 @@ using ::testing::HasSubstr;
 
 fs::path fixtures() { return fs::path(ESLAUNCH_SOURCE_ROOT) / "tests/unit/cluster"; }
 
-// Every node of one fixture directory, in file name order.
+// Every node of one fixture directory, in file name order (a directory's
+// opensearch.yml where the node is a directory).
 std::vector<EsSettings> read_dir(const fs::path& dir) {
     std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(dir)) files.push_back(e.path());
+    for (const auto& e : fs::directory_iterator(dir)) files.push_back(e.is_directory() ? e.path() / "opensearch.yml" : e.path());
     std::sort(files.begin(), files.end());
     std::vector<EsSettings> out;
     for (const auto& f : files) {
@@ -68,6 +70,11 @@ TEST(Cluster, Fixtures) {
         "warning master-eligible : 2 master-eligible nodes: a quorum is 2, so losing either stops the cluster (it "
         "tolerates 0 losses)";
     const std::string not_master = "cluster.initial_master_nodes names 'es-d1', the node of ";
+    const std::string two_managers =
+        "warning master-eligible : 2 cluster-manager-eligible nodes: a quorum is 2, so losing either stops the "
+        "cluster (it tolerates 0 losses)";
+    const std::vector<std::string> os1(5, "1.0+");
+    const std::vector<std::string> os2(5, "2.0+");
     const std::vector<Case> cases = {
         // The five-host layout: three dedicated masters, two data nodes,
         // minimum_master_nodes 2 where it exists: clean, tolerates 1.
@@ -118,6 +125,18 @@ TEST(Cluster, Fixtures) {
               ", which is not master-eligible",
           "error initial-master-nodes m3.yml:6: " + not_master + (fixtures() / "8x-mistakes-flat/d1.yml").string() +
               ", which is not master-eligible"}},
+        // OpenSearch: 1.x's names (master, initial_master_nodes, node.master)
+        // and 2.x's (cluster_manager, initial_cluster_manager_nodes).
+        {"os1x-five-nested", 3, 1, "7.x+", os1, {}},
+        {"os2x-five-flat", 3, 1, "7.x+", os2, {}},
+        {"os1x-two-masters-flat", 2, 0, "7.x+", {"1.0+", "1.0+", "1.0+"}, {two_managers}},
+        {"os2x-two-managers-nested", 2, 0, "7.x+", {"2.0+", "2.0+", "2.0+"}, {two_managers}},
+        {"os1x-initial-masters-flat", 3, 1, "7.x+", {"1.0+", "1.0+", "1.0+"},
+         {"error initial-master-nodes m3/opensearch.yml:6: cluster.initial_master_nodes [os-m3] differs from [os-m1, "
+          "os-m2, os-m3] of os-m1, os-m2: at the first start the nodes can bootstrap two clusters"}},
+        {"os2x-initial-managers-nested", 3, 1, "7.x+", {"2.0+", "2.0+", "2.0+"},
+         {"error initial-master-nodes m1/opensearch.yml:4: cluster.initial_cluster_manager_nodes [os-m1] differs "
+          "from [os-m1, os-m2, os-m3] of os-m2, os-m3: at the first start the nodes can bootstrap two clusters"}},
     };
     std::size_t dirs = 0;
     for (const auto& e : fs::directory_iterator(fixtures())) dirs += e.is_directory() ? 1 : 0;
@@ -130,6 +149,7 @@ TEST(Cluster, Fixtures) {
         EXPECT_EQ(r.tolerated, c.tolerated) << c.dir;
         EXPECT_EQ(r.discovery, c.discovery) << c.dir;
         EXPECT_EQ(r.cluster_name, "logs") << c.dir;
+        EXPECT_EQ(r.product, c.dir.starts_with("os") ? "opensearch" : "elasticsearch") << c.dir;
         std::vector<std::string> versions;
         for (const auto& n : r.nodes) versions.push_back(n.version);
         EXPECT_EQ(versions, c.versions) << c.dir;
@@ -155,6 +175,15 @@ TEST(Cluster, NodesRolesAndAddresses) {
     EXPECT_EQ(six.nodes[2].address, "");
     EXPECT_TRUE(six.findings.empty());
     EXPECT_THAT(check_cluster(read_dir(fixtures() / "8x-five-flat")).nodes[0].roles, ElementsAre("data", "ingest"));
+    // OpenSearch: 2.x's cluster_manager role, 1.x's legacy booleans.
+    const ClusterReport os2 = check_cluster(read_dir(fixtures() / "os2x-five-flat"));
+    EXPECT_THAT(os2.nodes[2].roles, ElementsAre("cluster_manager"));
+    EXPECT_TRUE(os2.nodes[2].master_eligible);
+    EXPECT_EQ(os2.nodes[2].product, "opensearch");
+    const ClusterReport os1 = check_cluster(read_dir(fixtures() / "os1x-two-masters-flat"));
+    EXPECT_THAT(os1.nodes[1].roles, ElementsAre("master", "ingest"));
+    EXPECT_THAT(os1.nodes[0].roles, ElementsAre("data", "ingest"));
+    EXPECT_FALSE(os1.nodes[0].master_eligible);
 }
 
 // Settings written here, one string per node: "file|yaml".
@@ -265,6 +294,93 @@ TEST(Cluster, RulesWithoutFixtures) {
     EXPECT_EQ(client.nodes[0].version, "2.x");
 }
 
+// OpenSearch's names and words; which files are OpenSearch's, and a list
+// of both products.
+TEST(Cluster, OpenSearchRulesWithoutFixtures) {
+    const std::string seeds = "discovery.seed_hosts: [a, b, c]\n";
+    struct Case {
+        std::string name;
+        std::vector<std::pair<std::string, std::string>> nodes;
+        std::vector<std::string> findings;
+    };
+    const std::string bootstraps = "cluster.initial_cluster_manager_nodes: [a, b, c]\n";
+    const std::vector<Case> cases = {
+        {"a mixed list: by name, by an xpack setting, and by the others' product",
+         {{"es/elasticsearch.yml", "node.name: a\n" + seeds},
+          {"b.yml", "node.name: b\nxpack.security.enabled: true\n" + seeds},
+          {"os/opensearch.yml", "node.name: c\n" + seeds}},
+         {"error product-mix : the files are of two products: OpenSearch's (c) and Elasticsearch's (a, b); one "
+          "cluster runs one product",
+          "error cluster-name os/opensearch.yml: cluster.name is not set (the default 'opensearch') and differs from "
+          "'elasticsearch' of a, b: this node forms or joins another cluster"}},
+        {"one file that says both",
+         {{"x/elasticsearch.yml", "node.name: a\nnode.roles: [cluster_manager]\n"}},
+         {"error product-mix x/elasticsearch.yml: x/elasticsearch.yml is OpenSearch's (x/elasticsearch.yml:2) and "
+          "Elasticsearch's (its name) at once: it is read as Elasticsearch's",
+          "warning master-eligible : 1 master-eligible node: a quorum is 1, so losing it stops the cluster (it "
+          "tolerates 0 losses)"}},
+        {"both roles, a deprecated role, both bootstrap keys, a zen setting",
+         {{"a/opensearch.yml", "node.name: a\nnode.roles: [master, cluster_manager]\n" + seeds},
+          {"b/opensearch.yml", "node.name: b\nnode.roles: [master, data]\n" + bootstraps +
+                                   "cluster.initial_master_nodes: [a, b]\n" + seeds},
+          {"m3.yml", "node.name: c\nplugins.security.ssl.http.enabled: true\ndiscovery.zen.minimum_master_nodes: 2\n" +
+                         seeds + "cluster.initial_master_nodes: [a, b, c]\n"}},
+         {"error node-roles a/opensearch.yml:2: the two roles [master, cluster_manager] can not be assigned together "
+          "to a node (OpenSearch refuses to start)",
+          "warning node-roles b/opensearch.yml:2: master in node.roles is deprecated in OpenSearch 2.x, whose other "
+          "settings this node uses",
+          "warning version-mix m3.yml:3: discovery.zen.minimum_master_nodes is a setting of Elasticsearch <=6.x, not "
+          "of OpenSearch: c ignores or refuses it",
+          "warning initial-master-nodes b/opensearch.yml:4: cluster.initial_master_nodes is ignored: "
+          "cluster.initial_cluster_manager_nodes is set too, and OpenSearch reads that one"}},
+        {"no cluster-manager-eligible node",
+         {{"a/opensearch.yml", "node.name: a\nnode.roles: [data]\ndiscovery.seed_hosts: [b]\n"},
+          {"b/opensearch.yml", "node.name: b\nnode.roles: [data]\ndiscovery.seed_hosts: [a]\n"}},
+         {"error master-eligible : none of the 2 nodes is cluster-manager-eligible: the cluster can never elect a "
+          "cluster manager"}},
+        {"seeds that miss cluster managers",
+         {{"a/opensearch.yml", "node.name: a\nnetwork.host: 10.0.0.1\nnode.roles: [cluster_manager]\n"
+                               "discovery.seed_hosts: [10.0.0.1, 10.0.0.2, 10.0.0.3]\n"},
+          {"b/opensearch.yml", "node.name: b\nnetwork.host: 10.0.0.2\nnode.roles: [cluster_manager]\n"
+                               "discovery.seed_hosts: [10.0.0.1, 10.0.0.2, 10.0.0.9]\n"},
+          {"c/opensearch.yml", "node.name: c\nnetwork.host: 10.0.0.3\nnode.roles: [cluster_manager]\n"
+                               "discovery.seed_hosts: [10.0.0.1, 10.0.0.2, 10.0.0.3]\n"}},
+         {"error seed-hosts b/opensearch.yml:4: discovery.seed_hosts [10.0.0.1, 10.0.0.2, 10.0.0.9] does not reach "
+          "cluster-manager-eligible node c (10.0.0.3, c/opensearch.yml): while the cluster managers it lists are "
+          "away, this node cannot find the cluster",
+          "error seed-hosts b/opensearch.yml:4: discovery.seed_hosts lists '10.0.0.9', which is no node's address or "
+          "node.name"}},
+    };
+    for (const auto& c : cases) {
+        EXPECT_THAT(all_lines(check(c.nodes)), ElementsAreArray(c.findings)) << c.name;
+    }
+    const ClusterReport mixed = check(cases[0].nodes);
+    EXPECT_EQ(mixed.product, "mixed");
+    EXPECT_EQ(mixed.nodes[1].product, "elasticsearch");
+    EXPECT_EQ(mixed.nodes[2].product, "opensearch");
+    const ClusterReport roles = check(cases[2].nodes);
+    EXPECT_EQ(roles.product, "opensearch");
+    EXPECT_EQ(roles.cluster_name, "opensearch");
+    EXPECT_THAT(roles.nodes[2].roles, ElementsAre("master", "data", "ingest"));
+    EXPECT_EQ(roles.nodes[1].version, "2.0+");
+    EXPECT_EQ(roles.nodes[2].version, "1.0+");
+    EXPECT_EQ(check(cases[3].nodes).findings[0].fix, "make three nodes cluster-manager-eligible (cluster_manager in "
+                                                      "node.roles; 1.x: master)");
+    EXPECT_EQ(check(cases[4].nodes).findings[1].fix,
+              "remove it, or give check --cluster that node's opensearch.yml too");
+    // 2.x's default role is cluster_manager; no discovery: OpenSearch's keys.
+    // b.yml says nothing: it takes a's product.
+    const ClusterReport bare = check({{"a/opensearch.yml", "node.name: a\n"}, {"b.yml", "node.name: b\n"}});
+    EXPECT_EQ(bare.nodes[1].product, "opensearch");
+    ASSERT_EQ(bare.findings.size(), 2U);  // and two cluster managers
+    EXPECT_EQ(bare.findings[0].id, "discovery");
+    EXPECT_EQ(bare.findings[0].fix,
+              "discovery.seed_hosts and, for the first start, cluster.initial_cluster_manager_nodes (1.x: "
+              "cluster.initial_master_nodes)");
+    const ClusterReport two = check({{"a/opensearch.yml", "node.name: a\n" + bootstraps}});
+    EXPECT_THAT(two.nodes[0].roles, ElementsAre("cluster_manager", "data", "ingest"));
+}
+
 // A role setting that is no boolean is an error, and the node keeps the
 // role's default.
 TEST(Cluster, RoleSettingsThatAreNotBooleans) {
@@ -306,10 +422,26 @@ TEST(Cluster, TextAndJson) {
     EXPECT_EQ(j["errors"], 3);
     EXPECT_EQ(j["warnings"], 0);
     EXPECT_EQ(j["nodes"][0], nlohmann::json::parse(R"({"file":")" + dir + R"(/m1.yml","name":"es-m1",
-        "address":"10.0.0.1","roles":["master","data","ingest"],"master_eligible":true,"version":"<=6.x"})"));
+        "address":"10.0.0.1","roles":["master","data","ingest"],"master_eligible":true,"product":"elasticsearch","version":"<=6.x"})"));
     EXPECT_EQ(j["findings"][0]["where"], dir + "/m1.yml:5");
     EXPECT_EQ(j["findings"][0]["id"], "minimum-master-nodes");
     EXPECT_EQ(j["findings"][0]["fix"], "discovery.zen.minimum_master_nodes: 2");
+
+    EXPECT_EQ(j["product"], "elasticsearch");
+
+    // OpenSearch's words in the text, its product in the JSON.
+    const std::string os_dir = (fixtures() / "os2x-two-managers-nested").string();
+    const ClusterReport os = check_cluster(read_dir(os_dir));
+    EXPECT_THAT(render_cluster_text(os),
+                HasSubstr("cluster logs (OpenSearch): 3 nodes, 2 cluster-manager-eligible (a quorum is 2): it tolerates "
+                          "losing 0\ndiscovery: 7.x+ (OpenSearch, forked from 7.10; the quorum is kept automatically): "
+                          "the seed hosts must reach every cluster-manager-eligible node\n"));
+    EXPECT_THAT(render_cluster_text(os),
+                HasSubstr("\n  os-m1  10.0.0.1  cluster_manager  OpenSearch 2.0+  " + os_dir + "/m1/opensearch.yml\n"));
+    const nlohmann::json osj = nlohmann::json::parse(render_cluster_json(os));
+    EXPECT_EQ(osj["product"], "opensearch");
+    EXPECT_EQ(osj["nodes"][1]["product"], "opensearch");
+    EXPECT_EQ(osj["nodes"][1]["version"], "2.0+");
 
     const nlohmann::json none = nlohmann::json::parse(render_cluster_json(check({{"a.yml", "node.name: a\n"}})));
     EXPECT_TRUE(none["nodes"][0]["address"].is_null());
