@@ -43,6 +43,7 @@ expect=(
     "$BINDIR/eslaunch" "$LIBEXECDIR/eslaunch-watch" "$LIBEXECDIR/eslaunch-check"
     "$LIBDIR/libeslaunch.a" "$LIBDIR/libeslaunch.so" "$LIBDIR/pkgconfig/eslaunch.pc"
     "$UNITDIR/elasticsearch.service" "$UNITDIR/elasticsearch@.service" "$UNITDIR/supervisord.service"
+    "$UNITDIR/opensearch.service" "$UNITDIR/opensearch@.service"
     "$SYSCTLDIR/60-eslaunch-elasticsearch.conf" "$EXAMPLEDIR/elasticsearch.conf"
 )
 [ -n "$CONFDIR" ] && expect+=("$CONFDIR/elasticsearch.conf")
@@ -55,6 +56,8 @@ done
 # The installed units run the installed eslaunch.
 grep -qx "ExecStart=$BINDIR/eslaunch /etc/eslaunch/elasticsearch.ini" "$STAGE$UNITDIR/elasticsearch.service" ||
     fail "elasticsearch.service: ExecStart= is not $BINDIR/eslaunch"
+grep -qx "ExecStart=$BINDIR/eslaunch /etc/eslaunch/opensearch/%i.ini" "$STAGE$UNITDIR/opensearch@.service" ||
+    fail "opensearch@.service: ExecStart= is not $BINDIR/eslaunch on /etc/eslaunch/opensearch/%i.ini"
 ! grep -rl '@[a-z_]*@' "$STAGE$UNITDIR" ${CONFDIR:+"$STAGE$CONFDIR"} || fail "unconfigured @variables@ above"
 # Everything meson installed is under STAGE: its log lists each file.
 outside=$(grep -v '^#' "$BUILD/meson-logs/install-log.txt" | grep -vx -e "$STAGE" -e "$STAGE/.*")
