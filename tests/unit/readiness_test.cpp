@@ -1,6 +1,7 @@
 // Readiness, the pure part: the watcher's command line, the default probe
 // from elasticsearch.yml's settings, the start-timeout cadence, the lines a
 // person reads, and what plan decides (who gets NOTIFY_SOCKET).
+#include <algorithm>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -383,6 +384,7 @@ TEST_P(Examples, PlanAsTheirCommentsSay) {
     std::stringstream text;
     text << in.rdbuf();
     HostFacts h = es_host(c.version);
+    h.es.opensearch = c.file.starts_with("opensearch");
     h.mem_total = std::uint64_t{128} << 30;
     h.current_limits[LimitResource::nofile] = {1024, 1048576};
     h.current_limits[LimitResource::memlock] = {limit_infinity, limit_infinity};
@@ -394,7 +396,8 @@ TEST_P(Examples, PlanAsTheirCommentsSay) {
     // Enough open files for the version's max-file-descriptors bootstrap check.
     const PlannedLimit* nofile = find_limit(p, LimitResource::nofile);
     ASSERT_NE(nofile, nullptr);
-    EXPECT_GE(nofile->planned.hard, es_min_open_files(h.es.version)) << c.file;
+    // OpenSearch's FileDescriptorCheck wants 65535 in every version.
+    EXPECT_GE(nofile->planned.hard, h.es.opensearch ? 65535 : es_min_open_files(h.es.version)) << c.file;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -403,10 +406,16 @@ INSTANTIATE_TEST_SUITE_P(
                       ExampleCase{"elasticsearch-6.x.ini", "6.8.23", "ES_JAVA_OPTS=-Xms16g -Xmx16g",
                                   "http://127.0.0.1:9200/"},
                       ExampleCase{"elasticsearch-8.x.ini", "8.11.1", "ES_JAVA_OPTS=-Xms31g -Xmx31g",
+                                  "https://127.0.0.1:9200/"},
+                      ExampleCase{"opensearch-1.x.ini", "1.3.20", "OPENSEARCH_JAVA_OPTS=-Xms8g -Xmx8g",
+                                  "http://127.0.0.1:9200/"},
+                      ExampleCase{"opensearch-2.x.ini", "2.19.1", "OPENSEARCH_JAVA_OPTS=-Xms16g -Xmx16g",
                                   "https://127.0.0.1:9200/"}),
-    // TODO(issue 19, helper P's profile opensearch): add opensearch-1.x.ini
-    // and opensearch-2.x.ini, which need profile=opensearch to plan.
-    [](const auto& info) { return info.param.version.substr(0, 1) + "x"; });
+    [](const auto& info) {
+        std::string name = info.param.file.substr(0, info.param.file.find('.')) + "_" + info.param.version.substr(0, 1) + "x";
+        std::replace(name.begin(), name.end(), '-', '_');
+        return name;
+    });
 
 }  // namespace
 }  // namespace eslaunch::testing
