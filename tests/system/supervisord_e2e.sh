@@ -13,6 +13,8 @@
 # is waited for: it exits 143, no SIGKILL; nothing of eslaunch is left.
 # Then the same section on an 8.15 home: supervisord's pid is the CLI, the
 # server its child (user, heap); stop ends both, the CLI exiting 143.
+# Then on a fake OpenSearch 2.19.1 home: supervisord's pid is the node
+# (user, nofile, heap via OPENSEARCH_JAVA_OPTS), the ready line, stop -> 143.
 set -euo pipefail
 
 [ $# -eq 2 ] || { echo "usage: supervisord_e2e.sh BUILD_DIR SOURCE_DIR" >&2; exit 64; }
@@ -170,6 +172,38 @@ expect "8.15.3 status after stop" "$(status)" STOPPED
     pass "8.15.3 supervisord saw the CLI exit 143" || fail "supervisord did not log the CLI's exit 143"
 [ ! -e "/proc/$srv" ] && [ ! -e "/proc/$cli" ] && pass "8.15.3 stop ended the CLI and the server" ||
     fail "8.15.3 left running: $cli or $srv"
+
+# --- OpenSearch 2.x under the same section: the heap via OPENSEARCH_JAVA_OPTS ---
+say "the same section on a fake OpenSearch 2.19.1 home"
+bash "$SRC/tests/fake-es/make_home.sh" opensearch-2.19.1 "$T/os" "$BUILD/tests/fake-es/fake-es" >/dev/null
+mkdir -m 1777 "$T/os/rec"
+sed -i "s/^http.port: .*/http.port: $PORT/" "$T/os/config/opensearch.yml"
+# jvm.options says 1g: 256m in the record means the heap came through
+# OPENSEARCH_JAVA_OPTS (opensearch-env unsets JAVA_TOOL_OPTIONS).
+cat >"$T/elasticsearch.ini" <<EOF
+[program:opensearch]
+command=$T/os/bin/opensearch
+user=nobody
+heap_size=256m
+limit_nofile=16384
+environment=FAKE_ES_RECORD="$T/os/rec/record.json",FAKE_ES_HTTP_PORT="$PORT",FAKE_ES_DELAY_MS="500"
+EOF
+CTL start elasticsearch >/dev/null || true  # a failed start: the checks below say what
+if wait_for 30 running; then pass "OpenSearch RUNNING"; else fail "OpenSearch not RUNNING: $(status)"; fi
+pid=$(node_pid || true)
+recos() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[2])); print(eval(sys.argv[1], {}, {"d": d}))' "$1" "$T/os/rec/record.json"; }
+expect "OpenSearch: supervisord's pid is the node" "$pid" "$(recos 'd["pid"]')"
+expect "OpenSearch's program" "$(cat /proc/"$pid"/comm)" fake-es
+expect "OpenSearch's uid (nobody)" "$(recos 'd["uid"]')" "$(id -u nobody)"
+expect "OpenSearch's nofile" "$(awk '/open files/{print $4"/"$5}' /proc/"$pid"/limits)" 16384/16384
+expect "OpenSearch's heap (-Xms/-Xmx)" "$(recos 'd["heap"]["xms"] + "/" + d["heap"]["xmx"]')" 256m/256m
+os_ready() { grep -q "^eslaunch: opensearch ready after .* (http://127.0.0.1:$PORT/ -> 200)$" "$T/log/elasticsearch.err.log"; }
+if wait_for 10 os_ready; then pass "OpenSearch's ready line is in the stderr log"; else fail "no OpenSearch ready line in the stderr log"; fi
+CTL stop elasticsearch >/dev/null
+expect "OpenSearch status after stop" "$(status)" STOPPED
+[ "$(grep -c "stopped: elasticsearch (exit status 143)" "$T/supervisord.log")" = 3 ] &&
+    pass "supervisord saw OpenSearch exit 143" || fail "supervisord did not log OpenSearch's exit 143"
+[ ! -e "/proc/$pid" ] && pass "stop ended OpenSearch" || fail "OpenSearch left running: $pid"
 
 say "$FAILS failed check(s)"
 [ "$FAILS" = 0 ]

@@ -26,7 +26,9 @@
 #   child with the spec's user, nofile and heap, not active while HTTP
 #   answers but the node has not joined (readiness.port), the ready line
 #   names both pids, kill -9 of the server restarts the unit, stop ends
-#   both (143) and leaves nothing.
+#   both (143) and leaves nothing. opensearch.service with a fake OpenSearch
+#   2.19.1: start waits for its port; MainPID is the node with the spec's
+#   user, nofile and heap (via OPENSEARCH_JAVA_OPTS); StatusText; stop -> 143.
 set -euo pipefail
 
 [ $# -eq 2 ] || { echo "usage: systemd_e2e.sh BUILD_DIR SOURCE_DIR" >&2; exit 64; }
@@ -436,6 +438,44 @@ gone() { ! IN test -e "/proc/$1"; }
 gone "$cli" && gone "$srv" && pass "stop ended the CLI ($cli) and the server ($srv)" || fail "left running: $cli or $srv"
 left=$(IN pgrep -l fake-es || true)
 [ -z "$left" ] && pass "nothing left in the cgroup" || fail "left running: $left"
+
+# --- OpenSearch 2.x: the project's opensearch.service ---------------------------
+say "opensearch.service: a fake OpenSearch 2.19.1 (opens port 19205 after 1 s)"
+IN bash -c '
+    set -e
+    bash /opt/eslaunch-src/tests/fake-es/make_home.sh opensearch-2.19.1 /var/lib/es/os /opt/eslaunch/tests/fake-es/fake-es
+    mkdir -m 1777 /var/lib/es/os/rec
+    sed -i "s/^http.port: .*/http.port: 19205/" /var/lib/es/os/config/opensearch.yml
+'
+# jvm.options says 1g: 256m in the record means the heap came through
+# OPENSEARCH_JAVA_OPTS (opensearch-env unsets JAVA_TOOL_OPTIONS).
+printf '%s\n' "[program:opensearch]" "command=/var/lib/es/os/bin/opensearch" "user=esnode" "heap_size=256m" \
+    "limit_nofile=16384" 'environment=FAKE_ES_RECORD="/var/lib/es/os/rec/record.json",FAKE_ES_HTTP_PORT="19205",FAKE_ES_DELAY_MS="1000"' |
+    IN sh -c "umask 022; cat > /etc/eslaunch/opensearch.ini"
+sed 's|@bindir@|/opt/eslaunch/shim|g' "$SRC/units/opensearch.service.in" | IN sh -c "cat > /run/systemd/system/opensearch.service"
+SC daemon-reload
+t0=$EPOCHREALTIME
+if SC start opensearch; then pass "systemctl start opensearch returned 0"; else fail "systemctl start opensearch failed"; fi
+took=$(since "$t0")
+port_open 19205 && pass "OpenSearch answers when start returns" || fail "start returned (after $took s) before OpenSearch's port opened"
+awk -v t="$took" 'BEGIN{exit !(t >= 0.9)}' && pass "start waited for OpenSearch ($took s >= 1 s delay)" ||
+    fail "start returned after $took s, before OpenSearch's 1 s delay"
+expect "opensearch ActiveState" "$(prop opensearch ActiveState)" active
+os_pid=$(prop opensearch MainPID)
+expect "opensearch MainPID is the node" "$os_pid" "$(record os | json 'd["pid"]')"
+expect "opensearch MainPID's program" "$(IN cat /proc/"$os_pid"/comm)" fake-es
+expect "OpenSearch's uid" "$(record os | json 'd["uid"]')" "$(IN id -u esnode)"
+expect "OpenSearch's nofile" "$(IN cat /proc/"$os_pid"/limits | awk '/open files/{print $4"/"$5}')" 16384/16384
+expect "OpenSearch's heap (-Xms/-Xmx)" "$(record os | json 'd["heap"]["xms"] + "/" + d["heap"]["xmx"]')" 256m/256m
+case $(prop opensearch StatusText) in
+    "opensearch ready after "*"(http://127.0.0.1:19205/ -> 200)") pass "opensearch StatusText: $(prop opensearch StatusText)" ;;
+    *) fail "opensearch StatusText: '$(prop opensearch StatusText)'" ;;
+esac
+SC stop opensearch
+expect "opensearch ActiveState after stop" "$(prop opensearch ActiveState)" inactive
+expect "opensearch Result after stop (exit 143 is success)" "$(prop opensearch Result)" success
+if wait_for 10 journal_has opensearch "fake-es: Terminated, exiting 143"; then pass "OpenSearch got SIGTERM and exited 143"; else fail "no SIGTERM exit of OpenSearch in the journal"; fi
+gone "$os_pid" && pass "stop ended OpenSearch ($os_pid)" || fail "OpenSearch left running: $os_pid"
 
 say "$FAILS failed check(s)"
 [ "$FAILS" = 0 ] || exit 1
