@@ -1,6 +1,6 @@
 // eslaunch-check: `eslaunch check ...`, which eslaunch executes from
 // libexecdir with the arguments after `check`. It shows the plan of a spec,
-// with the preflight of an Elasticsearch node, or reads the elasticsearch.yml
+// with the preflight of an Elasticsearch or OpenSearch node, or reads the elasticsearch.yml
 // of a cluster's nodes. And, as the node's user, for a launch:
 // `--node-http-settings CONF_DIR -- ARGV...` writes where the node's HTTP
 // layer listens (host.cpp, plan_launch_reading_node_settings). It links
@@ -65,7 +65,7 @@ std::optional<eslaunch::Preflight> gather_findings(const Loaded& loaded, eslaunc
     found.launch = eslaunch::check_launch_paths(loaded.spec, plan, found.as_user);
     found.paths_checked = true;
     std::optional<eslaunch::Preflight> preflight;
-    if (plan.profile == eslaunch::Profile::elasticsearch) {
+    if (plan.profile == eslaunch::Profile::elasticsearch || plan.profile == eslaunch::Profile::opensearch) {
         const auto facts = eslaunch::gather_preflight_facts(loaded.spec, plan, loaded.host, 5000, found.as_user);
         preflight = eslaunch::evaluate_preflight(loaded.spec, plan, loaded.host, facts);
     }

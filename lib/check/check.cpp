@@ -94,13 +94,16 @@ json limits_json(const LaunchPlan& plan) {
     return out;
 }
 
-json heap_json(const HeapPlan& h) {
+json heap_json(const LaunchPlan& plan) {
+    const HeapPlan& h = plan.heap;
     json out;
     out["size"] = h.bytes ? json(format_jvm_size(*h.bytes)) : json(nullptr);
     out["bytes"] = h.bytes ? json(*h.bytes) : json(nullptr);
     out["via"] = h.via.empty() ? json(nullptr) : json(h.via);
     out["passed"] = h.passed.empty() ? json(nullptr) : json(h.passed);
-    out["elasticsearch_version"] = h.version ? json(h.version->str()) : json(nullptr);
+    out["version"] = h.version ? json(h.version->str()) : json(nullptr);
+    // The name of eslaunch 0.1, kept for Elasticsearch.
+    if (plan.profile != Profile::opensearch) out["elasticsearch_version"] = out["version"];
     out["version_source"] = h.version_source.empty() ? json(nullptr) : json(h.version_source);
     out["memory_limit"] = h.memory_limit;
     out["memory_limit_source"] = h.memory_limit_source;
@@ -207,7 +210,7 @@ std::string plan_sections(const LaunchPlan& plan) {
     out += "\nheap:\n";
     out += fmt::format("  {:<14} {}\n", "size", heap.bytes ? format_jvm_size(*heap.bytes) : "not set by eslaunch");
     if (!heap.passed.empty()) out += fmt::format("  {:<14} {}\n", "passed as", heap.passed);
-    out += fmt::format("  {:<14} {}\n", "elasticsearch",
+    out += fmt::format("  {:<14} {}\n", plan.profile == Profile::opensearch ? "opensearch" : "elasticsearch",
                        heap.version ? fmt::format("{} ({})", heap.version->str(), heap.version_source)
                                     : std::string{"not found"});
     if (heap.memory_limit > 0) {
@@ -333,19 +336,29 @@ json java_json(const std::optional<JavaFacts>& java) {
 }
 
 json preflight_json(const Preflight& preflight) {
-    return {{"elasticsearch_version", preflight.version},
-            {"elasticsearch_yml", preflight.yml.empty() ? json(nullptr) : json(preflight.yml)},
-            {"bootstrap_checks_enforced", preflight.bootstrap_enforced},
-            {"mode_reason", preflight.mode_reason},
-            {"java", java_json(preflight.java)},
-            {"keystore", preflight.keystore.empty() ? json(nullptr) : json(preflight.keystore)},
-            {"errors", preflight.errors()},
-            {"warnings", preflight.warnings()}};
+    const bool es = preflight.product == "Elasticsearch";
+    json out = {{"product", es ? "elasticsearch" : "opensearch"},
+                {"version", preflight.version},
+                {"settings_file", preflight.yml.empty() ? json(nullptr) : json(preflight.yml)},
+                {"bootstrap_checks_enforced", preflight.bootstrap_enforced},
+                {"mode_reason", preflight.mode_reason},
+                {"java", java_json(preflight.java)},
+                {"keystore", preflight.keystore.empty() ? json(nullptr) : json(preflight.keystore)},
+                {"errors", preflight.errors()},
+                {"warnings", preflight.warnings()}};
+    if (es) {  // the names of eslaunch 0.1, kept for Elasticsearch
+        out["elasticsearch_version"] = out["version"];
+        out["elasticsearch_yml"] = out["settings_file"];
+    }
+    return out;
 }
 
 std::string preflight_text(const Preflight& preflight) {
-    std::string out = fmt::format("\npreflight (Elasticsearch {}, {}):\n", preflight.version,
-                                  preflight.yml.empty() ? std::string{"no elasticsearch.yml"} : preflight.yml);
+    const bool es = preflight.product == "Elasticsearch";
+    std::string out = fmt::format("\npreflight ({} {}, {}):\n", preflight.product, preflight.version,
+                                  !preflight.yml.empty() ? preflight.yml
+                                  : es                   ? std::string{"no elasticsearch.yml"}
+                                                         : std::string{"no opensearch.yml"});
     out += fmt::format("  bootstrap checks {}: {}\n", preflight.bootstrap_enforced ? "enforced" : "not enforced",
                        preflight.mode_reason);
     if (const auto& j = preflight.java) {
@@ -381,7 +394,7 @@ json plan_json(const Spec& spec, const LaunchPlan& plan, const EnvMap& own_env, 
                      {"gid", known(plan.gid)},
                      {"groups", known(plan.groups)}};
     j["limits"] = limits_json(plan);
-    j["heap"] = heap_json(plan.heap);
+    j["heap"] = heap_json(plan);
     j["tmpdir"] = {{"path", plan.tmpdir.path.empty() ? json(nullptr) : json(plan.tmpdir.path)},
                    {"source", plan.tmpdir.source},
                    {"passed", plan.tmpdir.passed}};

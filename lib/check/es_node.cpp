@@ -100,9 +100,10 @@ void es_http_settings(const std::vector<std::string>& argv, const EnvMap& progra
 
 // The java the launch script of the version runs (choose_java, the rule
 // the launch follows too), to be run as the node's user.
-JavaFacts script_java(const std::optional<EsVersion>& version, const EnvMap& env, const std::string& home) {
+JavaFacts script_java(const EsHomeFacts& es, const EnvMap& env) {
     const JavaLookup lookup = host_java_lookup();
-    const JavaChoice c = choose_java(version, env, home, lookup);
+    const JavaChoice c = es.opensearch ? choose_opensearch_java(es.version, env, es.home)
+                                       : choose_java(es.version, env, es.home, lookup);
     JavaFacts j;
     j.source = c.source;
     j.path = c.path;
@@ -154,13 +155,13 @@ void run_java_version(JavaFacts& j, const LaunchPlan& plan, int timeout_ms) {
     }
 }
 
-// `bin/elasticsearch-keystore has-passwd` as the node's user, as 7.7+'s
-// bin/elasticsearch asks it before it reads a passphrase: exit 0 protected,
-// 1 not (or no keystore), anything else a failure. Its stdin is /dev/null.
-KeystoreFacts ask_keystore(const std::string& path, const std::string& home, const LaunchPlan& plan, int timeout_ms) {
+// `bin/elasticsearch-keystore has-passwd` (bin/opensearch-keystore) as the
+// node's user, as the launch script asks it before it reads a passphrase:
+// exit 0 protected, 1 not (or no keystore), else a failure. Stdin: /dev/null.
+KeystoreFacts ask_keystore(const std::string& path, const std::string& tool, const LaunchPlan& plan,
+                           int timeout_ms) {
     KeystoreFacts k;
     k.path = path;
-    const std::string tool = home + "/bin/elasticsearch-keystore";
     ChildProgram has_passwd{tool, {tool, "has-passwd", "--silent"}, plan.environment.to_envp_strings(),
                             [&] { return become_planned_user(plan); }, true};
     const ChildResult r = run_program_in_child(
@@ -288,12 +289,12 @@ static_assert(node_settings_answer > max_yml_text + 22 * max_yml_nodes);
 // read_node_settings as the node: in a child that becomes the planned user
 // first (as the launch's read through eslaunch-check does). What that user
 // cannot read is an error about the file, as the node would meet it.
-NodeSettings read_node_settings_as(const LaunchPlan& plan, const std::string& conf_dir,
+NodeSettings read_node_settings_as(const LaunchPlan& plan, const std::string& conf_dir, std::string_view file,
                                    const std::vector<std::string>& argv) {
     const pid_t parent = ::getpid();
     const auto work = [&]() -> std::string {
         if (std::string problem = become_node_reader(plan, parent); !problem.empty()) return "!" + problem;
-        return encode_node_settings(read_node_settings(conf_dir, argv, plan.environment));
+        return encode_node_settings(read_node_settings(conf_dir, argv, plan.environment, file));
     };
     const ChildResult r =
         run_in_child(work, std::chrono::steady_clock::now() + reader_timeout, -1, node_settings_answer);
@@ -302,7 +303,7 @@ NodeSettings read_node_settings_as(const LaunchPlan& plan, const std::string& co
         return n;
     }
     n = {};
-    n.yml = conf_dir.empty() ? std::string{} : conf_dir + "/elasticsearch.yml";
+    n.yml = conf_dir.empty() ? std::string{} : fmt::format("{}/{}", conf_dir, file);
     n.settings.file = n.yml;
     const std::string why = r.status != ChildResult::Status::done ? reader_failure(r)
                             : r.output.starts_with("!")           ? cut(r.output.substr(1), 200)
@@ -418,7 +419,8 @@ PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, 
     while (!count.empty() && std::isspace(static_cast<unsigned char>(count.back()))) count.pop_back();
     f.max_map_count = parse_decimal(count);
 
-    NodeSettings node = read_node_settings_as(files_reader(plan, as), host.es.conf_dir, spec.argv);
+    NodeSettings node =
+        read_node_settings_as(files_reader(plan, as), host.es.conf_dir, node_settings_file(host.es), spec.argv);
     f.yml = node.yml;
     f.yml_missing = node.missing;
     f.settings_errors = std::move(node.errors);
@@ -437,16 +439,18 @@ PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, 
         const EsPaths paths = es_paths(settings, host.es.home);
         for (const auto& p : paths.data) f.data_paths.push_back(path_facts(p));
         if (!paths.logs.empty()) f.logs_path = path_facts(paths.logs);
-        JavaFacts java = script_java(host.es.version, plan.environment, host.es.home);
+        JavaFacts java = script_java(host.es, plan.environment);
         // Without the user, java's executable bits are all check can judge.
         if (java.status == JavaFacts::Status::ran && as.possible) run_java_version(java, plan, java_timeout_ms);
         f.java = std::move(java);
-        // 7.7 brought the password-protected keystore and has-passwd.
-        const std::string keystore = host.es.conf_dir + "/elasticsearch.keystore";
+        // 7.7 brought the password-protected keystore and has-passwd; OpenSearch forked 7.10.
+        const char* product = host.es.opensearch ? "opensearch" : "elasticsearch";
+        const std::string keystore = fmt::format("{}/{}.keystore", host.es.conf_dir, product);
         struct stat st {};
-        const bool has_passwd = host.es.version->major > 7 || (host.es.version->major == 7 && host.es.version->minor >= 7);
+        const bool has_passwd = host.es.opensearch || *host.es.version >= EsVersion{7, 7, 0};
         if (has_passwd && as.possible && ::stat(keystore.c_str(), &st) == 0) {
-            f.keystore = ask_keystore(keystore, host.es.home, plan, keystore_timeout_ms);
+            const std::string tool = fmt::format("{}/bin/{}-keystore", host.es.home, product);
+            f.keystore = ask_keystore(keystore, tool, plan, keystore_timeout_ms);
         }
     }
     f.settings = std::move(settings);

@@ -143,15 +143,45 @@ struct Heap {
     }
 };
 
+// The names that differ between Elasticsearch and OpenSearch in what the
+// preflight says: OpenSearch kept 7.10's bootstrap checks under its own names.
+struct Product {
+    std::string_view name;       // in sentences
+    std::string_view process;    // in the bootstrap checks' own messages
+    std::string_view java_opts;  // the variable the heap is passed last in
+    std::string_view enforce;    // the system property that forces the checks
+    std::string_view path_conf;  // the configuration directory's variable
+    std::string_view java_home;  // the variable that names the java to run
+    std::string_view tls_key;    // the setting that makes HTTP speak TLS
+    std::string_view yml;
+    std::string_view keystore_tool;
+};
+
+constexpr Product elasticsearch_names{"Elasticsearch", "elasticsearch", "ES_JAVA_OPTS",
+                                      "-Des.enforce.bootstrap.checks=true", "ES_PATH_CONF", "ES_JAVA_HOME",
+                                      "xpack.security.http.ssl.enabled", "elasticsearch.yml",
+                                      "bin/elasticsearch-keystore"};
+constexpr Product opensearch_names{"OpenSearch", "opensearch", "OPENSEARCH_JAVA_OPTS",
+                                   "-Dopensearch.enforce.bootstrap.checks=true", "OPENSEARCH_PATH_CONF",
+                                   "OPENSEARCH_JAVA_HOME", "plugins.security.ssl.http.enabled", "opensearch.yml",
+                                   "bin/opensearch-keystore"};
+
 class Evaluator {
 public:
     Evaluator(const Spec& spec, const LaunchPlan& plan, const HostFacts& host, const PreflightFacts& facts)
-        : spec_(spec), plan_(plan), host_(host), facts_(facts) {
+        : spec_(spec), plan_(plan), host_(host), facts_(facts),
+          os_(plan.profile == Profile::opensearch), names_(os_ ? opensearch_names : elasticsearch_names) {
         if (facts.settings) settings_ = *facts.settings;
         settings_.file = facts.yml;
         if (host.es.version) {
             major_ = host.es.version->major;
             minor_ = host.es.version->minor;
+        }
+        // OpenSearch 1.x and 2.x check what Elasticsearch 7.10 checked.
+        if (os_) {
+            os_major_ = host.es.version ? host.es.version->major : 2;
+            major_ = 7;
+            minor_ = 10;
         }
     }
 
@@ -189,6 +219,7 @@ private:
     void check_settings_file();
     void check_root();
     void check_java();
+    void check_java_version(const JavaFacts& j);
     void check_keystore();
     void check_path(const PathFacts& p, std::string_view key, const std::string& where);
     [[nodiscard]] Heap heap_options() const;
@@ -207,9 +238,12 @@ private:
     const LaunchPlan& plan_;
     const HostFacts& host_;
     const PreflightFacts& facts_;
+    const bool os_;  // OpenSearch: major_ and minor_ are then the rules' (7.10), os_major_ its own
+    const Product& names_;
     EsSettings settings_;
     int major_ = 8;  // an unknown version is checked by the rules of the newest
     int minor_ = 0;
+    int os_major_ = 0;
     Preflight out_;
 };
 
@@ -281,10 +315,11 @@ void Evaluator::decide_mode() {
                                        describe(bind));
     }
     if (!out_.bootstrap_enforced) {
-        const std::string* opts = plan_.environment.get("ES_JAVA_OPTS");
-        if (opts != nullptr && opts->find("-Des.enforce.bootstrap.checks=true") != std::string::npos) {
+        const std::string* opts = plan_.environment.get(names_.java_opts);
+        if (opts != nullptr && opts->find(names_.enforce) != std::string::npos) {
             out_.bootstrap_enforced = true;
-            out_.mode_reason = "ES_JAVA_OPTS sets -Des.enforce.bootstrap.checks=true: failed bootstrap checks stop the node";
+            out_.mode_reason = fmt::format("{} sets {}: failed bootstrap checks stop the node", names_.java_opts,
+                                           names_.enforce);
         }
     }
 }
@@ -295,8 +330,8 @@ void Evaluator::check_settings_file() {
     }
     if (facts_.yml_missing) {
         add(Severity::warning, "elasticsearch-yml",
-            fmt::format("{} does not exist: Elasticsearch's defaults apply", facts_.yml),
-            "check es_path_conf= or ES_PATH_CONF, which name the configuration directory");
+            fmt::format("{} does not exist: {}'s defaults apply", facts_.yml, names_.name),
+            fmt::format("check es_path_conf= or {}, which name the configuration directory", names_.path_conf));
     }
 }
 
@@ -305,7 +340,8 @@ void Evaluator::check_root() {
     if (plan_.uid != 0 || !facts_.as_user.possible) return;
     // Not a bootstrap check: every version refuses, whatever the mode.
     add(Severity::error, "run-as-root",
-        major_ < 5 ? "don't run elasticsearch as root." : "can not run elasticsearch as root",
+        major_ < 5 ? std::string{"don't run elasticsearch as root."}
+                   : fmt::format("can not run {} as root", names_.process),
         "set user= to the service account and remove allow_root=true", spec_where(spec_.user ? "user" : "allow_root"));
 }
 
@@ -330,7 +366,9 @@ void Evaluator::check_java() {
                               "program's PATH ({})",
                               path != nullptr ? *path : std::string{"unset"});
         } else if (j.source.starts_with("bundled")) {
-            fix = "set ES_JAVA_HOME in environment= to a Java runtime directory (this distribution has no jdk/)";
+            fix = fmt::format("set {} in environment= to a Java runtime directory (this distribution has no jdk/)",
+                              os_ && host_.es.version && *host_.es.version < EsVersion{1, 3, 0} ? "JAVA_HOME"
+                                                                                    : names_.java_home);
         } else {
             fix = fmt::format("set {} in environment= to a directory with bin/java", j.source);
         }
@@ -350,14 +388,27 @@ void Evaluator::check_java() {
                         j.passed_over, major_, j.path),
             "fix JAVA_HOME in environment=, or remove it", spec_where("environment"));
     }
+    if (j.major > 0) check_java_version(j);
+}
+
+// The Java versions each release runs on.
+void Evaluator::check_java_version(const JavaFacts& j) {
     // The launchers of 2.x and 5.x pass JVM flags newer Java versions removed.
-    if (j.major > 0 && ((major_ < 5 && j.major > 8) || (major_ == 5 && j.major != 8))) {
+    if (!os_ && ((major_ < 5 && j.major > 8) || (major_ == 5 && j.major != 8))) {
         add(Severity::warning, "java-version",
             fmt::format("Elasticsearch {} runs on Java {}, and {} is Java {} ({})", host_.es.version->str(),
                         major_ < 5 ? "7 and 8" : "8", j.path, j.major, j.version),
             "set JAVA_HOME in environment= to a Java 8 runtime", spec_where("environment"));
     }
-    if (j.major > 0 && major_ >= 8 && j.major < 17 && host_.es.version) {
+    // OpenSearch 2.x's JavaVersionChecker.
+    if (os_ && os_major_ >= 2 && j.major < 11) {
+        add(Severity::error, "java-version",
+            fmt::format("OpenSearch requires Java 11; your Java version from [{}] does not meet this requirement",
+                        j.path),
+            "remove OPENSEARCH_JAVA_HOME and JAVA_HOME (the bundled JDK is used) or point one at Java 11 or later",
+            spec_where("environment"));
+    }
+    if (!os_ && major_ >= 8 && j.major < 17 && host_.es.version) {
         add(Severity::error, "java-version",
             fmt::format("the minimum required Java version is 17; your Java version from [{}] does not meet this "
                         "requirement",
@@ -423,8 +474,13 @@ void Evaluator::check_path(const PathFacts& p, std::string_view key, const std::
 void Evaluator::check_keystore() {
     if (!facts_.keystore) return;
     const KeystoreFacts& k = *facts_.keystore;
-    const bool given = !plan_.stdin_file.empty();
-    const std::string stdin_text = given ? "stdin=file:" + plan_.stdin_file : std::string{"stdin=null"};
+    // bin/opensearch of 2.14+ takes KEYSTORE_PASSWORD from the environment before stdin.
+    const bool from_env = os_ && host_.es.version && *host_.es.version >= EsVersion{2, 14, 0} &&
+                          plan_.environment.get("KEYSTORE_PASSWORD") != nullptr;
+    const bool given = !plan_.stdin_file.empty() || from_env;
+    const std::string stdin_text = from_env                    ? std::string{"KEYSTORE_PASSWORD in environment="}
+                                   : !plan_.stdin_file.empty() ? "stdin=file:" + plan_.stdin_file
+                                                               : std::string{"stdin=null"};
     using S = KeystoreFacts::Status;
     out_.keystore = fmt::format("{}: {}; {}", k.path,
                                 k.status == S::protected_    ? "password-protected"
@@ -442,11 +498,13 @@ void Evaluator::check_keystore() {
         add(Severity::warning, "keystore-passphrase",
             fmt::format("{} gives a passphrase, but {} is not password-protected: nothing reads it", stdin_text,
                         k.path),
-            "remove stdin=, or protect the keystore: bin/elasticsearch-keystore passwd", spec_where("stdin"));
+            fmt::format("remove {}, or protect the keystore: {} passwd",
+                        from_env ? "KEYSTORE_PASSWORD from environment=" : "stdin=", names_.keystore_tool),
+            spec_where("stdin"));
     } else if (k.status == S::failed) {
         add(Severity::warning, "keystore-passphrase",
             fmt::format("whether {} needs a passphrase is unknown: {}", k.path, k.problem),
-            "run bin/elasticsearch-keystore has-passwd as the node's user", spec_where("stdin"));
+            fmt::format("run {} has-passwd as the node's user", names_.keystore_tool), spec_where("stdin"));
     }
 }
 
@@ -469,9 +527,10 @@ Heap Evaluator::heap_options() const {
     } else {
         for (const auto& o : host_.es.jvm_options) heap.take(o.option, o.where);
     }
-    // ES_JAVA_OPTS comes after jvm.options (and after 2.x's JAVA_OPTS): the JVM takes the last.
-    if (const std::string* opts = env.get("ES_JAVA_OPTS")) {
-        for (const auto& o : java_opts_heap(*opts, "ES_JAVA_OPTS")) heap.take(o.option, o.where);
+    // ES_JAVA_OPTS (OPENSEARCH_JAVA_OPTS) comes after jvm.options (and after
+    // 2.x's JAVA_OPTS): the JVM takes the last.
+    if (const std::string* opts = env.get(names_.java_opts)) {
+        for (const auto& o : java_opts_heap(*opts, std::string{names_.java_opts})) heap.take(o.option, o.where);
     }
     return heap;
 }
@@ -479,22 +538,24 @@ Heap Evaluator::heap_options() const {
 void Evaluator::check_heap() {
     const Heap heap = heap_options();
     const std::string fix_via = major_ < 5 ? "eslaunch passes ES_HEAP_SIZE, which sets both"
-                                           : "eslaunch passes -Xms and -Xmx, equal, last in ES_JAVA_OPTS";
+                                           : fmt::format("eslaunch passes -Xms and -Xmx, equal, last in {}",
+                                                         names_.java_opts);
     if (!heap.xms && !heap.xmx) {
         // 7.11 and later size the heap themselves when no heap option is given.
         if (major_ > 7 || (major_ == 7 && minor_ >= 11)) return;
         add(bootstrap(5), "heap-size",
-            "no -Xms or -Xmx in jvm.options or ES_JAVA_OPTS: the JVM starts with 1/64 of the memory and grows to 1/4, "
-            "and Elasticsearch reports \"initial heap size [...] not equal to maximum heap size [...]\"",
+            fmt::format("no -Xms or -Xmx in jvm.options or {}: the JVM starts with 1/64 of the memory and grows to "
+                        "1/4, and {} reports \"initial heap size [...] not equal to maximum heap size [...]\"",
+                        names_.java_opts, names_.name),
             fmt::format("heap_size=SIZE in the spec, e.g. heap_size=50%: {}", fix_via));
         return;
     }
     if (!heap.xms || !heap.xmx) {
         const std::string& given = heap.xms ? heap.xms_text : heap.xmx_text;
         add(bootstrap(5), "heap-size",
-            fmt::format("{} without {}: the JVM picks the other itself, and Elasticsearch reports \"initial heap size "
+            fmt::format("{} without {}: the JVM picks the other itself, and {} reports \"initial heap size "
                         "[...] not equal to maximum heap size [...]\"",
-                        given, heap.xms ? "-Xmx" : "-Xms"),
+                        given, heap.xms ? "-Xmx" : "-Xms", names_.name),
             fmt::format("heap_size={} in the spec: {}", format_jvm_size(heap.xms ? *heap.xms : *heap.xmx), fix_via));
         return;
     }
@@ -521,8 +582,8 @@ void Evaluator::check_limits() {
     const LimitValue files = effective(LimitResource::nofile);
     if (files.hard < files_wanted) {
         add(bootstrap(5), "max-file-descriptors",
-            fmt::format("max file descriptors [{}] for elasticsearch process is too low, increase to at least [{}]",
-                        files.hard, files_wanted),
+            fmt::format("max file descriptors [{}] for {} process is too low, increase to at least [{}]", files.hard,
+                        names_.process, files_wanted),
             limit_fix(LimitResource::nofile, files_wanted), spec_where("limit_nofile"));
     }
     const std::uint64_t threads_wanted = major_ == 5 ? 2048 : 4096;
@@ -558,7 +619,8 @@ void Evaluator::check_memory_lock() {
     const bool capped = current != host_.current_limits.end() && current->second.hard != limit_infinity &&
                         !host_.cap_sys_resource;
     const std::string request = fmt::format("{}: true ({})", key, settings_.where(key));
-    std::string message = "memory locking requested for elasticsearch process but memory is not locked";
+    std::string message =
+        fmt::format("memory locking requested for {} process but memory is not locked", names_.process);
     if (capped) {
         message += fmt::format(": {} needs the memlock limit unlimited, and the hard limit here is {}, which "
                                "eslaunch cannot raise (the launch exits 205)",
@@ -576,8 +638,8 @@ void Evaluator::check_max_map_count() {
         fmt::format("max virtual memory areas vm.max_map_count [{}] is too low, increase to at least [{}]",
                     *facts_.max_map_count, min_max_map_count),
         fmt::format("sysctl -w vm.max_map_count={0} (as root, on the host: containers share it), and keep it across "
-                    "reboots: echo vm.max_map_count={0} > /etc/sysctl.d/99-elasticsearch.conf",
-                    min_max_map_count),
+                    "reboots: echo vm.max_map_count={0} > /etc/sysctl.d/99-{1}.conf",
+                    min_max_map_count, names_.process),
         "/proc/sys/vm/max_map_count");
 }
 
@@ -591,15 +653,21 @@ void Evaluator::check_discovery() {
         keys.push_back("discovery.zen.ping.unicast.hosts");
         keys.push_back("discovery.zen.hosts_provider");
     }
+    // OpenSearch 2.0 renamed the initial masters, and reads the old name too.
+    const bool manager = os_ && os_major_ >= 2;
+    if (manager) keys.push_back("cluster.initial_cluster_manager_nodes");
     for (std::string_view k : keys) {
         if (settings_.has(k)) return;
     }
     add(bootstrap(7), "discovery-not-configured",
-        "the default discovery settings are unsuitable for production use; at least one of [discovery.seed_hosts, "
-        "discovery.seed_providers, cluster.initial_master_nodes] must be configured",
-        fmt::format("in {}: discovery.seed_hosts (the master-eligible nodes' addresses) and, for the cluster's first "
-                    "start only, cluster.initial_master_nodes; or discovery.type: single-node for a one-node cluster",
-                    facts_.yml.empty() ? std::string{"elasticsearch.yml"} : facts_.yml),
+        fmt::format("the default discovery settings are unsuitable for production use; at least one of "
+                    "[discovery.seed_hosts, discovery.seed_providers, {}] must be configured",
+                    manager ? "cluster.initial_cluster_manager_nodes / cluster.initial_master_nodes"
+                            : "cluster.initial_master_nodes"),
+        fmt::format("in {}: discovery.seed_hosts (the {}-eligible nodes' addresses) and, for the cluster's first "
+                    "start only, {}; or discovery.type: single-node for a one-node cluster",
+                    facts_.yml.empty() ? std::string{names_.yml} : facts_.yml, manager ? "cluster-manager" : "master",
+                    manager ? "cluster.initial_cluster_manager_nodes" : "cluster.initial_master_nodes"),
         facts_.yml);
 }
 
@@ -640,15 +708,15 @@ void Evaluator::check_probe_port(const ReadyProbe& probe, const ServedPorts& por
             serves += fmt::format(" and transport on {}", port_text(ports.transport_setting, *ports.transport));
         }
         add(Severity::error, "probe-port",
-            fmt::format("{} probes port {}, but Elasticsearch serves {}: the probe never succeeds and the start "
-                        "fails after ready_timeout",
-                        said.named, probe.port, serves),
+            fmt::format("{} probes port {}, but {} serves {}: the probe never succeeds and the start fails after "
+                        "ready_timeout",
+                        said.named, probe.port, names_.name, serves),
             fmt::format("ready= with port {} in the spec, or change http.port", ports.http->low), said.where);
     } else if (range.low != range.high && probe.port != range.low) {
         add(Severity::warning, "probe-port",
-            fmt::format("{} probes port {}, but Elasticsearch takes the first free port of {}", said.named, probe.port,
-                        port_text(http ? ports.http_setting : ports.transport_setting, range)),
-            fmt::format("set {} to {} in elasticsearch.yml", http ? "http.port" : "transport.port", probe.port),
+            fmt::format("{} probes port {}, but {} takes the first free port of {}", said.named, probe.port,
+                        names_.name, port_text(http ? ports.http_setting : ports.transport_setting, range)),
+            fmt::format("set {} to {} in {}", http ? "http.port" : "transport.port", probe.port, names_.yml),
             said.where);
     }
 }
@@ -661,9 +729,9 @@ void Evaluator::check_probe_address(const ReadyProbe& probe, bool http, const Pr
     if (may_reach(bind.values, probe.host)) return;
     const std::string hosts = cut_list(bind.values);
     add(Severity::error, "probe-address",
-        fmt::format("{} probes {}, but Elasticsearch binds {} to {} ({}): the probe never succeeds and the start "
-                    "fails after ready_timeout",
-                    said.named, probe.host, http ? "HTTP" : "transport", hosts,
+        fmt::format("{} probes {}, but {} binds {} to {} ({}): the probe never succeeds and the start fails after "
+                    "ready_timeout",
+                    said.named, probe.host, names_.name, http ? "HTTP" : "transport", hosts,
                     bind.key.empty() ? "the default" : bind.key + ", " + bind.where),
         is_loopback(probe.host) ? fmt::format("set ready= in the spec to an address the node binds, or bind loopback "
                                               "too: {}: [_local_, {}]",
@@ -675,32 +743,32 @@ void Evaluator::check_probe_address(const ReadyProbe& probe, bool http, const Pr
 
 // http:// or https:// as the HTTP layer speaks.
 void Evaluator::check_probe_scheme(const ReadyProbe& probe, const ProbeNamed& said) {
-    const bool tls = setting_is("xpack.security.http.ssl.enabled", "true");
-    if (probe.kind == ReadyProbe::Kind::http && tls) {
+    const std::string_view key = names_.tls_key;
+    if (probe.kind == ReadyProbe::Kind::http && setting_is(key, "true")) {
         add(Severity::error, "probe-scheme",
-            fmt::format("{} speaks plain HTTP, but xpack.security.http.ssl.enabled is true ({}): Elasticsearch "
-                        "answers only TLS there",
-                        said.named, settings_.where("xpack.security.http.ssl.enabled")),
+            fmt::format("{} speaks plain HTTP, but {} is true ({}): {} answers only TLS there", said.named, key,
+                        settings_.where(key), names_.name),
             "ready=https://... in the spec, with ready_ca= (the http CA) or ready_insecure=true", said.where);
-    } else if (probe.kind == ReadyProbe::Kind::https && setting_is("xpack.security.http.ssl.enabled", "false")) {
+    } else if (probe.kind == ReadyProbe::Kind::https && setting_is(key, "false")) {
         add(Severity::error, "probe-scheme",
-            fmt::format("{} speaks TLS, but xpack.security.http.ssl.enabled is false ({})", said.named,
-                        settings_.where("xpack.security.http.ssl.enabled")),
+            fmt::format("{} speaks TLS, but {} is false ({})", said.named, key, settings_.where(key)),
             "ready=http://... in the spec", said.where);
     }
 }
 
 Preflight Evaluator::run() {
+    out_.product = names_.name;
     out_.version = host_.es.version ? host_.es.version->str() : "unknown";
     out_.yml = facts_.yml;
     if (host_.es.version) out_.java = facts_.java;
     decide_mode();
     if (!host_.es.version) {
         add(Severity::warning, "version-unknown",
-            fmt::format("no lib/elasticsearch-X.Y.Z.jar under '{}': java, path.data and path.logs are not checked, "
-                        "the other checks follow Elasticsearch 8.x",
-                        host_.es.home.empty() ? std::string{"(no es_home)"} : host_.es.home),
-            "set es_home= to the Elasticsearch directory", spec_where("es_home"));
+            fmt::format("no lib/{}-X.Y.Z.jar under '{}': java, path.data and path.logs are not checked, the other "
+                        "checks follow {}",
+                        names_.process, host_.es.home.empty() ? std::string{"(no es_home)"} : host_.es.home,
+                        os_ ? "OpenSearch 2.x" : "Elasticsearch 8.x"),
+            fmt::format("set es_home= to the {} directory", names_.name), spec_where("es_home"));
     }
     check_settings_file();
     check_root();

@@ -482,6 +482,50 @@ TEST_F(Preflight, TheNodesFileIsReadAsTheNode) {
     EXPECT_THAT(r.err, HasSubstr("eslaunch: error: " + y.string() + ": cannot open: Permission denied"));
 }
 
+// An OpenSearch home: opensearch.yml (not the elasticsearch.yml beside it),
+// jvm.options' heap, OpenSearch's words, its keystore tool asked as the node's
+// user, and java -version of OPENSEARCH_JAVA_HOME.
+TEST_F(Preflight, AnOpenSearchNodeIsCheckedInItsOwnWords) {
+    if (geteuid() != 0) GTEST_SKIP() << "SKIPPED: needs root (a mount namespace with its own vm.max_map_count)";
+    const fs::path os = dir_ / "os";
+    for (const char* d : {"bin", "config", "lib", "data", "logs"}) fs::create_directories(os / d);
+    for (const char* d : {"data", "logs"}) ASSERT_EQ(::chown((os / d).c_str(), 65534, 65534), 0);
+    std::ofstream(os / "lib/opensearch-2.19.1.jar") << "";
+    std::ofstream(os / "bin/opensearch") << "#!/bin/sh\nexit 0\n";
+    // has-passwd: protected (exit 0), and who asked.
+    std::ofstream(os / "bin/opensearch-keystore") << "#!/bin/sh\nid -u > " << (os / "logs/asked-by").string()
+                                                  << "\n[ \"$1\" = has-passwd ] && exit 0\nexit 64\n";
+    for (const char* b : {"bin/opensearch", "bin/opensearch-keystore"}) fs::permissions(os / b, fs::perms(0755));
+    std::ofstream(os / "config/opensearch.yml") << "network.host: 0.0.0.0\n";
+    std::ofstream(os / "config/elasticsearch.yml") << "discovery.seed_hosts: [\"10.0.0.1\"]\n";
+    std::ofstream(os / "config/jvm.options") << "-Xms1g\n-Xmx2g\n";
+    std::ofstream(os / "config/opensearch.keystore") << "";
+    const std::string file = write("os.ini", "[program:os]\ncommand=" + (os / "bin/opensearch").string() +
+                                                 "\nuser=nobody\ntmpdir=none\nenvironment=OPENSEARCH_JAVA_HOME=\"" +
+                                                 java_home_ + "\"\n");
+    auto r = check({file}, 262144);
+    EXPECT_EQ(r.status, 78) << r.out << r.err;
+    const std::string yml = (os / "config/opensearch.yml").string();
+    EXPECT_THAT(r.out, HasSubstr("\npreflight (OpenSearch 2.19.1, " + yml + "):\n  bootstrap checks enforced: "
+                                 "transport binds 0.0.0.0 (network.host, " + yml + ":1), not only loopback"));
+    EXPECT_THAT(r.out, HasSubstr("  JVM: " + java_home_ + "/bin/java (OPENSEARCH_JAVA_HOME: OPENSEARCH_JAVA_HOME is set), "));
+    EXPECT_THAT(r.out, HasSubstr("error    max-file-descriptors: max file descriptors [" + std::to_string(files_hard_) +
+                                 "] for opensearch process is too low, increase to at least [65535]\n"));
+    EXPECT_THAT(r.out, HasSubstr("error    discovery-not-configured: the default discovery settings are unsuitable "
+                                 "for production use; at least one of [discovery.seed_hosts, discovery.seed_providers, "
+                                 "cluster.initial_cluster_manager_nodes / cluster.initial_master_nodes] must be "
+                                 "configured\n"));
+    EXPECT_THAT(r.out, HasSubstr("error    heap-size: initial heap size [1073741824] not equal to maximum heap size "
+                                 "[2147483648]; this can cause resize pauses\n"));
+    EXPECT_THAT(r.out, HasSubstr("error    keystore-passphrase: " + (os / "config/opensearch.keystore").string() +
+                                 " is password-protected and stdin= gives no passphrase"));
+    std::ifstream asked(os / "logs/asked-by");
+    std::string uid;
+    asked >> uid;
+    EXPECT_EQ(uid, "65534");  // bin/opensearch-keystore ran as the node's user
+    EXPECT_THAT(r.out + r.err, Not(HasSubstr("elasticsearch")));
+}
+
 // The launch reads no elasticsearch.yml and runs no java: a broken file and a
 // java that leaves a mark change nothing; check does run that java, as nobody.
 TEST_F(Preflight, TheLaunchDoesNoPreflightWork) {

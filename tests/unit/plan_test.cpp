@@ -833,19 +833,6 @@ namespace {
 
 constexpr std::string_view os_spec = "[program:os]\ncommand=/opt/os/bin/opensearch\nuser=work\nheap_size=2g\n";
 
-// An OpenSearch home at /opt/os of `version`, as gather_host_facts makes it.
-HostFacts os_host(std::string_view version) {
-    HostFacts h = test_host();
-    h.es.home = "/opt/os";
-    h.es.opensearch = true;
-    h.es.version = opensearch_version_from_jar_name(fmt::format("opensearch-{}.jar", version));
-    h.es.version_source = fmt::format("/opt/os/lib/opensearch-{}.jar", version);
-    h.es.conf_dir = "/opt/os/config";
-    h.es.jvm_options = {{"/opt/os/config/jvm.options:22", "-Xms1g"}, {"/opt/os/config/jvm.options:23", "-Xmx1g"}};
-    h.es.java = choose_opensearch_java(h.es.version, h.environ, h.es.home);
-    return h;
-}
-
 TEST(OpenSearchJar, OnlyTheCoreJarNamesTheVersion) {
     EXPECT_EQ(opensearch_version_from_jar_name("opensearch-2.19.1.jar")->str(), "2.19.1");
     EXPECT_EQ(opensearch_version_from_jar_name("opensearch-1.3.20-SNAPSHOT.jar")->str(), "1.3.20");

@@ -50,7 +50,7 @@ struct Node {
     }
 
     Preflight run() {
-        auto parsed = parse_es_settings(yml, yml_path);
+        auto parsed = parse_es_settings(yml, facts.yml);
         if (!parsed) {
             ADD_FAILURE() << parsed.error().front().str();
             return {};
@@ -73,7 +73,8 @@ struct Node {
             break;
         }
         host.es.http.port = parsed->get("http.port");
-        host.es.http.tls = parsed->get("xpack.security.http.ssl.enabled") == std::optional<std::string>{"true"};
+        const char* tls_key = host.es.opensearch ? "plugins.security.ssl.http.enabled" : "xpack.security.http.ssl.enabled";
+        host.es.http.tls = parsed->get(tls_key) == std::optional<std::string>{"true"};
         for (auto [key, where] : {std::pair{"bootstrap.memory_lock", &host.es.memory_lock_where},
                                   std::pair{"bootstrap.mlockall", &host.es.mlockall_where}}) {
             *where = parsed->get(key) == std::optional<std::string>{"true"} ? parsed->where(key) : std::string{};
@@ -98,6 +99,20 @@ struct Node {
     LaunchPlan plan;
     bool plan_may_fail = false;  // check goes on with a partial plan
     Errors plan_errors;
+};
+
+// An OpenSearch node at /opt/os, else as Node: production, and clean.
+struct OsNode : Node {
+    explicit OsNode(std::string_view version = "2.19.1") {
+        host = os_host(version);
+        host.cap_sys_resource = true;
+        facts.yml = "/opt/os/config/opensearch.yml";
+        facts.data_paths = {dir_owned_by("/opt/os/data", 1000, 040750)};
+        facts.logs_path = dir_owned_by("/opt/os/logs", 1000, 040750);
+        facts.java = JavaFacts{JavaFacts::Status::ran, "bundled jdk", "/opt/os/jdk/bin/java",
+                               "openjdk version \"21.0.6\" 2025-01-21", 21, {}, {}, {}};
+        command = "/opt/os/bin/opensearch";
+    }
 };
 
 std::vector<std::string> ids(const Preflight& p) {
@@ -788,6 +803,9 @@ TEST(Preflight, CheckOutputCarriesTheFindings) {
         "where":"/proc/sys/vm/max_map_count","status":null}])"));
     EXPECT_EQ(j["preflight"]["elasticsearch_version"], "7.17.25");
     EXPECT_EQ(j["preflight"]["elasticsearch_yml"], yml_path);
+    EXPECT_EQ(j["preflight"]["product"], "elasticsearch");
+    EXPECT_EQ(j["preflight"]["version"], "7.17.25");
+    EXPECT_EQ(j["preflight"]["settings_file"], yml_path);
     EXPECT_EQ(j["preflight"]["bootstrap_checks_enforced"], true);
     EXPECT_EQ(j["preflight"]["errors"], 1);
     EXPECT_EQ(j["preflight"]["warnings"], 0);
@@ -832,6 +850,175 @@ TEST(Preflight, CheckShowsTheJavaTheNodeRuns) {
         nlohmann::json::parse(render_check_json(five.spec_value, five.plan, test_context().environ, &none));
     EXPECT_TRUE(n["preflight"]["java"]["path"].is_null());
     EXPECT_EQ(n["preflight"]["java"]["status"], "not_found");
+}
+
+// OpenSearch 1.x and 2.x keep Elasticsearch 7.10's bootstrap checks under
+// their own names: the process, the variables, the settings.
+TEST(PreflightOpenSearch, TheBootstrapChecksInOpenSearchsWords) {
+    OsNode clean;
+    const Preflight ok = clean.run();
+    EXPECT_TRUE(ok.findings.empty()) << ::testing::PrintToString(ids(ok));
+    EXPECT_EQ(ok.product, "OpenSearch");
+    EXPECT_EQ(ok.version, "2.19.1");
+    EXPECT_TRUE(ok.bootstrap_enforced);
+
+    OsNode node;
+    node.host.cap_sys_resource = false;
+    node.facts.max_map_count = 65530;
+    node.yml += "bootstrap.memory_lock: true\n";
+    node.plan_may_fail = true;
+    const Preflight p = node.run();
+    EXPECT_EQ(only(p, "max-file-descriptors").message,
+              "max file descriptors [20000] for opensearch process is too low, increase to at least [65535]");
+    EXPECT_THAT(only(p, "memory-lock").message,
+                HasSubstr("memory locking requested for opensearch process but memory is not locked: "
+                          "bootstrap.memory_lock: true (/opt/os/config/opensearch.yml:3)"));
+    EXPECT_THAT(only(p, "max-map-count").fix, HasSubstr("> /etc/sysctl.d/99-opensearch.conf"));
+
+    OsNode root;
+    root.spec = "allow_root=true\n";
+    EXPECT_EQ(only(root.run(), "run-as-root").message, "can not run opensearch as root");
+}
+
+// -Dopensearch.enforce.bootstrap.checks=true in OPENSEARCH_JAVA_OPTS forces
+// them; Elasticsearch's property and variable mean nothing to OpenSearch.
+TEST(PreflightOpenSearch, WhatEnforcesTheChecks) {
+    OsNode forced;
+    forced.yml = "";
+    forced.spec += "environment=OPENSEARCH_JAVA_OPTS=\"-Dopensearch.enforce.bootstrap.checks=true\"\n";
+    const Preflight p = forced.run();
+    EXPECT_TRUE(p.bootstrap_enforced);
+    EXPECT_EQ(p.mode_reason,
+              "OPENSEARCH_JAVA_OPTS sets -Dopensearch.enforce.bootstrap.checks=true: failed bootstrap checks stop "
+              "the node");
+    OsNode es_names;
+    es_names.yml = "";
+    es_names.spec += "environment=ES_JAVA_OPTS=\"-Des.enforce.bootstrap.checks=true\"\n";
+    EXPECT_FALSE(es_names.run().bootstrap_enforced);
+}
+
+// OpenSearch has no automatic heap (Elasticsearch 7.11+'s): without -Xms and
+// -Xmx the JVM's defaults apply. The heap is read from jvm.options and then
+// OPENSEARCH_JAVA_OPTS, not ES_JAVA_OPTS.
+TEST(PreflightOpenSearch, HeapFromJvmOptionsAndOpenSearchJavaOpts) {
+    OsNode none;
+    none.host.es.jvm_options.clear();
+    const Finding f = only(none.run(), "heap-size");
+    EXPECT_EQ(f.severity, Severity::error);
+    EXPECT_EQ(f.message,
+              "no -Xms or -Xmx in jvm.options or OPENSEARCH_JAVA_OPTS: the JVM starts with 1/64 of the memory and "
+              "grows to 1/4, and OpenSearch reports \"initial heap size [...] not equal to maximum heap size [...]\"");
+    EXPECT_EQ(f.fix, "heap_size=SIZE in the spec, e.g. heap_size=50%: eslaunch passes -Xms and -Xmx, equal, last in "
+                     "OPENSEARCH_JAVA_OPTS");
+
+    OsNode uneven;
+    uneven.spec += "environment=OPENSEARCH_JAVA_OPTS=\"-Xmx2g\"\n";
+    EXPECT_EQ(only(uneven.run(), "heap-size").message,
+              "initial heap size [1073741824] not equal to maximum heap size [2147483648]; this can cause resize "
+              "pauses");
+    OsNode es_var;  // ES_JAVA_OPTS never reaches OpenSearch's JVM
+    es_var.spec += "environment=ES_JAVA_OPTS=\"-Xmx2g\"\n";
+    EXPECT_THAT(ids(es_var.run()), Not(Contains("heap-size")));
+}
+
+// 2.x's JavaVersionChecker wants Java 11; 1.x runs on 8.
+TEST(PreflightOpenSearch, Java) {
+    const JavaFacts eight{JavaFacts::Status::ran, "JAVA_HOME", "/usr/lib/jvm/java-8/bin/java",
+                          "openjdk version \"1.8.0_292\"", 8, {}, {}, {}};
+    OsNode two;
+    two.facts.java = eight;
+    const Finding f = only(two.run(), "java-version");
+    EXPECT_EQ(f.severity, Severity::error);
+    EXPECT_EQ(f.message, "OpenSearch requires Java 11; your Java version from [/usr/lib/jvm/java-8/bin/java] does not "
+                         "meet this requirement");
+    OsNode one{"1.3.20"};
+    one.facts.java = eight;
+    EXPECT_TRUE(one.run().findings.empty()) << ::testing::PrintToString(ids(one.run()));
+
+    OsNode missing;  // no bundled jdk/: OPENSEARCH_JAVA_HOME (1.3+) is the fix
+    missing.facts.java = JavaFacts{JavaFacts::Status::not_found, "bundled jdk", "/opt/os/jdk/bin/java", "", 0, {}, {}, {}};
+    const Finding m = only(missing.run(), "java");
+    EXPECT_EQ(m.message, "could not find java in bundled jdk at /opt/os/jdk/bin/java");
+    EXPECT_EQ(m.fix, "set OPENSEARCH_JAVA_HOME in environment= to a Java runtime directory (this distribution has no "
+                     "jdk/)");
+}
+
+// 2.0 renamed the initial masters; 1.x has only the old name.
+TEST(PreflightOpenSearch, DiscoveryNamesOfEachVersion) {
+    OsNode two;
+    two.yml = "network.host: 10.0.0.5\n";
+    Finding f = only(two.run(), "discovery-not-configured");
+    EXPECT_EQ(f.message,
+              "the default discovery settings are unsuitable for production use; at least one of "
+              "[discovery.seed_hosts, discovery.seed_providers, cluster.initial_cluster_manager_nodes / "
+              "cluster.initial_master_nodes] must be configured");
+    EXPECT_THAT(f.fix, HasSubstr("discovery.seed_hosts (the cluster-manager-eligible nodes' addresses) and, for the "
+                                 "cluster's first start only, cluster.initial_cluster_manager_nodes;"));
+    OsNode named;
+    named.yml = "network.host: 10.0.0.5\ncluster.initial_cluster_manager_nodes: [a, b, c]\n";
+    EXPECT_THAT(ids(named.run()), Not(Contains("discovery-not-configured")));
+
+    OsNode one{"1.3.20"};
+    one.yml = "network.host: 10.0.0.5\ncluster.initial_cluster_manager_nodes: [a, b, c]\n";
+    f = only(one.run(), "discovery-not-configured");
+    EXPECT_EQ(f.message,
+              "the default discovery settings are unsuitable for production use; at least one of "
+              "[discovery.seed_hosts, discovery.seed_providers, cluster.initial_master_nodes] must be configured");
+}
+
+// The security plugin's setting decides the scheme, not X-Pack's.
+TEST(PreflightOpenSearch, TheProbesSchemeFollowsTheSecurityPlugin) {
+    OsNode tls;
+    tls.yml += "plugins.security.ssl.http.enabled: true\n";
+    tls.spec += "ready=http://127.0.0.1:9200/\n";
+    const Finding f = only(tls.run(), "probe-scheme");
+    EXPECT_EQ(f.message, "ready=http://127.0.0.1:9200/ speaks plain HTTP, but plugins.security.ssl.http.enabled is "
+                         "true (/opt/os/config/opensearch.yml:3): OpenSearch answers only TLS there");
+    OsNode xpack;
+    xpack.yml += "xpack.security.http.ssl.enabled: true\n";
+    xpack.spec += "ready=http://127.0.0.1:9200/\n";
+    EXPECT_THAT(ids(xpack.run()), Not(Contains("probe-scheme")));
+}
+
+// A protected keystore: 2.14+ reads KEYSTORE_PASSWORD from the environment,
+// earlier versions only stdin.
+TEST(PreflightOpenSearch, KeystorePassphraseFromTheEnvironmentFrom2_14) {
+    const KeystoreFacts protected_ks{"/opt/os/config/opensearch.keystore", KeystoreFacts::Status::protected_, {}};
+    OsNode new_node;
+    new_node.facts.keystore = protected_ks;
+    new_node.spec += "environment=KEYSTORE_PASSWORD=\"s3cret\"\n";
+    const Preflight p = new_node.run();
+    EXPECT_THAT(ids(p), Not(Contains("keystore-passphrase")));
+    EXPECT_EQ(p.keystore, "/opt/os/config/opensearch.keystore: password-protected; KEYSTORE_PASSWORD in environment=");
+
+    OsNode old_node{"2.13.0"};
+    old_node.facts.keystore = protected_ks;
+    old_node.spec += "environment=KEYSTORE_PASSWORD=\"s3cret\"\n";
+    EXPECT_EQ(only(old_node.run(), "keystore-passphrase").severity, Severity::error);
+
+    OsNode plain;
+    plain.facts.keystore = KeystoreFacts{"/opt/os/config/opensearch.keystore", KeystoreFacts::Status::unprotected, {}};
+    plain.spec += "environment=KEYSTORE_PASSWORD=\"s3cret\"\n";
+    EXPECT_EQ(only(plain.run(), "keystore-passphrase").fix,
+              "remove KEYSTORE_PASSWORD from environment=, or protect the keystore: bin/opensearch-keystore passwd");
+}
+
+TEST(PreflightOpenSearch, CheckOutputNamesOpenSearch) {
+    OsNode node;
+    node.facts.max_map_count = 65530;
+    const Preflight p = node.run();
+    const std::string text = render_check_text(node.spec_value, node.plan, test_context().environ, &p);
+    EXPECT_THAT(text, HasSubstr("\npreflight (OpenSearch 2.19.1, /opt/os/config/opensearch.yml):\n"));
+    EXPECT_THAT(text, HasSubstr("\n  opensearch     2.19.1 (/opt/os/lib/opensearch-2.19.1.jar)\n"));
+    const nlohmann::json j =
+        nlohmann::json::parse(render_check_json(node.spec_value, node.plan, test_context().environ, &p));
+    EXPECT_EQ(j["preflight"]["product"], "opensearch");
+    EXPECT_EQ(j["preflight"]["version"], "2.19.1");
+    EXPECT_EQ(j["preflight"]["settings_file"], "/opt/os/config/opensearch.yml");
+    EXPECT_FALSE(j["preflight"].contains("elasticsearch_version"));
+    EXPECT_FALSE(j["preflight"].contains("elasticsearch_yml"));
+    EXPECT_EQ(j["heap"]["version"], "2.19.1");
+    EXPECT_FALSE(j["heap"].contains("elasticsearch_version"));
 }
 
 }  // namespace

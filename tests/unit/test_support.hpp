@@ -67,6 +67,19 @@ inline HostFacts es_host(std::string_view version) {
     return h;
 }
 
+// An OpenSearch home at /opt/os of `version`, as gather_host_facts makes it.
+inline HostFacts os_host(std::string_view version) {
+    HostFacts h = test_host();
+    h.es.home = "/opt/os";
+    h.es.opensearch = true;
+    h.es.version = opensearch_version_from_jar_name(std::string{"opensearch-"} + std::string{version} + ".jar");
+    h.es.version_source = std::string{"/opt/os/lib/opensearch-"} + std::string{version} + ".jar";
+    h.es.conf_dir = "/opt/os/config";
+    h.es.jvm_options = {{"/opt/os/config/jvm.options:22", "-Xms1g"}, {"/opt/os/config/jvm.options:23", "-Xmx1g"}};
+    h.es.java = choose_opensearch_java(h.es.version, h.environ, h.es.home);
+    return h;
+}
+
 // The plan's entry for limit `r`, or nullptr when it leaves `r` unchanged.
 inline const PlannedLimit* find_limit(const LaunchPlan& plan, LimitResource r) {
     for (const auto& l : plan.limits) {

@@ -76,7 +76,7 @@ struct AsUser {
 struct PreflightFacts {
     AsUser as_user;  // not possible: no run-as-root or path permission checks, java not run
     std::optional<std::uint64_t> max_map_count;  // /proc/sys/vm/max_map_count
-    std::string yml;                             // conf_dir/elasticsearch.yml; empty without a home
+    std::string yml;                             // conf_dir/elasticsearch.yml (opensearch.yml); empty without a home
     bool yml_missing = false;                    // it does not exist: Elasticsearch's defaults apply
     std::optional<EsSettings> settings;          // with command= settings and ${VAR}s applied
     Errors settings_errors;                      // why elasticsearch.yml could not be read
@@ -105,6 +105,7 @@ struct EsPaths {
 void resolve_env_placeholders(EsSettings& settings, const EnvMap& env);
 
 struct Preflight {
+    std::string product;            // "Elasticsearch" or "OpenSearch" (profile opensearch)
     std::string version;            // "7.17.25", or "unknown"
     std::string yml;
     bool bootstrap_enforced = false;  // production mode: bootstrap checks stop the node
