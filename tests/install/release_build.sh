@@ -11,7 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 STAGE=$(mktemp -d)
-trap 'rm -rf "$STAGE"' EXIT
+log=$(mktemp)  # not in the tree: scripts/package copies its untracked files
+trap 'rm -rf "$STAGE" "$log"' EXIT
 
 # The Install section's commands, as a reader copies them.
 commands=$(sed -n '/^## Install/,/^## /p' README.md | sed -n '/^```sh$/,/^```$/p' |
@@ -20,14 +21,13 @@ commands=$(sed -n '/^## Install/,/^## /p' README.md | sed -n '/^```sh$/,/^```$/p
 rm -rf build-release
 while read -r line; do
     echo "+ $line"
-    bash -c "$line" >build-release.log 2>&1 || { tail -n 30 build-release.log; echo "FAIL: $line" >&2; exit 1; }
+    bash -c "$line" >"$log" 2>&1 || { tail -n 30 "$log"; echo "FAIL: $line" >&2; exit 1; }
 done <<<"$commands"
 grep -q "buildtype=release\|buildtype        : release" build-release/meson-logs/meson-log.txt ||
     { echo "FAIL: build-release is not a release build" >&2; exit 1; }
-if grep -E 'warning:' build-release.log; then echo "FAIL: the release build warns (above)" >&2; exit 1; fi
-DESTDIR=$STAGE meson install -C build-release --no-rebuild >build-release.log 2>&1 ||
-    { tail -n 30 build-release.log; echo "FAIL: meson install" >&2; exit 1; }
-rm -f build-release.log
+if grep -E 'warning:' "$log"; then echo "FAIL: the release build warns (above)" >&2; exit 1; fi
+DESTDIR=$STAGE meson install -C build-release --no-rebuild >"$log" 2>&1 ||
+    { tail -n 30 "$log"; echo "FAIL: meson install" >&2; exit 1; }
 
 eslaunch=$STAGE/usr/bin/eslaunch
 file "$eslaunch" | grep -q 'dynamically linked' || { echo "FAIL: $(file "$eslaunch")" >&2; exit 1; }
