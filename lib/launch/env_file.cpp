@@ -125,16 +125,16 @@ std::string first_word(std::string_view s) {
     return std::string{s.substr(0, n == 0 ? std::min<std::size_t>(1, s.size()) : n)};
 }
 
-// `export NAME...` without `=`: it marks variables, assigns none.
-bool only_names(std::string_view s) {
-    s = trim_blanks(s);
-    if (s.empty()) return false;
-    while (!s.empty()) {
+// `export NAME...` without `=` marks variables and assigns none: the
+// names, or none when `s` is not only names.
+std::vector<std::string> only_names(std::string_view s) {
+    std::vector<std::string> names;
+    for (s = trim_blanks(s); !s.empty(); s = trim_blanks(s.substr(names.back().size()))) {
         const std::size_t n = name_length(s);
-        if (n == 0 || (n < s.size() && !is_blank(s[n]))) return false;
-        s = trim_blanks(s.substr(n));
+        if (n == 0 || (n < s.size() && !is_blank(s[n]))) return {};
+        names.emplace_back(s.substr(0, n));
     }
-    return true;
+    return names;
 }
 
 // One line that is neither blank nor a comment: an assignment, or why not.
@@ -149,7 +149,10 @@ void read_line(std::string_view line, int number, EnvFileText& out) {
     if (exported) s = trim_blanks(s.substr(6));
     const std::size_t n = name_length(s);
     if (n == 0 || n == s.size() || s[n] != '=') {
-        if (exported && only_names(s)) return;
+        if (std::vector<std::string> names = exported ? only_names(s) : std::vector<std::string>{}; !names.empty()) {
+            out.exported.insert(out.exported.end(), names.begin(), names.end());
+            return;
+        }
         if (n > 0 && s.substr(n).starts_with("+=")) return refuse(std::string{s.substr(0, n)}, "bash's += (appends)");
         return refuse({}, command_why(exported ? std::string_view{"export"} : first_word(s)));
     }
@@ -160,6 +163,7 @@ void read_line(std::string_view line, int number, EnvFileText& out) {
     if (!rest.empty() && rest.front() != '#') {
         return refuse(name, "more than one word: a command run with the variable, or several assignments");
     }
+    if (exported) out.exported.push_back(name);
     out.assignments.push_back({name, std::move(v.value), number});
 }
 

@@ -472,10 +472,10 @@ PlanAttempt Planner::attempt() {
     plan_heap();
     plan_tmpdir();
     plan_java();
-    plan_env_file();
     plan_limits();
     plan_executable();
     plan_readiness();
+    plan_env_file();  // last: it compares the file with the environment the others made
     return {std::move(plan_), std::move(errors_)};
 }
 

@@ -112,6 +112,7 @@ void Planner::plan_env_file() {
     check_env_conf_dir();
     check_env_ignored();
     check_env_replaced();
+    check_env_not_exported();
 }
 
 void Planner::env_finding(std::string id, std::string where, std::string message, std::string fix) {
@@ -268,6 +269,38 @@ void Planner::check_env_replaced() {
                                 spec_sets_variable(a.name) ? "the spec's environment=" : "eslaunch's own environment",
                                 env_names(host_.es).script),
                     fmt::format("set {} in one place: in the spec or here", a.name));
+    }
+}
+
+// What bin/opensearch and opensearch-env read as shell variables (or read
+// for nothing eslaunch runs): a plain assignment in the file reaches them.
+constexpr std::string_view opensearch_shell_variables[] = {
+    "OPENSEARCH_HOME", "OPENSEARCH_TMPDIR", "KEYSTORE_PASSWORD", "JAVA_OPTS", "OPENSEARCH_STARTUP_SLEEP_TIME",
+    "PID_DIR", "RESTART_ON_UPGRADE", "HOSTNAME",
+};
+
+// opensearch-env sources the file with plain assignments: a variable the
+// environment did not already hold stays in the script's shell, and the
+// JVM (and its options parser, OPENSEARCH_JAVA_OPTS) never sees it.
+void Planner::check_env_not_exported() {
+    if (!host_.es.opensearch) return;
+    const EnvFileText& t = host_.es.env_file.text;
+    auto quiet = [&](const std::string& name) {
+        return name == env_names(host_.es).conf || plan_.environment.get(name) != nullptr ||
+               std::find(t.exported.begin(), t.exported.end(), name) != t.exported.end() ||
+               std::any_of(std::begin(ignored_variables), std::end(ignored_variables),
+                           [&](const Ignored& v) { return v.name == name; }) ||
+               std::find(std::begin(opensearch_shell_variables), std::end(opensearch_shell_variables), name) !=
+                   std::end(opensearch_shell_variables);
+    };
+    for (const EnvAssignment& a : t.assignments) {
+        if (t.last(a.name) != &a || quiet(a.name)) continue;
+        env_finding("env-file-not-exported", env_file_at(a.line),
+                    fmt::format("{}='{}' never reaches the node: bin/opensearch-env sources this file without "
+                                "exporting it, so only the script's shell sees it, not the JVM",
+                                a.name, cut(a.value)),
+                    fmt::format("set it in the spec: environment={}=\"{}\" (or write export {}=... here)", a.name,
+                                cut(a.value), a.name));
     }
 }
 

@@ -77,6 +77,7 @@ private:
     void check_env_conf_dir_agrees(const EnvAssignment& a);
     void check_env_ignored();
     void check_env_replaced();
+    void check_env_not_exported();
     bool opensearch_skips_env_file();
     void plan_java();  // plan_java.cpp
     void warn_opensearch_java();

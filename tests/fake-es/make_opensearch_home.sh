@@ -14,7 +14,8 @@
 # - opensearch: OPENSEARCH_TMPDIR, when unset, is a new /tmp/opensearch-*
 #   that reaches the JVM only as jvm.options' -Djava.io.tmpdir; then
 #   OPENSEARCH_JAVA_OPTS is re-assigned to jvm.options, jvm.options.d/ and
-#   the inherited OPENSEARCH_JAVA_OPTS, in that order, and passed to the JVM.
+#   the exported OPENSEARCH_JAVA_OPTS (not one the environment file set
+#   without export), in that order, and passed to the JVM.
 set -euo pipefail
 
 die() { echo "make_opensearch_home.sh: $*" >&2; exit 2; }
@@ -214,7 +215,9 @@ EOF
   parse_fn
   cat <<'EOF'
 # JvmOptionsParser: jvm.options, jvm.options.d/*.options (sorted), then the
-# inherited OPENSEARCH_JAVA_OPTS; re-assigned, exported only if it was.
+# OPENSEARCH_JAVA_OPTS of its environment (System.getenv: a value the
+# environment file set without export is not there); re-assigned, exported
+# only if it was.
 PARSED=
 parse_jvm_options "$OPENSEARCH_PATH_CONF/jvm.options"
 set +f
@@ -222,7 +225,7 @@ for options_file in "$OPENSEARCH_PATH_CONF"/jvm.options.d/*.options; do
   [ -f "$options_file" ] && parse_jvm_options "$options_file"
 done
 set -f
-OPENSEARCH_JAVA_OPTS="$PARSED $OPENSEARCH_JAVA_OPTS"
+OPENSEARCH_JAVA_OPTS="$PARSED $(printenv OPENSEARCH_JAVA_OPTS || true)"
 
 # shellcheck disable=SC2086 # word splitting of the options is the point
 exec "$FAKE_ES" --record "$FAKE_ES_RECORD" $FAKE_ES_FLAGS -- \

@@ -190,6 +190,37 @@ TEST_F(EnvFile, EsPathConfThereIsTheDirectoryEveryoneReads) {
     EXPECT_EQ(rec["heap"]["xmx"], "256m");
 }
 
+// OpenSearch's package script sources the file without export: what only
+// the file sets never reaches the JVM's options parser, and eslaunch says
+// so; written with export it does.
+TEST_F(EnvFile, OpenSearchGetsOnlyWhatTheFileExports) {
+    const std::string home = make_package_home("opensearch-2.19.1");
+    const fs::path spec = dir_ / "os.ini";
+    write_file(spec, "[program:os]\ncommand=" + home + "/bin/opensearch\nuser=" + test_user + "\ntmpdir=" +
+                         (dir_ / "tmp").string() + "\nenvironment=FAKE_ES_RECORD=\"" + record_ +
+                         "\",FAKE_ES_EXIT=\"1\"\n");
+    for (const bool exported : {false, true}) {
+        SCOPED_TRACE(exported);
+        fs::remove(record_);
+        write_file(env_file_, "OPENSEARCH_PATH_CONF=" + home + "/config\n" + (exported ? "export " : "") +
+                                  "OPENSEARCH_JAVA_OPTS=\"-Xmx3g\"\n");
+        auto r = run_eslaunch({spec.string()}, base_env);
+        ASSERT_EQ(r.status, 0) << r.err;
+        const std::string warning = "warning: " + env_file_ + ":2: OPENSEARCH_JAVA_OPTS='-Xmx3g' never reaches the "
+                                    "node: bin/opensearch-env sources this file without exporting it";
+        std::ifstream in(record_);
+        const json rec = json::parse(in, nullptr, false);
+        ASSERT_TRUE(rec.is_object()) << "no record";
+        if (exported) {
+            EXPECT_THAT(r.err, Not(HasSubstr("never reaches")));
+            EXPECT_EQ(rec["heap"]["xmx"], "3g");
+        } else {
+            EXPECT_THAT(r.err, HasSubstr(warning));
+            EXPECT_EQ(rec["heap"]["xmx"], "1g");  // jvm.options'
+        }
+    }
+}
+
 // Neither the environment nor the file sets ES_PATH_CONF: the package script
 // would stop, so eslaunch does (78), in check too; the fake agrees.
 TEST_F(EnvFile, NoEsPathConfAnywhereIs78) {

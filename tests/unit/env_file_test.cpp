@@ -98,6 +98,11 @@ TEST(EnvFileReader, CommentsBlankLinesAndExportAloneAssignNothing) {
     const EnvFileText t = parse_env_file("# x=1\n\n   \n\t# y=2\nexport A B_2\nexport C\n");
     EXPECT_TRUE(t.assignments.empty());
     EXPECT_TRUE(t.unreadable.empty());
+    // export marks them all; so does export NAME=VALUE, beside its assignment.
+    EXPECT_THAT(t.exported, ::testing::ElementsAre("A", "B_2", "C"));
+    const EnvFileText both = parse_env_file("export D=1\nE=2\n");
+    EXPECT_THAT(both.exported, ::testing::ElementsAre("D"));
+    EXPECT_EQ(both.assignments.size(), 2U);
 }
 
 TEST(EnvFileReader, TheLastAssignmentTakesEffect) {
@@ -520,6 +525,34 @@ TEST(PlanEnvFile, OpenSearchReadsTheFileOnlyWithoutOpensearchPathConf) {
                           "(environment= at line 5) is set, and OpenSearch sources the file only when it is unset; "
                           "its 2 lines do not reach the node");
     EXPECT_EQ(plan.env_file.path, os_env_path);
+}
+
+// Sourced without export: what only the file sets stays in the script's
+// shell. The scripts' own variables and exported ones are fine.
+TEST(PlanEnvFile, OpenSearchWarnsOfWhatTheFileDoesNotExport) {
+    const std::string spec = "[program:os]\ncommand=/opt/os/bin/opensearch\nuser=work\n";
+    const std::string env =
+        "OPENSEARCH_PATH_CONF=/etc/opensearch\nOPENSEARCH_JAVA_OPTS=\"-Dx=1\"\nOPENSEARCH_SD_NOTIFY=true\n"
+        "OPENSEARCH_STARTUP_SLEEP_TIME=5\nPID_DIR=/var/run/opensearch\nexport EXTRA=1\nLATER=2\nexport LATER\n";
+    const LaunchPlan plan = plan_ok(spec, os_package_host(spec, env));
+    std::vector<std::string> said;
+    for (const auto& f : plan.env_file.findings) {
+        if (f.id == "env-file-not-exported") said.push_back(f.where + " " + f.message);
+    }
+    EXPECT_THAT(said, ::testing::ElementsAre(
+                          "/etc/sysconfig/opensearch:2 OPENSEARCH_JAVA_OPTS='-Dx=1' never reaches the node: "
+                          "bin/opensearch-env sources this file without exporting it, so only the script's shell "
+                          "sees it, not the JVM",
+                          "/etc/sysconfig/opensearch:3 OPENSEARCH_SD_NOTIFY='true' never reaches the node: "
+                          "bin/opensearch-env sources this file without exporting it, so only the script's shell "
+                          "sees it, not the JVM"));
+    EXPECT_EQ(finding(plan, "env-file-not-exported")->fix,
+              "set it in the spec: environment=OPENSEARCH_JAVA_OPTS=\"-Dx=1\" (or write export OPENSEARCH_JAVA_OPTS=... "
+              "here)");
+    // In the environment already (ready=native sets OPENSEARCH_SD_NOTIFY): exported.
+    const std::string native = spec + "ready=native\n";
+    const LaunchPlan n = plan_ok(native, os_package_host(native, env));
+    for (const auto& f : n.env_file.findings) EXPECT_THAT(f.message, Not(HasSubstr("OPENSEARCH_SD_NOTIFY='true'")));
 }
 
 TEST(PlanEnvFile, OpenSearchPackageWithoutAConfigDirectoryIs78) {

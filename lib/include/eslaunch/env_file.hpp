@@ -48,6 +48,7 @@ struct EnvFileProblem {
 struct EnvFileText {
     std::vector<EnvAssignment> assignments;  // in file order
     std::vector<EnvFileProblem> unreadable;
+    std::vector<std::string> exported;  // the names `export` marks, with `=` or without
     // The assignment that takes effect for `name` (the last), or nullptr.
     [[nodiscard]] const EnvAssignment* last(std::string_view name) const;
     // The last unreadable line that assigns `name` after `after` (a line), or nullptr.
