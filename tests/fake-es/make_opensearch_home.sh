@@ -1,6 +1,7 @@
 #!/bin/bash
 # make_opensearch_home.sh VERSION DIR FAKE_ES   (make_home.sh opensearch-VERSION ...)
 # MAKE_HOME_PACKAGE=deb|rpm [MAKE_HOME_ENV_FILE=FILE] make_opensearch_home.sh ...
+# MAKE_HOME_KEYSTORE=none|plain|passphrase:SECRET make_opensearch_home.sh ...
 #
 # Builds a fake OpenSearch home (1.3.x or 2.x) in DIR. Its bin/opensearch and
 # bin/opensearch-env do what the real ones of that version do with the
@@ -16,6 +17,8 @@
 #   OPENSEARCH_JAVA_OPTS is re-assigned to jvm.options, jvm.options.d/ and
 #   the exported OPENSEARCH_JAVA_OPTS (not one the environment file set
 #   without export), in that order, and passed to the JVM.
+# - the keystore passphrase (keystore.sh): one line on stdin; 2.14+ take
+#   KEYSTORE_PASSWORD from the environment first, earlier ones unset it.
 set -euo pipefail
 
 die() { echo "make_opensearch_home.sh: $*" >&2; exit 2; }
@@ -40,8 +43,17 @@ case $env_file in
   ''|/*) ;;
   *) die "MAKE_HOME_ENV_FILE must be an absolute path, not '$env_file'" ;;
 esac
-[ -n "${MAKE_HOME_KEYSTORE:-}" ] && [ "$MAKE_HOME_KEYSTORE" != none ] &&
-  die "MAKE_HOME_KEYSTORE is not modelled for OpenSearch homes"
+# The keystore (keystore.sh, shared with make_home.sh): bin/opensearch reads
+# the passphrase on stdin; 2.14+ first from KEYSTORE_PASSWORD (OpenSearch#12865).
+# shellcheck source=SCRIPTDIR/keystore.sh
+. "$(dirname "${BASH_SOURCE[0]}")/keystore.sh"
+keystore_mode
+ks_product=OpenSearch ks_name=opensearch ks_home=OPENSEARCH_HOME ks_conf=OPENSEARCH_PATH_CONF
+ks_bootstrap=org.opensearch.bootstrap ks_variable=OPENSEARCH_KEYSTORE_PASSPHRASE_FILE
+ks_generator=make_opensearch_home.sh ks_read=unset-then-stdin
+if [ "$major" -eq 2 ] && [ "$minor" -ge 14 ]; then ks_read=env-then-stdin; fi
+# shellcheck disable=SC2016 # the tool's own line: as opensearch-cli, it sources opensearch-env
+ks_tool_env='. "$(dirname "$0")/opensearch-env"'
 
 if [ ! -f "$fake_es" ] || [ ! -x "$fake_es" ]; then
   die "FAKE_ES '$fake_es' is not an executable file"
@@ -202,6 +214,9 @@ FAKE_ES_FLAGS=
 [ -z "${FAKE_ES_DELAY_MS:-}" ] || FAKE_ES_FLAGS="$FAKE_ES_FLAGS --delay-ms=$FAKE_ES_DELAY_MS"
 [ "${FAKE_ES_EXIT:-}" != 1 ] || FAKE_ES_FLAGS="$FAKE_ES_FLAGS --exit-after-record"
 [ "${FAKE_ES_HANG:-}" != 1 ] || FAKE_ES_FLAGS="$FAKE_ES_FLAGS --hang-after-ready"
+EOF
+  keystore_passphrase
+  cat <<'EOF'
 
 # Launchers' TempDirectory when unset; not exported: it reaches the JVM only
 # through jvm.options' -Djava.io.tmpdir.
@@ -240,6 +255,8 @@ mv -f "$dir/bin/opensearch-env.tmp" "$dir/bin/opensearch-env"
 launch_script > "$dir/bin/opensearch.tmp"
 chmod 755 "$dir/bin/opensearch.tmp"
 mv -f "$dir/bin/opensearch.tmp" "$dir/bin/opensearch"
+write_keystore
+write_entrypoint
 
 # The bundled JDK, as far as `eslaunch check` looks (fake-es needs no java).
 jdk=$(if [ "$major" -ge 2 ]; then echo 21.0.2; else echo 11.0.22; fi)

@@ -3,7 +3,7 @@
 # record, each version's launch script (heap variables honoured, rejected or
 # ignored; jvm.options, jvm.options.d/, ES_JAVA_OPTS, ES_PATH_CONF; package
 # mode's environment file; which java it runs; the keystore and its
-# passphrase on stdin), HTTP, delay, hang
+# passphrase on stdin), OpenSearch's homes and keystore, HTTP, delay, hang
 # (--hang-after-ready, SIGUSR1/SIGUSR2), signals. The parts as
 # `nobody` need root and setpriv; without them they are left out. Needs
 # python3 (else SKIP, exit 77).
@@ -313,6 +313,8 @@ expect "a wrong passphrase: exit" "$rc" 1
 if grep -q 'Provided keystore password was incorrect$' "$T/stderr"; then ok; else fail "a wrong passphrase: message"; fi
 if [ -e "$REC" ]; then fail "a wrong passphrase: fake-es ran"; else ok; fi
 launch "$T/ks-passphrase" -- --version < /dev/null; expect "--version reads no passphrase" "$?" 0
+launch "$T/ks-passphrase" KEYSTORE_PASSWORD=s3cret < /dev/null
+expect "7.x unsets KEYSTORE_PASSWORD" "$? $(cat "$T/stderr")" "1 Failed to read keystore password on console"
 if MAKE_HOME_KEYSTORE=plain "$MAKE_HOME" 7.6.2 "$T/ks-76" "$FAKE_ES" 2> /dev/null; then
   fail "7.6.2 with a keystore was built"
 else
@@ -499,7 +501,8 @@ expect "8.15.3 ES_TMPDIR missing" "$rc $(cat "$T/stderr")" "78 Temporary directo
 
 # --- OpenSearch homes (make_home.sh opensearch-X.Y.Z): what bin/opensearch
 # and bin/opensearch-env do with each variable.
-# os_launch HOME [VAR=VALUE...] -- [ARGS...]: bin/opensearch with FAKE_ES_EXIT=1
+# os_launch HOME [VAR=VALUE...] -- [ARGS...]: bin/opensearch (OS_SCRIPT: another
+# of its bin/) with FAKE_ES_EXIT=1
 os_launch() {
   local home=$1; shift
   local vars=()
@@ -507,8 +510,9 @@ os_launch() {
   [ $# -gt 0 ] && shift
   rm -f "$REC"
   env -u OPENSEARCH_JAVA_OPTS -u OPENSEARCH_PATH_CONF -u OPENSEARCH_HOME -u OPENSEARCH_JAVA_HOME -u JAVA_HOME \
-    -u JAVA_TOOL_OPTIONS -u JAVA_OPTS OPENSEARCH_TMPDIR="$T/tmp" FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "${vars[@]}" \
-    "$home/bin/opensearch" "$@" > "$T/stdout" 2> "$T/stderr"
+    -u JAVA_TOOL_OPTIONS -u JAVA_OPTS -u KEYSTORE_PASSWORD -u OPENSEARCH_KEYSTORE_PASSPHRASE_FILE \
+    OPENSEARCH_TMPDIR="$T/tmp" FAKE_ES_RECORD="$REC" FAKE_ES_EXIT=1 "${vars[@]}" \
+    "$home/bin/${OS_SCRIPT:-opensearch}" "$@" > "$T/stdout" 2> "$T/stderr"
 }
 for v in 1.3.20 2.19.1; do
   "$MAKE_HOME" "opensearch-$v" "$T/os-$v" "$FAKE_ES" || die "make_home.sh opensearch-$v failed"
@@ -557,6 +561,44 @@ os_launch "$T/os-deb" OPENSEARCH_JAVA_OPTS="-Xmx2g"
 expect "opensearch deb: the file sourced" "$(field "$REC" heap xmx)" "7g"
 os_launch "$T/os-deb" OPENSEARCH_PATH_CONF="$T/os-deb/config" OPENSEARCH_JAVA_OPTS="-Xmx2g"
 expect "opensearch deb: not sourced with OPENSEARCH_PATH_CONF" "$(field "$REC" heap xmx)" "2g"
+
+# The keystore (keystore.sh, as for 7.x above) in OpenSearch's words; 2.14+
+# take KEYSTORE_PASSWORD from the environment first, earlier versions unset it.
+for v in 1.3.20 2.13.0 2.14.0; do
+  MAKE_HOME_KEYSTORE=passphrase:s3cret "$MAKE_HOME" "opensearch-$v" "$T/osks-$v" "$FAKE_ES" ||
+    die "make_home.sh opensearch-$v MAKE_HOME_KEYSTORE=passphrase:s3cret failed"
+done
+MAKE_HOME_KEYSTORE=plain "$MAKE_HOME" opensearch-2.19.1 "$T/osks-plain" "$FAKE_ES" ||
+  die "make_home.sh opensearch-2.19.1 MAKE_HOME_KEYSTORE=plain failed"
+"$T/os-2.19.1/bin/opensearch-keystore" has-passwd > /dev/null 2> "$T/stderr"
+expect "opensearch has-passwd without a keystore" "$? $(cat "$T/stderr")" "1 ERROR: OpenSearch keystore not found"
+"$T/osks-plain/bin/opensearch-keystore" has-passwd > /dev/null 2> "$T/stderr"
+expect "opensearch has-passwd of a plain keystore" "$? $(cat "$T/stderr")" "1 ERROR: Keystore is not password-protected"
+out=$("$T/osks-2.14.0/bin/opensearch-keystore" has-passwd)
+expect "opensearch has-passwd of a protected keystore" "$? $out" "0 Keystore is password-protected"
+os_launch "$T/os-2.19.1" < /dev/null; expect "opensearch without a keystore" "$? $(field "$REC" keystore)" "0 null"
+os_launch "$T/osks-plain" < /dev/null; expect "opensearch plain keystore" "$? $(field "$REC" keystore)" "0 plain"
+for v in 1.3.20 2.13.0 2.14.0; do
+  os_launch "$T/osks-$v" < <(printf 's3cret\n')
+  expect "opensearch $v passphrase on stdin" "$? $(field "$REC" keystore)" "0 unlocked"
+done
+for v in 1.3.20 2.13.0; do
+  os_launch "$T/osks-$v" KEYSTORE_PASSWORD=s3cret < /dev/null
+  expect "opensearch $v ignores KEYSTORE_PASSWORD" "$? $(cat "$T/stderr")" "1 Failed to read keystore password on console"
+done
+os_launch "$T/osks-1.3.20" KEYSTORE_PASSWORD=s3cret < <(printf 's3cret\n')
+expect "opensearch 1.3.20 unsets KEYSTORE_PASSWORD" "$(field "$REC" keystore) $(env_var KEYSTORE_PASSWORD)" "unlocked (unset)"
+os_launch "$T/osks-2.14.0" KEYSTORE_PASSWORD=s3cret < /dev/null
+expect "opensearch 2.14.0 KEYSTORE_PASSWORD" "$? $(field "$REC" keystore) $(env_var KEYSTORE_PASSWORD) $(cat "$T/stdout")" \
+  "0 unlocked s3cret Using value of KEYSTORE_PASSWORD from the environment"
+os_launch "$T/osks-2.14.0" < <(printf 'wrong\n'); rc=$?
+expect "opensearch wrong passphrase" "$rc $(cat "$T/stderr")" \
+  '1 Exception in thread "main" org.opensearch.bootstrap.BootstrapException: java.lang.SecurityException: Provided keystore password was incorrect'
+if [ -e "$REC" ]; then fail "opensearch wrong passphrase: fake-es ran"; else ok; fi
+printf 's3cret\n' > "$T/os-pw"
+OS_SCRIPT=systemd-entrypoint os_launch "$T/osks-1.3.20" OPENSEARCH_KEYSTORE_PASSPHRASE_FILE="$T/os-pw" -- -p /run/os.pid < /dev/null
+expect "opensearch systemd-entrypoint OPENSEARCH_KEYSTORE_PASSPHRASE_FILE" "$? $(field "$REC" keystore) $(field "$REC" args)" \
+  '0 unlocked ["-p", "/run/os.pid"]'
 
 echo "fake-es selftest: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]
