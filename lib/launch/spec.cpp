@@ -699,30 +699,40 @@ void SectionParser::refuse_daemonize() {
     }
 }
 
-// Elastic's systemd-entrypoint redirects ES_KEYSTORE_PASSPHRASE_FILE to
-// stdin; bin/elasticsearch never reads it, so there the node would start
-// without its passphrase. stdin=file: is eslaunch's way, as root.
+// The packages' systemd-entrypoint (Elastic's, OpenSearch's) redirects the
+// passphrase variable to stdin; bin/elasticsearch and bin/opensearch never
+// read it, so there the node would start without its passphrase.
 void SectionParser::check_passphrase_variable() {
-    if (spec_.profile != Profile::elasticsearch) return;
+    struct Product {
+        std::string_view variable, vendor, script;
+    };
+    Product product;
+    if (spec_.profile == Profile::elasticsearch) {
+        product = {"ES_KEYSTORE_PASSPHRASE_FILE", "Elastic's", "elasticsearch"};
+    } else if (spec_.profile == Profile::opensearch) {
+        product = {"OPENSEARCH_KEYSTORE_PASSPHRASE_FILE", "OpenSearch's", "opensearch"};
+    } else {
+        return;
+    }
     const bool entrypoint = !spec_.argv.empty() && basename_of(spec_.argv.front()) == "systemd-entrypoint";
     for (const auto& var : spec_.environment_settings()) {
-        if (var.name != "ES_KEYSTORE_PASSPHRASE_FILE") continue;
+        if (var.name != product.variable) continue;
         if (!entrypoint) {
             error(var.line,
-                  fmt::format("environment: ES_KEYSTORE_PASSPHRASE_FILE={} is read only by Elastic's "
-                              "systemd-entrypoint, not by {}: the node would get no keystore passphrase",
-                              cut(var.value), cut(spec_.argv.empty() ? std::string{} : spec_.argv.front())),
+                  fmt::format("environment: {}={} is read only by {} systemd-entrypoint, not by {}: the node would "
+                              "get no keystore passphrase",
+                              product.variable, cut(var.value), product.vendor,
+                              cut(spec_.argv.empty() ? std::string{} : spec_.argv.front())),
                   fmt::format("remove it and write stdin=file:{} (eslaunch opens it as root: it can stay root:root "
                               "0600)",
                               cut(var.value)));
         } else {
             spec_.warnings.push_back(
-                {var.line, fmt::format("ES_KEYSTORE_PASSPHRASE_FILE={}: systemd-entrypoint opens it as the node's "
-                                       "user{}; stdin=file:{} with command=.../bin/elasticsearch lets it stay "
-                                       "root-only",
-                                       cut(var.value),
+                {var.line, fmt::format("{}={}: systemd-entrypoint opens it as the node's user{}; stdin=file:{} with "
+                                       "command=.../bin/{} lets it stay root-only",
+                                       product.variable, cut(var.value),
                                        spec_.stdin_file ? ", in place of stdin=" : ", who must be able to read it",
-                                       cut(var.value))});
+                                       cut(var.value), product.script)});
         }
     }
 }

@@ -433,6 +433,9 @@ const std::vector<SpecCase>& spec_cases() {
         {"es_keystore_passphrase_file_unread",
          "[program:es]\ncommand=/opt/es/bin/elasticsearch\nenvironment=ES_KEYSTORE_PASSPHRASE_FILE=\"/etc/es/pw\"\n"sv,
          "/etc/eslaunch/test.ini:3: environment: ES_KEYSTORE_PASSPHRASE_FILE=/etc/es/pw is read only by Elastic's systemd-entrypoint, not by /opt/es/bin/elasticsearch: the node would get no keystore passphrase; remove it and write stdin=file:/etc/es/pw (eslaunch opens it as root: it can stay root:root 0600)"sv},
+        {"opensearch_keystore_passphrase_file_unread",
+         "[program:os]\ncommand=/opt/os/bin/opensearch\nenvironment=OPENSEARCH_KEYSTORE_PASSPHRASE_FILE=\"/etc/os/pw\"\n"sv,
+         "/etc/eslaunch/test.ini:3: environment: OPENSEARCH_KEYSTORE_PASSPHRASE_FILE=/etc/os/pw is read only by OpenSearch's systemd-entrypoint, not by /opt/os/bin/opensearch: the node would get no keystore passphrase; remove it and write stdin=file:/etc/os/pw (eslaunch opens it as root: it can stay root:root 0600)"sv},
     };
     return cases;
 }

@@ -392,6 +392,7 @@ TEST(Spec, StdinIsNullUnlessAFileIsGiven) {
 
 // systemd-entrypoint reads ES_KEYSTORE_PASSPHRASE_FILE itself: a warning
 // (it opens the file as the node's user), not the error bin/elasticsearch gets.
+// OpenSearch's reads OPENSEARCH_KEYSTORE_PASSPHRASE_FILE the same way.
 TEST(Spec, PassphraseVariableOnlyWarnsForSystemdEntrypoint) {
     const Spec spec = parse_ok(
         "[program:es]\ncommand=/usr/share/elasticsearch/bin/systemd-entrypoint\n"
@@ -399,6 +400,18 @@ TEST(Spec, PassphraseVariableOnlyWarnsForSystemdEntrypoint) {
     ASSERT_EQ(spec.warnings.size(), 1U);
     EXPECT_EQ(spec.warnings[0].line, 3);
     EXPECT_THAT(spec.warnings[0].text, HasSubstr("systemd-entrypoint opens it as the node's user, who must be able"));
+    EXPECT_THAT(spec.warnings[0].text, HasSubstr("with command=.../bin/elasticsearch lets it stay root-only"));
+    const Spec os = parse_ok(
+        "[program:os]\ncommand=/usr/share/opensearch/bin/systemd-entrypoint -p /run/os.pid --quiet\n"
+        "profile=opensearch\nstdin=file:/etc/os/pw\nenvironment=OPENSEARCH_KEYSTORE_PASSPHRASE_FILE=\"/etc/os/pw\"\n");
+    ASSERT_EQ(os.warnings.size(), 1U);
+    EXPECT_EQ(os.warnings[0].line, 5);
+    EXPECT_EQ(os.warnings[0].text,
+              "OPENSEARCH_KEYSTORE_PASSPHRASE_FILE=/etc/os/pw: systemd-entrypoint opens it as the node's user, in "
+              "place of stdin=; stdin=file:/etc/os/pw with command=.../bin/opensearch lets it stay root-only");
+    // Each profile its own product's variable: Elastic's means nothing to bin/opensearch.
+    EXPECT_TRUE(parse_ok("[program:os]\ncommand=/opt/os/bin/opensearch\nenvironment=ES_KEYSTORE_PASSPHRASE_FILE=\"/x\"\n")
+                    .warnings.empty());
     // profile plain: the variable means nothing to eslaunch.
     EXPECT_TRUE(parse_ok("[program:x]\ncommand=/bin/true\nenvironment=ES_KEYSTORE_PASSPHRASE_FILE=\"/x\"\n")
                     .warnings.empty());
