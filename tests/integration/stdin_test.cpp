@@ -55,13 +55,15 @@ protected:
         fs::permissions(pass_, fs::perms(0600));
     }
 
-    // A 7.17 home whose keystore is `keystore` (make_home.sh's MAKE_HOME_KEYSTORE).
-    std::string make_home(const std::string& keystore) {
+    // A home (7.17 unless `version` says, e.g. opensearch-2.19.1) whose
+    // keystore is `keystore` (make_home.sh's MAKE_HOME_KEYSTORE).
+    std::string make_home(const std::string& keystore, const std::string& version = "7.17.25") {
         const std::string home = (dir_ / "es").string();
         auto r = run_command({"/usr/bin/env", "MAKE_HOME_KEYSTORE=" + keystore, "/bin/bash",
-                              getenv_or_fail("ESLAUNCH_MAKE_HOME"), "7.17.25", home, getenv_or_fail("ESLAUNCH_FAKE_ES")},
+                              getenv_or_fail("ESLAUNCH_MAKE_HOME"), version, home, getenv_or_fail("ESLAUNCH_FAKE_ES")},
                              {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"});
         EXPECT_EQ(r.status, 0) << r.err;
+        script_ = version.starts_with("opensearch-") ? "opensearch" : "elasticsearch";
         return home;
     }
 
@@ -69,7 +71,7 @@ protected:
     std::string write_spec(const std::string& home, const std::string& stdin, const std::string& extra = {},
                            const std::string& env = ",FAKE_ES_EXIT=\"1\"") {
         const fs::path path = dir_ / "spec.ini";
-        std::ofstream(path) << "[program:es]\ncommand=" << home << "/bin/elasticsearch\nuser=" << test_user << "\n"
+        std::ofstream(path) << "[program:es]\ncommand=" << home << "/bin/" << script_ << "\nuser=" << test_user << "\n"
                             << (stdin.empty() ? "" : "stdin=" + stdin + "\n")
                             << "tmpdir=" << (dir_ / "tmp").string() << "\n" << extra
                             << "environment=FAKE_ES_RECORD=\"" << record_ << "\"" << env << "\n";
@@ -91,6 +93,7 @@ protected:
     fs::path dir_;
     std::string record_;
     std::string pass_;
+    std::string script_ = "elasticsearch";  // bin/ of the home make_home made
 };
 
 // open(2) of `path` as the test user (its groups, gid, uid): the errno, 0 if it opened.
@@ -193,6 +196,56 @@ TEST_F(Stdin, APlainKeystoreStartsWithoutAPassphrase) {
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(record()["keystore"], "plain");
     EXPECT_EQ(record()["stdin"], "/dev/null");
+}
+
+// --- OpenSearch (profile opensearch): bin/opensearch reads the passphrase
+// on stdin as Elasticsearch 7.x does; 2.14+ first take KEYSTORE_PASSWORD.
+
+TEST_F(Stdin, OpenSearchUnlocksItsKeystoreWithAFileOnlyRootCanRead) {
+    const std::string home = make_home(std::string{"passphrase:"} + secret, "opensearch-2.19.1");
+    auto r = run_eslaunch({write_spec(home, "file:" + pass_)}, base_env);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const json rec = record();
+    ASSERT_TRUE(rec.is_object()) << "no record: " << r.err;
+    EXPECT_EQ(rec["main_class"], "org.opensearch.bootstrap.OpenSearch");
+    EXPECT_EQ(rec["keystore"], "unlocked");
+    EXPECT_EQ(rec["stdin"], pass_);
+    EXPECT_EQ(open_errno_as_test_user(pass_), EACCES);
+}
+
+// Before 2.14 bin/opensearch unsets KEYSTORE_PASSWORD and reads stdin only
+// (eslaunch warns); from 2.14 it unlocks, and stays in the node's environment.
+TEST_F(Stdin, KeystorePasswordInTheEnvironmentUnlocksOpenSearchFrom2_14Only) {
+    const std::string env = ",FAKE_ES_EXIT=\"1\",KEYSTORE_PASSWORD=\"" + std::string{secret} + "\"";
+    std::string home = make_home(std::string{"passphrase:"} + secret, "opensearch-1.3.20");
+    auto r = run_eslaunch({write_spec(home, "null", {}, env)}, base_env);
+    EXPECT_EQ(r.status, 1);
+    EXPECT_THAT(r.err, HasSubstr("KEYSTORE_PASSWORD in environment= is ignored: bin/opensearch of OpenSearch 1.3.20"));
+    EXPECT_THAT(r.err, HasSubstr("Failed to read keystore password on console"));
+    EXPECT_TRUE(record().is_null()) << "the node started";
+
+    fs::remove_all(home);
+    home = make_home(std::string{"passphrase:"} + secret, "opensearch-2.14.0");
+    r = run_eslaunch({write_spec(home, "null", {}, env)}, base_env);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("Using value of KEYSTORE_PASSWORD from the environment"));
+    const json rec = record();
+    ASSERT_TRUE(rec.is_object()) << "no record: " << r.err;
+    EXPECT_EQ(rec["keystore"], "unlocked");
+    EXPECT_EQ(rec["stdin"], "/dev/null");
+    EXPECT_EQ(rec["environment"]["KEYSTORE_PASSWORD"], secret);
+}
+
+TEST_F(Stdin, APlainOpenSearchKeystoreStartsWithoutAPassphrase) {
+    for (const std::string version : {"opensearch-1.3.20", "opensearch-2.19.1"}) {
+        SCOPED_TRACE(version);
+        fs::remove(record_);
+        const std::string home = make_home("plain", version);
+        auto r = run_eslaunch({write_spec(home, "null")}, base_env);
+        ASSERT_EQ(r.status, 0) << r.err;
+        EXPECT_EQ(record()["keystore"], "plain");
+        EXPECT_EQ(record()["stdin"], "/dev/null");
+    }
 }
 
 // Each file anyone but root could change, or swap through a directory or
