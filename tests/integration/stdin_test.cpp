@@ -402,6 +402,26 @@ TEST_F(Stdin, CheckSaysWhetherTheKeystoreNeedsAPassphraseAndGetsOne) {
     EXPECT_THAT((*f)["message"].get<std::string>(), HasSubstr("does not end with a newline"));
 }
 
+// check asks OpenSearch's own tool, bin/opensearch-keystore, as the node's
+// user; 2.14+ may take the passphrase from KEYSTORE_PASSWORD instead.
+TEST_F(Stdin, CheckAsksOpenSearchsKeystoreTool) {
+    const std::string home = make_home(std::string{"passphrase:"} + secret, "opensearch-2.19.1");
+    const std::string keystore = home + "/config/opensearch.keystore";
+    json j = check_json(write_spec(home, ""), 78);
+    const json* f = finding(j, "keystore-passphrase");
+    ASSERT_NE(f, nullptr) << j.dump();
+    EXPECT_EQ((*f)["severity"], "error");
+    EXPECT_THAT((*f)["message"].get<std::string>(),
+                HasSubstr(keystore + " is password-protected and stdin= gives no passphrase"));
+    EXPECT_EQ(j["preflight"]["product"], "opensearch");
+
+    j = check_json(write_spec(home, "file:" + pass_), 0);
+    EXPECT_EQ(j["preflight"]["keystore"], keystore + ": password-protected; stdin=file:" + pass_) << j.dump();
+    j = check_json(write_spec(home, "", {}, ",FAKE_ES_EXIT=\"1\",KEYSTORE_PASSWORD=\"" + std::string{secret} + "\""), 0);
+    EXPECT_EQ(j["preflight"]["keystore"], keystore + ": password-protected; KEYSTORE_PASSWORD in environment=")
+        << j.dump();
+}
+
 TEST_F(Stdin, CheckWarnsOfAPassphraseForAKeystoreWithoutOne) {
     const std::string home = make_home("plain");
     const json j = check_json(write_spec(home, "file:" + pass_), 0);
