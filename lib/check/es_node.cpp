@@ -26,6 +26,7 @@
 #include "child.hpp"
 #include "node_settings.hpp"
 #include "posix.hpp"
+#include "product_names.hpp"
 #include "text.hpp"
 
 namespace eslaunch {
@@ -84,7 +85,7 @@ void es_http_settings(const std::vector<std::string>& argv, const EnvMap& progra
     http.port = settings.get("http.port");
     http.port_where = settings.where("http.port");
     // OpenSearch's security plugin serves HTTPS with its own key.
-    http.tls_key = es.opensearch ? "plugins.security.ssl.http.enabled" : "xpack.security.http.ssl.enabled";
+    http.tls_key = product_names(es.opensearch).tls_key;
     http.tls = settings.get(http.tls_key) == std::optional<std::string>{"true"};
     http.tls_where = settings.where(http.tls_key);
     auto asked = [&](std::string_view key) {
@@ -444,7 +445,7 @@ PreflightFacts gather_preflight_facts(const Spec& spec, const LaunchPlan& plan, 
         if (java.status == JavaFacts::Status::ran && as.possible) run_java_version(java, plan, java_timeout_ms);
         f.java = std::move(java);
         // 7.7 brought the password-protected keystore and has-passwd; OpenSearch forked 7.10.
-        const char* product = host.es.opensearch ? "opensearch" : "elasticsearch";
+        const std::string_view product = product_names(host.es.opensearch).script;
         const std::string keystore = fmt::format("{}/{}.keystore", host.es.conf_dir, product);
         struct stat st {};
         const bool has_passwd = host.es.opensearch || *host.es.version >= EsVersion{7, 7, 0};

@@ -10,6 +10,7 @@
 #include "eslaunch/apply.hpp"
 #include "eslaunch/values.hpp"
 #include "hosts.hpp"
+#include "product_names.hpp"
 #include "text.hpp"
 
 namespace eslaunch {
@@ -143,34 +144,11 @@ struct Heap {
     }
 };
 
-// The names that differ between Elasticsearch and OpenSearch in what the
-// preflight says: OpenSearch kept 7.10's bootstrap checks under its own names.
-struct Product {
-    std::string_view name;       // in sentences
-    std::string_view process;    // in the bootstrap checks' own messages
-    std::string_view java_opts;  // the variable the heap is passed last in
-    std::string_view enforce;    // the system property that forces the checks
-    std::string_view path_conf;  // the configuration directory's variable
-    std::string_view java_home;  // the variable that names the java to run
-    std::string_view tls_key;    // the setting that makes HTTP speak TLS
-    std::string_view yml;
-    std::string_view keystore_tool;
-};
-
-constexpr Product elasticsearch_names{"Elasticsearch", "elasticsearch", "ES_JAVA_OPTS",
-                                      "-Des.enforce.bootstrap.checks=true", "ES_PATH_CONF", "ES_JAVA_HOME",
-                                      "xpack.security.http.ssl.enabled", "elasticsearch.yml",
-                                      "bin/elasticsearch-keystore"};
-constexpr Product opensearch_names{"OpenSearch", "opensearch", "OPENSEARCH_JAVA_OPTS",
-                                   "-Dopensearch.enforce.bootstrap.checks=true", "OPENSEARCH_PATH_CONF",
-                                   "OPENSEARCH_JAVA_HOME", "plugins.security.ssl.http.enabled", "opensearch.yml",
-                                   "bin/opensearch-keystore"};
-
 class Evaluator {
 public:
     Evaluator(const Spec& spec, const LaunchPlan& plan, const HostFacts& host, const PreflightFacts& facts)
         : spec_(spec), plan_(plan), host_(host), facts_(facts),
-          os_(plan.profile == Profile::opensearch), names_(os_ ? opensearch_names : elasticsearch_names) {
+          os_(plan.profile == Profile::opensearch), names_(product_names(os_)) {
         if (facts.settings) settings_ = *facts.settings;
         settings_.file = facts.yml;
         if (host.es.version) {
@@ -179,7 +157,6 @@ public:
         }
         // OpenSearch 1.x and 2.x check what Elasticsearch 7.10 checked.
         if (os_) {
-            os_major_ = host.es.version ? host.es.version->major : 2;
             major_ = 7;
             minor_ = 10;
         }
@@ -220,6 +197,8 @@ private:
     void check_root();
     void check_java();
     void check_java_version(const JavaFacts& j);
+    // OpenSearch 2.0 or later (an unknown version: the newest's rules).
+    [[nodiscard]] bool opensearch_2() const { return os_ && (!host_.es.version || host_.es.version->major >= 2); }
     void check_keystore();
     void check_path(const PathFacts& p, std::string_view key, const std::string& where);
     [[nodiscard]] Heap heap_options() const;
@@ -238,12 +217,11 @@ private:
     const LaunchPlan& plan_;
     const HostFacts& host_;
     const PreflightFacts& facts_;
-    const bool os_;  // OpenSearch: major_ and minor_ are then the rules' (7.10), os_major_ its own
-    const Product& names_;
+    const bool os_;  // OpenSearch: major_ and minor_ are then the rules' (7.10)
+    const ProductNames& names_;
     EsSettings settings_;
     int major_ = 8;  // an unknown version is checked by the rules of the newest
     int minor_ = 0;
-    int os_major_ = 0;
     Preflight out_;
 };
 
@@ -341,7 +319,7 @@ void Evaluator::check_root() {
     // Not a bootstrap check: every version refuses, whatever the mode.
     add(Severity::error, "run-as-root",
         major_ < 5 ? std::string{"don't run elasticsearch as root."}
-                   : fmt::format("can not run {} as root", names_.process),
+                   : fmt::format("can not run {} as root", names_.script),
         "set user= to the service account and remove allow_root=true", spec_where(spec_.user ? "user" : "allow_root"));
 }
 
@@ -401,7 +379,7 @@ void Evaluator::check_java_version(const JavaFacts& j) {
             "set JAVA_HOME in environment= to a Java 8 runtime", spec_where("environment"));
     }
     // OpenSearch 2.x's JavaVersionChecker.
-    if (os_ && os_major_ >= 2 && j.major < 11) {
+    if (opensearch_2() && j.major < 11) {
         add(Severity::error, "java-version",
             fmt::format("OpenSearch requires Java 11; your Java version from [{}] does not meet this requirement",
                         j.path),
@@ -498,13 +476,13 @@ void Evaluator::check_keystore() {
         add(Severity::warning, "keystore-passphrase",
             fmt::format("{} gives a passphrase, but {} is not password-protected: nothing reads it", stdin_text,
                         k.path),
-            fmt::format("remove {}, or protect the keystore: {} passwd",
-                        from_env ? "KEYSTORE_PASSWORD from environment=" : "stdin=", names_.keystore_tool),
+            fmt::format("remove {}, or protect the keystore: bin/{}-keystore passwd",
+                        from_env ? "KEYSTORE_PASSWORD from environment=" : "stdin=", names_.script),
             spec_where("stdin"));
     } else if (k.status == S::failed) {
         add(Severity::warning, "keystore-passphrase",
             fmt::format("whether {} needs a passphrase is unknown: {}", k.path, k.problem),
-            fmt::format("run {} has-passwd as the node's user", names_.keystore_tool), spec_where("stdin"));
+            fmt::format("run bin/{}-keystore has-passwd as the node's user", names_.script), spec_where("stdin"));
     }
 }
 
@@ -583,7 +561,7 @@ void Evaluator::check_limits() {
     if (files.hard < files_wanted) {
         add(bootstrap(5), "max-file-descriptors",
             fmt::format("max file descriptors [{}] for {} process is too low, increase to at least [{}]", files.hard,
-                        names_.process, files_wanted),
+                        names_.script, files_wanted),
             limit_fix(LimitResource::nofile, files_wanted), spec_where("limit_nofile"));
     }
     const std::uint64_t threads_wanted = major_ == 5 ? 2048 : 4096;
@@ -620,7 +598,7 @@ void Evaluator::check_memory_lock() {
                         !host_.cap_sys_resource;
     const std::string request = fmt::format("{}: true ({})", key, settings_.where(key));
     std::string message =
-        fmt::format("memory locking requested for {} process but memory is not locked", names_.process);
+        fmt::format("memory locking requested for {} process but memory is not locked", names_.script);
     if (capped) {
         message += fmt::format(": {} needs the memlock limit unlimited, and the hard limit here is {}, which "
                                "eslaunch cannot raise (the launch exits 205)",
@@ -639,7 +617,7 @@ void Evaluator::check_max_map_count() {
                     *facts_.max_map_count, min_max_map_count),
         fmt::format("sysctl -w vm.max_map_count={0} (as root, on the host: containers share it), and keep it across "
                     "reboots: echo vm.max_map_count={0} > /etc/sysctl.d/99-{1}.conf",
-                    min_max_map_count, names_.process),
+                    min_max_map_count, names_.script),
         "/proc/sys/vm/max_map_count");
 }
 
@@ -654,7 +632,7 @@ void Evaluator::check_discovery() {
         keys.push_back("discovery.zen.hosts_provider");
     }
     // OpenSearch 2.0 renamed the initial masters, and reads the old name too.
-    const bool manager = os_ && os_major_ >= 2;
+    const bool manager = opensearch_2();
     if (manager) keys.push_back("cluster.initial_cluster_manager_nodes");
     for (std::string_view k : keys) {
         if (settings_.has(k)) return;
@@ -666,7 +644,7 @@ void Evaluator::check_discovery() {
                             : "cluster.initial_master_nodes"),
         fmt::format("in {}: discovery.seed_hosts (the {}-eligible nodes' addresses) and, for the cluster's first "
                     "start only, {}; or discovery.type: single-node for a one-node cluster",
-                    facts_.yml.empty() ? std::string{names_.yml} : facts_.yml, manager ? "cluster-manager" : "master",
+                    facts_.yml.empty() ? fmt::format("{}.yml", names_.script) : facts_.yml, manager ? "cluster-manager" : "master",
                     manager ? "cluster.initial_cluster_manager_nodes" : "cluster.initial_master_nodes"),
         facts_.yml);
 }
@@ -716,7 +694,7 @@ void Evaluator::check_probe_port(const ReadyProbe& probe, const ServedPorts& por
         add(Severity::warning, "probe-port",
             fmt::format("{} probes port {}, but {} takes the first free port of {}", said.named, probe.port,
                         names_.name, port_text(http ? ports.http_setting : ports.transport_setting, range)),
-            fmt::format("set {} to {} in {}", http ? "http.port" : "transport.port", probe.port, names_.yml),
+            fmt::format("set {} to {} in {}.yml", http ? "http.port" : "transport.port", probe.port, names_.script),
             said.where);
     }
 }
@@ -766,7 +744,7 @@ Preflight Evaluator::run() {
         add(Severity::warning, "version-unknown",
             fmt::format("no lib/{}-X.Y.Z.jar under '{}': java, path.data and path.logs are not checked, the other "
                         "checks follow {}",
-                        names_.process, host_.es.home.empty() ? std::string{"(no es_home)"} : host_.es.home,
+                        names_.script, host_.es.home.empty() ? std::string{"(no es_home)"} : host_.es.home,
                         os_ ? "OpenSearch 2.x" : "Elasticsearch 8.x"),
             fmt::format("set es_home= to the {} directory", names_.name), spec_where("es_home"));
     }

@@ -35,6 +35,12 @@ constexpr Ignored ignored_variables[] = {
     {"OPENSEARCH_JAVA_HOME", java_first, "set it in the spec: environment=OPENSEARCH_JAVA_HOME="},
 };
 
+// One of ignored_variables, each with a finding of its own.
+bool is_ignored_variable(std::string_view name) {
+    return std::any_of(std::begin(ignored_variables), std::end(ignored_variables),
+                       [&](const Ignored& v) { return v.name == name; });
+}
+
 // The names a message uses: the script that sources the file, the
 // configuration variable, and the packages' configuration directory.
 struct EnvNames {
@@ -256,8 +262,7 @@ void Planner::check_env_replaced() {
     const EnvFileText& t = host_.es.env_file.text;
     auto checked_elsewhere = [&](const std::string& name) {
         return name == env_names(host_.es).conf || (plan_.heap.bytes && name == plan_.heap.via) ||
-               std::any_of(std::begin(ignored_variables), std::end(ignored_variables),
-                           [&](const Ignored& v) { return v.name == name; });
+               is_ignored_variable(name);
     };
     for (const EnvAssignment& a : t.assignments) {
         if (t.last(a.name) != &a || checked_elsewhere(a.name)) continue;
@@ -287,9 +292,7 @@ void Planner::check_env_not_exported() {
     const EnvFileText& t = host_.es.env_file.text;
     auto quiet = [&](const std::string& name) {
         return name == env_names(host_.es).conf || plan_.environment.get(name) != nullptr ||
-               std::find(t.exported.begin(), t.exported.end(), name) != t.exported.end() ||
-               std::any_of(std::begin(ignored_variables), std::end(ignored_variables),
-                           [&](const Ignored& v) { return v.name == name; }) ||
+               std::find(t.exported.begin(), t.exported.end(), name) != t.exported.end() || is_ignored_variable(name) ||
                std::find(std::begin(opensearch_shell_variables), std::end(opensearch_shell_variables), name) !=
                    std::end(opensearch_shell_variables);
     };

@@ -16,6 +16,7 @@
 
 #include "eslaunch/ini.hpp"
 #include "path_walk.hpp"
+#include "product_names.hpp"
 
 namespace eslaunch {
 namespace {
@@ -703,25 +704,16 @@ void SectionParser::refuse_daemonize() {
 // passphrase variable to stdin; bin/elasticsearch and bin/opensearch never
 // read it, so there the node would start without its passphrase.
 void SectionParser::check_passphrase_variable() {
-    struct Product {
-        std::string_view variable, vendor, script;
-    };
-    Product product;
-    if (spec_.profile == Profile::elasticsearch) {
-        product = {"ES_KEYSTORE_PASSPHRASE_FILE", "Elastic's", "elasticsearch"};
-    } else if (spec_.profile == Profile::opensearch) {
-        product = {"OPENSEARCH_KEYSTORE_PASSPHRASE_FILE", "OpenSearch's", "opensearch"};
-    } else {
-        return;
-    }
+    if (spec_.profile != Profile::elasticsearch && spec_.profile != Profile::opensearch) return;
+    const ProductNames& product = product_names(spec_.profile == Profile::opensearch);
     const bool entrypoint = !spec_.argv.empty() && basename_of(spec_.argv.front()) == "systemd-entrypoint";
     for (const auto& var : spec_.environment_settings()) {
-        if (var.name != product.variable) continue;
+        if (var.name != product.passphrase_file) continue;
         if (!entrypoint) {
             error(var.line,
                   fmt::format("environment: {}={} is read only by {} systemd-entrypoint, not by {}: the node would "
                               "get no keystore passphrase",
-                              product.variable, cut(var.value), product.vendor,
+                              product.passphrase_file, cut(var.value), product.vendor,
                               cut(spec_.argv.empty() ? std::string{} : spec_.argv.front())),
                   fmt::format("remove it and write stdin=file:{} (eslaunch opens it as root: it can stay root:root "
                               "0600)",
@@ -730,7 +722,7 @@ void SectionParser::check_passphrase_variable() {
             spec_.warnings.push_back(
                 {var.line, fmt::format("{}={}: systemd-entrypoint opens it as the node's user{}; stdin=file:{} with "
                                        "command=.../bin/{} lets it stay root-only",
-                                       product.variable, cut(var.value),
+                                       product.passphrase_file, cut(var.value),
                                        spec_.stdin_file ? ", in place of stdin=" : ", who must be able to read it",
                                        cut(var.value), product.script)});
         }
